@@ -1,0 +1,21 @@
+"""ivigsim: an in-silico mechanism simulator for intravenous immunoglobulin (IVIG) therapy.
+
+>>> import ivigsim as iv
+>>> model = iv.load_model("fcrn_pk")
+>>> reg = iv.Regimen.ivig(dose_g_per_kg=0.4, days=5, infusion_hours=8, every_days=28, cycles=13)
+>>> res = iv.simulate(model, regimen=reg, t_end=365, body_weight_kg=70)
+>>> res["igg_total"], res["autoantibody"]
+"""
+
+from ivigsim.catalogue import load_model, model_paths
+from ivigsim.errors import IvigsimError, ModelFileError, ParameterError, SolverError
+from ivigsim.regimen import Regimen, RegimenError
+from ivigsim.result import SimulationResult
+from ivigsim.simulation import simulate
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "load_model", "model_paths", "simulate", "Regimen", "SimulationResult",
+    "IvigsimError", "ModelFileError", "ParameterError", "RegimenError", "SolverError",
+]

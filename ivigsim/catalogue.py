@@ -1,0 +1,68 @@
+"""Find model files by name: the project's ``models/``, an installed copy, or a path."""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+from pathlib import Path
+
+from ivigsim.errors import ModelFileError
+from ivigsim.spec import ModelSpec, load_model_file
+
+_CACHE = {}
+
+
+def _shipped_dir(kind):
+    """``models/`` or ``experiments/`` beside the package (source checkout) or inside it (wheel)."""
+    checkout = Path(__file__).resolve().parent.parent / kind
+    if checkout.is_dir():
+        return checkout
+    installed = Path(str(resources.files("ivigsim"))) / f"_{kind}"
+    return installed if installed.is_dir() else None
+
+
+def model_dirs():
+    """Directories searched for model names: ``IVIGSIM_MODEL_PATH`` entries, then the shipped ones."""
+    dirs = [Path(p) for p in os.environ.get("IVIGSIM_MODEL_PATH", "").split(os.pathsep) if p]
+    shipped = _shipped_dir("models")
+    return dirs + ([shipped] if shipped else [])
+
+
+def experiments_dir():
+    return _shipped_dir("experiments")
+
+
+def model_paths():
+    """Name -> path of every model file found (earlier directories win)."""
+    found = {}
+    for d in model_dirs():
+        for path in sorted(d.glob("*.toml")):
+            found.setdefault(path.stem, path)
+    return found
+
+
+def load_model(name_or_path):
+    """Load and validate a model by name (``"fcrn_pk"``) or by path to a ``.toml`` file.
+
+    Parsed models are cached per file and modification time.
+    """
+    if isinstance(name_or_path, ModelSpec):
+        return name_or_path
+    text = str(name_or_path)
+    if text.endswith(".toml") or os.sep in text or "/" in text:
+        path = Path(text)
+    else:
+        paths = model_paths()
+        if text not in paths:
+            known = ", ".join(sorted(paths)) or "none"
+            raise ModelFileError(text, "", f"no model named '{text}'; known models: {known}")
+        path = paths[text]
+    path = path.resolve()
+    try:
+        stamp = path.stat().st_mtime_ns
+    except FileNotFoundError:
+        raise ModelFileError(path, "", "file not found") from None
+    key = (str(path), stamp)
+    if key not in _CACHE:
+        _CACHE[key] = load_model_file(path)
+    return _CACHE[key]

@@ -1,0 +1,133 @@
+"""The ``ivigsim`` command line: a thin shell over the Python API."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import textwrap
+from pathlib import Path
+
+from ivigsim.errors import IvigsimError
+from ivigsim.regimen import RegimenError
+
+DEFAULT_PLOTS = ("igg_total", "igg_endogenous", "ivig", "autoantibody")
+
+
+def _cmd_models(args):
+    from ivigsim.catalogue import load_model, model_paths
+    if args.card:
+        print(model_card(load_model(args.card)))
+        return 0
+    for name, path in sorted(model_paths().items()):
+        spec = load_model(path)
+        print(f"{name:22s} {spec.n_species:3d} species {len(spec.reactions):3d} reactions  "
+              f"mechanisms: {', '.join(spec.mechanism_names)}")
+    return 0
+
+
+def model_card(spec):
+    """A human-readable description of a model, generated from its file."""
+    lines = [f"# {spec.name}", "", textwrap.fill(" ".join(spec.description.split()), 88), "",
+             f"file: {spec.path}", "", "## Mechanisms"]
+    lines += [f"- {m}: {d}" for m, d in spec.mechanisms.items()]
+    lines += ["", "## Species"]
+    lines += [f"- {s.name} [{s.unit}] in {s.compartment}: {s.description}" for s in spec.species]
+    lines += ["", "## Parameters"]
+    lines += [f"- {p.name} = {p.value:g} {p.unit}  (bounds {p.bounds[0]:g} to {p.bounds[1]:g}) — {p.source}"
+              for p in spec.parameters]
+    lines += ["", "## Observables"]
+    lines += [f"- {o.name} [{o.unit}]: {o.description}" for o in spec.observables]
+    if spec.references:
+        lines += ["", "## References"] + [f"- {r}" for r in spec.references]
+    return "\n".join(lines)
+
+
+def _cmd_simulate(args):
+    from ivigsim.catalogue import load_model
+    from ivigsim.plotting import plot_trajectories
+    from ivigsim.regimen import Regimen
+    from ivigsim.simulation import simulate
+    from ivigsim.summary import compare_to_untreated, format_table, regimen_rows, write_rows
+
+    spec = load_model(args.model)
+    if args.dose is None:
+        regimen = Regimen.none()
+    else:
+        regimen = Regimen.ivig(dose_g_per_kg=args.dose, days=args.days, infusion_hours=args.infusion_hours,
+                               every_days=args.every, cycles=args.cycles, start_day=args.start)
+    t_end = args.t_end if args.t_end is not None else max(args.every * args.cycles, 90.0)
+    params = {}
+    for item in args.param or ():
+        name, _, value = item.partition("=")
+        try:
+            params[name.strip()] = float(value)
+        except ValueError:
+            raise IvigsimError(f"--param expects NAME=NUMBER, got {item!r}") from None
+    weight = args.weight if "body_weight" in spec.parameter_names else None
+    kwargs = dict(t_end=t_end, body_weight_kg=weight, params=params, rtol=args.rtol)
+    treated = simulate(spec, regimen=regimen, **kwargs)
+    untreated = simulate(spec, t_eval=treated.t, **kwargs)
+    names = [n for n in (args.plot.split(",") if args.plot else DEFAULT_PLOTS) if n in treated] \
+        or list(spec.observable_names[:4])
+    rows = compare_to_untreated(treated, untreated)
+    reg = regimen_rows(regimen, weight or 1.0) if regimen.administrations else None
+    print(f"{spec.name}: {regimen.describe()}, {t_end:g} days"
+          + (f", {weight:g} kg" if weight else ""))
+    if reg:
+        print(f"IgG given: {reg['grams_given']:.1f} g; cost at ${reg['price_usd_per_g']:.0f}/g: "
+              f"${reg['cost_usd']:,.0f}; max infusion rate {reg['max_rate_mg_per_kg_per_min']:.2f} mg/kg/min")
+        if reg["safety_flags"]:
+            print(f"safety: {reg['safety_flags']}")
+    print(format_table(rows, ["output", "unit", "baseline", "peak", "peak_day", "nadir", "nadir_day",
+                              "largest_change_vs_untreated_pct", "largest_change_day"]))
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        treated.to_csv(out / "trajectory.csv")
+        untreated.to_csv(out / "trajectory_untreated.csv")
+        write_rows(rows, out / "summary.csv")
+        if reg:
+            write_rows([reg], out / "regimen.csv")
+        plot_trajectories({regimen.describe() if reg else "simulated": treated, "untreated": untreated},
+                          names, out / "figure.png", title=f"{spec.name}")
+        print(f"wrote {out}/trajectory.csv, summary.csv, figure.png")
+    return 0
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="ivigsim", description="In-silico mechanism simulator for IVIG therapy.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("models", help="list models and their mechanisms")
+    p.add_argument("--card", metavar="NAME", help="print one model's card")
+    p.set_defaults(func=_cmd_models)
+
+    p = sub.add_parser("simulate", help="simulate a model under an IVIG regimen")
+    p.add_argument("model", help="model name (see 'ivigsim models') or path to a .toml file")
+    p.add_argument("--dose", type=float, help="g/kg per infusion day (omit for untreated)")
+    p.add_argument("--days", type=int, default=5, help="infusion days per course (default 5)")
+    p.add_argument("--infusion-hours", type=float, default=8.0, help="hours per daily infusion (default 8)")
+    p.add_argument("--every", type=float, default=28.0, help="days between course starts (default 28)")
+    p.add_argument("--cycles", type=int, default=1, help="number of courses (default 1)")
+    p.add_argument("--start", type=float, default=0.0, help="day of the first infusion (default 0)")
+    p.add_argument("--weight", type=float, default=70.0, help="body weight in kg (default 70)")
+    p.add_argument("--t-end", type=float, help="days to simulate (default: cycles x every, at least 90)")
+    p.add_argument("--param", action="append", metavar="NAME=VALUE", help="override a parameter (repeatable)")
+    p.add_argument("--plot", help="comma-separated outputs to plot")
+    p.add_argument("--rtol", type=float, default=1e-6, help="relative tolerance (default 1e-6)")
+    p.add_argument("--out", help="directory for trajectory.csv, summary.csv and figure.png")
+    p.set_defaults(func=_cmd_simulate)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (IvigsimError, RegimenError) as exc:
+        print(f"ivigsim: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

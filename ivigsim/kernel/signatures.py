@@ -1,0 +1,26 @@
+"""Numba signatures of the functions every compiled model provides.
+
+A compiled model is four functions over float64 arrays. They take the state
+``y`` (in each species' declared unit) and the kernel parameter vector ``p``
+(the model's parameters, then one on/off switch per mechanism) and write into a
+preallocated output; none of them allocates. Because they are typed
+first-class functions, one compiled solver serves every model.
+
+``rhs(y, p, dydt)``          dydt[i] = d y[i] / dt, species unit per day
+``jac(y, p, J)``             J[i, j] = d rhs[i] / d y[j]
+``rates(y, p, r)``           r[k] = rate of reaction k, species amount per day
+``observables(y, p, out)``   out[m] = observable m, in its declared unit
+"""
+
+from numba import types
+
+_vec = types.float64[::1]
+_mat = types.float64[:, ::1]
+
+RHS_SIG = types.void(_vec, _vec, _vec)
+JAC_SIG = types.void(_vec, _vec, _mat)
+RATES_SIG = RHS_SIG
+OBSERVABLES_SIG = RHS_SIG
+
+RhsFunction = types.FunctionType(RHS_SIG)
+JacFunction = types.FunctionType(JAC_SIG)

@@ -1,0 +1,96 @@
+"""Turn a regimen into what the solver understands: segments, inputs and jumps.
+
+A :class:`~ivigsim.regimen.Regimen` speaks in grams of product over hours; a
+model speaks in concentrations of species. Here each dose is mapped to its
+target species (by product and route, as the model's ``[doses]`` table says),
+converted from grams to the species' amount unit and divided by the
+compartment volume. Time is cut at every infusion start and stop and at every
+bolus; within a segment the infusion input is constant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ivigsim.errors import ParameterError
+from ivigsim.expressions import evaluate
+from ivigsim.units import parse_unit
+
+_GRAM = parse_unit("g")
+
+
+@dataclass(frozen=True)
+class DosingSchedule:
+    """Piecewise-constant inputs on ``[t_breaks[s], t_breaks[s+1]]``.
+
+    inputs : (n_segments, n_inputs) species unit per day, into ``input_target``
+    jumps  : (n_segments, n_species) added to the state at each segment start
+    """
+
+    t_breaks: np.ndarray
+    inputs: np.ndarray
+    input_target: np.ndarray
+    jumps: np.ndarray
+
+    @property
+    def switch_times(self):
+        return self.t_breaks[1:-1]
+
+
+def _dose_scale(spec, env, product, route):
+    """(species index, concentration per gram of product) for one product and route."""
+    if product not in spec.doses:
+        offered = ", ".join(spec.doses) or "none"
+        raise ParameterError(f"model '{spec.name}' has no dose target for product '{product}' "
+                             f"(it accepts: {offered})")
+    target = spec.doses[product]
+    if route not in target.routes:
+        raise ParameterError(f"model '{spec.name}' cannot give '{product}' by the {route} route "
+                             f"(routes: {', '.join(target.routes)})")
+    name = target.routes[route]
+    species = spec.species[spec.species_index(name)]
+    amount_unit = spec.amount_unit(name)
+    mass_per_amount = evaluate(target.mass_per_amount, env)
+    # grams / (mass_per_amount [its unit]) -> amount in the species' amount unit
+    factor = (_GRAM / target.mass_per_amount_unit).factor_to(amount_unit)
+    volume = env[species.compartment]
+    return spec.species_index(name), factor / (mass_per_amount * volume)
+
+
+def build_schedule(spec, env, doses, t_start, t_end):
+    """Segments over ``[t_start, t_end]`` for absolute-gram doses (from ``Regimen.doses``)."""
+    cuts = {float(t_start), float(t_end)}
+    resolved = []
+    scales = {}
+    for dose in doses:
+        key = (dose.product, dose.route)
+        if key not in scales:
+            scales[key] = _dose_scale(spec, env, dose.product, dose.route)
+        index, per_gram = scales[key]
+        resolved.append((dose, index, per_gram))
+        for t in (dose.time_day, dose.end_day):
+            if t_start < t < t_end:
+                cuts.add(float(t))
+    t_breaks = np.array(sorted(cuts))
+    n_seg = len(t_breaks) - 1
+    infusion_targets = sorted({i for d, i, _ in resolved if d.duration_day > 0})
+    column = {species: k for k, species in enumerate(infusion_targets)}
+    inputs = np.zeros((n_seg, len(infusion_targets)))
+    jumps = np.zeros((n_seg, spec.n_species))
+    seg_start = t_breaks[:-1]
+    for dose, index, per_gram in resolved:
+        if dose.duration_day > 0:
+            active = (seg_start >= dose.time_day) & (seg_start < dose.end_day)
+            inputs[active, column[index]] += dose.amount_g / dose.duration_day * per_gram
+        elif t_start <= dose.time_day < t_end or (dose.time_day == t_start):
+            seg = int(np.searchsorted(seg_start, dose.time_day, side="right")) - 1
+            jumps[seg, index] += dose.amount_g * per_gram
+    return DosingSchedule(t_breaks, inputs, np.array(infusion_targets, dtype=np.int64), jumps)
+
+
+def no_dosing(spec, t_start, t_end):
+    """A schedule with no doses at all (one segment)."""
+    return DosingSchedule(np.array([float(t_start), float(t_end)]), np.zeros((1, 0)),
+                          np.zeros(0, dtype=np.int64), np.zeros((1, spec.n_species)))

@@ -1,0 +1,217 @@
+"""``simulate``: one model, one regimen, one patient, deterministic or stochastic.
+
+This is the Python edge of the numerics: it resolves names to arrays, checks
+every input a user can get wrong, runs the compiled solver and turns a failed
+status into a clear :class:`~ivigsim.errors.SolverError`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+
+import numpy as np
+
+from ivigsim.catalogue import load_model
+from ivigsim.errors import ParameterError, SolverError
+from ivigsim.expressions import evaluate
+from ivigsim.kernel.compiled import evaluate_observables, load_kernel
+from ivigsim.regimen import Regimen
+from ivigsim.schedule import build_schedule, no_dosing
+from ivigsim.solvers import rodas
+from ivigsim.spec import BODY_WEIGHT
+from ivigsim.units import UnitError, parse_unit
+from ivigsim.result import SimulationResult
+
+DEFAULT_RTOL = 1e-6
+DEFAULT_ATOL = 1e-9          # in each species' declared unit
+DEFAULT_OUTPUT_STEP_DAY = 0.25
+STEADY_STATE_HORIZON_DAY = 4000.0
+MAX_STEPS = 500_000
+
+
+def _unknown(kind, name, known, model_name):
+    hint = difflib.get_close_matches(name, known, n=1)
+    more = f" Did you mean '{hint[0]}'?" if hint else ""
+    return ParameterError(f"model '{model_name}' has no {kind} '{name}'.{more} "
+                          f"Known: {', '.join(known)}")
+
+
+def resolve_parameters(spec, params=None, body_weight_kg=None):
+    """Parameter vector of ``spec`` with overrides by name, each checked.
+
+    An override is a number in the parameter's declared unit, or a
+    ``(value, "unit")`` pair converted to it.
+    """
+    values = spec.default_parameters()
+    overrides = dict(params or {})
+    if body_weight_kg is not None:
+        if BODY_WEIGHT not in spec.parameter_names:
+            raise ParameterError(f"model '{spec.name}' has no body weight; leave body_weight_kg out")
+        if BODY_WEIGHT in overrides and overrides[BODY_WEIGHT] != body_weight_kg:
+            raise ParameterError("body weight given twice, with different values")
+        overrides[BODY_WEIGHT] = body_weight_kg
+    for name, raw in overrides.items():
+        if name not in spec.parameter_names:
+            raise _unknown("parameter", name, spec.parameter_names, spec.name)
+        par = spec.parameters[spec.parameter_index(name)]
+        value = raw
+        if isinstance(raw, (tuple, list)):
+            if len(raw) != 2 or not isinstance(raw[1], str):
+                raise ParameterError(f"parameter '{name}': give a number or (value, \"unit\"), got {raw!r}")
+            value, unit_text = raw
+            try:
+                value = float(value) * parse_unit(unit_text).factor_to(par.unit)
+            except UnitError as exc:
+                raise ParameterError(f"parameter '{name}' is in {par.unit}; cannot use "
+                                     f"{unit_text!r}: {exc}") from None
+            except (TypeError, ValueError):
+                raise ParameterError(f"parameter '{name}' must be a number, got {raw[0]!r}") from None
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise ParameterError(f"parameter '{name}' must be a number, got {value!r}")
+        value = float(value)
+        if not math.isfinite(value):
+            raise ParameterError(f"parameter '{name}' must be a finite number, got {value}")
+        low, high = par.bounds
+        if not low <= value <= high:
+            raise ParameterError(
+                f"parameter '{name}' = {value:g} {par.unit} is outside its plausible range "
+                f"[{low:g}, {high:g}] (bounds in {spec.path})")
+        values[spec.parameter_index(name)] = value
+    return values
+
+
+def resolve_mechanisms(spec, mechanisms=None):
+    """0/1 switch per mechanism, in declaration order (all on by default)."""
+    switches = np.ones(len(spec.mechanisms))
+    for name, on in dict(mechanisms or {}).items():
+        if name not in spec.mechanisms:
+            raise _unknown("mechanism", name, spec.mechanism_names, spec.name)
+        if not isinstance(on, (bool, np.bool_)):
+            raise ParameterError(f"mechanism '{name}': expected True or False, got {on!r}")
+        switches[spec.mechanism_names.index(name)] = 1.0 if on else 0.0
+    return switches
+
+
+def _atol_vector(spec, atol):
+    if atol is None:
+        return np.full(spec.n_species, DEFAULT_ATOL)
+    if isinstance(atol, dict):
+        vec = np.full(spec.n_species, DEFAULT_ATOL)
+        for name, value in atol.items():
+            vec[spec.species_index(name)] = value
+        return vec
+    vec = np.broadcast_to(np.asarray(atol, dtype=np.float64), (spec.n_species,)).copy()
+    if not np.all(vec > 0):
+        raise ParameterError("atol must be positive")
+    return vec
+
+
+def run_solver(kernel, y0, p, schedule, t_out, rtol, atol, max_steps=MAX_STEPS, model_name=""):
+    """Integrate; return (states at t_out, stats dict) or raise SolverError."""
+    y_out = np.zeros((len(t_out), len(y0)))
+    stats = np.zeros(rodas.N_STATS, dtype=np.int64)
+    status = rodas.integrate(kernel.rhs, kernel.jac, np.ascontiguousarray(y0, dtype=np.float64), p,
+                             schedule.t_breaks, schedule.inputs, schedule.input_target,
+                             schedule.jumps, np.ascontiguousarray(t_out, dtype=np.float64),
+                             float(rtol), atol, 0.0, np.inf, int(max_steps), y_out, stats)
+    stats_dict = dict(zip(rodas.STAT_NAMES, (int(s) for s in stats)))
+    if status != rodas.SUCCESS:
+        raise SolverError(f"model '{model_name}': integration failed: {rodas.STATUS_MESSAGES[status]} "
+                          f"(after {stats_dict['steps']} steps, {stats_dict['rejected']} rejected; "
+                          f"rtol={rtol:g}). Check the parameters, or loosen rtol.", status, stats_dict)
+    return y_out, stats_dict
+
+
+def initial_state(spec, kernel, values, p, rtol, atol):
+    """State at t = 0: the file's initial values, or the untreated steady state."""
+    env = spec.environment(values)
+    y0 = np.array([evaluate(s.initial, env) for s in spec.species], dtype=np.float64)
+    if spec.initial_state != "steady_state":
+        return y0
+    cumulative = np.array([s.cumulative for s in spec.species])
+    dydt = np.empty_like(y0)
+    horizon = STEADY_STATE_HORIZON_DAY
+    for _ in range(4):
+        ys, _ = run_solver(kernel, y0, p, no_dosing(spec, 0.0, horizon), np.array([horizon]),
+                           min(rtol, 1e-8), atol * 1e-2, model_name=spec.name)
+        y0 = ys[0]
+        kernel.rhs(y0, p, dydt)
+        drift = np.abs(dydt[~cumulative]) / (np.abs(y0[~cumulative]) + atol[~cumulative])
+        if np.all(drift < 1e-9):
+            break
+        horizon *= 4
+    else:
+        raise SolverError(f"model '{spec.name}': no untreated steady state was reached within "
+                          f"{horizon:g} days (largest relative drift {drift.max():.2g} per day)", -1)
+    y0[cumulative] = [evaluate(s.initial, env) for s in spec.species if s.cumulative]
+    return y0
+
+
+def output_times(t_end, t_eval, schedule, step=DEFAULT_OUTPUT_STEP_DAY):
+    if t_eval is not None:
+        t = np.asarray(t_eval, dtype=np.float64)
+        if t.ndim != 1 or not np.all(np.isfinite(t)) or np.any(np.diff(t) < 0):
+            raise ParameterError("t_eval must be a sorted one-dimensional array of finite times (days)")
+        if t.size and (t[0] < 0 or t[-1] > t_end):
+            raise ParameterError(f"t_eval must lie within [0, t_end = {t_end:g}] days")
+        return t
+    grid = np.linspace(0.0, t_end, int(round(t_end / step)) + 1)
+    return np.union1d(grid, schedule.switch_times)
+
+
+def simulate(model, regimen=None, t_end=365.0, body_weight_kg=None, params=None,
+             mechanisms=None, t_eval=None, rtol=DEFAULT_RTOL, atol=None, method="ode",
+             seed=None, max_steps=MAX_STEPS):
+    """Simulate one patient under one regimen.
+
+    Parameters
+    ----------
+    model : str, path or ModelSpec
+        A model name from ``models/`` (``"fcrn_pk"``), a path to a model file, or a loaded model.
+    regimen : Regimen, optional
+        Dosing schedule in clinical units; default untreated.
+    t_end : float, days
+    body_weight_kg : float, kg, optional
+        Converts per-kg doses to grams and sets the model's ``body_weight``.
+    params : dict, optional
+        Parameter overrides by name, in the declared unit or as ``(value, "unit")``.
+    mechanisms : dict, optional
+        ``{"mechanism": False}`` switches a mechanism's reactions off.
+    t_eval : array of days, optional
+        Output times; default every 0.25 day plus every dose switch time.
+    rtol, atol : float
+        Relative and absolute (declared species units) error tolerances.
+    method : "ode"
+        Deterministic integration with the Rodas4 stiff solver.
+
+    Returns
+    -------
+    SimulationResult
+    """
+    if method != "ode":
+        raise ParameterError(f"unknown method {method!r}; available: 'ode'")
+    spec = load_model(model)
+    if not (isinstance(t_end, (int, float)) and math.isfinite(t_end) and t_end > 0):
+        raise ParameterError(f"t_end must be a positive number of days, got {t_end!r}")
+    if not (0 < rtol < 1):
+        raise ParameterError(f"rtol must lie in (0, 1), got {rtol!r}")
+    regimen = Regimen.none() if regimen is None else regimen
+    values = resolve_parameters(spec, params, body_weight_kg)
+    switches = resolve_mechanisms(spec, mechanisms)
+    kernel = load_kernel(spec)
+    p = kernel.parameter_vector(values, switches)
+    atol_vec = _atol_vector(spec, atol)
+    env = spec.environment(values)
+    weight = env.get(BODY_WEIGHT, body_weight_kg)
+    doses = regimen.doses(weight) if regimen.administrations else ()
+    schedule = build_schedule(spec, env, doses, 0.0, float(t_end))
+    t_out = output_times(float(t_end), t_eval, schedule)
+    y0 = initial_state(spec, kernel, values, p, rtol, atol_vec)
+    states, stats = run_solver(kernel, y0, p, schedule, t_out, rtol, atol_vec, max_steps, spec.name)
+    return SimulationResult(
+        model=spec, t=t_out, states=states, observables=evaluate_observables(kernel, states, p),
+        parameters=dict(zip(spec.parameter_names, values.tolist())),
+        mechanisms={m: bool(s) for m, s in zip(spec.mechanism_names, switches)},
+        regimen=regimen, body_weight_kg=weight, stats=stats,
+    )

@@ -1,0 +1,518 @@
+"""Model specification: species, parameters, reactions and observables from TOML.
+
+A model file is data a biologist can read. Loading it parses every rate law
+from a whitelist (nothing is evaluated), checks every symbol, and checks the
+units of every rate law; errors name the file and the key.
+
+File layout (see ``models/fcrn_pk.toml`` for a worked example)::
+
+    [model]            name, description, references, mechanisms, initial_state
+    [compartments.X]   volume (an expression), unit, description
+    [species.X]        compartment, unit, initial (expression), description
+    [parameters.X]     value, unit, bounds = [low, high], source, description
+    [reactions.X]      equation ("a + b -> c"), rate (expression), mechanism
+    [observables.X]    expression, unit, description
+    [doses.PRODUCT]    iv = species, sc = species, mass_per_amount (expression)
+
+Species are concentrations in their compartment; a reaction rate is an amount
+per day (concentration x volume / day), so transport between compartments of
+different volume conserves mass. Time is in days.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import math
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+import numpy as np
+
+from ivigsim.errors import ModelFileError
+from ivigsim.expressions import (ExpressionError, evaluate, infer_unit, parse_expression,
+                                 symbols, to_text)
+from ivigsim.units import DIMENSIONLESS, Unit, UnitError, parse_unit
+
+TIME_UNIT = parse_unit("day")
+BODY_WEIGHT = "body_weight"
+_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_INITIAL_STATES = ("steady_state", "initial")
+
+
+@dataclass(frozen=True)
+class Compartment:
+    name: str
+    volume: object           # expression node
+    unit: Unit
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Species:
+    name: str
+    compartment: str
+    unit: Unit
+    initial: object          # expression node, in ``unit``
+    description: str = ""
+    cumulative: bool = False  # a running total (e.g. amount catabolised): reset at t = 0
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    value: float
+    unit: Unit
+    bounds: tuple[float, float]
+    source: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Reaction:
+    name: str
+    reactants: tuple[tuple[str, float], ...]
+    products: tuple[tuple[str, float], ...]
+    rate: object             # expression node, species amount per day
+    mechanism: str
+    description: str = ""
+
+    @property
+    def equation(self):
+        def side(terms):
+            return " + ".join(n if c == 1 else f"{c:g} {n}" for n, c in terms) or "∅"
+        return f"{side(self.reactants)} -> {side(self.products)}"
+
+
+@dataclass(frozen=True)
+class Observable:
+    name: str
+    expression: object
+    unit: Unit
+    factor: float            # converts the expression's natural unit to ``unit``
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class DoseTarget:
+    product: str
+    routes: MappingProxyType     # route ("iv", "sc") -> species name
+    mass_per_amount: object      # expression: grams of product per species amount unit
+    mass_per_amount_unit: Unit
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A validated model. Immutable; parameter values are only defaults."""
+
+    name: str
+    description: str
+    references: tuple[str, ...]
+    mechanisms: MappingProxyType          # name -> description
+    initial_state: str
+    compartments: tuple[Compartment, ...]
+    species: tuple[Species, ...]
+    parameters: tuple[Parameter, ...]
+    reactions: tuple[Reaction, ...]
+    observables: tuple[Observable, ...]
+    doses: MappingProxyType               # product -> DoseTarget
+    path: str = ""
+    _index: MappingProxyType = field(default=None, repr=False, compare=False)
+
+    # --- lookups ---------------------------------------------------------
+    @property
+    def n_species(self):
+        return len(self.species)
+
+    @property
+    def species_names(self):
+        return tuple(s.name for s in self.species)
+
+    @property
+    def parameter_names(self):
+        return tuple(p.name for p in self.parameters)
+
+    @property
+    def observable_names(self):
+        return tuple(o.name for o in self.observables)
+
+    @property
+    def mechanism_names(self):
+        return tuple(self.mechanisms)
+
+    def species_index(self, name):
+        return self._index["species"][name]
+
+    def parameter_index(self, name):
+        return self._index["parameters"][name]
+
+    def compartment(self, name):
+        return self._index["compartments"][name]
+
+    def default_parameters(self):
+        """The parameter values of the file, as a float64 array in declaration order."""
+        return np.array([p.value for p in self.parameters], dtype=np.float64)
+
+    def stoichiometry(self):
+        """Net stoichiometry matrix, shape (n_species, n_reactions)."""
+        s = np.zeros((self.n_species, len(self.reactions)))
+        for k, r in enumerate(self.reactions):
+            for name, c in r.reactants:
+                s[self.species_index(name), k] -= c
+            for name, c in r.products:
+                s[self.species_index(name), k] += c
+        return s
+
+    def amount_unit(self, species_name):
+        """The unit of an amount of a species (its unit times its compartment's volume unit)."""
+        sp = self.species[self.species_index(species_name)]
+        return sp.unit * self.compartment(sp.compartment).unit
+
+    def unit_of(self, name):
+        """Unit of any species, observable, parameter or compartment, by name."""
+        for table in ("species", "observables", "parameters", "compartments"):
+            if name in self._index[table]:
+                obj = self._index[table][name]
+                obj = getattr(self, table)[obj] if isinstance(obj, int) else obj
+                return obj.unit
+        raise KeyError(name)
+
+    def environment(self, values):
+        """Name -> value for parameters and compartment volumes, from a parameter array."""
+        env = dict(zip(self.parameter_names, (float(v) for v in values)))
+        for c in self.compartments:
+            env[c.name] = evaluate(c.volume, env)
+        return env
+
+    def fingerprint(self):
+        """Hash of the model's mathematics (not of parameter values or prose)."""
+        canon = {
+            "species": [(s.name, s.compartment, s.unit.scale, [str(d) for d in s.unit.dims])
+                        for s in self.species],
+            "parameters": list(self.parameter_names),
+            "compartments": [(c.name, to_text(c.volume)) for c in self.compartments],
+            "reactions": [(r.name, r.reactants, r.products, to_text(r.rate), r.mechanism)
+                          for r in self.reactions],
+            "observables": [(o.name, to_text(o.expression), o.factor) for o in self.observables],
+            "mechanisms": list(self.mechanisms),
+        }
+        return hashlib.sha256(json.dumps(canon, sort_keys=True).encode()).hexdigest()[:20]
+
+
+# --------------------------------------------------------------------------
+# Loading
+# --------------------------------------------------------------------------
+
+class _Reader:
+    """Reads typed values out of the TOML tables, failing with file and key."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def fail(self, key, message):
+        raise ModelFileError(self.path, key, message)
+
+    def table(self, data, key, required=True):
+        value = data.get(key.split(".")[-1])
+        if value is None:
+            if required:
+                self.fail(key, "this table is required")
+            return {}
+        if not isinstance(value, dict):
+            self.fail(key, f"expected a table, got {type(value).__name__}")
+        return value
+
+    def check_keys(self, entry, key, allowed, required=()):
+        if not isinstance(entry, dict):
+            self.fail(key, f"expected a table of fields, got {entry!r}")
+        for k in required:
+            if k not in entry:
+                self.fail(f"{key}.{k}", "this field is required")
+        for k in entry:
+            if k not in allowed:
+                hint = difflib.get_close_matches(k, allowed, n=1)
+                more = f" (did you mean '{hint[0]}'?)" if hint else ""
+                self.fail(f"{key}.{k}", f"unknown field{more}; allowed: {', '.join(allowed)}")
+
+    def text(self, entry, key, field_name, default=None):
+        value = entry.get(field_name, default)
+        if not isinstance(value, str):
+            self.fail(f"{key}.{field_name}", f"expected text, got {value!r}")
+        return value
+
+    def number(self, value, key):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            self.fail(key, f"expected a number, got {value!r}")
+        value = float(value)
+        if not math.isfinite(value):
+            self.fail(key, f"expected a finite number, got {value!r}")
+        return value
+
+    def unit(self, entry, key):
+        text = entry.get("unit")
+        if not isinstance(text, str):
+            self.fail(f"{key}.unit", f"expected a unit such as 'g/L' or '1/day', got {text!r}")
+        try:
+            return parse_unit(text)
+        except UnitError as exc:
+            self.fail(f"{key}.unit", str(exc))
+
+    def expression(self, value, key):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = repr(float(value))
+        if not isinstance(value, str):
+            self.fail(key, f"expected an expression (text) or a number, got {value!r}")
+        try:
+            return parse_expression(value)
+        except ExpressionError as exc:
+            self.fail(key, str(exc))
+
+    def name(self, name, key):
+        if not _NAME_RE.match(name):
+            self.fail(key, f"'{name}' is not a valid name (letters, digits and _, starting with a letter)")
+        return name
+
+
+def _parse_equation(reader, text, key, species_names):
+    if not isinstance(text, str) or text.count("->") != 1 or "<->" in text:
+        reader.fail(key, f"expected one irreversible equation 'a + b -> c' (write a reverse "
+                         f"reaction separately), got {text!r}")
+    left, right = text.split("->")
+    sides = []
+    for side in (left, right):
+        terms = []
+        for term in filter(None, (t.strip() for t in side.split("+"))):
+            parts = term.split()
+            coeff, name = (1.0, parts[0]) if len(parts) == 1 else (parts[0], parts[-1])
+            if len(parts) > 2:
+                reader.fail(key, f"cannot read the term {term!r}")
+            try:
+                coeff = float(coeff)
+            except ValueError:
+                reader.fail(key, f"stoichiometric coefficient {coeff!r} in {term!r} is not a number")
+            if not (coeff > 0 and math.isfinite(coeff)):
+                reader.fail(key, f"stoichiometric coefficient in {term!r} must be positive")
+            if name not in species_names:
+                reader.fail(key, f"unknown species '{name}' in equation {text!r}")
+            terms.append((name, coeff))
+        sides.append(tuple(terms))
+    if not sides[0] and not sides[1]:
+        reader.fail(key, "an equation needs at least one species")
+    return sides
+
+
+def load_model_file(path):
+    """Parse and validate one model file into a :class:`ModelSpec`."""
+    path = Path(path)
+    reader = _Reader(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelFileError(path, "", "file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ModelFileError(path, "", f"not valid TOML: {exc}") from None
+    for k in data:
+        if k not in ("model", "compartments", "species", "parameters", "reactions",
+                     "observables", "doses"):
+            reader.fail(k, "unknown top-level table")
+
+    header = reader.table(data, "model")
+    reader.check_keys(header, "model", ("name", "description", "references", "mechanisms",
+                                        "initial_state"), required=("name", "mechanisms"))
+    name = reader.name(reader.text(header, "model", "name"), "model.name")
+    description = reader.text(header, "model", "description", "")
+    references = header.get("references", [])
+    if not (isinstance(references, list) and all(isinstance(r, str) for r in references)):
+        reader.fail("model.references", "expected a list of citations (text)")
+    mechanisms = header["mechanisms"]
+    if not isinstance(mechanisms, dict) or not mechanisms:
+        reader.fail("model.mechanisms", "expected a table: mechanism name = \"what it does\"")
+    for m in mechanisms:
+        reader.name(m, f"model.mechanisms.{m}")
+    initial_state = header.get("initial_state", "initial")
+    if initial_state not in _INITIAL_STATES:
+        reader.fail("model.initial_state", f"expected one of {_INITIAL_STATES}, got {initial_state!r}")
+
+    seen = {}
+
+    def claim(entry_name, key):
+        reader.name(entry_name, key)
+        if entry_name in seen:
+            reader.fail(key, f"the name '{entry_name}' is already used by [{seen[entry_name]}]")
+        seen[entry_name] = key
+
+    # Parameters first: everything else refers to them.
+    parameters = []
+    for pname, entry in reader.table(data, "parameters").items():
+        key = f"parameters.{pname}"
+        claim(pname, key)
+        reader.check_keys(entry, key, ("value", "unit", "bounds", "source", "description"),
+                          required=("value", "unit", "bounds", "source"))
+        value = reader.number(entry["value"], f"{key}.value")
+        bounds = entry["bounds"]
+        if not (isinstance(bounds, list) and len(bounds) == 2):
+            reader.fail(f"{key}.bounds", f"expected [low, high], got {bounds!r}")
+        low, high = (reader.number(b, f"{key}.bounds") for b in bounds)
+        if low > high:
+            reader.fail(f"{key}.bounds", f"low bound {low} is above high bound {high}")
+        if not low <= value <= high:
+            reader.fail(f"{key}.value", f"{value} lies outside its bounds [{low}, {high}]")
+        source = reader.text(entry, key, "source")
+        if not source.strip():
+            reader.fail(f"{key}.source", "every parameter needs a source (a citation, or how it was derived)")
+        parameters.append(Parameter(pname, value, reader.unit(entry, key), (low, high), source,
+                                    entry.get("description", "")))
+    units = {p.name: p.unit for p in parameters}
+
+    def checked_unit(node, key, table=None):
+        """Unit of an expression whose symbols must all be in ``table`` (default: all so far)."""
+        table = units if table is None else table
+
+        def lookup(symbol):
+            if symbol not in table:
+                hint = difflib.get_close_matches(symbol, list(table), n=1)
+                more = f" (did you mean '{hint[0]}'?)" if hint else ""
+                reader.fail(key, f"undefined symbol '{symbol}'{more}")
+            return table[symbol]
+        try:
+            return infer_unit(node, lookup)
+        except UnitError as exc:
+            reader.fail(key, f"inconsistent units: {exc}")
+
+    compartments = []
+    for cname, entry in reader.table(data, "compartments").items():
+        key = f"compartments.{cname}"
+        claim(cname, key)
+        reader.check_keys(entry, key, ("volume", "unit", "description"), required=("volume", "unit"))
+        volume = reader.expression(entry["volume"], f"{key}.volume")
+        declared = reader.unit(entry, key)
+        for sym in symbols(volume):
+            if sym not in {p.name for p in parameters}:
+                reader.fail(f"{key}.volume", f"a volume may use parameters only; '{sym}' is not one")
+        actual = checked_unit(volume, f"{key}.volume")
+        if actual != declared:
+            reader.fail(f"{key}.volume", f"the expression has unit {actual}, but unit = {declared}")
+        compartments.append(Compartment(cname, volume, declared, entry.get("description", "")))
+    units.update({c.name: c.unit for c in compartments})
+    static_units = dict(units)
+
+    species = []
+    for sname, entry in reader.table(data, "species").items():
+        key = f"species.{sname}"
+        claim(sname, key)
+        reader.check_keys(entry, key, ("compartment", "unit", "initial", "cumulative", "description"),
+                          required=("compartment", "unit"))
+        comp = reader.text(entry, key, "compartment")
+        if comp not in {c.name for c in compartments}:
+            reader.fail(f"{key}.compartment", f"unknown compartment '{comp}'")
+        sunit = reader.unit(entry, key)
+        initial = reader.expression(entry.get("initial", 0.0), f"{key}.initial")
+        iu = checked_unit(initial, f"{key}.initial", static_units)   # parameters only
+        if not (iu == sunit or (iu.is_dimensionless and not symbols(initial))):
+            reader.fail(f"{key}.initial", f"the expression has unit {iu}, but the species is in {sunit}")
+        cumulative = entry.get("cumulative", False)
+        if not isinstance(cumulative, bool):
+            reader.fail(f"{key}.cumulative", f"expected true or false, got {cumulative!r}")
+        species.append(Species(sname, comp, sunit, initial, entry.get("description", ""), cumulative))
+    if not species:
+        reader.fail("species", "a model needs at least one species")
+    units.update({s.name: s.unit for s in species})
+    species_names = {s.name for s in species}
+    comp_units = {c.name: c.unit for c in compartments}
+
+    reactions = []
+    used_species = set()
+    for rname, entry in reader.table(data, "reactions").items():
+        key = f"reactions.{rname}"
+        claim(rname, key)
+        reader.check_keys(entry, key, ("equation", "rate", "mechanism", "description"),
+                          required=("equation", "rate", "mechanism"))
+        reactants, products = _parse_equation(reader, entry["equation"], f"{key}.equation", species_names)
+        rate = reader.expression(entry["rate"], f"{key}.rate")
+        mechanism = reader.text(entry, key, "mechanism")
+        if mechanism not in mechanisms:
+            reader.fail(f"{key}.mechanism", f"'{mechanism}' is not declared in [model.mechanisms] "
+                                            f"({', '.join(mechanisms)})")
+        involved = [n for n, _ in reactants + products]
+        used_species.update(involved)
+        amount_units = {n: next(s.unit for s in species if s.name == n)
+                        * comp_units[next(s.compartment for s in species if s.name == n)]
+                        for n in involved}
+        first = amount_units[involved[0]]
+        for n, u in amount_units.items():
+            if u != first:
+                reader.fail(f"{key}.equation", f"species '{involved[0]}' and '{n}' have different amount "
+                                               f"units ({first} and {u}); a reaction must conserve amount")
+        expected = first / TIME_UNIT
+        actual = checked_unit(rate, f"{key}.rate")
+        if actual != expected:
+            if actual.same_dimension(expected):
+                reader.fail(f"{key}.rate", f"the rate law is in {actual}, which is {actual.factor_to(expected):g} "
+                                           f"x the expected {expected} (amount of species per day); "
+                                           f"convert a parameter's unit")
+            reader.fail(f"{key}.rate", f"the rate law has dimension {actual.dimension_text()}, but a rate of "
+                                       f"this reaction must be an amount per day ({expected})")
+        reactions.append(Reaction(rname, reactants, products, rate, mechanism, entry.get("description", "")))
+
+    doses = {}
+    for product, entry in reader.table(data, "doses", required=False).items():
+        key = f"doses.{product}"
+        reader.name(product, key)
+        reader.check_keys(entry, key, ("iv", "sc", "mass_per_amount", "description"),
+                          required=("mass_per_amount",))
+        routes = {}
+        for route in ("iv", "sc"):
+            if route in entry:
+                target = reader.text(entry, key, route)
+                if target not in species_names:
+                    reader.fail(f"{key}.{route}", f"unknown species '{target}'")
+                routes[route] = target
+                used_species.add(target)
+        if not routes:
+            reader.fail(key, "name at least one route: iv = \"species\" or sc = \"species\"")
+        mpa = reader.expression(entry["mass_per_amount"], f"{key}.mass_per_amount")
+        mpa_unit = checked_unit(mpa, f"{key}.mass_per_amount", static_units)
+        for route, target in routes.items():
+            sp = next(s for s in species if s.name == target)
+            want = parse_unit("g") / (sp.unit * comp_units[sp.compartment])
+            if not mpa_unit.same_dimension(want):
+                reader.fail(f"{key}.mass_per_amount", f"expected a mass per amount of '{target}' "
+                                                      f"(like {want}), got {mpa_unit}")
+        doses[product] = DoseTarget(product, MappingProxyType(routes), mpa, mpa_unit)
+
+    dangling = [s.name for s in species if s.name not in used_species]
+    if dangling:
+        reader.fail(f"species.{dangling[0]}", "this species takes part in no reaction and receives no dose")
+
+    observables = []
+    for oname, entry in reader.table(data, "observables", required=False).items():
+        key = f"observables.{oname}"
+        claim(oname, key)
+        reader.check_keys(entry, key, ("expression", "unit", "description"), required=("expression", "unit"))
+        expr = reader.expression(entry["expression"], f"{key}.expression")
+        declared = reader.unit(entry, key)
+        actual = checked_unit(expr, f"{key}.expression")
+        try:
+            factor = actual.factor_to(declared)
+        except UnitError:
+            reader.fail(f"{key}.expression", f"the expression has dimension {actual.dimension_text()}, "
+                                             f"which cannot be shown in {declared}")
+        observables.append(Observable(oname, expr, declared, factor, entry.get("description", "")))
+
+    index = MappingProxyType({
+        "species": {s.name: i for i, s in enumerate(species)},
+        "parameters": {p.name: i for i, p in enumerate(parameters)},
+        "observables": {o.name: i for i, o in enumerate(observables)},
+        "compartments": {c.name: c for c in compartments},
+    })
+    return ModelSpec(
+        name=name, description=description, references=tuple(references),
+        mechanisms=MappingProxyType(dict(mechanisms)), initial_state=initial_state,
+        compartments=tuple(compartments), species=tuple(species), parameters=tuple(parameters),
+        reactions=tuple(reactions), observables=tuple(observables), doses=MappingProxyType(doses),
+        path=str(path), _index=index,
+    )

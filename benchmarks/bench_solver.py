@@ -1,0 +1,613 @@
+"""Solver benchmark: ivigsim's Rodas4 against SciPy, libRoadRunner and numbalsoda.
+
+    python benchmarks/bench_solver.py [--repeats N] [--quick]
+
+One problem for every method: the full FcRn model (and ``fcrn_pk_qss`` when
+``models/fcrn_pk_qss.toml`` exists), a 70 kg patient, IVIG 0.4 g/kg/day for 5
+days (8 h infusions) every 28 days, 13 cycles, one year from the untreated
+steady state, outputs once a day, rtol 1e-6 and atol 1e-9 (species units).
+Only the integration is timed; the steady state, parameter vector and dosing
+schedule are computed once. Each method's observables are compared with a
+SciPy Radau run at rtol 1e-10.
+
+The machine is shared and noisy: times are medians over repeats, the methods
+are run in turn within each repeat (so drifts in load hit all of them), and
+ratios are between numbers measured in the same run.
+
+See benchmarks/README.md for the columns. Writes benchmarks/results_solver.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
+
+import numba as nb  # noqa: E402
+import numpy as np  # noqa: E402
+import scipy  # noqa: E402
+
+import ivigsim as iv  # noqa: E402
+from ivigsim.catalogue import load_model  # noqa: E402
+from ivigsim.kernel.compiled import evaluate_observables, load_kernel  # noqa: E402
+from ivigsim.kernel.signatures import JacFunction, RhsFunction  # noqa: E402
+from ivigsim.schedule import build_schedule  # noqa: E402
+from ivigsim.simulation import (initial_state, output_times, resolve_mechanisms,  # noqa: E402
+                                resolve_parameters, run_solver)
+from ivigsim.solvers.linalg import lu_factor, lu_solve  # noqa: E402
+from ivigsim.solvers.scipy_reference import integrate_scipy  # noqa: E402
+from ivigsim.spec import BODY_WEIGHT  # noqa: E402
+
+RTOL = 1e-6
+ATOL = 1e-9
+REF_RTOL = 1e-10
+REF_ATOL = 1e-14
+AGREE = 1e-4
+BODY_WEIGHT_KG = 70.0
+T_END = 365.0
+REGIMEN_CODE = "iv.Regimen.ivig(dose_g_per_kg=0.4, days=5, infusion_hours=8, every_days=28, cycles=13)"
+MODELS = ("fcrn_pk", "fcrn_pk_qss")
+
+
+def regimen():
+    return iv.Regimen.ivig(dose_g_per_kg=0.4, days=5, infusion_hours=8, every_days=28, cycles=13)
+
+
+# --------------------------------------------------------------------------- problem
+
+class Problem:
+    """Everything computed once per model: kernel, p, y0, schedule, output times."""
+
+    def __init__(self, name):
+        self.name = name
+        self.spec = load_model(name)
+        self.kernel = load_kernel(self.spec)
+        self.values = resolve_parameters(self.spec, None, BODY_WEIGHT_KG)
+        self.switches = resolve_mechanisms(self.spec)
+        self.p = self.kernel.parameter_vector(self.values, self.switches)
+        env = self.spec.environment(self.values)
+        weight = env.get(BODY_WEIGHT, BODY_WEIGHT_KG)
+        self.schedule = build_schedule(self.spec, env, regimen().doses(weight), 0.0, T_END)
+        self.t_out = output_times(T_END, np.arange(0.0, T_END + 1.0), self.schedule)
+        self.n = self.spec.n_species
+        self.atol_vec = np.full(self.n, ATOL)
+        self.y0 = initial_state(self.spec, self.kernel, self.values, self.p, RTOL, self.atol_vec)
+
+    def observables(self, states):
+        return evaluate_observables(self.kernel, np.ascontiguousarray(states), self.p)
+
+
+def max_rel_error(obs, ref, names):
+    """Largest |obs - ref| / max|ref| over time, worst observable; (value, name)."""
+    worst, which = 0.0, ""
+    for m, name in enumerate(names):
+        scale = np.max(np.abs(ref[:, m]))
+        err = np.max(np.abs(obs[:, m] - ref[:, m])) / (scale if scale > 0 else 1.0)
+        if not np.isfinite(err):
+            return float("inf"), name
+        if err > worst:
+            worst, which = float(err), name
+    return worst, which
+
+
+# --------------------------------------------------------------------------- methods
+# Each method is (label, setup(problem) -> run or None, notes). ``run()`` does one full
+# simulation and returns (states (n_out, n), stats dict).
+
+def method_ivigsim(pb):
+    def run():
+        return run_solver(pb.kernel, pb.y0, pb.p, pb.schedule, pb.t_out, RTOL, pb.atol_vec,
+                          model_name=pb.name)
+    return run
+
+
+def method_scipy(solver):
+    def setup(pb):
+        def run():
+            states, st = integrate_scipy(pb.kernel, pb.y0, pb.p, pb.schedule, pb.t_out,
+                                         method=solver, rtol=RTOL, atol=ATOL)
+            return states, {"rhs_evaluations": st["rhs_evaluations"],
+                            "jacobian_evaluations": st["jacobian_evaluations"]}
+        return run
+    return setup
+
+
+def method_roadrunner(pb):
+    """libRoadRunner (CVODE BDF, its own Newton/dense LU), piecewise between switch times.
+
+    Dosing is piecewise, not Antimony events: each segment of the schedule is one
+    ``simulate(times=...)`` call from the segment start to its end (CVODE is
+    restarted there, as at any discontinuity), with the infusion-rate parameters
+    set and bolus jumps applied before it. This is exact at the switch times and
+    mirrors what ivigsim and the SciPy runs do; events would put the switches
+    under root-finding and add event-handling cost.
+    """
+    import antimony
+    import roadrunner
+
+    from _antimony import input_name, to_antimony
+
+    sched = pb.schedule
+    text = to_antimony(pb.spec, pb.values, initial=pb.y0, switches=pb.switches,
+                       input_target=sched.input_target)
+    antimony.clearPreviousLoads()
+    if antimony.loadAntimonyString(text) < 0:
+        raise RuntimeError(f"Antimony could not read the model: {antimony.getLastError()}")
+    rr = roadrunner.RoadRunner(antimony.getSBMLString())
+    integ = rr.integrator
+    integ.relative_tolerance = RTOL
+    integ.setConcentrationTolerance(ATOL)     # atol on concentrations, like ivigsim's
+    integ.stiff = True
+    integ.maximum_num_steps = 500_000
+    integ.variable_step_size = False
+    names = pb.spec.species_names
+    rr.timeCourseSelections = ["time"] + [f"[{s}]" for s in names]
+    conc = [f"[{s}]" for s in names]
+    inputs = [input_name(k) for k in range(len(sched.input_target))]
+    breaks, t_out = sched.t_breaks, pb.t_out
+    n_seg = len(breaks) - 1
+    # Output rows of each segment: [t0, t1) inside, [t0, t1] in the last one.
+    plan = []
+    for s in range(n_seg):
+        t0, t1 = breaks[s], breaks[s + 1]
+        at_start = np.flatnonzero(t_out == t0)
+        inner_idx = np.flatnonzero((t_out > t0) & (t_out < t1))
+        at_end = np.flatnonzero(t_out == t1) if s == n_seg - 1 else np.zeros(0, dtype=int)
+        times = np.concatenate([[t0], t_out[inner_idx], [t1]])
+        jumps = [(conc[i], float(sched.jumps[s, i])) for i in np.flatnonzero(sched.jumps[s])]
+        plan.append((t0, t1, at_start, inner_idx, at_end, times, jumps,
+                     [float(v) for v in sched.inputs[s]]))
+
+    def run():
+        rr.reset()                      # back to t = 0 and the initial (steady) state
+        out = np.full((len(t_out), pb.n), np.nan)
+        last = None
+        for t0, t1, at_start, inner_idx, at_end, times, jumps, u in plan:
+            for name, value in zip(inputs, u):
+                rr.setValue(name, value)
+            for name, dy in jumps:
+                rr.setValue(name, rr.getValue(name) + dy)
+            if t1 <= t0:
+                continue
+            res = np.asarray(rr.simulate(times=times))
+            if at_start.size:
+                out[at_start] = res[0, 1:]
+            out[inner_idx] = res[1:-1, 1:]
+            if at_end.size:
+                out[at_end] = res[-1, 1:]
+            last = res
+        return out, {}
+    run.antimony = text
+    return run
+
+
+def method_numbalsoda(pb):
+    """numbalsoda LSODA (finite-difference Jacobian) on a cfunc wrapping the compiled rhs.
+
+    The data pointer carries the parameter vector followed by a full-length
+    infusion input vector, updated per segment; the piecewise loop is njit code.
+    """
+    import numbalsoda
+    from numba import carray, cfunc
+
+    n, n_p = pb.n, len(pb.p)
+    kernel_rhs = pb.kernel.rhs
+
+    @cfunc(numbalsoda.lsoda_sig)
+    def f(t, u, du, data):
+        y = carray(u, (n,))
+        dy = carray(du, (n,))
+        d = carray(data, (n_p + n,))
+        kernel_rhs(y, d[:n_p], dy)
+        for i in range(n):
+            dy[i] += d[n_p + i]
+
+    lsoda = numbalsoda.lsoda
+
+    @nb.njit
+    def piecewise(funcptr, y0, data, n_p, t_breaks, inputs, target, jumps, t_out,
+                  rtol, atol, y_out):
+        n = y0.shape[0]
+        y = y0.copy()
+        n_seg = t_breaks.shape[0] - 1
+        n_out = t_out.shape[0]
+        i_out = 0
+        for s in range(n_seg):
+            t0 = t_breaks[s]
+            t1 = t_breaks[s + 1]
+            for i in range(n):
+                y[i] += jumps[s, i]
+                data[n_p + i] = 0.0
+            for k in range(target.shape[0]):
+                data[n_p + target[k]] += inputs[s, k]
+            while i_out < n_out and t_out[i_out] <= t0:
+                y_out[i_out, :] = y
+                i_out += 1
+            if t1 <= t0:
+                continue
+            j = i_out
+            while j < n_out and t_out[j] < t1:
+                j += 1
+            m = j - i_out
+            tev = np.empty(m + 2)
+            tev[0] = t0
+            tev[1:m + 1] = t_out[i_out:j]
+            tev[m + 1] = t1
+            usol, ok = lsoda(funcptr, y.copy(), tev, data, rtol, atol, 500_000)
+            if not ok:
+                return False
+            y_out[i_out:j, :] = usol[1:m + 1, :]
+            i_out = j
+            y[:] = usol[m + 1, :]
+        while i_out < n_out:                    # outputs at t_end
+            y_out[i_out, :] = y
+            i_out += 1
+        return True
+
+    sched = pb.schedule
+    data = np.concatenate([pb.p, np.zeros(n)])
+
+    def run():
+        out = np.full((len(pb.t_out), n), np.nan)
+        ok = piecewise(f.address, pb.y0, data, n_p, sched.t_breaks, sched.inputs,
+                       sched.input_target, sched.jumps, pb.t_out, RTOL, ATOL, out)
+        if not ok:
+            raise RuntimeError("numbalsoda lsoda failed")
+        return out, {}
+    return run
+
+
+def optional(module_names, setup):
+    """``setup`` if every module imports, else a string saying what is missing."""
+    missing = []
+    for mod in module_names:
+        try:
+            __import__(mod)
+        except ImportError as exc:
+            missing.append(f"{mod} ({exc.__class__.__name__}: {exc})")
+    return setup if not missing else "not installed: " + ", ".join(missing)
+
+
+def method_table(quick):
+    rows = [
+        ("ivigsim Rodas4 (Numba)", method_ivigsim, "analytic Jacobian"),
+        ("SciPy LSODA", method_scipy("LSODA"), "analytic Jacobian, Python RHS calls"),
+        ("SciPy BDF", "skipped (--quick)" if quick else method_scipy("BDF"),
+         "analytic Jacobian, Python RHS calls"),
+        ("SciPy Radau", method_scipy("Radau"), "analytic Jacobian, Python RHS calls"),
+        ("libRoadRunner CVODE", optional(("roadrunner", "antimony"), method_roadrunner),
+         "BDF, internal Jacobian; piecewise simulate()"),
+        ("numbalsoda LSODA", optional(("numbalsoda",), method_numbalsoda),
+         "cfunc RHS, finite-difference Jacobian"),
+    ]
+    return rows
+
+
+# --------------------------------------------------------------------------- floor
+
+_v = nb.float64[::1]
+_m = nb.float64[:, ::1]
+
+
+@nb.njit(nb.float64(RhsFunction, _v, _v, _v, nb.int64))
+def _loop_rhs(rhs, y, p, f, reps):
+    acc = 0.0
+    for _ in range(reps):
+        rhs(y, p, f)
+        acc += f[0]
+    return acc
+
+
+@nb.njit(nb.float64(JacFunction, _v, _v, _m, nb.int64))
+def _loop_jac(jac, y, p, J, reps):
+    acc = 0.0
+    for _ in range(reps):
+        jac(y, p, J)
+        acc += J[0, 0]
+    return acc
+
+
+@nb.njit(nb.float64(_m, _m, nb.int64[::1], nb.float64, nb.int64))
+def _loop_lu(J, W, piv, inv_hg, reps):
+    """Build W = I/(h gamma) - J and factor it, as one Rodas step does."""
+    n = J.shape[0]
+    acc = 0.0
+    for _ in range(reps):
+        for i in range(n):
+            for j in range(n):
+                W[i, j] = -J[i, j]
+            W[i, i] += inv_hg
+        lu_factor(W, piv)
+        acc += W[n - 1, n - 1]
+    return acc
+
+
+@nb.njit(nb.float64(_m, nb.int64[::1], _v, _v, nb.int64))
+def _loop_solve(LU, piv, b0, b, reps):
+    n = b.shape[0]
+    acc = 0.0
+    for _ in range(reps):
+        for i in range(n):
+            b[i] = b0[i]
+        lu_solve(LU, piv, b)
+        acc += b[0]
+    return acc
+
+
+def _per_call(fn, args, target_s=0.02, repeats=7):
+    """Median seconds per inner call of ``fn(*args, reps)``."""
+    fn(*args, 10)
+    reps = 10
+    while True:
+        t = time.perf_counter()
+        fn(*args, reps)
+        dt = time.perf_counter() - t
+        if dt >= target_s / 4 or reps > 10**8:
+            break
+        reps *= 4
+    reps = max(10, int(reps * target_s / max(dt, 1e-9)))
+    samples = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn(*args, reps)
+        samples.append((time.perf_counter() - t) / reps)
+    return statistics.median(samples)
+
+
+def arithmetic_floor(pb, y_mid, h):
+    """Seconds of each piece of one Rodas step, timed alone: rhs, jac, W+LU, one solve."""
+    n = pb.n
+    y = np.ascontiguousarray(y_mid)
+    f = np.empty(n)
+    J = np.empty((n, n))
+    W = np.empty((n, n))
+    piv = np.zeros(n, dtype=np.int64)
+    pb.kernel.jac(y, pb.p, J)
+    inv_hg = 1.0 / (h * 0.25)
+    t_rhs = _per_call(_loop_rhs, (pb.kernel.rhs, y, pb.p, f))
+    t_jac = _per_call(_loop_jac, (pb.kernel.jac, y, pb.p, J))
+    t_lu = _per_call(_loop_lu, (J, W, piv, inv_hg))
+    _loop_lu(J, W, piv, inv_hg, 1)          # W now holds valid LU factors
+    pb.kernel.rhs(y, pb.p, f)
+    t_solve = _per_call(_loop_solve, (W, piv, f.copy(), np.empty(n)))
+    return {"rhs": t_rhs, "jac": t_jac, "lu": t_lu, "solve": t_solve,
+            "step": t_jac + t_lu + 6 * t_rhs + 6 * t_solve}
+
+
+# --------------------------------------------------------------------------- cold start
+
+def cold_start(repeats=3):
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    commands = [
+        ("python -c pass", "pass"),
+        ("import ivigsim", "import ivigsim"),
+        ("import + simulate (cold start)",
+         f"import ivigsim as iv; iv.simulate('fcrn_pk', regimen={REGIMEN_CODE}, t_end=365, "
+         f"body_weight_kg=70)"),
+    ]
+    results = []
+    # Warm the kernel cache (and Numba's) first; a failure here is reported, not hidden.
+    warm = subprocess.run([sys.executable, "-c", commands[-1][1]], cwd=ROOT, env=env,
+                          capture_output=True, text=True)
+    if warm.returncode != 0:
+        return [(commands[-1][0], None, warm.stderr.strip().splitlines()[-1])]
+    for label, code in commands:
+        samples = []
+        for _ in range(repeats):
+            t = time.perf_counter()
+            proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,
+                                  capture_output=True, text=True)
+            samples.append(time.perf_counter() - t)
+            if proc.returncode != 0:
+                results.append((label, None, proc.stderr.strip().splitlines()[-1]))
+                break
+        else:
+            results.append((label, statistics.median(samples), f"min {min(samples):.2f} s, "
+                                                               f"max {max(samples):.2f} s"))
+    return results
+
+
+# --------------------------------------------------------------------------- report
+
+def machine_info():
+    cpu = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = f"{cpu} / {line.split(':', 1)[1].strip()}" if cpu else line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    versions = {"python": platform.python_version(), "numpy": np.__version__,
+                "scipy": scipy.__version__, "numba": nb.__version__}
+    for mod, attr in (("roadrunner", "__version__"), ("numbalsoda", None), ("antimony", None)):
+        try:
+            m = __import__(mod)
+            ver = getattr(m, "__version__", None)
+            if ver is None:
+                from importlib.metadata import version
+                ver = version(mod if mod != "roadrunner" else "libroadrunner")
+            versions[mod] = ver
+        except Exception:                                    # noqa: BLE001
+            pass
+    return {"cpu": cpu or "unknown", "platform.processor()": platform.processor() or "(empty)",
+            "cpus": os.cpu_count(), "os": platform.platform(), "versions": versions}
+
+
+def fmt_int(v):
+    return "" if v is None else f"{v:,}"
+
+
+def fmt_ms(samples):
+    return f"{statistics.median(samples) * 1e3:.1f}"
+
+
+def run_model(pb, repeats, quick, out):
+    print(f"\n=== model {pb.name}: {pb.n} species, {len(pb.schedule.t_breaks) - 1} dosing segments, "
+          f"{len(pb.t_out)} outputs ===", flush=True)
+    names = pb.spec.observable_names
+    t = time.perf_counter()
+    ref_states, ref_stats = integrate_scipy(pb.kernel, pb.y0, pb.p, pb.schedule, pb.t_out,
+                                            method="Radau", rtol=REF_RTOL, atol=REF_ATOL)
+    ref = pb.observables(ref_states)
+    print(f"reference: SciPy Radau rtol {REF_RTOL:g} atol {REF_ATOL:g} "
+          f"({time.perf_counter() - t:.1f} s, {ref_stats['rhs_evaluations']} RHS evals)", flush=True)
+
+    rows = []
+    active = []
+    for label, setup, note in method_table(quick):
+        row = {"label": label, "note": note, "samples": [], "stats": {}, "err": None,
+               "status": ""}
+        rows.append(row)
+        if isinstance(setup, str):
+            row["status"] = setup
+            print(f"{label}: {setup}", flush=True)
+            continue
+        try:
+            run = setup(pb)
+            states, stats = run()            # warm-up, accuracy and statistics
+            row["stats"] = stats
+            row["err"] = max_rel_error(pb.observables(states), ref, names)
+            row["run"] = run
+            if label.startswith("libRoadRunner"):
+                row["antimony"] = run.antimony
+            active.append(row)
+            print(f"{label}: ready (max rel error {row['err'][0]:.1e} in {row['err'][1]})",
+                  flush=True)
+        except Exception as exc:                             # noqa: BLE001
+            row["status"] = f"failed: {exc.__class__.__name__}: {exc}"
+            print(f"{label}: {row['status']}", flush=True)
+
+    for r in range(repeats):
+        for row in active:                   # round-robin: load drifts hit every method
+            t = time.perf_counter()
+            row["run"]()
+            row["samples"].append(time.perf_counter() - t)
+        print(f"  repeat {r + 1}/{repeats} done", flush=True)
+
+    base = statistics.median(rows[0]["samples"]) if rows[0]["samples"] else None
+    header = ("| method | median ms | min–max ms | × ivigsim | steps (+rejected) | RHS evals | "
+              "Jacobian evals | max rel err | agrees (≤1e-4) | notes |")
+    lines = [f"### {pb.name} ({pb.n} species)", "", header,
+             "|---|---:|---:|---:|---:|---:|---:|---:|:---:|---|"]
+    for row in rows:
+        if not row["samples"]:
+            lines.append(f"| {row['label']} | – | – | – | – | – | – | – | – | {row['status']} |")
+            continue
+        med = statistics.median(row["samples"])
+        st = row["stats"]
+        steps = st.get("steps")
+        steps_txt = f"{steps:,} (+{st.get('rejected', 0):,})" if steps is not None else "n/a"
+        err, which = row["err"]
+        ok = "yes" if err <= AGREE else "**no**"
+        lines.append(
+            f"| {row['label']} | {med * 1e3:.1f} | {min(row['samples']) * 1e3:.1f}–"
+            f"{max(row['samples']) * 1e3:.1f} | {med / base:.2f} | {steps_txt} | "
+            f"{fmt_int(st.get('rhs_evaluations')) or 'n/a'} | "
+            f"{fmt_int(st.get('jacobian_evaluations')) or 'n/a'} | {err:.1e} ({which}) | {ok} | "
+            f"{row['note']} |")
+
+    # Per-step cost of ivigsim against the arithmetic floor.
+    iv_row = rows[0]
+    floor_lines = []
+    if iv_row["samples"]:
+        st = iv_row["stats"]
+        attempts = st["steps"] + st["rejected"]
+        per_step = statistics.median(iv_row["samples"]) / attempts
+        y_mid = ref_states[len(ref_states) // 2]
+        fl = arithmetic_floor(pb, y_mid, T_END / max(st["steps"], 1))
+        floor_lines = [
+            "",
+            f"ivigsim per step ({pb.name}, n = {pb.n}): {per_step * 1e6:.2f} µs per step attempt "
+            f"(median time / (steps + rejected) = {attempts:,}).",
+            "",
+            "| piece (timed alone, Numba loop) | µs per call | × per step | µs per step |",
+            "|---|---:|---:|---:|",
+            f"| Jacobian `kernel.jac` | {fl['jac'] * 1e6:.3f} | 1 | {fl['jac'] * 1e6:.3f} |",
+            f"| W = I/(hγ) − J and LU `lu_factor` | {fl['lu'] * 1e6:.3f} | 1 | {fl['lu'] * 1e6:.3f} |",
+            f"| RHS `kernel.rhs` | {fl['rhs'] * 1e6:.3f} | 6 | {6 * fl['rhs'] * 1e6:.3f} |",
+            f"| triangular solve `lu_solve` | {fl['solve'] * 1e6:.3f} | 6 | {6 * fl['solve'] * 1e6:.3f} |",
+            f"| **arithmetic floor** | | | **{fl['step'] * 1e6:.3f}** |",
+            "",
+            f"Time per step / floor = **{per_step / fl['step']:.2f}** "
+            f"(floor × attempts = {fl['step'] * attempts * 1e3:.2f} ms of the "
+            f"{statistics.median(iv_row['samples']) * 1e3:.2f} ms median).",
+        ]
+    text = "\n".join(lines + floor_lines)
+    print()
+    print(text, flush=True)
+    out.append(text)
+    return rows
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--repeats", type=int, default=None, help="timed runs per method (default 7, --quick 3)")
+    ap.add_argument("--quick", action="store_true", help="3 repeats and no SciPy BDF")
+    ap.add_argument("--output", default=str(HERE / "results_solver.md"), help="Markdown file to write")
+    args = ap.parse_args(argv)
+    repeats = args.repeats or (3 if args.quick else 7)
+    os.environ.setdefault("IVIGSIM_CACHE_DIR", str(Path.home() / ".cache" / "ivigsim" / "kernels"))
+
+    info = machine_info()
+    print(f"machine: {info['cpu']}, {info['cpus']} CPUs, {info['os']}")
+    print("versions: " + ", ".join(f"{k} {v}" for k, v in info["versions"].items()))
+    print(f"repeats: {repeats}{' (quick)' if args.quick else ''}")
+
+    sections = []
+    skipped = []
+    for name in MODELS:
+        if not (ROOT / "models" / f"{name}.toml").exists():
+            msg = f"{name}: models/{name}.toml does not exist; skipped"
+            print(msg)
+            skipped.append(msg)
+            continue
+        run_model(Problem(name), repeats, args.quick, sections)
+
+    print("\n=== cold start (fresh interpreter, kernel cache warm; median of 3) ===", flush=True)
+    cold = cold_start(3)
+    cold_lines = ["| command | median s | spread |", "|---|---:|---|"]
+    for label, med, note in cold:
+        cold_lines.append(f"| {label} | {'–' if med is None else f'{med:.2f}'} | {note} |")
+    print("\n".join(cold_lines))
+
+    today = datetime.date.today().isoformat()
+    header = [
+        "# Solver benchmark",
+        "",
+        f"Generated by `python benchmarks/bench_solver.py{' --quick' if args.quick else ''}"
+        f"{f' --repeats {args.repeats}' if args.repeats else ''}` on {today}.",
+        "",
+        f"- Machine: {info['cpu']}; `platform.processor()` = {info['platform.processor()']}; "
+        f"{info['cpus']} CPUs; {info['os']}",
+        "- Versions: " + ", ".join(f"{k} {v}" for k, v in info["versions"].items()),
+        f"- Problem: {REGIMEN_CODE}, {BODY_WEIGHT_KG:g} kg, 0–{T_END:g} days from the untreated "
+        f"steady state, outputs daily; rtol {RTOL:g}, atol {ATOL:g} (species units) for every method.",
+        f"- Times: median of {repeats} runs per method (methods run in turn in each repeat); "
+        "× ivigsim is the ratio of medians from the same run.",
+        f"- Error: max over observables of max_t |obs − ref| / max_t |ref| against SciPy Radau at "
+        f"rtol {REF_RTOL:g}, atol {REF_ATOL:g}.",
+    ]
+    header += [f"- {msg}" for msg in skipped]
+    doc = "\n".join(header) + "\n\n" + "\n\n".join(sections) + "\n\n### Cold start\n\n" \
+        "Wall time of a fresh `python -c \"import ivigsim as iv; iv.simulate('fcrn_pk', ...)\"` " \
+        "(steady state + one year, default outputs) with the kernel cache already warm.\n\n" \
+        + "\n".join(cold_lines) + "\n"
+    Path(args.output).write_text(doc, encoding="utf-8")
+    print(f"\nwrote {args.output}")
+
+
+if __name__ == "__main__":
+    main()

@@ -123,8 +123,25 @@ def run_solver(kernel, y0, p, schedule, t_out, rtol, atol, max_steps=MAX_STEPS, 
     return y_out, stats_dict
 
 
+_STEADY_STATES = {}
+_STEADY_STATE_CACHE_SIZE = 256
+
+
 def initial_state(spec, kernel, values, p, rtol, atol):
-    """State at t = 0: the file's initial values, or the untreated steady state."""
+    """State at t = 0: the file's initial values, or the untreated steady state.
+
+    Steady states are remembered per model, parameter vector and tolerances, so
+    comparing regimens in one patient computes it once.
+    """
+    key = (kernel.fingerprint, p.tobytes(), rtol, atol.tobytes())
+    if key not in _STEADY_STATES:
+        if len(_STEADY_STATES) >= _STEADY_STATE_CACHE_SIZE:
+            _STEADY_STATES.pop(next(iter(_STEADY_STATES)))
+        _STEADY_STATES[key] = _initial_state(spec, kernel, values, p, rtol, atol)
+    return _STEADY_STATES[key].copy()
+
+
+def _initial_state(spec, kernel, values, p, rtol, atol):
     env = spec.environment(values)
     y0 = np.array([evaluate(s.initial, env) for s in spec.species], dtype=np.float64)
     if spec.initial_state != "steady_state":

@@ -28,6 +28,7 @@ import math
 import re
 import tomllib
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 
@@ -190,6 +191,10 @@ class ModelSpec:
 
     def fingerprint(self):
         """Hash of the model's mathematics (not of parameter values or prose)."""
+        return self._fingerprint
+
+    @cached_property
+    def _fingerprint(self):
         canon = {
             "species": [(s.name, s.compartment, s.unit.scale, [str(d) for d in s.unit.dims])
                         for s in self.species],

@@ -94,6 +94,32 @@ def _cmd_simulate(args):
     return 0
 
 
+def _cmd_run(args):
+    from ivigsim.sweep import run_experiment
+    if args.resume and args.out and Path(args.out) != Path(args.resume):
+        raise IvigsimError("give either --out or --resume DIR (the directory to finish), not both")
+    out = args.resume or args.out
+    res = run_experiment(args.experiment, out=out, workers=args.workers, scheduler=args.scheduler,
+                         resume=bool(args.resume), progress=not args.quiet)
+    prov = res.provenance
+    frame = res.metrics
+    metric_names = [c for c in frame.attrs.get("units", {})]
+    print(f"{prov['experiment']}: {prov['n_points']} points on model {prov['model']}, "
+          f"{prov['n_failed']} failed, {prov['wall_seconds']:.1f} s "
+          f"({prov['simulations_per_second']} simulations/s, {prov['executor']})")
+    if metric_names:
+        ok = frame[frame["status"] == "ok"]
+        summary = ok.groupby("regimen", sort=False)[metric_names].median()
+        units = frame.attrs["units"]
+        summary.columns = [f"{c} [{units[c]}]" for c in summary.columns]
+        print("median over points:")
+        print(summary.to_string(float_format=lambda v: f"{v:.4g}"))
+    for row in prov.get("failures", [])[:5]:
+        print(f"  point {row['point_id']} failed: {row['reason']}")
+    print(f"wrote {res.path}/metrics.csv, trajectories.nc, figures/, provenance.json")
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="ivigsim", description="In-silico mechanism simulator for IVIG therapy.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -117,6 +143,15 @@ def build_parser():
     p.add_argument("--rtol", type=float, default=1e-6, help="relative tolerance (default 1e-6)")
     p.add_argument("--out", help="directory for trajectory.csv, summary.csv and figure.png")
     p.set_defaults(func=_cmd_simulate)
+
+    p = sub.add_parser("run", help="run a parameter sweep declared in an experiment file")
+    p.add_argument("experiment", help="experiment file, e.g. experiments/fcrn_dose_response.toml")
+    p.add_argument("--out", help="output directory (default results/<experiment name>)")
+    p.add_argument("--workers", type=int, help="threads on this machine (default: all cores)")
+    p.add_argument("--scheduler", help="dask.distributed scheduler address, e.g. tcp://host:8786")
+    p.add_argument("--resume", metavar="DIR", help="finish an interrupted run in DIR")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_run)
     return parser
 
 

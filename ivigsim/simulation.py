@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -177,6 +178,60 @@ def output_times(t_end, t_eval, schedule, step=DEFAULT_OUTPUT_STEP_DAY):
     return np.union1d(grid, schedule.switch_times)
 
 
+@dataclass(frozen=True)
+class PreparedRun:
+    """Everything the solver needs for one simulation, resolved and checked."""
+
+    spec: object
+    kernel: object
+    values: np.ndarray            # parameter values, declaration order
+    switches: np.ndarray          # 0/1 per mechanism
+    p: np.ndarray                 # kernel parameter vector
+    schedule: object              # DosingSchedule
+    t_out: np.ndarray
+    rtol: float
+    atol: np.ndarray
+    regimen: object
+    body_weight_kg: float | None
+
+
+def prepare(model, regimen=None, t_end=365.0, body_weight_kg=None, params=None, mechanisms=None,
+            t_eval=None, rtol=DEFAULT_RTOL, atol=None):
+    """Resolve and check every input of :func:`simulate`; no integration yet."""
+    spec = load_model(model)
+    if isinstance(t_end, bool) or not (isinstance(t_end, (int, float)) and math.isfinite(t_end) and t_end > 0):
+        raise ParameterError(f"t_end must be a positive number of days, got {t_end!r}")
+    if not (0 < rtol < 1):
+        raise ParameterError(f"rtol must lie in (0, 1), got {rtol!r}")
+    regimen = Regimen.none() if regimen is None else regimen
+    values = resolve_parameters(spec, params, body_weight_kg)
+    switches = resolve_mechanisms(spec, mechanisms)
+    kernel = load_kernel(spec)
+    p = kernel.parameter_vector(values, switches)
+    env = spec.environment(values)
+    weight = env.get(BODY_WEIGHT, body_weight_kg)
+    doses = regimen.doses(weight) if regimen.administrations else ()
+    schedule = build_schedule(spec, env, doses, 0.0, float(t_end))
+    t_out = output_times(float(t_end), t_eval, schedule)
+    return PreparedRun(spec, kernel, values, switches, p, schedule, t_out, float(rtol),
+                       _atol_vector(spec, atol), regimen, weight)
+
+
+def execute(run, max_steps=MAX_STEPS):
+    """Integrate a prepared run from its initial state; returns a SimulationResult."""
+    spec, kernel = run.spec, run.kernel
+    y0 = initial_state(spec, kernel, run.values, run.p, run.rtol, run.atol)
+    states, stats = run_solver(kernel, y0, run.p, run.schedule, run.t_out, run.rtol, run.atol,
+                               max_steps, spec.name)
+    return SimulationResult(
+        model=spec, t=run.t_out, states=states,
+        observables=evaluate_observables(kernel, states, run.p),
+        parameters=dict(zip(spec.parameter_names, run.values.tolist())),
+        mechanisms={m: bool(s) for m, s in zip(spec.mechanism_names, run.switches)},
+        regimen=run.regimen, body_weight_kg=run.body_weight_kg, stats=stats,
+    )
+
+
 def simulate(model, regimen=None, t_end=365.0, body_weight_kg=None, params=None,
              mechanisms=None, t_eval=None, rtol=DEFAULT_RTOL, atol=None, method="ode",
              seed=None, max_steps=MAX_STEPS):
@@ -208,27 +263,5 @@ def simulate(model, regimen=None, t_end=365.0, body_weight_kg=None, params=None,
     """
     if method != "ode":
         raise ParameterError(f"unknown method {method!r}; available: 'ode'")
-    spec = load_model(model)
-    if not (isinstance(t_end, (int, float)) and math.isfinite(t_end) and t_end > 0):
-        raise ParameterError(f"t_end must be a positive number of days, got {t_end!r}")
-    if not (0 < rtol < 1):
-        raise ParameterError(f"rtol must lie in (0, 1), got {rtol!r}")
-    regimen = Regimen.none() if regimen is None else regimen
-    values = resolve_parameters(spec, params, body_weight_kg)
-    switches = resolve_mechanisms(spec, mechanisms)
-    kernel = load_kernel(spec)
-    p = kernel.parameter_vector(values, switches)
-    atol_vec = _atol_vector(spec, atol)
-    env = spec.environment(values)
-    weight = env.get(BODY_WEIGHT, body_weight_kg)
-    doses = regimen.doses(weight) if regimen.administrations else ()
-    schedule = build_schedule(spec, env, doses, 0.0, float(t_end))
-    t_out = output_times(float(t_end), t_eval, schedule)
-    y0 = initial_state(spec, kernel, values, p, rtol, atol_vec)
-    states, stats = run_solver(kernel, y0, p, schedule, t_out, rtol, atol_vec, max_steps, spec.name)
-    return SimulationResult(
-        model=spec, t=t_out, states=states, observables=evaluate_observables(kernel, states, p),
-        parameters=dict(zip(spec.parameter_names, values.tolist())),
-        mechanisms={m: bool(s) for m, s in zip(spec.mechanism_names, switches)},
-        regimen=regimen, body_weight_kg=weight, stats=stats,
-    )
+    return execute(prepare(model, regimen, t_end, body_weight_kg, params, mechanisms, t_eval, rtol, atol),
+                   max_steps)

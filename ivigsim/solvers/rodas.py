@@ -172,7 +172,7 @@ _SIGNATURE = types.int64(
 )
 
 
-@nb.njit(_SIGNATURE, cache=True)
+@nb.njit(_SIGNATURE, cache=True, nogil=True)
 def integrate(rhs, jac, y0, p, t_breaks, inputs, input_target, jumps, t_out,
               rtol, atol, h_init, h_max, max_steps, y_out, stats):
     """Integrate across the segments ``[t_breaks[s], t_breaks[s+1]]``.

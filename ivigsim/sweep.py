@@ -1,0 +1,222 @@
+"""``run_experiment``: an experiment file in, tables, arrays, figures and provenance out."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import platform
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ivigsim.catalogue import load_model
+from ivigsim.ensemble import FAILED, OK, DaskExecutor, InProcessExecutor, chunk_bounds, output_names
+from ivigsim.errors import IvigsimError
+from ivigsim.experiment import load_experiment
+from ivigsim.metrics import METRIC_KINDS, metric_unit
+from ivigsim.samplers import sample_points
+from ivigsim.store import RunDirectory, git_commit
+
+DEFAULT_CHUNK_SIZE = 25
+
+
+@dataclass(frozen=True)
+class ExperimentResults:
+    """A finished sweep: ``metrics`` (pandas DataFrame, one row per point),
+    ``trajectories`` (xarray Dataset: point x time), ``provenance`` (dict)."""
+
+    metrics: object
+    trajectories: object
+    provenance: dict
+    path: Path | None = None
+
+    @property
+    def failed(self):
+        return self.metrics[self.metrics["status"] != "ok"]
+
+
+class _Progress:
+    """A one-line progress bar with ETA on a terminal; silent otherwise."""
+
+    def __init__(self, total, enabled):
+        self.total, self.done, self.start = total, 0, time.perf_counter()
+        self.enabled = enabled and sys.stderr.isatty() and total > 0
+
+    def advance(self, n=1):
+        self.done += n
+        if not self.enabled:
+            return
+        elapsed = time.perf_counter() - self.start
+        eta = elapsed / self.done * (self.total - self.done)
+        filled = int(30 * self.done / self.total)
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total} chunks, "
+                         f"{elapsed:.0f} s elapsed, ETA {eta:.0f} s ")
+        if self.done == self.total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def stored_outputs(experiment, spec):
+    """Observables, plus any species a metric or plot reads."""
+    names = list(spec.observable_names)
+    wanted = [m.output for m in experiment.metrics] + [p.output for p in experiment.plots if p.output]
+    names += [n for n in spec.species_names if n in wanted]
+    return names
+
+
+def run_experiment(path, out=None, workers=None, scheduler=None, resume=False, progress=True,
+                   chunk_size=None, executor=None):
+    """Run every point of an experiment file and write the results.
+
+    Parameters
+    ----------
+    path : str or Path
+        The experiment file (``experiments/*.toml``).
+    out : str or Path, optional
+        Output directory; default ``results/<experiment name>``.
+    workers : int, optional
+        Threads for the in-process executor (default: all cores).
+    scheduler : str, optional
+        Address of a dask.distributed scheduler (``tcp://host:8786``) to run on a cluster.
+    resume : bool
+        Finish an interrupted run in ``out`` without redoing finished chunks.
+    """
+    experiment = load_experiment(path, metric_kinds=METRIC_KINDS)
+    spec = load_model(experiment.model)
+    points = sample_points(experiment, spec)
+    out = Path(out) if out else Path("results") / experiment.name
+    run_dir = RunDirectory(out)
+    run_dir.start(experiment, resume)
+    if resume:
+        chunk_size = run_dir.read_provenance()["chunk_size"]
+    chunk_size = chunk_size or DEFAULT_CHUNK_SIZE
+    if executor is None:
+        executor = DaskExecutor(scheduler) if scheduler else InProcessExecutor(workers)
+    bounds = [(k, a, b) for k, (a, b) in enumerate(chunk_bounds(len(points), chunk_size))]
+    todo = [b for b in bounds if b[0] not in run_dir.finished_chunks()]
+    provenance = _provenance(experiment, spec, points, executor, chunk_size)
+    run_dir.write_provenance(provenance)
+    _write_points(run_dir.path / "points.csv", experiment, points)
+
+    started = time.perf_counter()
+    bar = _Progress(len(todo), progress)
+    for chunk in executor.map_chunks(experiment, points, todo):
+        run_dir.write_chunk(chunk)
+        bar.advance()
+    elapsed = time.perf_counter() - started
+    results = finalize(run_dir, experiment, spec, points)
+    n_failed = int((results.metrics["status"] != "ok").sum())
+    provenance.update(
+        finished=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        wall_seconds=round(elapsed, 3), points_run_now=sum(b - a for _, a, b in todo),
+        simulations_per_second=round(sum(b - a for _, a, b in todo) / elapsed, 2) if elapsed > 0 else None,
+        n_failed=n_failed, failures=results.failed[["point_id", "reason"]].head(100).to_dict("records"),
+    )
+    run_dir.write_provenance(provenance)
+    from ivigsim.experiment_plots import draw_experiment_plots
+    draw_experiment_plots(experiment, results, out / "figures")
+    return ExperimentResults(results.metrics, results.trajectories, provenance, out)
+
+
+def finalize(run_dir, experiment, spec, points):
+    """Merge the chunks into metrics.csv (+ .parquet) and trajectories.nc."""
+    import pandas as pd
+
+    all_names = output_names(spec)
+    t = experiment.output_times()
+    outputs, metrics, status, reasons, steps = run_dir.read_chunks(
+        len(points), len(t), len(all_names), len(experiment.metrics))
+    if np.any(status < 0):
+        missing = int((status < 0).sum())
+        raise IvigsimError(f"{run_dir.path}: {missing} points have no results yet; run again with --resume")
+    table = {"point_id": points.point_id,
+             "regimen": [experiment.regimens[int(r)].name for r in points.regimen],
+             "replicate": points.replicate}
+    table.update({name: values for name, values in points.values.items()})
+    units = {}
+    for j, metric in enumerate(experiment.metrics):
+        table[metric.name] = metrics[:, j]
+        units[metric.name] = metric_unit(metric, str(spec.unit_of(metric.output)))
+    table["status"] = np.where(status == OK, "ok", "failed")
+    table["reason"] = reasons
+    table["solver_steps"] = steps
+    frame = pd.DataFrame(table)
+    frame.attrs["units"] = units
+    frame.to_csv(run_dir.path / "metrics.csv", index=False)
+    try:
+        frame.to_parquet(run_dir.path / "metrics.parquet", index=False)
+    except ImportError:
+        pass
+    keep = stored_outputs(experiment, spec)
+    dataset = _dataset(experiment, spec, points, t, outputs[:, :, [all_names.index(n) for n in keep]], keep,
+                       status)
+    dataset.to_netcdf(run_dir.path / "trajectories.nc", engine=_netcdf_engine())
+    return ExperimentResults(frame, dataset, run_dir.read_provenance(), run_dir.path)
+
+
+def _dataset(experiment, spec, points, t, outputs, names, status):
+    import xarray as xr
+    data = {name: (("point", "time"), outputs[:, :, k], {"units": str(spec.unit_of(name))})
+            for k, name in enumerate(names)}
+    coords = {"point": points.point_id.astype(np.int32), "time": ("time", t, {"units": "day"}),
+              "regimen": ("point", np.array([experiment.regimens[int(r)].name for r in points.regimen])),
+              "status": ("point", status.astype(np.int8))}
+    for name, values in points.values.items():
+        coords[name] = ("point", np.asarray(values, dtype=np.float64))
+    return xr.Dataset(data, coords=coords, attrs={"experiment": experiment.name, "model": spec.name})
+
+
+def _netcdf_engine():
+    for module, engine in (("netCDF4", "netcdf4"), ("h5netcdf", "h5netcdf")):
+        try:
+            __import__(module)
+            return engine
+        except ImportError:
+            continue
+    return "scipy"
+
+
+def load_results(path):
+    """Load a finished sweep directory back as ExperimentResults."""
+    import pandas as pd
+    import xarray as xr
+    path = Path(path)
+    run_dir = RunDirectory(path)
+    provenance = run_dir.read_provenance()
+    metrics = pd.read_csv(path / "metrics.csv", keep_default_na=True)
+    metrics["reason"] = metrics["reason"].fillna("")
+    with xr.open_dataset(path / "trajectories.nc", engine=_netcdf_engine()) as ds:
+        trajectories = ds.load()
+    return ExperimentResults(metrics, trajectories, provenance, path)
+
+
+def _write_points(path, experiment, points):
+    import csv
+    names = list(points.values)
+    with open(path, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["point_id", "regimen", "replicate"] + names)
+        for i in range(len(points)):
+            writer.writerow([int(points.point_id[i]), experiment.regimens[int(points.regimen[i])].name,
+                             int(points.replicate[i])] + [f"{points.values[n][i]:.10g}" for n in names])
+
+
+def _provenance(experiment, spec, points, executor, chunk_size):
+    import numba
+    import scipy
+    from ivigsim import __version__
+    return {
+        "ivigsim_version": __version__, "git_commit": git_commit(),
+        "experiment": experiment.name, "experiment_file": str(experiment.path),
+        "experiment_sha256": experiment.file_hash, "model": spec.name, "model_file": spec.path,
+        "model_fingerprint": spec.fingerprint(), "seed": experiment.seed,
+        "n_points": len(points), "chunk_size": chunk_size,
+        "solver": {"method": "Rodas4", "rtol": experiment.rtol, "atol": 1e-9},
+        "executor": executor.name, "workers": getattr(executor, "workers", None),
+        "sampler_notes": list(getattr(points, "notes", ())),
+        "started": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "python": sys.version.split()[0], "numpy": np.__version__, "scipy": scipy.__version__,
+        "numba": numba.__version__, "platform": platform.platform(),
+    }

@@ -8,7 +8,7 @@ import pytest
 
 from ivigsim.kernel.signatures import JAC_SIG, RHS_SIG
 from ivigsim.solvers import rodas
-from ivigsim.solvers.linalg import solve
+from ivigsim.solvers.linalg import dense_only_factor, dense_only_solve, solve
 
 
 @nb.njit(RHS_SIG, cache=True)
@@ -70,7 +70,8 @@ def run(rhs, jac, y0, p, t_breaks, t_out, rtol=1e-6, atol=1e-12, inputs=None, ta
     jumps = np.zeros((n_seg, n)) if jumps is None else np.ascontiguousarray(jumps, dtype=float)
     y_out = np.zeros((len(t_out), n))
     stats = np.zeros(rodas.N_STATS, dtype=np.int64)
-    status = rodas.integrate(rhs, jac, np.asarray(y0, dtype=float), np.asarray(p, dtype=float),
+    status = rodas.integrate(rhs, jac, dense_only_factor, dense_only_solve, 0,
+                             np.asarray(y0, dtype=float), np.asarray(p, dtype=float),
                              np.asarray(t_breaks, dtype=float), inputs, target, jumps,
                              np.asarray(t_out, dtype=float), rtol, np.full(n, atol), h_init,
                              h_max, max_steps, y_out, stats)

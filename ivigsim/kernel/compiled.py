@@ -25,6 +25,9 @@ class Kernel:
     jac: object
     rates: object
     observables: object
+    factor: object
+    solve: object
+    lu_size: int
     n_species: int
     n_parameters: int
     n_mechanisms: int
@@ -76,7 +79,8 @@ def load_kernel(spec):
     loader_spec.loader.exec_module(module)
     kernel = Kernel(
         fingerprint=key, rhs=module.rhs, jac=module.jac, rates=module.rates,
-        observables=module.observables, n_species=spec.n_species,
+        observables=module.observables, factor=module.factor, solve=module.solve,
+        lu_size=module.LU_SIZE, n_species=spec.n_species,
         n_parameters=len(spec.parameters), n_mechanisms=len(spec.mechanisms),
         n_reactions=len(spec.reactions), n_observables=len(spec.observables),
         source_path=str(path),

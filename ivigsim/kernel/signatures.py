@@ -10,6 +10,9 @@ first-class functions, one compiled solver serves every model.
 ``jac(y, p, J)``             J[i, j] = d rhs[i] / d y[j]
 ``rates(y, p, r)``           r[k] = rate of reaction k, species amount per day
 ``observables(y, p, out)``   out[m] = observable m, in its declared unit
+``factor(J, c, lu) -> int``  sparse LU of W = c I - J into ``lu``; 0, or k + 1 if
+                             pivot k is too small (the solver then pivots densely)
+``solve(lu, b)``             solve W x = b in place with the factors of ``factor``
 """
 
 from numba import types
@@ -22,5 +25,10 @@ JAC_SIG = types.void(_vec, _vec, _mat)
 RATES_SIG = RHS_SIG
 OBSERVABLES_SIG = RHS_SIG
 
+FACTOR_SIG = types.int64(_mat, types.float64, _vec)
+SOLVE_SIG = types.void(_vec, _vec)
+
 RhsFunction = types.FunctionType(RHS_SIG)
 JacFunction = types.FunctionType(JAC_SIG)
+FactorFunction = types.FunctionType(FACTOR_SIG)
+SolveFunction = types.FunctionType(SOLVE_SIG)

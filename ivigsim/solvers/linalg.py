@@ -7,6 +7,8 @@ from Numba (which allocates a copy on every call).
 import numba as nb
 import numpy as np
 
+from ivigsim.kernel.signatures import FACTOR_SIG, SOLVE_SIG
+
 
 @nb.njit(cache=True)
 def lu_factor(a, piv):
@@ -73,3 +75,18 @@ def solve(a, b):
         raise np.linalg.LinAlgError("singular matrix")
     lu_solve(lu, piv, x)
     return x
+
+
+@nb.njit(FACTOR_SIG, cache=True)
+def dense_only_factor(J, c, lu):
+    """A ``factor`` that always declines, so the solver uses its dense pivoted LU.
+
+    For hand-written problems without a generated sparse factorisation.
+    """
+    return 1
+
+
+@nb.njit(SOLVE_SIG, cache=True)
+def dense_only_solve(lu, b):
+    """Never called: :func:`dense_only_factor` always declines."""
+    return

@@ -11,7 +11,9 @@ Method
 ------
 Rosenbrock methods solve one linear system per stage with the same matrix
 ``W = I / (h gamma) - J``, so a step costs one Jacobian, one LU and six
-triangular solves. The coefficients are Hairer & Wanner's RODAS in the
+triangular solves. The LU is the model's generated sparse factorisation
+(:mod:`ivigsim.kernel.sparse_lu`); when one of its unpivoted pivots is too
+small, that step falls back to a dense LU with partial pivoting. The coefficients are Hairer & Wanner's RODAS in the
 "transformed" form (stage increments ``k_i`` rather than slopes)::
 
     W k_i = f(y + sum_j a_ij k_j) + sum_j (c_ij / h) k_j
@@ -32,7 +34,7 @@ import numba as nb
 import numpy as np
 from numba import types
 
-from ivigsim.kernel.signatures import JacFunction, RhsFunction
+from ivigsim.kernel.signatures import FactorFunction, JacFunction, RhsFunction, SolveFunction
 from ivigsim.solvers.linalg import lu_factor, lu_solve
 
 # Status codes returned by the compiled driver (see STATUS_MESSAGES).
@@ -51,9 +53,10 @@ STATUS_MESSAGES = {
 }
 
 # Indices into the statistics array.
-STAT_ACCEPTED, STAT_REJECTED, STAT_RHS, STAT_JAC, STAT_LU = 0, 1, 2, 3, 4
-N_STATS = 5
-STAT_NAMES = ("steps", "rejected", "rhs_evaluations", "jacobian_evaluations", "lu_decompositions")
+STAT_ACCEPTED, STAT_REJECTED, STAT_RHS, STAT_JAC, STAT_LU, STAT_DENSE_LU = 0, 1, 2, 3, 4, 5
+N_STATS = 6
+STAT_NAMES = ("steps", "rejected", "rhs_evaluations", "jacobian_evaluations", "lu_decompositions",
+              "dense_lu_fallbacks")
 
 GAMMA = 0.25
 ORDER_EMBEDDED = 3
@@ -103,23 +106,29 @@ def _error_norm(y, ynew, err_vec, rtol, atol):
 
 
 @nb.njit(cache=True)
-def _attempt(rhs, p, y, f0, u, target, h, J, W, piv, A, C, K, ys, fs, ynew, stats):
+def _attempt(rhs, factor, solve, p, y, f0, u, target, h, J, W, piv, lu, A, C, K, ys, fs, ynew, stats):
     """One Rodas4 step of size h from (y, f0=f(y)). Fills ynew and K.
 
     Returns False if the iteration matrix is singular.
     """
     n = y.shape[0]
     inv_hg = 1.0 / (h * GAMMA)
-    for i in range(n):
-        for j in range(n):
-            W[i, j] = -J[i, j]
-        W[i, i] += inv_hg
     stats[STAT_LU] += 1
-    if lu_factor(W, piv) != 0:
-        return False
+    dense = factor(J, inv_hg, lu) != 0
+    if dense:
+        stats[STAT_DENSE_LU] += 1
+        for i in range(n):
+            for j in range(n):
+                W[i, j] = -J[i, j]
+            W[i, i] += inv_hg
+        if lu_factor(W, piv) != 0:
+            return False
     for i in range(n):
         K[0, i] = f0[i]
-    lu_solve(W, piv, K[0])
+    if dense:
+        lu_solve(W, piv, K[0])
+    else:
+        solve(lu, K[0])
     for s in range(1, 6):
         for i in range(n):
             acc = y[i]
@@ -134,7 +143,10 @@ def _attempt(rhs, p, y, f0, u, target, h, J, W, piv, A, C, K, ys, fs, ynew, stat
             for j in range(s):
                 acc += C[s, j] * K[j, i] / h
             K[s, i] = acc
-        lu_solve(W, piv, K[s])
+        if dense:
+            lu_solve(W, piv, K[s])
+        else:
+            solve(lu, K[s])
     for i in range(n):
         ynew[i] = ys[i] + K[5, i]
     return True
@@ -154,7 +166,8 @@ def _hermite(t0, y0, f0, h, y1, f1, tq, out):
 
 
 _SIGNATURE = types.int64(
-    RhsFunction, JacFunction,
+    RhsFunction, JacFunction, FactorFunction, SolveFunction,
+    types.int64,               # lu_size: length of the sparse factor array
     types.float64[::1],        # y0 (n,)
     types.float64[::1],        # p
     types.float64[::1],        # t_breaks (n_seg + 1,)
@@ -173,7 +186,7 @@ _SIGNATURE = types.int64(
 
 
 @nb.njit(_SIGNATURE, cache=True, nogil=True)
-def integrate(rhs, jac, y0, p, t_breaks, inputs, input_target, jumps, t_out,
+def integrate(rhs, jac, factor, solve, lu_size, y0, p, t_breaks, inputs, input_target, jumps, t_out,
               rtol, atol, h_init, h_max, max_steps, y_out, stats):
     """Integrate across the segments ``[t_breaks[s], t_breaks[s+1]]``.
 
@@ -197,6 +210,7 @@ def integrate(rhs, jac, y0, p, t_breaks, inputs, input_target, jumps, t_out,
     J = np.empty((n, n))
     W = np.empty((n, n))
     piv = np.empty(n, dtype=np.int64)
+    lu = np.empty(max(lu_size, 1))
     safety = 0.9
     fac_min = 0.2
     fac_max = 6.0
@@ -248,8 +262,8 @@ def integrate(rhs, jac, y0, p, t_breaks, inputs, input_target, jumps, t_out,
                 jac(y, p, J)
                 stats[STAT_JAC] += 1
                 need_jac = False
-            ok = _attempt(rhs, p, y, f0, u, input_target, h_step, J, W, piv, A, C,
-                          K, ys, fs, ynew, stats)
+            ok = _attempt(rhs, factor, solve, p, y, f0, u, input_target, h_step, J, W, piv, lu,
+                          A, C, K, ys, fs, ynew, stats)
             if not ok:
                 return SINGULAR
             err = _error_norm(y, ynew, K[5], rtol, atol)

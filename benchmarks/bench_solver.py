@@ -355,8 +355,35 @@ def _loop_solve(LU, piv, b0, b, reps):
     return acc
 
 
-def _per_call(fn, args, target_s=0.02, repeats=7):
-    """Median seconds per inner call of ``fn(*args, reps)``."""
+try:                                        # generated sparse LU (newer kernels)
+    from ivigsim.kernel.signatures import FactorFunction, SolveFunction  # noqa: E402
+except ImportError:                         # pragma: no cover - older kernel API
+    FactorFunction = SolveFunction = None
+
+if FactorFunction is not None:
+    @nb.njit(nb.float64(FactorFunction, _m, nb.float64, _v, nb.int64))
+    def _loop_factor(factor, J, c, lu, reps):
+        """The kernel's sparse LU of W = c I - J (it builds W itself)."""
+        acc = 0.0
+        for _ in range(reps):
+            status = factor(J, c, lu)
+            acc += lu[0] + status
+        return acc
+
+    @nb.njit(nb.float64(SolveFunction, _v, _v, _v, nb.int64))
+    def _loop_sparse_solve(solve, lu, b0, b, reps):
+        n = b.shape[0]
+        acc = 0.0
+        for _ in range(reps):
+            for i in range(n):
+                b[i] = b0[i]
+            solve(lu, b)
+            acc += b[0]
+        return acc
+
+
+def _calibrate(fn, args, target_s=0.005):
+    """Inner repetitions that make one ``fn(*args, reps)`` call last about ``target_s``."""
     fn(*args, 10)
     reps = 10
     while True:
@@ -366,33 +393,70 @@ def _per_call(fn, args, target_s=0.02, repeats=7):
         if dt >= target_s / 4 or reps > 10**8:
             break
         reps *= 4
-    reps = max(10, int(reps * target_s / max(dt, 1e-9)))
-    samples = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn(*args, reps)
-        samples.append((time.perf_counter() - t) / reps)
-    return statistics.median(samples)
+    return max(10, int(reps * target_s / max(dt, 1e-9)))
 
 
-def arithmetic_floor(pb, y_mid, h):
-    """Seconds of each piece of one Rodas step, timed alone: rhs, jac, W+LU, one solve."""
+def _sample(fn, args, reps):
+    t = time.perf_counter()
+    fn(*args, reps)
+    return (time.perf_counter() - t) / reps
+
+
+def arithmetic_floor(pb, run, y_mid, h, rounds):
+    """Per-step time of ivigsim and the cost of each piece of one Rodas step timed alone.
+
+    The pieces are rhs, jac, the LU of W = I/(h gamma) - J and one solve with
+    it, each in a Numba loop. The LU and solve are the ones the solver uses: the
+    kernel's generated sparse ``factor``/``solve`` when it has them, else the
+    dense ``lu_factor``/``lu_solve`` of ``ivigsim.solvers.linalg`` (W built from
+    J first, as the solver does); the dense pair is timed in both cases, for
+    comparison. Each round times one full ivigsim run and then every piece, so
+    all medians come from the same stretch of machine load.
+
+    Returns (ivigsim run samples, {piece: median seconds per call}, sparse?).
+    """
     n = pb.n
     y = np.ascontiguousarray(y_mid)
     f = np.empty(n)
     J = np.empty((n, n))
     W = np.empty((n, n))
+    LU = np.empty((n, n))
     piv = np.zeros(n, dtype=np.int64)
+    piv_lu = np.zeros(n, dtype=np.int64)
     pb.kernel.jac(y, pb.p, J)
     inv_hg = 1.0 / (h * 0.25)
-    t_rhs = _per_call(_loop_rhs, (pb.kernel.rhs, y, pb.p, f))
-    t_jac = _per_call(_loop_jac, (pb.kernel.jac, y, pb.p, J))
-    t_lu = _per_call(_loop_lu, (J, W, piv, inv_hg))
-    _loop_lu(J, W, piv, inv_hg, 1)          # W now holds valid LU factors
+    _loop_lu(J, LU, piv_lu, inv_hg, 1)       # valid dense LU factors for the solves
     pb.kernel.rhs(y, pb.p, f)
-    t_solve = _per_call(_loop_solve, (W, piv, f.copy(), np.empty(n)))
-    return {"rhs": t_rhs, "jac": t_jac, "lu": t_lu, "solve": t_solve,
-            "step": t_jac + t_lu + 6 * t_rhs + 6 * t_solve}
+    pieces = {
+        "rhs": (_loop_rhs, (pb.kernel.rhs, y, pb.p, np.empty(n))),
+        "jac": (_loop_jac, (pb.kernel.jac, y, pb.p, np.empty((n, n)))),
+        "dense_lu": (_loop_lu, (J, W, piv, inv_hg)),
+        "dense_solve": (_loop_solve, (LU, piv_lu, f.copy(), np.empty(n))),
+    }
+    sparse = FactorFunction is not None and getattr(pb.kernel, "factor", None) is not None
+    if sparse:
+        lu = np.empty(max(pb.kernel.lu_size, 1))
+        if pb.kernel.factor(J, inv_hg, lu) != 0:
+            sparse = False                   # this W would take the dense fallback
+        else:
+            pieces["sparse_lu"] = (_loop_factor, (pb.kernel.factor, J, inv_hg,
+                                                  np.empty(max(pb.kernel.lu_size, 1))))
+            pieces["sparse_solve"] = (_loop_sparse_solve, (pb.kernel.solve, lu, f.copy(),
+                                                           np.empty(n)))
+    reps = {k: _calibrate(fn, args) for k, (fn, args) in pieces.items()}
+    run_samples, piece_samples = [], {k: [] for k in pieces}
+    for _ in range(rounds):
+        t = time.perf_counter()
+        run()
+        run_samples.append(time.perf_counter() - t)
+        for k, (fn, args) in pieces.items():
+            piece_samples[k].append(_sample(fn, args, reps[k]))
+    fl = {k: statistics.median(v) for k, v in piece_samples.items()}
+    kind = "sparse" if sparse else "dense"
+    fl["lu"], fl["solve"] = fl[f"{kind}_lu"], fl[f"{kind}_solve"]
+    fl["step"] = fl["jac"] + fl["lu"] + 6 * fl["rhs"] + 6 * fl["solve"]
+    fl["dense_step"] = fl["jac"] + fl["dense_lu"] + 6 * fl["rhs"] + 6 * fl["dense_solve"]
+    return run_samples, fl, sparse
 
 
 # --------------------------------------------------------------------------- cold start
@@ -540,25 +604,47 @@ def run_model(pb, repeats, quick, out):
     if iv_row["samples"]:
         st = iv_row["stats"]
         attempts = st["steps"] + st["rejected"]
-        per_step = statistics.median(iv_row["samples"]) / attempts
         y_mid = ref_states[len(ref_states) // 2]
-        fl = arithmetic_floor(pb, y_mid, T_END / max(st["steps"], 1))
+        run_samples, fl, sparse = arithmetic_floor(pb, iv_row["run"], y_mid,
+                                                   T_END / max(st["steps"], 1), max(repeats, 5))
+        med_run = statistics.median(run_samples)
+        per_step = med_run / attempts
         floor_lines = [
             "",
             f"ivigsim per step ({pb.name}, n = {pb.n}): {per_step * 1e6:.2f} µs per step attempt "
-            f"(median time / (steps + rejected) = {attempts:,}).",
+            f"(median {med_run * 1e3:.2f} ms / (steps + rejected = {attempts:,})); the runs and "
+            f"the pieces below were timed in turn, {len(run_samples)} rounds, medians.",
             "",
             "| piece (timed alone, Numba loop) | µs per call | × per step | µs per step |",
             "|---|---:|---:|---:|",
             f"| Jacobian `kernel.jac` | {fl['jac'] * 1e6:.3f} | 1 | {fl['jac'] * 1e6:.3f} |",
-            f"| W = I/(hγ) − J and LU `lu_factor` | {fl['lu'] * 1e6:.3f} | 1 | {fl['lu'] * 1e6:.3f} |",
+            (f"| LU of W = I/(hγ) − J, generated sparse `kernel.factor` | {fl['lu'] * 1e6:.3f} | 1 | "
+             f"{fl['lu'] * 1e6:.3f} |" if sparse else
+             f"| W = I/(hγ) − J and dense LU `lu_factor` | {fl['lu'] * 1e6:.3f} | 1 | "
+             f"{fl['lu'] * 1e6:.3f} |"),
             f"| RHS `kernel.rhs` | {fl['rhs'] * 1e6:.3f} | 6 | {6 * fl['rhs'] * 1e6:.3f} |",
-            f"| triangular solve `lu_solve` | {fl['solve'] * 1e6:.3f} | 6 | {6 * fl['solve'] * 1e6:.3f} |",
+            (f"| solve, generated sparse `kernel.solve` | {fl['solve'] * 1e6:.3f} | 6 | "
+             f"{6 * fl['solve'] * 1e6:.3f} |" if sparse else
+             f"| triangular solve `lu_solve` | {fl['solve'] * 1e6:.3f} | 6 | "
+             f"{6 * fl['solve'] * 1e6:.3f} |"),
             f"| **arithmetic floor** | | | **{fl['step'] * 1e6:.3f}** |",
+        ]
+        if sparse:
+            floor_lines += [
+                f"| *for comparison:* W and dense LU `lu_factor` | {fl['dense_lu'] * 1e6:.3f} | 1 | "
+                f"{fl['dense_lu'] * 1e6:.3f} |",
+                f"| *for comparison:* dense `lu_solve` | {fl['dense_solve'] * 1e6:.3f} | 6 | "
+                f"{6 * fl['dense_solve'] * 1e6:.3f} |",
+                f"| *floor with the dense LU* | | | {fl['dense_step'] * 1e6:.3f} |",
+            ]
+        floor_lines += [
             "",
             f"Time per step / floor = **{per_step / fl['step']:.2f}** "
             f"(floor × attempts = {fl['step'] * attempts * 1e3:.2f} ms of the "
-            f"{statistics.median(iv_row['samples']) * 1e3:.2f} ms median).",
+            f"{med_run * 1e3:.2f} ms median)."
+            + (f" Dense-LU fallbacks in the run: {st['dense_lu_fallbacks']:,} of "
+               f"{st.get('lu_decompositions', attempts):,} factorisations."
+               if "dense_lu_fallbacks" in st else ""),
         ]
     text = "\n".join(lines + floor_lines)
     print()

@@ -21,7 +21,7 @@ from ivigsim.catalogue import load_model
 from ivigsim.errors import IvigsimError
 from ivigsim.kernel.compiled import evaluate_observables
 from ivigsim.metrics import compute_metric, dose_context
-from ivigsim.regimen import RegimenError
+from ivigsim.regimen import Regimen, RegimenError
 from ivigsim.simulation import initial_state, prepare, run_solver
 
 OK, FAILED = 0, 1
@@ -66,12 +66,15 @@ def point_setup(experiment, spec, points, i):
     return regimen_spec.build(regimen_overrides), params, float(row["body_weight_kg"])
 
 
-def run_point(experiment, spec, points, i, t_out):
+def run_point(experiment, spec, points, i, t_out, untreated=False):
     """Integrate point i; returns (outputs (n_times, n_outputs), regimen, body weight, steps).
 
+    With ``untreated=True`` the same patient is simulated without treatment.
     Raises on failure (bad regimen, parameter or solver failure).
     """
     regimen, params, weight = point_setup(experiment, spec, points, i)
+    if untreated:
+        regimen = Regimen.none()
     has_weight = "body_weight" in spec.parameter_names
     run = prepare(spec, regimen, experiment.t_end_days, weight if has_weight else None, params,
                   dict(experiment.mechanisms), t_out, experiment.rtol)
@@ -99,9 +102,13 @@ def run_chunk(experiment, points, index, start, stop):
     reasons = [""] * m
     steps = np.zeros(m, dtype=np.int64)
     regimens, weights = [], []
+    needs_untreated = any(m.baseline == "untreated" for m in experiment.metrics)
+    untreated = np.full_like(outputs, np.nan) if needs_untreated else None
     for k, i in enumerate(ids):
         try:
             outputs[k], regimen, weight, steps[k] = run_point(experiment, spec, points, int(i), t_out)
+            if needs_untreated:
+                untreated[k] = run_point(experiment, spec, points, int(i), t_out, untreated=True)[0]
             regimens.append(regimen)
             weights.append(weight)
         except (IvigsimError, RegimenError, ValueError, ArithmeticError) as exc:
@@ -109,19 +116,21 @@ def run_chunk(experiment, points, index, start, stop):
             reasons[k] = f"{type(exc).__name__}: {exc}"
             regimens.append(None)
             weights.append(float("nan"))
-    metrics = _chunk_metrics(experiment, names, t_out, outputs, regimens, weights)
+    metrics = _chunk_metrics(experiment, names, t_out, outputs, regimens, weights, untreated)
     return ChunkResult(index, ids, outputs, metrics, status, tuple(reasons), steps)
 
 
-def _chunk_metrics(experiment, names, t_out, outputs, regimens, weights):
+def _chunk_metrics(experiment, names, t_out, outputs, regimens, weights, untreated=None):
     good = [k for k, r in enumerate(regimens) if r is not None]
     values = np.full((len(regimens), len(experiment.metrics)), np.nan)
     if not good:
         return values
     context = dose_context([regimens[k] for k in good], [weights[k] for k in good])
     for j, metric in enumerate(experiment.metrics):
-        y = outputs[good][:, :, names.index(metric.output)]
-        values[good, j] = compute_metric(metric, t_out, y, context)
+        column = names.index(metric.output) if metric.output else 0   # dose/cost metrics read no output
+        y = outputs[good][:, :, column]
+        reference = untreated[good][:, :, column] if metric.baseline == "untreated" else None
+        values[good, j] = compute_metric(metric, t_out, y, context, untreated=reference)
     return values
 
 

@@ -61,7 +61,7 @@ class _Progress:
 def stored_outputs(experiment, spec):
     """Observables, plus any species a metric or plot reads."""
     names = list(spec.observable_names)
-    wanted = [m.output for m in experiment.metrics] + [p.output for p in experiment.plots if p.output]
+    wanted = [m.output for m in experiment.metrics if m.output] + [p.output for p in experiment.plots if p.output]
     names += [n for n in spec.species_names if n in wanted]
     return names
 
@@ -138,7 +138,7 @@ def finalize(run_dir, experiment, spec, points):
     units = {}
     for j, metric in enumerate(experiment.metrics):
         table[metric.name] = metrics[:, j]
-        units[metric.name] = metric_unit(metric, str(spec.unit_of(metric.output)))
+        units[metric.name] = metric_unit(metric, str(spec.unit_of(metric.output)) if metric.output else "")
     table["status"] = np.where(status == OK, "ok", "failed")
     table["reason"] = reasons
     table["solver_steps"] = steps

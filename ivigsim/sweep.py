@@ -185,7 +185,7 @@ def load_results(path):
     path = Path(path)
     run_dir = RunDirectory(path)
     provenance = run_dir.read_provenance()
-    metrics = pd.read_csv(path / "metrics.csv", keep_default_na=True)
+    metrics = pd.read_csv(path / "metrics.csv", dtype={"reason": str, "regimen": str, "status": str})
     metrics["reason"] = metrics["reason"].fillna("")
     with xr.open_dataset(path / "trajectories.nc", engine=_netcdf_engine()) as ds:
         trajectories = ds.load()

@@ -17,5 +17,19 @@ __version__ = "0.1.0"
 
 __all__ = [
     "load_model", "model_paths", "simulate", "Regimen", "SimulationResult",
+    "run_experiment", "load_results", "load_experiment",
     "IvigsimError", "ModelFileError", "ParameterError", "RegimenError", "SolverError",
 ]
+
+_LAZY = {  # sweep machinery pulls in pandas and xarray: import it on first use only
+    "run_experiment": "ivigsim.sweep",
+    "load_results": "ivigsim.sweep",
+    "load_experiment": "ivigsim.experiment",
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'ivigsim' has no attribute {name!r}")

@@ -204,8 +204,7 @@ def _write_points(path, experiment, points):
 
 
 def _provenance(experiment, spec, points, executor, chunk_size):
-    import numba
-    import scipy
+    from importlib.metadata import version
     from ivigsim import __version__
     return {
         "ivigsim_version": __version__, "git_commit": git_commit(),
@@ -217,6 +216,6 @@ def _provenance(experiment, spec, points, executor, chunk_size):
         "executor": executor.name, "workers": getattr(executor, "workers", None),
         "sampler_notes": list(getattr(points, "notes", ())),
         "started": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "python": sys.version.split()[0], "numpy": np.__version__, "scipy": scipy.__version__,
-        "numba": numba.__version__, "platform": platform.platform(),
+        "python": sys.version.split()[0], "numpy": np.__version__, "scipy": version("scipy"),
+        "numba": version("numba"), "platform": platform.platform(),
     }

@@ -112,7 +112,8 @@ def _attempt(rhs, factor, solve, p, y, f0, u, target, h, J, W, piv, lu, A, C, K,
     Returns False if the iteration matrix is singular.
     """
     n = y.shape[0]
-    inv_hg = 1.0 / (h * GAMMA)
+    inv_h = 1.0 / h
+    inv_hg = inv_h / GAMMA
     stats[STAT_LU] += 1
     dense = factor(J, inv_hg, lu) != 0
     if dense:
@@ -139,10 +140,10 @@ def _attempt(rhs, factor, solve, p, y, f0, u, target, h, J, W, piv, lu, A, C, K,
         _add_inputs(fs, u, target)
         stats[STAT_RHS] += 1
         for i in range(n):
-            acc = fs[i]
+            acc = 0.0
             for j in range(s):
-                acc += C[s, j] * K[j, i] / h
-            K[s, i] = acc
+                acc += C[s, j] * K[j, i]
+            K[s, i] = fs[i] + acc * inv_h
         if dense:
             lu_solve(W, piv, K[s])
         else:

@@ -17,7 +17,8 @@ File layout (see ``experiments/fcrn_dose_response.toml`` for a worked example)::
     [parameters]              fixed overrides: parameter name = number
     [regimens.NAME]           kind = ivig | bolus | infusion | scig | none, and the keyword
                               arguments of that Regimen constructor
-    [sweep]                   method = grid | latin_hypercube | sobol | virtual_population | none; n
+    [sweep]                   method = grid | latin_hypercube | sobol | sobol_indices | morris |
+                              virtual_population | none; n
     [sweep.variables.NAME]    values, or low / high / count / scale
     [sweep.variability.NAME]  cv (virtual population: log-normal inter-individual variability)
     [sweep.body_weight]       mean, sd, low, high (virtual population: truncated normal)
@@ -25,6 +26,11 @@ File layout (see ``experiments/fcrn_dose_response.toml`` for a worked example)::
     [metrics.NAME]            kind, output, at_day, window_days, threshold,
                               price_usd_per_g, baseline
     [plots.NAME]              kind, x, y, metric, output, group_by
+
+``sobol_indices`` and ``morris`` sweeps run a global sensitivity analysis with
+SALib (the ``sensitivity`` extra; see :mod:`ivigsim.sensitivity`): their ``n``
+is SALib's base sample size N, and they run N(d + 2) (Sobol first and total
+order) or N(d + 1) (Morris) points for d variables.
 
 A sweep variable is a model parameter, ``body_weight_kg``, or a keyword of the
 regimen constructors (it then applies to every regimen that accepts it).
@@ -51,6 +57,8 @@ import numpy as np
 from ivigsim.catalogue import load_model
 from ivigsim.errors import ModelFileError
 from ivigsim.regimen import MAX_BODY_WEIGHT_KG, Regimen, RegimenError
+from ivigsim.sensitivity import (INSTALL_HINT, SENSITIVITY_METHODS, runs_per_base_sample,
+                                 salib_available)
 from ivigsim.spec import BODY_WEIGHT, ModelSpec
 
 __all__ = [
@@ -67,9 +75,10 @@ DOSING_METRIC_KINDS = frozenset({"grams_given", "cost_usd", "max_infusion_rate_m
 #: Regimen constructors an experiment may use (``Regimen.<kind>``).
 REGIMEN_KINDS = ("ivig", "bolus", "infusion", "scig", "none")
 #: Ways of drawing points from a sweep.
-SWEEP_METHODS = ("grid", "latin_hypercube", "sobol", "virtual_population", "none")
+SWEEP_METHODS = ("grid", "latin_hypercube", "sobol", "sobol_indices", "morris",
+                 "virtual_population", "none")
 #: Plot kinds.
-PLOT_KINDS = ("dose_response", "heatmap", "fan", "bars", "tornado")
+PLOT_KINDS = ("dose_response", "heatmap", "fan", "bars", "tornado", "sensitivity")
 #: Name of the body-weight sweep variable (and of the body-weight column of sampled points).
 BODY_WEIGHT_VARIABLE = "body_weight_kg"
 #: Largest number of simulations (regimens x sweep points x replicates) a file may ask for.
@@ -80,7 +89,7 @@ BASELINES = ("start", "untreated")
 GROUP_BY = ("regimen",)
 
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-_SAMPLED_METHODS = ("latin_hypercube", "sobol")
+_SAMPLED_METHODS = ("latin_hypercube", "sobol") + SENSITIVITY_METHODS
 _TOP_LEVEL = ("experiment", "parameters", "regimens", "sweep", "metrics", "plots")
 _EXPERIMENT_FIELDS = ("name", "description", "model", "seed", "t_end_days", "output_step_days",
                       "rtol", "body_weight_kg", "replicates", "mechanisms")
@@ -97,6 +106,7 @@ _PLOT_FIELDS = {
     "fan": (("output",), ("group_by",)),
     "bars": (("metric",), ("group_by",)),
     "tornado": (("metric",), ()),
+    "sensitivity": (("metric",), ()),
 }
 _EMPTY = MappingProxyType({})
 
@@ -317,6 +327,8 @@ class Sweep:
             return math.prod(len(v.grid_values()) for v in self.variables)
         if self.method == "none":
             return 1
+        if self.method in SENSITIVITY_METHODS:
+            return int(self.n) * runs_per_base_sample(self.method, len(self.variables))
         return int(self.n)
 
     def correlation_matrix(self) -> np.ndarray:
@@ -789,6 +801,8 @@ def _read_sweep(reader, data, model, regimens, fixed) -> Sweep:
         return Sweep()
     reader.fields(entry, "sweep", _SWEEP_FIELDS, required=("method",))
     method = reader.choice(entry["method"], "sweep.method", SWEEP_METHODS)
+    if method in SENSITIVITY_METHODS and not salib_available():
+        reader.fail("sweep.method", INSTALL_HINT)
     n = None
     if method in _SAMPLED_METHODS + ("virtual_population",):
         if "n" not in entry:
@@ -798,8 +812,8 @@ def _read_sweep(reader, data, model, regimens, fixed) -> Sweep:
             reader.fail("sweep.n", f"a Sobol sequence needs a power of 2 points (keeps it "
                                    f"balanced), got {n}; nearest: {2 ** round(math.log2(n))}")
     elif "n" in entry:
-        reader.fail("sweep.n", f"a {method} sweep takes no n (only latin_hypercube, sobol and "
-                               "virtual_population do)")
+        reader.fail("sweep.n", f"a {method} sweep takes no n (only latin_hypercube, sobol, "
+                               "sobol_indices, morris and virtual_population do)")
 
     raw_variables = reader.table(entry, "sweep.variables")
     if method in ("grid",) + _SAMPLED_METHODS and not raw_variables:
@@ -899,6 +913,10 @@ def _read_plot(reader, name, entry, model, sweep, metric_names) -> PlotSpec:
                                 f"got '{entry['y']}' twice")
     if kind == "tornado" and not sampled:
         reader.fail(key, "a tornado plot needs a sweep that varies something")
+    if kind == "sensitivity" and sweep.method not in SENSITIVITY_METHODS:
+        reader.fail(f"{key}.kind", "a sensitivity plot needs a sweep with method = "
+                                   f"{' or '.join(repr(m) for m in SENSITIVITY_METHODS)}, "
+                                   f"not {sweep.method!r}")
     if "metric" in entry:
         metric = reader.text(entry["metric"], f"{key}.metric")
         if metric not in metric_names:

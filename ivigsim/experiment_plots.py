@@ -61,6 +61,9 @@ def draw_experiment_plots(experiment, results, directory):
                                         errors=sds.to_numpy() if (grouped.size() > 1).any() else None)
         elif plot.kind == "tornado":
             written += _tornado(experiment, frame[ok], plot, path, metric_label)
+        elif plot.kind == "sensitivity":
+            written += _sensitivity(experiment, getattr(results, "sensitivity", None), plot, path,
+                                    metric_label)
     return written
 
 
@@ -83,3 +86,31 @@ def _tornado(experiment, frame, plot, path, metric_label):
         highs.append(float(np.mean(y[x >= q3])))
     return sweep_plots.tornado(names, np.array(lows), np.array(highs), float(np.mean(y)), path,
                                x_label=metric_label + " (lowest vs highest quartile)")
+
+
+def _sensitivity(experiment, table, plot, path, metric_label):
+    """Bars of the indices of one metric (one figure per regimen when there are several)."""
+    if table is None or len(table) == 0:
+        return []
+    rows = table[table["metric"] == plot.metric]
+    several = len(experiment.regimens) > 1
+    written = []
+    for regimen in experiment.regimens:
+        mine = rows[rows["regimen"] == regimen.name]
+        if mine.empty:          # the analysis was invalid (see provenance sensitivity_notes)
+            continue
+        where = path.with_name(f"{path.name}_{regimen.name}") if several else path
+        title = metric_label + (f" ({regimen.name})" if several else "")
+        names = list(mine["variable"])
+        if experiment.sweep.method == "morris":
+            written += sweep_plots.sensitivity_bars(
+                names, mine["mu_star"], mine["mu_star_conf"], mine["sigma"], None, where,
+                title=title, first_label="mu* (mean |elementary effect|)",
+                total_label="sigma (interactions, non-linearity)",
+                y_label=f"Morris index of {metric_label}")
+        else:
+            written += sweep_plots.sensitivity_bars(
+                names, mine["S1"], mine["S1_conf"], mine["ST"], mine["ST_conf"], where,
+                title=title, first_label="S1 (first order)", total_label="ST (total order)",
+                y_label="Sobol index")
+    return written

@@ -11,6 +11,11 @@ sweep points x replicates (innermost).  The methods:
     ``n`` points of a Latin hypercube or a scrambled Sobol sequence on the
     unit cube, mapped onto each variable's [low, high], linearly or
     log-uniformly.
+``sobol_indices``, ``morris``
+    SALib's Saltelli (first and total order) or Morris sample, in SALib's
+    order: ``n`` is SALib's base sample size N, giving N(d + 2) or N(d + 1)
+    points for d variables; log-scale variables are sampled in log space
+    (see :mod:`ivigsim.sensitivity`).
 ``virtual_population``
     ``n`` virtual patients: each parameter with variability is
     ``typical * exp(eta)``, ``eta ~ N(0, omega^2)`` with
@@ -35,6 +40,7 @@ from scipy.stats import qmc, truncnorm
 
 from ivigsim.errors import ParameterError
 from ivigsim.experiment import BODY_WEIGHT_VARIABLE, Experiment
+from ivigsim.sensitivity import SENSITIVITY_METHODS, sample_columns
 from ivigsim.spec import BODY_WEIGHT, ModelSpec
 
 __all__ = ["Points", "sample_points"]
@@ -126,6 +132,8 @@ def sample_points(experiment: Experiment, model: ModelSpec | None = None) -> Poi
         columns = _grid(sweep)
     elif sweep.method in ("latin_hypercube", "sobol"):
         columns = _quasi_random(sweep, rng)
+    elif sweep.method in SENSITIVITY_METHODS:
+        columns = sample_columns(sweep, experiment.seed)
     elif sweep.method == "virtual_population":
         columns = _virtual_population(experiment, model, rng, notes)
     elif sweep.method == "none":

@@ -39,8 +39,8 @@ class DosingSchedule:
         return self.t_breaks[1:-1]
 
 
-def _dose_scale(spec, env, product, route):
-    """(species index, concentration per gram of product) for one product and route."""
+def _dose_targets(spec, env, product, route):
+    """[(species index, concentration per gram of product), ...] for one product and route."""
     if product not in spec.doses:
         offered = ", ".join(spec.doses) or "none"
         raise ParameterError(f"model '{spec.name}' has no dose target for product '{product}' "
@@ -49,14 +49,21 @@ def _dose_scale(spec, env, product, route):
     if route not in target.routes:
         raise ParameterError(f"model '{spec.name}' cannot give '{product}' by the {route} route "
                              f"(routes: {', '.join(target.routes)})")
-    name = target.routes[route]
-    species = spec.species[spec.species_index(name)]
-    amount_unit = spec.amount_unit(name)
     mass_per_amount = evaluate(target.mass_per_amount, env)
-    # grams / (mass_per_amount [its unit]) -> amount in the species' amount unit
-    factor = (_GRAM / target.mass_per_amount_unit).factor_to(amount_unit)
-    volume = env[species.compartment]
-    return spec.species_index(name), factor / (mass_per_amount * volume)
+    resolved = []
+    for name, fraction_node in target.routes[route]:
+        fraction = evaluate(fraction_node, env)
+        if not 0.0 <= fraction <= 1.0:
+            raise ParameterError(f"model '{spec.name}': the fraction of '{product}' going to '{name}' "
+                                 f"must lie in [0, 1], got {fraction:g}")
+        species = spec.species[spec.species_index(name)]
+        # grams / (mass_per_amount [its unit]) -> amount in the species' amount unit
+        factor = (_GRAM / target.mass_per_amount_unit).factor_to(spec.amount_unit(name))
+        resolved.append((spec.species_index(name),
+                         fraction * factor / (mass_per_amount * env[species.compartment])))
+    if sum(evaluate(f, env) for _, f in target.routes[route]) > 1.0 + 1e-12:
+        raise ParameterError(f"model '{spec.name}': the fractions of '{product}' sum to more than 1")
+    return resolved
 
 
 def build_schedule(spec, env, doses, t_start, t_end):
@@ -67,9 +74,8 @@ def build_schedule(spec, env, doses, t_start, t_end):
     for dose in doses:
         key = (dose.product, dose.route)
         if key not in scales:
-            scales[key] = _dose_scale(spec, env, dose.product, dose.route)
-        index, per_gram = scales[key]
-        resolved.append((dose, index, per_gram))
+            scales[key] = _dose_targets(spec, env, dose.product, dose.route)
+        resolved += [(dose, index, per_gram) for index, per_gram in scales[key]]
         for t in (dose.time_day, dose.end_day):
             if t_start < t < t_end:
                 cuts.add(float(t))

@@ -101,7 +101,7 @@ class Observable:
 @dataclass(frozen=True)
 class DoseTarget:
     product: str
-    routes: MappingProxyType     # route ("iv", "sc") -> species name
+    routes: MappingProxyType     # route ("iv", "sc") -> ((species, fraction expression), ...)
     mass_per_amount: object      # expression: grams of product per species amount unit
     mass_per_amount_unit: Unit
 
@@ -404,6 +404,9 @@ def load_model_file(path):
         compartments.append(Compartment(cname, volume, declared, entry.get("description", "")))
     units.update({c.name: c.unit for c in compartments})
     static_units = dict(units)
+    for m in mechanisms:                 # a mechanism's name in a rate law is its 0/1 switch
+        claim(m, f"model.mechanisms.{m}")
+        units[m] = DIMENSIONLESS
 
     species = []
     for sname, entry in reader.table(data, "species").items():
@@ -433,7 +436,7 @@ def load_model_file(path):
     used_species = set()
     for rname, entry in reader.table(data, "reactions").items():
         key = f"reactions.{rname}"
-        claim(rname, key)
+        reader.name(rname, key)          # reactions are not symbols: their own namespace
         reader.check_keys(entry, key, ("equation", "rate", "mechanism", "description"),
                           required=("equation", "rate", "mechanism"))
         reactants, products = _parse_equation(reader, entry["equation"], f"{key}.equation", species_names)
@@ -471,22 +474,34 @@ def load_model_file(path):
                           required=("mass_per_amount",))
         routes = {}
         for route in ("iv", "sc"):
-            if route in entry:
-                target = reader.text(entry, key, route)
+            if route not in entry:
+                continue
+            spec_route = entry[route]
+            if isinstance(spec_route, str):          # one species takes the whole dose
+                spec_route = {spec_route: 1.0}
+            if not isinstance(spec_route, dict) or not spec_route:
+                reader.fail(f"{key}.{route}", "expected a species name, or a table species = fraction")
+            targets = []
+            for target, fraction in spec_route.items():
                 if target not in species_names:
                     reader.fail(f"{key}.{route}", f"unknown species '{target}'")
-                routes[route] = target
+                node = reader.expression(fraction, f"{key}.{route}.{target}")
+                if not checked_unit(node, f"{key}.{route}.{target}", static_units).is_dimensionless:
+                    reader.fail(f"{key}.{route}.{target}", "a dose fraction must be dimensionless")
+                targets.append((target, node))
                 used_species.add(target)
+            routes[route] = tuple(targets)
         if not routes:
             reader.fail(key, "name at least one route: iv = \"species\" or sc = \"species\"")
         mpa = reader.expression(entry["mass_per_amount"], f"{key}.mass_per_amount")
         mpa_unit = checked_unit(mpa, f"{key}.mass_per_amount", static_units)
-        for route, target in routes.items():
-            sp = next(s for s in species if s.name == target)
-            want = parse_unit("g") / (sp.unit * comp_units[sp.compartment])
-            if not mpa_unit.same_dimension(want):
-                reader.fail(f"{key}.mass_per_amount", f"expected a mass per amount of '{target}' "
-                                                      f"(like {want}), got {mpa_unit}")
+        for route, targets in routes.items():
+            for target, _ in targets:
+                sp = next(s for s in species if s.name == target)
+                want = parse_unit("g") / (sp.unit * comp_units[sp.compartment])
+                if not mpa_unit.same_dimension(want):
+                    reader.fail(f"{key}.mass_per_amount", f"expected a mass per amount of '{target}' "
+                                                          f"(like {want}), got {mpa_unit}")
         doses[product] = DoseTarget(product, MappingProxyType(routes), mpa, mpa_unit)
 
     dangling = [s.name for s in species if s.name not in used_species]

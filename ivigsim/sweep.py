@@ -17,6 +17,7 @@ from ivigsim.errors import IvigsimError
 from ivigsim.experiment import load_experiment
 from ivigsim.metrics import METRIC_KINDS, metric_unit
 from ivigsim.samplers import sample_points
+from ivigsim.sensitivity import SENSITIVITY_METHODS
 from ivigsim.store import RunDirectory, git_commit
 
 DEFAULT_CHUNK_SIZE = 25
@@ -25,12 +26,15 @@ DEFAULT_CHUNK_SIZE = 25
 @dataclass(frozen=True)
 class ExperimentResults:
     """A finished sweep: ``metrics`` (pandas DataFrame, one row per point),
-    ``trajectories`` (xarray Dataset: point x time), ``provenance`` (dict)."""
+    ``trajectories`` (xarray Dataset: point x time), ``provenance`` (dict) and,
+    for a ``sobol_indices`` or ``morris`` sweep, ``sensitivity`` (pandas
+    DataFrame: metric, regimen, variable and the indices; else None)."""
 
     metrics: object
     trajectories: object
     provenance: dict
     path: Path | None = None
+    sensitivity: object = None
 
     @property
     def failed(self):
@@ -114,14 +118,18 @@ def run_experiment(path, out=None, workers=None, scheduler=None, resume=False, p
         simulations_per_second=round(sum(b - a for _, a, b in todo) / elapsed, 2) if elapsed > 0 else None,
         n_failed=n_failed, failures=results.failed[["point_id", "reason"]].head(100).to_dict("records"),
     )
+    if "sensitivity_notes" in results.provenance:
+        provenance["sensitivity_notes"] = results.provenance["sensitivity_notes"]
     run_dir.write_provenance(provenance)
     from ivigsim.experiment_plots import draw_experiment_plots
     draw_experiment_plots(experiment, results, out / "figures")
-    return ExperimentResults(results.metrics, results.trajectories, provenance, out)
+    return ExperimentResults(results.metrics, results.trajectories, provenance, out,
+                             results.sensitivity)
 
 
 def finalize(run_dir, experiment, spec, points):
-    """Merge the chunks into metrics.csv (+ .parquet) and trajectories.nc."""
+    """Merge the chunks into metrics.csv (+ .parquet) and trajectories.nc; for a
+    sensitivity sweep, also compute the indices into sensitivity.csv."""
     import pandas as pd
 
     all_names = output_names(spec)
@@ -153,7 +161,15 @@ def finalize(run_dir, experiment, spec, points):
     dataset = _dataset(experiment, spec, points, t, outputs[:, :, [all_names.index(n) for n in keep]], keep,
                        status)
     dataset.to_netcdf(run_dir.path / "trajectories.nc", engine=_netcdf_engine())
-    return ExperimentResults(frame, dataset, run_dir.read_provenance(), run_dir.path)
+    provenance = run_dir.read_provenance()
+    sensitivity = None
+    if experiment.sweep.method in SENSITIVITY_METHODS:
+        from ivigsim.sensitivity import compute_sensitivity
+        sensitivity, notes = compute_sensitivity(experiment, frame)
+        sensitivity.to_csv(run_dir.path / "sensitivity.csv", index=False)
+        provenance["sensitivity_notes"] = notes
+        run_dir.write_provenance(provenance)
+    return ExperimentResults(frame, dataset, provenance, run_dir.path, sensitivity)
 
 
 def _dataset(experiment, spec, points, t, outputs, names, status):
@@ -189,7 +205,11 @@ def load_results(path):
     metrics["reason"] = metrics["reason"].fillna("")
     with xr.open_dataset(path / "trajectories.nc", engine=_netcdf_engine()) as ds:
         trajectories = ds.load()
-    return ExperimentResults(metrics, trajectories, provenance, path)
+    sensitivity = None
+    if (path / "sensitivity.csv").exists():
+        sensitivity = pd.read_csv(path / "sensitivity.csv", dtype={"metric": str, "regimen": str,
+                                                                    "variable": str})
+    return ExperimentResults(metrics, trajectories, provenance, path, sensitivity)
 
 
 def _write_points(path, experiment, points):

@@ -1,4 +1,5 @@
-"""Figures of a sweep: dose-response curves, heatmaps, fans, bars and tornados.
+"""Figures of a sweep: dose-response curves, heatmaps, fans, bars, tornados and
+sensitivity indices.
 
 Every function takes plain arrays and a path, saves the figure twice with the
 same stem, as PNG (for viewing) and SVG (for editing), closes it, and returns
@@ -24,7 +25,7 @@ import numpy as np
 
 from ivigsim.plotting import PALETTE, _pyplot
 
-__all__ = ["label", "dose_response", "heatmap", "fan", "bars", "tornado"]
+__all__ = ["label", "dose_response", "heatmap", "fan", "bars", "tornado", "sensitivity_bars"]
 
 _DPI = 130
 # Quantile bands drawn by dose_response around the median at each x.
@@ -499,4 +500,66 @@ def tornado(names, low_values, high_values, baseline, path, *, x_label: str) -> 
         ax.set_xlabel(x_label)
         ax.grid(axis="x", alpha=0.3)
         ax.legend(frameon=False, fontsize=8, loc="best")
+        return _save(fig, path)
+
+
+def sensitivity_bars(names, first, first_conf, total, total_conf, path, *, title: str = "",
+                     first_label: str = "S1 (first order)", total_label: str = "ST (total order)",
+                     y_label: str = "sensitivity index") -> list[Path]:
+    """Two bars per input: e.g. first- and total-order Sobol indices, or Morris mu* and sigma.
+
+    Parameters
+    ----------
+    names : sequence of str
+        Input names, left to right.
+    first, total : array_like, shape (n,)
+        The two indices of each input (left and right bar).
+    first_conf, total_conf : array_like, shape (n,), or None
+        Half-widths of their confidence intervals, drawn as error bars; None
+        for none.
+    path : str or Path
+        Where to save; see the module docstring.
+    title : str
+        Figure title, e.g. the metric.
+    first_label, total_label : str
+        Legend entries of the two bars.
+    y_label : str
+        Label of the index axis.
+
+    Returns
+    -------
+    list of Path
+        The PNG and SVG written.
+
+    Raises
+    ------
+    ValueError
+        For mismatched lengths.
+    """
+    names = [str(name) for name in names]
+    n = len(names)
+    series = []
+    for values, conf, what in ((first, first_conf, "first"), (total, total_conf, "total")):
+        heights = _vector(values, what, n)
+        errors = None if conf is None else np.nan_to_num(_vector(conf, f"{what}_conf", n))
+        series.append((np.where(np.isfinite(heights), heights, 0.0), errors))
+
+    width = min(max(4.0, 0.9 * n + 2.0), 14.0)
+    with _figure(width, 3.8) as (fig, ax):
+        positions = np.arange(n)
+        bar_width = 0.38
+        for k, ((heights, errors), text) in enumerate(zip(series, (first_label, total_label))):
+            ax.bar(positions + (k - 0.5) * bar_width, heights, width=bar_width,
+                   color=PALETTE[k % len(PALETTE)], label=text, yerr=errors,
+                   capsize=3 if errors is not None else 0,
+                   error_kw={"elinewidth": 1.0, "ecolor": "#333333"})
+        ax.set_xticks(positions)
+        long = max((len(name) for name in names), default=0) > 10
+        ax.set_xticklabels(names, rotation=30 if long else 0, ha="right" if long else "center")
+        ax.set_ylabel(y_label)
+        ax.axhline(0.0, color="black", lw=0.8)
+        ax.grid(axis="y", alpha=0.3)
+        ax.legend(frameon=False, fontsize=8, loc="best")
+        if title:
+            ax.set_title(title, fontsize=10)
         return _save(fig, path)

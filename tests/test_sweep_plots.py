@@ -162,4 +162,4 @@ def test_import_does_not_import_matplotlib():
 
 def test_public_functions():
     assert set(sweep_plots.__all__) == {"label", "dose_response", "heatmap", "fan", "bars",
-                                        "tornado"}
+                                        "tornado", "sensitivity_bars"}

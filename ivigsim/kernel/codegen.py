@@ -21,7 +21,7 @@ from pathlib import Path
 from ivigsim.expressions import to_sympy
 from ivigsim.kernel import sparse_lu
 
-CODEGEN_VERSION = "2"
+CODEGEN_VERSION = "3"
 
 
 def cache_dir():
@@ -50,6 +50,7 @@ def _symbolic_model(spec):
     for c in spec.compartments:
         table[c.name] = to_sympy(c.volume, table)
     switch = {m: p[n_par + k] for k, m in enumerate(spec.mechanisms)}
+    table.update(switch)                 # a mechanism's name in a rate law is its 0/1 switch
 
     rates = [switch[r.mechanism] * to_sympy(r.rate, table) for r in spec.reactions]
     stoich = spec.stoichiometry()

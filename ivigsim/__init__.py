@@ -17,7 +17,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "load_model", "model_paths", "simulate", "Regimen", "SimulationResult",
-    "run_experiment", "load_results", "load_experiment",
+    "run_experiment", "load_results", "load_experiment", "mechanism_factorial",
     "IvigsimError", "ModelFileError", "ParameterError", "RegimenError", "SolverError",
 ]
 
@@ -25,6 +25,7 @@ _LAZY = {  # sweep machinery pulls in pandas and xarray: import it on first use 
     "run_experiment": "ivigsim.sweep",
     "load_results": "ivigsim.sweep",
     "load_experiment": "ivigsim.experiment",
+    "mechanism_factorial": "ivigsim.factorial",
 }
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from ivigsim.expressions import to_sympy
 from ivigsim.kernel import sparse_lu
 
-CODEGEN_VERSION = "3"
+CODEGEN_VERSION = "4"
 
 
 def cache_dir():
@@ -76,7 +76,8 @@ def _function_source(name, signature, args, targets, exprs, used_y, used_p, zero
     replacements, reduced = sp.cse([e for _, e in pairs], symbols=sp.numbered_symbols("x"))
     free = set().union(*(e.free_symbols for _, e in replacements), *(e.free_symbols for e in reduced)) \
         if pairs else set()
-    lines = [f"@nb.njit({signature}, cache=True)", f"def {name}({', '.join(args)}):"]
+    # error_model="numpy": 0/0 gives NaN (caught by the solver as a status), not an exception
+    lines = [f"@nb.njit({signature}, cache=True, error_model=\"numpy\")", f"def {name}({', '.join(args)}):"]
     for s in sorted(free & used_y, key=lambda s: int(s.name[1:])):
         lines.append(f"    {s.name} = y[{s.name[1:]}]")
     for s in sorted(free & used_p, key=lambda s: int(s.name[1:])):

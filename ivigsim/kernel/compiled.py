@@ -42,7 +42,7 @@ class Kernel:
 
 
 @nb.njit(nb.types.void(nb.types.FunctionType(OBSERVABLES_SIG), nb.float64[:, ::1],
-                       nb.float64[::1], nb.float64[:, ::1]), cache=True)
+                       nb.float64[::1], nb.float64[:, ::1]), cache=True, error_model="numpy")
 def _observables_over_time(observables, y, p, out):
     for k in range(y.shape[0]):
         observables(y[k], p, out[k])

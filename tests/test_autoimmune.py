@@ -1,0 +1,165 @@
+"""ivig_autoimmune: anti-idiotypes, FcRn competition, switches, synergy, disease readouts.
+
+Target IDs refer to the shared reference targets (sections B and C).
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+import ivigsim as iv
+from conftest import DATA
+from ivigsim.errors import ParameterError
+
+MODEL = "ivig_autoimmune"
+COURSE = iv.Regimen.ivig(dose_g_per_kg=0.4, days=5, infusion_hours=8, every_days=28, cycles=1)
+
+
+@pytest.fixture(scope="module")
+def course():
+    return iv.simulate(MODEL, regimen=COURSE, t_end=120, body_weight_kg=70, rtol=1e-8)
+
+
+def test_untreated_steady_state_matches_fcrn_pk(course):
+    full = iv.simulate("fcrn_pk", t_end=1, body_weight_kg=70)
+    assert course["igg_total"][0] == pytest.approx(full["igg_total"][0], rel=1e-6)
+    assert course["autoantibody_free"][0] == pytest.approx(full["autoantibody"][0], rel=1e-6)
+    assert course["platelets"][0] == pytest.approx(20.0, abs=0.5)          # an ITP patient
+    assert course["nk_cytotoxicity"][0] == pytest.approx(22.0, rel=1e-9)
+
+
+def test_autoantibody_is_conserved(course):
+    """Produced = in the body (free + complexed) + catabolised + cleared in complexes."""
+    produced = 0.03 * 70 * course.t                                         # mg
+    balance = course["autoantibody_body"] - course["autoantibody_body"][0] + course["autoantibody_removed"]
+    np.testing.assert_allclose(balance, produced, rtol=1e-6, atol=1e-6 * produced[-1])
+    assert np.all(course.states >= -1e-9)
+
+
+def test_anti_idiotypes_neutralise_and_complexes_are_cleared(course):
+    assert course["neutralised_fraction"].max() > 0.5
+    free, total = course["autoantibody_free"], course["autoantibody_total"]
+    assert np.all(free <= total + 1e-12)
+    # complex removal also lowers the total autoantibody, beyond FcRn saturation alone
+    fcrn_only = iv.simulate(MODEL, regimen=COURSE, t_end=120, body_weight_kg=70,
+                            mechanisms={"anti_idiotype": False}, t_eval=course.t)
+    assert total.min() < 0.5 * fcrn_only["autoantibody_total"].min()
+
+
+def test_switching_anti_idiotype_off_removes_complexes():
+    res = iv.simulate(MODEL, regimen=COURSE, t_end=60, mechanisms={"anti_idiotype": False})
+    assert np.all(res["complex_p"] == 0.0)
+    np.testing.assert_allclose(res["autoantibody_free"], res["autoantibody_total"], rtol=1e-12)
+
+
+def test_switching_fcrn_saturation_off_leaves_endogenous_igg_alone():
+    res = iv.simulate(MODEL, regimen=COURSE, t_end=60, mechanisms={"fcrn_saturation": False,
+                                                                  "anti_idiotype": False}, rtol=1e-9)
+    np.testing.assert_allclose(res["igg_endogenous"], res["igg_endogenous"][0], rtol=1e-7)
+    np.testing.assert_allclose(res["autoantibody_free"], res["autoantibody_free"][0], rtol=1e-7)
+    on = iv.simulate(MODEL, regimen=COURSE, t_end=60, mechanisms={"anti_idiotype": False})
+    # same IVIG exposure either way (its own pool is the same size) ...
+    assert on["ivig"].max() == pytest.approx(res["ivig"].max(), rel=0.05)
+    # ... but only the shared pool lowers the autoantibody (PK-16 direction)
+    assert on["autoantibody_free"].min() < 0.92 * on["autoantibody_free"][0]
+
+
+def test_factorial_arithmetic_on_a_known_case():
+    model = iv.load_model(DATA / "two_mechanisms.toml")
+    T = 10.0
+    f = iv.mechanism_factorial(model, iv.Regimen.none(), T, "x_end", mechanisms=("route_a", "route_b"),
+                               rtol=1e-11)
+    ea, eb = 1 - math.exp(-0.2 * T), 1 - math.exp(-0.05 * T)
+    assert f.single["route_a"] == pytest.approx(ea, rel=1e-7)
+    assert f.single["route_b"] == pytest.approx(eb, rel=1e-7)
+    assert f.joint == pytest.approx(1 - math.exp(-0.25 * T), rel=1e-7)
+    assert f.bliss_excess == pytest.approx(0.0, abs=1e-7)            # independent by construction
+    assert f.hsa_excess == pytest.approx(f.joint - ea, rel=1e-7)
+    assert f.marginal["route_b"] == pytest.approx(f.joint - ea, rel=1e-7)
+    assert len(f.table) == 4 and f.table["effect"].iloc[0] == 0.0
+
+
+def test_factorial_on_the_autoimmune_model(tmp_path):
+    f = iv.mechanism_factorial(MODEL, COURSE, 180, "autoantibody_free_auc", body_weight_kg=70)
+    untreated = iv.simulate(MODEL, t_end=180, body_weight_kg=70, rtol=1e-8)
+    auc = np.trapezoid(untreated["autoantibody_free"], untreated.t)
+    assert f.table["metric"].iloc[0] == pytest.approx(auc, rel=1e-4)     # both off = no IVIG effect
+    assert 0.02 < f.single["fcrn_saturation"] < 0.2
+    assert f.single["anti_idiotype"] > f.single["fcrn_saturation"]
+    assert f.joint >= max(f.single.values()) - 1e-9
+    assert f.bliss_expected == pytest.approx(
+        1 - (1 - f.single["fcrn_saturation"]) * (1 - f.single["anti_idiotype"]), rel=1e-12)
+    paths = f.plot(tmp_path / "synergy")
+    assert all(p.stat().st_size > 0 for p in paths)
+    with pytest.raises(ParameterError, match="no mechanism 'fcrn'"):
+        iv.mechanism_factorial(MODEL, COURSE, 30, "autoantibody_free_auc", mechanisms=("fcrn",))
+    with pytest.raises(ParameterError, match="cannot read metric"):
+        iv.mechanism_factorial(MODEL, COURSE, 30, "autoantibody_free_area")
+
+
+def test_itp_platelet_response_to_2_g_per_kg(course):
+    platelets, t = course["platelets"], course.t
+    assert platelets[t <= 5.0].max() > 50.0          # above 50 x 10^9/L within 5 days
+    assert platelets.max() > 100.0
+    assert course.at("platelets", 120.0) < 50.0      # the response wanes over weeks
+    # no IVIG mechanism on: no response
+    off = iv.simulate(MODEL, regimen=COURSE, t_end=60, body_weight_kg=70,
+                      mechanisms={"anti_idiotype": False, "fcrn_saturation": False})
+    np.testing.assert_allclose(off["platelets"], off["platelets"][0], rtol=1e-6)
+
+
+def test_RPL01_nk_cytotoxicity_one_week_after_20_g_daily_for_3_days():
+    reg = iv.Regimen.ivig(dose_g_per_kg=20 / 65, days=3, infusion_hours=4, cycles=1)
+    res = iv.simulate(MODEL, regimen=reg, t_end=30, body_weight_kg=65)
+    assert res.at("nk_cytotoxicity", 2 + 7) == pytest.approx(12.0, abs=1.0)     # 22 % -> 12 %
+
+
+def test_RPL02_high_dose_nk_fall_and_separate_channel():
+    res = iv.simulate(MODEL, regimen=COURSE, t_end=30, body_weight_kg=65)
+    fall = 1 - res["nk_cytotoxicity"].min() / 22.0
+    assert 0.45 <= fall <= 0.70                      # 40.9 % -> 15.0 % is a 63 % fall
+    off = iv.simulate(MODEL, regimen=COURSE, t_end=30, body_weight_kg=65,
+                      mechanisms={"nk_suppression": False})
+    np.testing.assert_allclose(off["nk_cytotoxicity"], 22.0, rtol=1e-9)
+    np.testing.assert_allclose(off["autoantibody_free"], res["autoantibody_free"], rtol=1e-5)  # solver tol
+
+
+def test_RPL07_RPL08_antiphospholipid_titre_over_monthly_cycles():
+    reg = iv.Regimen.ivig(dose_g_per_kg=1.0, days=1, infusion_hours=6, every_days=28, cycles=6)
+    res = iv.simulate(MODEL, regimen=reg, t_end=168, body_weight_kg=65)
+    aPL = res["autoantibody_free"]
+    # RPL-07: the titre falls while total IgG rises during each infusion
+    during = (res.t > 0) & (res.t <= 0.25)
+    assert np.all(np.diff(aPL[during]) < 0) and np.all(np.diff(res["igg_total"][during]) > 0)
+    # RPL-08: progressive fall of the pre-infusion titre over cycles
+    troughs = np.array([res.at("autoantibody_free", 28.0 * k - 1e-6) for k in range(1, 7)])
+    assert np.all(np.diff(troughs) < 0), troughs
+    assert troughs[-1] < 0.9 * aPL[0]
+
+
+def test_primary_immunodeficiency_replacement_troughs():
+    pid = {"igg_production": 0.0, "aab_production": 0.0}
+
+    def steady_trough(dose, every):
+        n = int(round(364 / every))
+        reg = iv.Regimen.ivig(dose_g_per_kg=dose, days=1, infusion_hours=4, every_days=every, cycles=n)
+        res = iv.simulate("fcrn_pk", regimen=reg, t_end=n * every, body_weight_kg=70, params=pid)
+        troughs = [res.at("igg_total", k * every - 1e-9) for k in range(1, n + 1)]
+        assert abs(troughs[-1] - troughs[-2]) < 0.01 * troughs[-1]       # plateau reached
+        return troughs[-1]
+
+    low, high, frequent = steady_trough(0.4, 28), steady_trough(0.6, 28), steady_trough(0.4, 21)
+    assert 2.5 < low < high and low < frequent
+    pytest.xfail("trough rise per 100 mg/kg/4 weeks is %.2f g/L here against 1.21 g/L in the "
+                 "meta-regression of Orange et al., Clin Immunol 2010: with Kim et al.'s FcRn "
+                 "occupancy (36 %%) and recycling (142 %%) the endosomal model recycles at most "
+                 "69 %% of IgG at low IgG levels, so half-lives in hypogammaglobulinaemia (26 days) "
+                 "are shorter than observed" % ((high - low) / 2))
+
+
+def test_bad_parameters_are_refused():
+    with pytest.raises(ParameterError, match="outside its plausible range"):
+        iv.simulate(MODEL, t_end=5, params={"f_antiidiotype": 1.5})
+    with pytest.raises(ParameterError, match="outside its plausible range"):
+        iv.simulate(MODEL, t_end=5, params={"k_complex_clearance": -1.0})

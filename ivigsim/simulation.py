@@ -235,7 +235,7 @@ def execute(run, max_steps=MAX_STEPS):
 
 def simulate(model, regimen=None, t_end=365.0, body_weight_kg=None, params=None,
              mechanisms=None, t_eval=None, rtol=DEFAULT_RTOL, atol=None, method="ode",
-             seed=None, max_steps=MAX_STEPS):
+             seed=None, max_steps=MAX_STEPS, ssa_scale=None, tau_day=None):
     """Simulate one patient under one regimen.
 
     Parameters
@@ -255,14 +255,29 @@ def simulate(model, regimen=None, t_end=365.0, body_weight_kg=None, params=None,
         Output times; default every 0.25 day plus every dose switch time.
     rtol, atol : float
         Relative and absolute (declared species units) error tolerances.
-    method : "ode"
-        Deterministic integration with the Rodas4 stiff solver.
+    method : "ode", "ssa" or "tau_leaping"
+        ``"ode"``: deterministic integration with the Rodas4 stiff solver.
+        ``"ssa"``: Gillespie's exact direct method; ``"tau_leaping"``: explicit
+        tau-leaping (see :mod:`ivigsim.stochastic`).
+    seed : int, optional
+        Stochastic methods: seeds ``numpy.random.SeedSequence`` (same seed, same trajectory).
+    ssa_scale : float or dict, optional
+        Stochastic methods: counts per amount unit (a system size); required for
+        molar species, cells count 1 per cell by default.
+    tau_day : float, optional
+        Tau-leaping: the leap length in days (default 0.01).
 
     Returns
     -------
     SimulationResult
     """
+    if method in ("ssa", "tau_leaping"):
+        from ivigsim.stochastic import simulate_stochastic      # imports this module
+        run = prepare(model, regimen, t_end, body_weight_kg, params, mechanisms, t_eval, rtol, atol)
+        return simulate_stochastic(run, method, seed, ssa_scale=ssa_scale, tau_day=tau_day)
     if method != "ode":
-        raise ParameterError(f"unknown method {method!r}; available: 'ode'")
+        raise ParameterError(f"unknown method {method!r}; available: 'ode', 'ssa', 'tau_leaping'")
+    if ssa_scale is not None or tau_day is not None:
+        raise ParameterError("ssa_scale and tau_day apply to method='ssa' or 'tau_leaping' only")
     return execute(prepare(model, regimen, t_end, body_weight_kg, params, mechanisms, t_eval, rtol, atol),
                    max_steps)

@@ -10,7 +10,9 @@ from pathlib import Path
 from ivigsim.errors import IvigsimError
 from ivigsim.regimen import RegimenError
 
-DEFAULT_PLOTS = ("igg_total", "igg_endogenous", "ivig", "autoantibody")
+# The first four of these a model has are plotted by default.
+DEFAULT_PLOTS = ("igg_total", "igg_endogenous", "ivig", "autoantibody", "autoantibody_free", "platelets",
+                 "tumour", "foci", "il12", "nk_activated", "ivig_plasma")
 
 
 def _cmd_models(args):
@@ -63,12 +65,20 @@ def _cmd_simulate(args):
             params[name.strip()] = float(value)
         except ValueError:
             raise IvigsimError(f"--param expects NAME=NUMBER, got {item!r}") from None
-    weight = args.weight if "body_weight" in spec.parameter_names else None
-    kwargs = dict(t_end=t_end, body_weight_kg=weight, params=params, rtol=args.rtol)
+    weight = None
+    if "body_weight" in spec.parameter_names:
+        weight = args.weight if args.weight is not None else \
+            spec.parameters[spec.parameter_index("body_weight")].value
+    kwargs = dict(t_end=t_end, body_weight_kg=weight, params=params, rtol=args.rtol, method=args.method,
+                  seed=args.seed)
+    if args.method != "ode":
+        kwargs["ssa_scale"] = args.ssa_scale
     treated = simulate(spec, regimen=regimen, **kwargs)
     untreated = simulate(spec, t_eval=treated.t, **kwargs)
-    names = [n for n in (args.plot.split(",") if args.plot else DEFAULT_PLOTS) if n in treated] \
-        or list(spec.observable_names[:4])
+    if args.plot:
+        names = [n for n in args.plot.split(",") if n in treated]
+    else:
+        names = [n for n in DEFAULT_PLOTS if n in treated][:4] or list(spec.observable_names[:4])
     rows = compare_to_untreated(treated, untreated)
     reg = regimen_rows(regimen, weight or 1.0) if regimen.administrations else None
     print(f"{spec.name}: {regimen.describe()}, {t_end:g} days"
@@ -136,11 +146,15 @@ def build_parser():
     p.add_argument("--every", type=float, default=28.0, help="days between course starts (default 28)")
     p.add_argument("--cycles", type=int, default=1, help="number of courses (default 1)")
     p.add_argument("--start", type=float, default=0.0, help="day of the first infusion (default 0)")
-    p.add_argument("--weight", type=float, default=70.0, help="body weight in kg (default 70)")
+    p.add_argument("--weight", type=float, help="body weight in kg (default: the model's)")
     p.add_argument("--t-end", type=float, help="days to simulate (default: cycles x every, at least 90)")
     p.add_argument("--param", action="append", metavar="NAME=VALUE", help="override a parameter (repeatable)")
     p.add_argument("--plot", help="comma-separated outputs to plot")
     p.add_argument("--rtol", type=float, default=1e-6, help="relative tolerance (default 1e-6)")
+    p.add_argument("--method", choices=("ode", "ssa", "tau_leaping"), default="ode",
+                   help="deterministic ODE (default), exact stochastic simulation, or tau-leaping")
+    p.add_argument("--seed", type=int, help="random seed for stochastic methods")
+    p.add_argument("--ssa-scale", type=float, help="counts per amount unit for molar species (stochastic)")
     p.add_argument("--out", help="directory for trajectory.csv, summary.csv and figure.png")
     p.set_defaults(func=_cmd_simulate)
 

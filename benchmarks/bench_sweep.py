@@ -21,14 +21,15 @@ Metrics: autoantibody ``percent_change_min`` (nadir against day 0) and
 What is measured, per model:
 
 1. ``run_experiment(workers=1)`` and ``workers=2``, each in a fresh
-   ``python -c`` subprocess (fresh output directory; one warm-up simulation
-   first, so Numba's disk caches are loaded before timing). Wall time (the
-   sweep loop, as ``provenance["wall_seconds"]``, and the whole
-   ``run_experiment`` call, which adds sampling and writing metrics.csv /
-   trajectories.nc), simulations/s, parallel efficiency t1 / (2 t2), failed
+   ``python -c`` subprocess (fresh output directory; first one simulation and
+   a 2-point sweep, untimed, so Numba's disk caches are loaded and the lazy
+   imports done). Wall time (the sweep loop, as
+   ``provenance["wall_seconds"]``, and the whole ``run_experiment`` call,
+   which adds sampling and writing metrics.csv / trajectories.nc), simulations/s, parallel efficiency t1 / (2 t2), failed
    points, peak RSS (``ru_maxrss`` of the subprocess). Per-point memory is the
-   growth over a 2-point sweep run the same way (a Latin hypercube needs n >= 2,
-   so this is the nearest to a 0-point baseline), divided by N - 2.
+   growth over a subprocess that only does the warm-up (one simulation and a
+   2-point sweep: a Latin hypercube needs n >= 2, so this is the nearest to a
+   0-point baseline), divided by N - 2.
 2. References on a subset of K points (default 20), round-robin per point,
    median of R passes: the same per-point work (parameters -> schedule, the
    untreated steady state, the year, observables, metrics) with SciPy LSODA
@@ -50,7 +51,6 @@ from __future__ import annotations
 import argparse
 import collections
 import datetime
-import hashlib
 import json
 import os
 import shutil
@@ -135,6 +135,61 @@ def experiment_toml(model, n):
     return "\n".join(lines) + "\n"
 
 
+# --------------------------------------------------------------------------- machine load
+
+def _busy_jiffies():
+    """Busy CPU time of the whole machine, in clock ticks (from /proc/stat); None if unreadable."""
+    try:
+        with open("/proc/stat") as fh:
+            f = [int(x) for x in fh.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    # user nice system idle iowait irq softirq steal ...
+    return f[0] + f[1] + f[2] + f[5] + f[6] + (f[7] if len(f) > 7 else 0)
+
+
+class LoadMeter:
+    """Cores kept busy by *other* processes since construction: machine busy time minus our own
+    (this process and its finished children), over the wall time. A noise indicator."""
+
+    def __init__(self):
+        import resource
+        self._resource = resource
+        self.t = time.perf_counter()
+        self.busy = _busy_jiffies()
+        self.own = self._own()
+
+    def _own(self):
+        r = self._resource
+        a, b = r.getrusage(r.RUSAGE_SELF), r.getrusage(r.RUSAGE_CHILDREN)
+        return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
+
+    def others(self):
+        busy = _busy_jiffies()
+        wall = time.perf_counter() - self.t
+        if busy is None or self.busy is None or wall <= 0:
+            return float("nan")
+        machine = (busy - self.busy) / os.sysconf("SC_CLK_TCK")
+        return max(0.0, (machine - (self._own() - self.own)) / wall)
+
+
+def wait_quiet(log, limit_s=60.0, threshold=0.3):
+    """Wait (at most ``limit_s``) until other processes use less than ``threshold`` cores over 1 s."""
+    if limit_s <= 0:
+        return float("nan")
+    t = time.perf_counter()
+    while True:
+        meter = LoadMeter()
+        time.sleep(1.0)
+        load = meter.others()
+        if not load > threshold:                 # also when unknown (NaN)
+            return load
+        if time.perf_counter() - t > limit_s:
+            log(f"  (machine still busy after {limit_s:.0f} s: other processes use {load:.1f} cores; "
+                "going on)")
+            return load
+
+
 # --------------------------------------------------------------------------- sweeps in subprocesses
 
 _CHILD = textwrap.dedent("""
@@ -151,16 +206,20 @@ _CHILD = textwrap.dedent("""
         run_experiment(warm, out=out + "_warm", workers=workers, progress=False)
     ready = time.perf_counter() - t0
     rss_ready = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    cpu0 = ru.ru_utime + ru.ru_stime
     t = time.perf_counter()
     res = run_experiment(path, out=out, workers=workers, progress=False,
                          chunk_size=int(chunk) if chunk != "default" else None)
     call = time.perf_counter() - t
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = ru.ru_utime + ru.ru_stime - cpu0
     m = res.metrics
     cols = %r
     values = np.ascontiguousarray(m[list(cols)].to_numpy(dtype=float))
     failed = m[m["status"] != "ok"]
     print("RESULT " + json.dumps({
-        "ready_s": ready, "call_s": call,
+        "ready_s": ready, "call_s": call, "cpu_s": cpu,
         "wall_s": res.provenance["wall_seconds"],
         "sims_per_s": res.provenance["simulations_per_second"],
         "n_failed": int(res.provenance["n_failed"]), "n_points": int(len(m)),
@@ -179,6 +238,7 @@ def run_sweep_subprocess(path, out, workers, model, chunk_size, warm=None):
     for d in (out, Path(f"{out}_warm")):
         shutil.rmtree(d, ignore_errors=True)
     env = dict(os.environ)
+    meter = LoadMeter()
     t = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", _CHILD, str(ROOT), str(path), str(out), str(workers),
                            model, str(chunk_size or "default"), str(warm or "-")],
@@ -193,6 +253,7 @@ def run_sweep_subprocess(path, out, workers, model, chunk_size, warm=None):
                            f"(exit {proc.returncode}):\n{tail}")
     result = json.loads(lines[-1][len("RESULT "):])
     result["process_s"] = process_s
+    result["others"] = meter.others()
     return result
 
 
@@ -492,8 +553,11 @@ class _SolverClock:
         self.calls.clear()
 
 
-def profile(sw, n_points, chunk_size, log):
-    """Compiled-solver time against Python time per point: 1 thread by pieces, then 2 worker threads."""
+def profile(sw, n_points, chunk_size, rounds, log):
+    """Compiled-solver time against Python time per point: 1 thread by pieces, then 2 worker threads.
+
+    Each round runs the three views in turn on the same points; medians over rounds.
+    """
     from ivigsim import simulation
     from ivigsim.ensemble import InProcessExecutor, chunk_bounds, point_setup, run_chunk
     from ivigsim.kernel.compiled import evaluate_observables
@@ -501,57 +565,65 @@ def profile(sw, n_points, chunk_size, log):
 
     ex, spec, pts = sw.experiment, sw.spec, sw.points
     n = min(n_points, len(pts))
-    ids = range(n)
     cs = chunk_size or 25
     bounds = [(k, a, b) for k, (a, b) in enumerate(chunk_bounds(n, cs))]
-    for k, a, b in bounds[:1]:
-        run_chunk(ex, pts, k, a, min(b, a + 2))                  # warm-up
-    piece = collections.defaultdict(float)
+    run_chunk(ex, pts, 0, 0, min(2, n))                              # warm-up
+    samples = collections.defaultdict(list)
+    meter = LoadMeter()
     with _SolverClock() as clock:
-        # (a) one thread, piece by piece (as ensemble.run_point does them)
-        for i in ids:
+        for _ in range(rounds):
+            # (a) one thread, piece by piece (as ensemble.run_point does them)
+            piece = collections.defaultdict(float)
+            for i in range(n):
+                simulation._STEADY_STATES.clear()
+                t0 = time.perf_counter()
+                regimen, params, weight = point_setup(ex, spec, pts, i)
+                run = prepare(spec, regimen, ex.t_end_days, weight, params, dict(ex.mechanisms), sw.t_out,
+                              ex.rtol)
+                t1 = time.perf_counter()
+                c0 = clock.total()
+                y0 = initial_state(spec, run.kernel, run.values, run.p, run.rtol, run.atol)
+                t2 = time.perf_counter()
+                c1 = clock.total()
+                states, _ = run_solver(run.kernel, y0, run.p, run.schedule, run.t_out, run.rtol, run.atol,
+                                       model_name=spec.name)
+                t3 = time.perf_counter()
+                c2 = clock.total()
+                obs = evaluate_observables(run.kernel, states, run.p)
+                np.concatenate([obs, states], axis=1)
+                t4 = time.perf_counter()
+                piece["setup + prepare (Python)"] += t1 - t0
+                piece["steady state: compiled"] += c1 - c0
+                piece["steady state: Python around it"] += (t2 - t1) - (c1 - c0)
+                piece["year: compiled"] += c2 - c1
+                piece["year: Python around it"] += (t3 - t2) - (c2 - c1)
+                piece["observables + concatenate"] += t4 - t3
+            for k, v in piece.items():
+                samples[k].append(v / n)
+            # (b) one thread, whole chunks (adds metrics and chunk bookkeeping)
             simulation._STEADY_STATES.clear()
-            t0 = time.perf_counter()
-            regimen, params, weight = point_setup(ex, spec, pts, i)
-            run = prepare(spec, regimen, ex.t_end_days, weight, params, dict(ex.mechanisms), sw.t_out, ex.rtol)
-            t1 = time.perf_counter()
-            c0 = clock.total()
-            y0 = initial_state(spec, run.kernel, run.values, run.p, run.rtol, run.atol)
-            t2 = time.perf_counter()
-            c1 = clock.total()
-            states, _ = run_solver(run.kernel, y0, run.p, run.schedule, run.t_out, run.rtol, run.atol,
-                                   model_name=spec.name)
-            t3 = time.perf_counter()
-            c2 = clock.total()
-            obs = evaluate_observables(run.kernel, states, run.p)
-            np.concatenate([obs, states], axis=1)
-            t4 = time.perf_counter()
-            piece["setup + prepare (Python)"] += t1 - t0
-            piece["steady state: compiled"] += c1 - c0
-            piece["steady state: Python around it"] += (t2 - t1) - (c1 - c0)
-            piece["year: compiled"] += c2 - c1
-            piece["year: Python around it"] += (t3 - t2) - (c2 - c1)
-            piece["observables + concatenate"] += t4 - t3
-        piece = {k: v / n for k, v in piece.items()}
-        # (b) one thread, whole chunks (adds metrics and chunk bookkeeping)
-        simulation._STEADY_STATES.clear()
-        clock.reset()
-        t = time.perf_counter()
-        for k, a, b in bounds:
-            run_chunk(ex, pts, k, a, b)
-        w1 = time.perf_counter() - t
-        c1 = clock.total()
-        # (c) two worker threads, as run_experiment(workers=2) runs the chunks
-        simulation._STEADY_STATES.clear()
-        clock.reset()
-        t = time.perf_counter()
-        for _ in InProcessExecutor(2).map_chunks(ex, pts, bounds):
-            pass
-        w2 = time.perf_counter() - t
-        c2 = clock.total()
-    log(f"  profile {spec.name}: 1 thread {w1 / n * 1e3:.2f} ms/point ({c1 / w1:.0%} compiled); "
-        f"2 threads {w2 / n * 1e3:.2f} ms/point wall ({c2 / (2 * w2):.0%} of 2 x wall compiled)")
-    return {"n": n, "pieces": piece, "w1": w1, "c1": c1, "w2": w2, "c2": c2}
+            clock.reset()
+            t = time.perf_counter()
+            for k, a, b in bounds:
+                run_chunk(ex, pts, k, a, b)
+            samples["w1"].append(time.perf_counter() - t)
+            samples["c1"].append(clock.total())
+            # (c) two worker threads, as run_experiment(workers=2) runs the chunks
+            simulation._STEADY_STATES.clear()
+            clock.reset()
+            t = time.perf_counter()
+            for _ in InProcessExecutor(2).map_chunks(ex, pts, bounds):
+                pass
+            samples["w2"].append(time.perf_counter() - t)
+            samples["c2"].append(clock.total())
+    others = meter.others()
+    med = {k: statistics.median(v) for k, v in samples.items()}
+    pieces = {k: med[k] for k in samples if k not in ("w1", "c1", "w2", "c2")}
+    log(f"  profile {spec.name} ({rounds} rounds, others' load {others:.2f} cores): 1 thread "
+        f"{med['w1'] / n * 1e3:.2f} ms/point ({med['c1'] / med['w1']:.0%} compiled); 2 threads "
+        f"{med['w2'] / n * 1e3:.2f} ms/point wall ({med['c2'] / (2 * med['w2']):.0%} of 2 x wall compiled)")
+    return {"n": n, "rounds": rounds, "pieces": pieces, "w1": med["w1"], "c1": med["c1"],
+            "w2": med["w2"], "c2": med["c2"], "others": others}
 
 
 # --------------------------------------------------------------------------- report
@@ -593,8 +665,12 @@ def main(argv=None):
     ap.add_argument("--subset", type=int, default=20, help="points for the SciPy / libRoadRunner loops")
     ap.add_argument("--ref-repeats", type=int, default=3, help="passes over the reference subset")
     ap.add_argument("--profile-points", type=int, default=200)
+    ap.add_argument("--profile-rounds", type=int, default=3, help="rounds of the profile (medians)")
     ap.add_argument("--chunk-size", type=int, default=None, help="run_experiment chunk_size (default: its own)")
     ap.add_argument("--models", nargs="+", default=list(MODELS))
+    ap.add_argument("--quiet-wait", type=float, default=60.0,
+                    help="before each timed part, wait at most this many seconds for other processes "
+                         "to use < 0.3 cores (0: do not wait)")
     ap.add_argument("--output", default=str(HERE / "results_sweep.md"))
     args = ap.parse_args(argv)
     n_points = args.points or (1000 if args.quick else TARGET_POINTS)
@@ -613,7 +689,7 @@ def main(argv=None):
         f"{args.ref_repeats}; profile {args.profile_points} points")
 
     tmp = Path(tempfile.mkdtemp(prefix="ivigsim_bench_sweep_"))
-    sweeps, refs, profs, problems = {}, {}, {}, []
+    sweeps, refs, profs, problems, ref_load = {}, {}, {}, [], {}
     try:
         for model in args.models:
             if not (ROOT / "models" / f"{model}.toml").exists():
@@ -625,16 +701,19 @@ def main(argv=None):
             small = tmp / f"{model}_2.toml"
             small.write_text(experiment_toml(model, 2), encoding="utf-8")
             log(f"\n=== {model}: {n_points:,}-point Latin hypercube, one year, rtol {RTOL:g} ===")
-            base = run_sweep_subprocess(small, tmp / "out_base", 1, model, args.chunk_size)
-            log(f"  memory baseline (2-point sweep): peak RSS {base['maxrss_kb'] / 1024:.0f} MB")
+            run_sweep_subprocess(small, tmp / "out_base", 1, model, args.chunk_size)   # fill caches (untimed)
+            base = run_sweep_subprocess(small, tmp / "out_base", 1, model, args.chunk_size, small)
+            log(f"  memory baseline (warm-up only: 1 simulation + two 2-point sweeps): peak RSS {base['maxrss_kb'] / 1024:.0f} MB")
             runs = {1: [], 2: []}
             for r in range(repeats):
                 for w in ((1, 2) if r % 2 == 0 else (2, 1)):   # alternate the order against drift
+                    wait_quiet(log, args.quiet_wait)
                     res = run_sweep_subprocess(path, tmp / f"out_w{w}", w, model, args.chunk_size, small)
                     runs[w].append(res)
                     log(f"  workers={w} pass {r + 1}: sweep {res['wall_s']:.2f} s "
-                        f"({res['sims_per_s']:.0f} sims/s), run_experiment {res['call_s']:.2f} s, "
-                        f"failed {res['n_failed']}, peak RSS {res['maxrss_kb'] / 1024:.0f} MB")
+                        f"({res['sims_per_s']:.0f} sims/s), run_experiment {res['call_s']:.2f} s "
+                        f"using {res['cpu_s'] / res['call_s']:.2f} cores, failed {res['n_failed']}, "
+                        f"peak RSS {res['maxrss_kb'] / 1024:.0f} MB; others' load {res['others']:.2f} cores")
                     if res["n_failed"] or res["n_nan_metrics"]:
                         log("!" * 78 + f"\n!!! {model}, workers={w}: {res['n_failed']} FAILED POINTS, "
                             f"{res['n_nan_metrics']} with NaN metrics: {res['failures']}\n" + "!" * 78)
@@ -647,18 +726,23 @@ def main(argv=None):
             k = min(args.subset, n_points)
             ids = np.unique(np.linspace(0, n_points - 1, k).round().astype(int))
             log(f"  references on {len(ids)} points, {args.ref_repeats} passes:")
+            wait_quiet(log, args.quiet_wait)
+            meter = LoadMeter()
             refs[model] = references(sw, ids, args.ref_repeats, log)
-            profs[model] = profile(sw, args.profile_points, args.chunk_size, log)
+            ref_load[model] = meter.others()
+            log(f"  (others' load during the references: {ref_load[model]:.2f} cores)")
+            wait_quiet(log, args.quiet_wait)
+            profs[model] = profile(sw, args.profile_points, args.chunk_size, args.profile_rounds, log)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
-    text = report(args, info, n_points, repeats, sweeps, refs, profs, problems)
+    text = report(args, info, n_points, repeats, sweeps, refs, profs, problems, ref_load)
     print("\n" + text)
     Path(args.output).write_text(text, encoding="utf-8")
     print(f"\nwrote {args.output}")
 
 
-def report(args, info, n_points, repeats, sweeps, refs, profs, problems):
+def report(args, info, n_points, repeats, sweeps, refs, profs, problems, ref_load):
     med = statistics.median
     scale = TARGET_POINTS / n_points
     extrap = n_points != TARGET_POINTS
@@ -679,7 +763,11 @@ def report(args, info, n_points, repeats, sweeps, refs, profs, problems):
         "2-point sweep, so caches are loaded and lazy imports done); "
         f"{repeats} run(s) per worker count, median shown. \"sweep s\" is `provenance['wall_seconds']` "
         "(the chunk loop); \"run_experiment s\" adds sampling and writing metrics.csv/.parquet and "
-        "trajectories.nc. Efficiency = t1 / (2 t2) of the sweep times." +
+        "trajectories.nc. Efficiency = t1 / (2 t2) of the sweep times. \"cores used\" = CPU time of "
+        "the subprocess during `run_experiment` / its wall time; \"others' load\" = cores kept busy by "
+        "other processes meanwhile (machine busy time from /proc/stat minus the subprocess's, over its "
+        "life): a noise indicator. Each timed run first waited (at most "
+        f"{args.quiet_wait:g} s) for other processes to use < 0.3 cores." +
         (f" The 10,000-point column extrapolates the sweep time linearly (× {scale:.4g}); the "
          "`run_experiment` overhead is not extrapolated." if extrap else ""),
     ]
@@ -687,8 +775,9 @@ def report(args, info, n_points, repeats, sweeps, refs, profs, problems):
     out += ["", "### Sweep throughput", "",
             "| model | workers | sweep s | run_experiment s | " +
             ("10,000 points, s (extrap.) | " if extrap else "") +
-            "sims/s | efficiency | failed | peak RSS MB | per point KB | median steps |",
-            "|---|---:|---:|---:|" + ("---:|" if extrap else "") + "---:|---:|---:|---:|---:|---:|"]
+            "sims/s | efficiency | failed | peak RSS MB | per point KB | median steps | cores used | "
+            "others' load |",
+            "|---|---:|---:|---:|" + ("---:|" if extrap else "") + "---:|---:|---:|---:|---:|---:|---:|---:|"]
     summary = {}
     for model, s in sweeps.items():
         base = s["base"]["maxrss_kb"]
@@ -709,9 +798,10 @@ def report(args, info, n_points, repeats, sweeps, refs, profs, problems):
                 (f"{t[w] * scale:.1f} | " if extrap else "") +
                 f"{n_points / t[w]:,.0f} | {'' if w == 1 else f'{eff:.0%}'} | "
                 f"{fails if not fails else f'**{fails}**'} | {rss / 1024:.0f} | "
-                f"{(rss - base) / (n_points - 2):.1f} | {med([r['median_steps'] for r in rs]):,.0f} |")
-        out.append(f"| {model} | baseline: 2-point sweep | | | " + ("| " if extrap else "") +
-                   f"| | | | {base / 1024:.0f} | | |")
+                f"{(rss - base) / (n_points - 2):.1f} | {med([r['median_steps'] for r in rs]):,.0f} | "
+                f"{med([r['cpu_s'] / r['call_s'] for r in rs]):.2f} | {med([r['others'] for r in rs]):.2f} |")
+        out.append(f"| {model} | memory baseline (warm-up only) | | | " + ("| " if extrap else "") +
+                   f"| | | | {base / 1024:.0f} | | | | |")
     if any(not s["identical"] for s in sweeps.values()):
         out += ["", "**Metrics differed between runs or worker counts.**"]
     else:
@@ -723,7 +813,8 @@ def report(args, info, n_points, repeats, sweeps, refs, profs, problems):
             "untreated steady state with its own solver, the year, observables and metrics. "
             "Sweep rows: from the table above. × is simulations/s of the ivigsim 2-worker sweep over "
             "the method's (> 1: ivigsim faster). Δ: largest difference from ivigsim in-process on the "
-            "subset (nadir in percentage points; IgG max relative).", "",
+            "subset (nadir in percentage points; IgG max relative). Others' load during the references: " +
+            ", ".join(f"{m} {v:.2f} cores" for m, v in ref_load.items()) + ".", "",
             "| model | method | ms / sim | (prep + steady state + year) ms | sims/s | "
             "ivigsim 2-worker sweep × | Δ nadir pp | Δ IgG max rel |",
             "|---|---|---:|---|---:|---:|---:|---:|"]
@@ -751,7 +842,10 @@ def report(args, info, n_points, repeats, sweeps, refs, profs, problems):
             "state and year; Numba's argument dispatch included); Python = the rest. One thread: "
             "`ensemble.run_point`'s pieces timed one by one, and whole `run_chunk`s (adds metrics and "
             "chunk bookkeeping). Two threads: the chunks through `InProcessExecutor(2)` as "
-            "`run_experiment(workers=2)` runs them; per point in thread-ms = 2 × wall / points.", "",
+            "`run_experiment(workers=2)` runs them; per point in thread-ms = 2 × wall / points. "
+            f"{args.profile_points} points, medians of {args.profile_rounds} rounds (the three views in "
+            "turn in each). Others' load: " +
+            ", ".join(f"{m} {p['others']:.2f} cores" for m, p in profs.items()) + ".", "",
             "| model | piece | ms / point |", "|---|---|---:|"]
     for model, p in profs.items():
         for k, v in p["pieces"].items():

@@ -18,7 +18,7 @@ __version__ = "0.1.0"
 __all__ = [
     "load_model", "model_paths", "simulate", "Regimen", "SimulationResult",
     "run_experiment", "load_results", "load_experiment", "mechanism_factorial",
-    "in_vitro_inhibition",
+    "in_vitro_inhibition", "simulate_agents",
     "IvigsimError", "ModelFileError", "ParameterError", "RegimenError", "SolverError",
 ]
 
@@ -28,6 +28,7 @@ _LAZY = {  # sweep machinery pulls in pandas and xarray: import it on first use 
     "load_experiment": "ivigsim.experiment",
     "mechanism_factorial": "ivigsim.factorial",
     "in_vitro_inhibition": "ivigsim.in_vitro",
+    "simulate_agents": "ivigsim.agents",
 }
 
 

@@ -44,7 +44,62 @@ def model_card(spec):
     return "\n".join(lines)
 
 
+def _is_agent_model(name):
+    from ivigsim.agents.model import _agent_model_path
+    try:
+        _agent_model_path(name)
+    except IvigsimError:
+        return False
+    return True
+
+
+def _cmd_simulate_agents(args):
+    """Agent replicates treated vs untreated, against the ODE model's foci."""
+    import numpy as np
+
+    from ivigsim.agents import simulate_agents
+    from ivigsim.plotting import PALETTE, _pyplot
+    from ivigsim.regimen import Regimen
+    from ivigsim.simulation import simulate
+
+    t_end = args.t_end if args.t_end is not None else 14.0
+    regimen = Regimen.none() if args.dose is None else Regimen.ivig(
+        dose_g_per_kg=args.dose, days=args.days, infusion_hours=args.infusion_hours, every_days=args.every,
+        cycles=args.cycles, start_day=args.start)
+    seed = args.seed if args.seed is not None else 7
+    runs = {"treated": simulate_agents(args.model, regimen=regimen, t_end=t_end, seed=seed,
+                                       replicates=args.replicates),
+            "untreated": simulate_agents(args.model, regimen=Regimen.none(), t_end=t_end, seed=seed,
+                                         replicates=args.replicates)}
+    ode = {label: simulate("ivig_antitumour", regimen=reg, t_end=t_end)
+           for label, reg in (("treated", regimen), ("untreated", Regimen.none()))}
+    print(f"{args.model}: {regimen.describe()}, {t_end:g} days, {args.replicates} replicates, seed {seed}")
+    for label, res in runs.items():
+        print(f"--- {label} (ODE ivig_antitumour foci: {ode[label]['foci'][-1]:.1f})")
+        print(res.summary())
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        for label, res in runs.items():
+            res.plot(out / f"agents_{label}.png")
+            np.savetxt(out / f"foci_{label}.csv", res.foci_counts, fmt="%d", header="lung foci per replicate")
+        plt = _pyplot()
+        fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
+        for colour, (label, res) in zip(PALETTE, runs.items()):
+            ax.hist(res.foci_counts, bins=30, alpha=0.55, color=colour, label=f"agents, {label}")
+            ax.axvline(ode[label]["foci"][-1], color=colour, ls="--", label=f"ODE, {label}")
+        ax.set_xlabel(f"lung foci at day {t_end:g}")
+        ax.set_ylabel("replicates")
+        ax.legend(frameon=False, fontsize=8)
+        fig.savefig(out / "foci_distribution.png", dpi=130)
+        plt.close(fig)
+        print(f"wrote {out}/foci_distribution.png, agents_*.png, foci_*.csv")
+    return 0
+
+
 def _cmd_simulate(args):
+    if _is_agent_model(args.model):
+        return _cmd_simulate_agents(args)
     from ivigsim.catalogue import load_model
     from ivigsim.plotting import plot_trajectories
     from ivigsim.regimen import Regimen
@@ -155,6 +210,7 @@ def build_parser():
                    help="deterministic ODE (default), exact stochastic simulation, or tau-leaping")
     p.add_argument("--seed", type=int, help="random seed for stochastic methods")
     p.add_argument("--ssa-scale", type=float, help="counts per amount unit for molar species (stochastic)")
+    p.add_argument("--replicates", type=int, default=200, help="agent-based models: replicates (default 200)")
     p.add_argument("--out", help="directory for trajectory.csv, summary.csv and figure.png")
     p.set_defaults(func=_cmd_simulate)
 

@@ -56,3 +56,12 @@ def test_errors_are_clear_and_exit_2(args, words):
     assert out.returncode == 2
     assert "ivigsim: error:" in out.stderr and words in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_simulate_agent_model_against_the_ode(tmp_path):
+    out = ivigsim("simulate", "nk_tumour_abm", "--dose", 1.0, "--days", 1, "--replicates", 8,
+                  "--out", tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "ODE ivig_antitumour foci" in out.stdout and "extinction probability" in out.stdout
+    assert (tmp_path / "foci_distribution.png").stat().st_size > 0
+    assert len((tmp_path / "foci_treated.csv").read_text().splitlines()) == 1 + 8

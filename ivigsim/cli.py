@@ -11,8 +11,8 @@ from ivigsim.errors import IvigsimError
 from ivigsim.regimen import RegimenError
 
 # The first four of these a model has are plotted by default.
-DEFAULT_PLOTS = ("igg_total", "igg_endogenous", "ivig", "autoantibody", "autoantibody_free", "platelets",
-                 "tumour", "foci", "il12", "nk_activated", "ivig_plasma")
+DEFAULT_PLOTS = ("igg_total", "autoantibody", "autoantibody_free", "platelets", "tumour", "foci", "il12",
+                 "nk_activated", "igg_endogenous", "ivig", "ivig_plasma")
 
 
 def _cmd_models(args):

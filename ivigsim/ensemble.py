@@ -63,7 +63,21 @@ def point_setup(experiment, spec, points, i):
             regimen_overrides[var.name] = int(round(value)) if var.name in ("days", "cycles", "doses") else value
     for var in experiment.sweep.variability:
         params[var.parameter] = row[var.parameter]
-    return regimen_spec.build(regimen_overrides), params, float(row["body_weight_kg"])
+    return _build_regimen(regimen_spec, regimen_overrides), params, float(row["body_weight_kg"])
+
+
+_REGIMENS = {}
+
+
+def _build_regimen(regimen_spec, overrides):
+    """Regimens are immutable and validated on construction: build each distinct one once."""
+    key = (regimen_spec.name, regimen_spec.kind, tuple(sorted(regimen_spec.arguments.items())),
+           tuple(sorted(overrides.items())))
+    if key not in _REGIMENS:
+        if len(_REGIMENS) > 4096:
+            _REGIMENS.clear()
+        _REGIMENS[key] = regimen_spec.build(overrides)
+    return _REGIMENS[key]
 
 
 def run_point(experiment, spec, points, i, t_out, untreated=False):

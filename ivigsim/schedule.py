@@ -10,6 +10,7 @@ bolus; within a segment the infusion input is constant.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,6 +40,12 @@ class DosingSchedule:
         return self.t_breaks[1:-1]
 
 
+@functools.lru_cache(maxsize=256)
+def _grams_to_amount(mass_per_amount_unit, amount_unit):
+    """grams / (mass_per_amount [its unit]) -> amount in the species' amount unit."""
+    return (_GRAM / mass_per_amount_unit).factor_to(amount_unit)
+
+
 def _dose_targets(spec, env, product, route):
     """[(species index, concentration per gram of product), ...] for one product and route."""
     if product not in spec.doses:
@@ -57,8 +64,7 @@ def _dose_targets(spec, env, product, route):
             raise ParameterError(f"model '{spec.name}': the fraction of '{product}' going to '{name}' "
                                  f"must lie in [0, 1], got {fraction:g}")
         species = spec.species[spec.species_index(name)]
-        # grams / (mass_per_amount [its unit]) -> amount in the species' amount unit
-        factor = (_GRAM / target.mass_per_amount_unit).factor_to(spec.amount_unit(name))
+        factor = _grams_to_amount(target.mass_per_amount_unit, spec.amount_unit(name))
         resolved.append((spec.species_index(name),
                          fraction * factor / (mass_per_amount * env[species.compartment])))
     if sum(evaluate(f, env) for _, f in target.routes[route]) > 1.0 + 1e-12:

@@ -112,7 +112,8 @@ def run_solver(kernel, y0, p, schedule, t_out, rtol, atol, max_steps=MAX_STEPS, 
     """Integrate; return (states at t_out, stats dict) or raise SolverError."""
     y_out = np.zeros((len(t_out), len(y0)))
     stats = np.zeros(rodas.N_STATS, dtype=np.int64)
-    status = rodas.integrate(kernel.rhs, kernel.jac, kernel.factor, kernel.solve, kernel.lu_size,
+    fn = kernel.typed
+    status = rodas.integrate(fn.rhs, fn.jac, fn.factor, fn.solve, kernel.lu_size,
                              np.ascontiguousarray(y0, dtype=np.float64), p,
                              schedule.t_breaks, schedule.inputs, schedule.input_target,
                              schedule.jumps, np.ascontiguousarray(t_out, dtype=np.float64),

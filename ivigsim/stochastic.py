@@ -271,7 +271,7 @@ def simulate_stochastic(run, method="ssa", seed=None, ssa_scale=None, tau_day=No
     entropy, seed32 = derive_seed(seed)
     n_out = np.zeros((len(run.t_out), spec.n_species), dtype=np.int64)
     stats = np.zeros(ssa.N_STATS, dtype=np.int64)
-    status = ssa.simulate(kernel.rates, METHODS[method], run.p, n0, 1.0 / counts_per_conc, reaction_scale,
+    status = ssa.simulate(kernel.typed.rates, METHODS[method], run.p, n0, 1.0 / counts_per_conc, reaction_scale,
                           reactant_ptr, reactant_species, change_ptr, change_species, change_delta,
                           schedule.t_breaks, input_rates, target, jump_counts,
                           np.ascontiguousarray(run.t_out, dtype=np.float64), float(tau_day), seed32,

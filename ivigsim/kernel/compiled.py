@@ -11,9 +11,47 @@ import numba as nb
 import numpy as np
 
 from ivigsim.kernel.codegen import cache_dir, generate_source, kernel_fingerprint
-from ivigsim.kernel.signatures import OBSERVABLES_SIG
+from ivigsim.kernel.signatures import (FACTOR_SIG, JAC_SIG, OBSERVABLES_SIG, RATES_SIG, RHS_SIG,
+                                       SOLVE_SIG)
+
+try:  # typed function pointers: passing them skips a per-call dispatcher lookup
+    from numba.core.types import WrapperAddressProtocol
+    from numba.experimental.function_type import _get_wrapper_address
+except ImportError:  # pragma: no cover - older or newer Numba: pass the dispatchers themselves
+    WrapperAddressProtocol = None
 
 _LOADED = {}
+
+
+if WrapperAddressProtocol is not None:
+    class _FunctionPointer(WrapperAddressProtocol):
+        """A compiled kernel function as a typed first-class function (address + signature)."""
+
+        def __init__(self, dispatcher, signature):
+            self._address = _get_wrapper_address(dispatcher, signature)
+            self._signature = signature
+
+        def __wrapper_address__(self):
+            return self._address
+
+        def signature(self):
+            return self._signature
+
+
+def _typed(dispatcher, signature):
+    return dispatcher if WrapperAddressProtocol is None else _FunctionPointer(dispatcher, signature)
+
+
+@dataclass(frozen=True)
+class TypedFunctions:
+    """The kernel's functions as they are handed to compiled drivers."""
+
+    rhs: object
+    jac: object
+    rates: object
+    observables: object
+    factor: object
+    solve: object
 
 
 @dataclass(frozen=True)
@@ -34,6 +72,7 @@ class Kernel:
     n_reactions: int
     n_observables: int
     source_path: str
+    typed: TypedFunctions
 
     def parameter_vector(self, values, switches):
         """Kernel vector ``p``: parameter values followed by mechanism switches."""
@@ -52,7 +91,7 @@ def evaluate_observables(kernel, y, p):
     """Observables for every row of ``y`` (n_times, n_species) -> (n_times, n_observables)."""
     out = np.empty((y.shape[0], kernel.n_observables))
     if kernel.n_observables:
-        _observables_over_time(kernel.observables, np.ascontiguousarray(y), p, out)
+        _observables_over_time(kernel.typed.observables, np.ascontiguousarray(y), p, out)
     return out
 
 
@@ -84,6 +123,10 @@ def load_kernel(spec):
         n_parameters=len(spec.parameters), n_mechanisms=len(spec.mechanisms),
         n_reactions=len(spec.reactions), n_observables=len(spec.observables),
         source_path=str(path),
+        typed=TypedFunctions(
+            rhs=_typed(module.rhs, RHS_SIG), jac=_typed(module.jac, JAC_SIG),
+            rates=_typed(module.rates, RATES_SIG), observables=_typed(module.observables, OBSERVABLES_SIG),
+            factor=_typed(module.factor, FACTOR_SIG), solve=_typed(module.solve, SOLVE_SIG)),
     )
     _LOADED[key] = kernel
     return kernel

@@ -50,7 +50,6 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import NoReturn
 
 import numpy as np
 
@@ -60,6 +59,7 @@ from ivigsim.regimen import MAX_BODY_WEIGHT_KG, Regimen, RegimenError
 from ivigsim.sensitivity import (INSTALL_HINT, SENSITIVITY_METHODS, runs_per_base_sample,
                                  salib_available)
 from ivigsim.spec import BODY_WEIGHT, ModelSpec
+from ivigsim.spec import _Reader as _ModelReader
 
 __all__ = [
     "ExperimentFileError", "Experiment", "RegimenSpec", "SweepVariable", "Variability",
@@ -452,24 +452,13 @@ def _hint(name: str, candidates) -> str:
     return f" (did you mean '{match[0]}'?)" if match else ""
 
 
-class _Reader:
-    """Reads typed values out of the TOML tables, failing with file and key."""
+class _Reader(_ModelReader):
+    """The model-file reader, raising ExperimentFileError; tables are optional by default."""
 
-    def __init__(self, path: Path):
-        self.path = path
-
-    def fail(self, key: str, message: str) -> NoReturn:
-        raise ExperimentFileError(self.path, key, message)
+    error = ExperimentFileError
 
     def table(self, data: dict, key: str, required: bool = False) -> dict:
-        value = data.get(key.split(".")[-1])
-        if value is None:
-            if required:
-                self.fail(key, "this table is required")
-            return {}
-        if not isinstance(value, dict):
-            self.fail(key, f"expected a table, got {value!r}")
-        return value
+        return super().table(data, key, required)
 
     def fields(self, entry, key: str, allowed, required=(), context: str = "") -> None:
         if not isinstance(entry, dict):

@@ -215,11 +215,13 @@ class ModelSpec:
 class _Reader:
     """Reads typed values out of the TOML tables, failing with file and key."""
 
+    error = ModelFileError       # subclasses reading other files raise their own kind
+
     def __init__(self, path):
         self.path = path
 
     def fail(self, key, message):
-        raise ModelFileError(self.path, key, message)
+        raise self.error(self.path, key, message)
 
     def table(self, data, key, required=True):
         value = data.get(key.split(".")[-1])

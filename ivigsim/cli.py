@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import textwrap
 from pathlib import Path
 
 from ivigsim.errors import IvigsimError
@@ -16,6 +15,7 @@ DEFAULT_PLOTS = ("igg_total", "autoantibody", "autoantibody_free", "platelets", 
 
 
 def _cmd_models(args):
+    from ivigsim.cards import model_card
     from ivigsim.catalogue import load_model, model_paths
     if args.card:
         print(model_card(load_model(args.card)))
@@ -25,23 +25,6 @@ def _cmd_models(args):
         print(f"{name:22s} {spec.n_species:3d} species {len(spec.reactions):3d} reactions  "
               f"mechanisms: {', '.join(spec.mechanism_names)}")
     return 0
-
-
-def model_card(spec):
-    """A human-readable description of a model, generated from its file."""
-    lines = [f"# {spec.name}", "", textwrap.fill(" ".join(spec.description.split()), 88), "",
-             f"file: {spec.path}", "", "## Mechanisms"]
-    lines += [f"- {m}: {d}" for m, d in spec.mechanisms.items()]
-    lines += ["", "## Species"]
-    lines += [f"- {s.name} [{s.unit}] in {s.compartment}: {s.description}" for s in spec.species]
-    lines += ["", "## Parameters"]
-    lines += [f"- {p.name} = {p.value:g} {p.unit}  (bounds {p.bounds[0]:g} to {p.bounds[1]:g}) — {p.source}"
-              for p in spec.parameters]
-    lines += ["", "## Observables"]
-    lines += [f"- {o.name} [{o.unit}]: {o.description}" for o in spec.observables]
-    if spec.references:
-        lines += ["", "## References"] + [f"- {r}" for r in spec.references]
-    return "\n".join(lines)
 
 
 def _is_agent_model(name):

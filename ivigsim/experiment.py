@@ -949,7 +949,8 @@ def _check_regimens_build(reader, regimens, sweep) -> None:
 # ---------------------------------------------------------------------------
 
 
-def load_experiment(path, metric_kinds: Collection[str] | None = None) -> Experiment:
+def load_experiment(path, metric_kinds: Collection[str] | None = None, model: str | None = None,
+                    parameters: Mapping[str, float] | None = None) -> Experiment:
     """Read and validate an experiment file.
 
     Parameters
@@ -959,6 +960,12 @@ def load_experiment(path, metric_kinds: Collection[str] | None = None) -> Experi
     metric_kinds : collection of str, optional
         Metric kinds to accept; by default any kind is accepted (the metric
         computations check them).  Pass :data:`METRIC_KINDS` to check now.
+    model : str, optional
+        Run the same experiment on another model (a name or a path) instead of
+        the file's ``experiment.model``; everything else is checked against it.
+    parameters : mapping of str to float, optional
+        Fixed parameter values added to (and overriding) the file's
+        ``[parameters]`` table.
 
     Returns
     -------
@@ -989,6 +996,10 @@ def load_experiment(path, metric_kinds: Collection[str] | None = None) -> Experi
             reader.fail(k, f"unknown top-level table{_hint(k, _TOP_LEVEL)}; "
                            f"allowed: {', '.join(_TOP_LEVEL)}")
 
+    if model is not None and isinstance(data.get("experiment"), dict):
+        data["experiment"]["model"] = str(model)
+    if parameters:
+        data["parameters"] = {**(data.get("parameters") or {}), **dict(parameters)}
     head, model = _read_header(reader, data, path)
     fixed = _read_parameters(reader, data, model)
     regimens = _read_regimens(reader, data)

@@ -71,7 +71,7 @@ def stored_outputs(experiment, spec):
 
 
 def run_experiment(path, out=None, workers=None, scheduler=None, resume=False, progress=True,
-                   chunk_size=None, executor=None):
+                   chunk_size=None, executor=None, model=None, parameters=None):
     """Run every point of an experiment file and write the results.
 
     Parameters
@@ -86,8 +86,12 @@ def run_experiment(path, out=None, workers=None, scheduler=None, resume=False, p
         Address of a dask.distributed scheduler (``tcp://host:8786``) to run on a cluster.
     resume : bool
         Finish an interrupted run in ``out`` without redoing finished chunks.
+    model : str, optional
+        Run the experiment on this model (name or path) instead of the file's.
+    parameters : mapping of str to float, optional
+        Fixed parameter overrides on top of the file's ``[parameters]``.
     """
-    experiment = load_experiment(path, metric_kinds=METRIC_KINDS)
+    experiment = load_experiment(path, metric_kinds=METRIC_KINDS, model=model, parameters=parameters)
     spec = load_model(experiment.model)
     points = sample_points(experiment, spec)
     out = Path(out) if out else Path("results") / experiment.name

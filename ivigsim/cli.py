@@ -165,6 +165,7 @@ def _cmd_run(args):
     for row in prov.get("failures", [])[:5]:
         print(f"  point {row['point_id']} failed: {row['reason']}")
     print(f"wrote {res.path}/metrics.csv, trajectories.nc, figures/, provenance.json")
+    print(f"report: {res.path / 'report.html'}")
     return 0
 
 

@@ -127,8 +127,11 @@ def run_experiment(path, out=None, workers=None, scheduler=None, resume=False, p
     run_dir.write_provenance(provenance)
     from ivigsim.experiment_plots import draw_experiment_plots
     draw_experiment_plots(experiment, results, out / "figures")
-    return ExperimentResults(results.metrics, results.trajectories, provenance, out,
-                             results.sensitivity)
+    finished = ExperimentResults(results.metrics, results.trajectories, provenance, out,
+                                 results.sensitivity)
+    from ivigsim.report import write_report
+    write_report(experiment, spec, finished, out)
+    return finished
 
 
 def finalize(run_dir, experiment, spec, points):

@@ -1,0 +1,152 @@
+"""Checks of safety flags and cost (targets PK-14, PK-33, PK-35), and the check of what is not modelled.
+
+The safety thresholds live in :mod:`ivigsim.regimen`; these checks do not
+read the constants but probe :meth:`~ivigsim.regimen.Regimen.safety_flags`
+with regimens just below and above, locating each threshold by bisection,
+so a flag that fires at the wrong rate or dose is caught.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ivigsim.validation.registry import CheckResult, Curve, Figure, NotModelled, register
+
+_LABEL_FLAG = "the labelled maximum"
+_THROMBOSIS_RATE_FLAG = "at risk of thrombosis"
+_DAILY_DOSE_FLAG = "day(s) with >="
+_BISECTION_STEPS = 60
+
+
+def _bisect(flagged, low, high):
+    """Smallest x in [low, high] with flagged(x) true, for a flag that switches on once."""
+    if flagged(low) or not flagged(high):
+        raise ValueError(f"the flag does not switch on between {low:g} and {high:g}")
+    for _ in range(_BISECTION_STEPS):
+        mid = 0.5 * (low + high)
+        low, high = (low, mid) if flagged(mid) else (mid, high)
+    return high
+
+
+def _rate_flags(dose_g_per_kg, rate_mg_per_kg_per_min, body_weight_kg):
+    """Safety flags of one daily infusion of ``dose_g_per_kg`` at a given rate."""
+    from ivigsim.regimen import Regimen
+    hours = dose_g_per_kg * 1000.0 / rate_mg_per_kg_per_min / 60.0
+    return Regimen.ivig(dose_g_per_kg=dose_g_per_kg, days=1, infusion_hours=hours).safety_flags(body_weight_kg)
+
+
+def _has(flags, words):
+    return any(words in flag for flag in flags)
+
+
+@register("infusion_rate_flags")
+def infusion_rate_flags(ctx, *, body_weight_kg, dose_g_per_kg, start_rate_mg_per_kg_per_min,
+                        ramp_mg_per_kg_per_h, ramp_product_concentration):
+    """Where the regimen's infusion-rate flags switch on (PK-14).
+
+    Values: ``label_threshold`` and ``thrombosis_threshold`` (mg/kg/min, the
+    slowest flagged rates), ``start_rate_unflagged`` (the labelled starting
+    rate raises no flag) and ``ramp_as_labelled`` (the steps of the 5 %
+    product's ramp, given as mL/kg/min, come out at their mg/kg/min rates;
+    none is above the label and only those above the thrombosis-risk limit
+    are flagged for it).
+    """
+    from ivigsim.regimen import Regimen
+
+    def label(rate):
+        return _has(_rate_flags(dose_g_per_kg, rate, body_weight_kg), _LABEL_FLAG)
+
+    def thrombosis(rate):
+        return _has(_rate_flags(dose_g_per_kg, rate, body_weight_kg), _THROMBOSIS_RATE_FLAG)
+
+    label_at = _bisect(label, start_rate_mg_per_kg_per_min, 19.0)
+    thrombosis_at = _bisect(thrombosis, start_rate_mg_per_kg_per_min, 19.0)
+    start_unflagged = not _rate_flags(dose_g_per_kg, start_rate_mg_per_kg_per_min, body_weight_kg)
+    ramp_ok, ramp_rates = True, []
+    for step in ramp_mg_per_kg_per_h:
+        ml_per_kg_per_min = step / 60.0 / (ramp_product_concentration * 1000.0)
+        reg = Regimen.ivig(dose_g_per_kg=dose_g_per_kg, days=1, rate_ml_per_kg_per_min=ml_per_kg_per_min,
+                           product_concentration=ramp_product_concentration)
+        rate = reg.max_rate_mg_per_kg_per_min(body_weight_kg)
+        flags = reg.safety_flags(body_weight_kg)
+        ramp_rates.append(rate)
+        ramp_ok &= bool(np.isclose(rate, step / 60.0, rtol=1e-9) and not _has(flags, _LABEL_FLAG)
+                        and _has(flags, _THROMBOSIS_RATE_FLAG) == (rate > thrombosis_at))
+    grid = np.geomspace(0.3, 12.0, 200)
+    counts = [len(_rate_flags(dose_g_per_kg, r, body_weight_kg)) for r in grid]
+    fig = Figure("Regimen.safety_flags against the infusion rate", "infusion rate [mg/kg/min]", "flags raised",
+                 (Curve(grid, counts, "rate flags", "step"),
+                  Curve(ramp_rates, [len(_rate_flags(dose_g_per_kg, r, body_weight_kg)) for r in ramp_rates],
+                        "5 % product ramp steps", "points")),
+                 log_x=True, vlines=((start_rate_mg_per_kg_per_min, "labelled start"),
+                                     (2.0, "2 (thrombosis risk)"), (6.0, "6 (label maximum)")))
+    values = {"label_threshold": label_at, "thrombosis_threshold": thrombosis_at,
+              "start_rate_unflagged": start_unflagged, "ramp_as_labelled": ramp_ok}
+    units = {"label_threshold": "mg/kg/min", "thrombosis_threshold": "mg/kg/min"}
+    notes = ("ramp steps as simulated: " + ", ".join(f"{r:.3g}" for r in ramp_rates) + " mg/kg/min",)
+    return CheckResult(values, units, fig, notes)
+
+
+@register("daily_dose_flag")
+def daily_dose_flag(ctx, *, dose_g_per_kg, standard_course, heavy_course, body_weight_kg):
+    """Where the thrombosis flag on the daily amount switches on (PK-33).
+
+    The daily amount is varied through the body weight at ``dose_g_per_kg``.
+    Values: ``threshold`` (g/day, the smallest flagged daily amount) and
+    ``courses_flagged_as_expected`` (the standard course unflagged, the
+    heavy one flagged, for ``body_weight_kg``).
+    """
+    from ivigsim.regimen import Regimen
+    from ivigsim.validation.registry import build_regimen
+
+    def flagged(grams):
+        reg = Regimen.ivig(dose_g_per_kg=dose_g_per_kg, days=1, infusion_hours=8.0)
+        return _has(reg.safety_flags(grams / dose_g_per_kg), _DAILY_DOSE_FLAG)
+
+    threshold = _bisect(flagged, 5.0, 100.0)
+    standard = build_regimen(standard_course).safety_flags(body_weight_kg)
+    heavy = build_regimen(heavy_course).safety_flags(body_weight_kg)
+    as_expected = not _has(standard, _DAILY_DOSE_FLAG) and _has(heavy, _DAILY_DOSE_FLAG)
+    grid = np.linspace(10.0, 60.0, 501)
+    fig = Figure("Regimen.safety_flags against the amount given in one day", "amount in one day [g]",
+                 "daily-amount flag (1 = raised)",
+                 (Curve(grid, [float(flagged(g)) for g in grid], "flag", "step"),),
+                 vlines=((35.0, "35 g (published)"),))
+    return CheckResult({"threshold": threshold, "courses_flagged_as_expected": as_expected},
+                       {"threshold": "g"}, fig,
+                       (f"{body_weight_kg:g} kg: standard course flags {standard or 'none'}; "
+                        f"heavy course flags {heavy or 'none'}",))
+
+
+@register("cost_per_gram")
+def cost_per_gram(ctx, *, regimen, body_weight_kg, price_range_usd_per_g):
+    """The price per gram behind the cost of a course, in the CLI summary and in sweep metrics (PK-35).
+
+    Values: ``price`` (US$/g, cost over grams in
+    :func:`ivigsim.summary.regimen_rows`) and ``metrics_price`` (the same
+    through the ``cost_usd`` metric with its default price).
+    """
+    from types import SimpleNamespace
+
+    from ivigsim.metrics import compute_metric, dose_context
+    from ivigsim.summary import regimen_rows
+    from ivigsim.validation.registry import build_regimen
+    reg = build_regimen(regimen)
+    row = regimen_rows(reg, body_weight_kg)
+    spec = SimpleNamespace(name="cost", kind="cost_usd", output=None, at_day=None, window_days=None,
+                           threshold=None, price_usd_per_g=None, baseline="start")
+    context = dose_context([reg], body_weight_kg)
+    metric_cost = float(compute_metric(spec, None, None, context)[0])
+    grams = row["grams_given"]
+    low, high = price_range_usd_per_g
+    fig = Figure(f"cost of {reg.describe()} for {body_weight_kg:g} kg ({grams:.0f} g)", "", "cost [US$]",
+                 (Curve([f"${low:g}/g", f"default ${row['price_usd_per_g']:g}/g", f"${high:g}/g"],
+                        [grams * low, row["cost_usd"], grams * high], kind="bar"),))
+    values = {"price": row["cost_usd"] / grams, "metrics_price": metric_cost / grams, "course_cost": row["cost_usd"]}
+    return CheckResult(values, {"price": "USD/g", "metrics_price": "USD/g", "course_cost": "USD"}, fig)
+
+
+@register("not_modelled")
+def not_modelled(ctx, *, what):
+    """A target whose quantity no shipped model represents: always raises :class:`NotModelled`."""
+    raise NotModelled(what)

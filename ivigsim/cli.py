@@ -18,7 +18,7 @@ def _cmd_models(args):
     from ivigsim.cards import model_card
     from ivigsim.catalogue import load_model, model_paths
     if args.card:
-        print(model_card(load_model(args.card)))
+        print(model_card(load_model(args.card), check=args.check))
         return 0
     for name, path in sorted(model_paths().items()):
         spec = load_model(path)
@@ -175,6 +175,8 @@ def build_parser():
 
     p = sub.add_parser("models", help="list models and their mechanisms")
     p.add_argument("--card", metavar="NAME", help="print one model's card")
+    p.add_argument("--check", action="store_true",
+                   help="with --card: also simulate the model's validation targets now")
     p.set_defaults(func=_cmd_models)
 
     p = sub.add_parser("simulate", help="simulate a model under an IVIG regimen")
@@ -206,6 +208,9 @@ def build_parser():
     p.add_argument("--resume", metavar="DIR", help="finish an interrupted run in DIR")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_run)
+
+    from ivigsim.validation.cli import add_validate_parser
+    add_validate_parser(sub)
     return parser
 
 

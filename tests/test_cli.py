@@ -26,6 +26,19 @@ def test_model_card_is_generated_from_the_file():
     assert out.returncode == 0
     assert "# fcrn_pk" in out.stdout
     assert "k_on = 13416 1/(uM*day)" in out.stdout and "Shah & Betts 2012" in out.stdout
+    # the validation targets concerning the model, from validation/targets.toml
+    assert "- PK-07 IgG half-life at normal IgG" in out.stdout and "— passes" in out.stdout
+    assert "- PK-16 " in out.stdout and "expected failure: PK-16's ~25 %" in out.stdout
+    assert "- AI-03" not in out.stdout                     # an in-vitro target of another model
+
+
+def test_model_card_check_simulates_its_targets():
+    out = ivigsim("models", "--card", "ivig_antitumour", "--check")
+    assert out.returncode == 0, out.stderr
+    lines = [line for line in out.stdout.splitlines() if "[checked now:" in line]
+    assert len(lines) == 7
+    assert all(line.endswith("[checked now: pass]") for line in lines if "— passes" in line)
+    assert any("IL-02" in line and line.endswith("[checked now: fail]") for line in lines)
 
 
 def test_simulate_writes_table_and_figure(tmp_path):

@@ -127,10 +127,12 @@ def test_RPL02_high_dose_nk_fall_and_separate_channel():
 
 def test_RPL07_RPL08_antiphospholipid_titre_over_monthly_cycles():
     reg = iv.Regimen.ivig(dose_g_per_kg=1.0, days=1, infusion_hours=6, every_days=28, cycles=6)
-    res = iv.simulate(MODEL, regimen=reg, t_end=168, body_weight_kg=65)
+    quarter_hours = np.linspace(0.0, 168.0, 168 * 96 + 1)      # resolves each 6 h infusion
+    res = iv.simulate(MODEL, regimen=reg, t_end=168, body_weight_kg=65, t_eval=quarter_hours)
     aPL = res["autoantibody_free"]
     # RPL-07: the titre falls while total IgG rises during each infusion
     during = (res.t > 0) & (res.t <= 0.25)
+    assert during.sum() == 24
     assert np.all(np.diff(aPL[during]) < 0) and np.all(np.diff(res["igg_total"][during]) > 0)
     # RPL-08: progressive fall of the pre-infusion titre over cycles
     troughs = np.array([res.at("autoantibody_free", 28.0 * k - 1e-6) for k in range(1, 7)])

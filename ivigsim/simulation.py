@@ -15,7 +15,7 @@ import numpy as np
 
 from ivigsim.catalogue import load_model
 from ivigsim.errors import ParameterError, SolverError
-from ivigsim.expressions import evaluate
+from ivigsim.expressions import evaluate, to_text
 from ivigsim.kernel.compiled import evaluate_observables, load_kernel
 from ivigsim.regimen import Regimen
 from ivigsim.schedule import build_schedule, no_dosing
@@ -136,7 +136,10 @@ def initial_state(spec, kernel, values, p, rtol, atol):
     Steady states are remembered per model, parameter vector and tolerances, so
     comparing regimens in one patient computes it once.
     """
-    key = (kernel.fingerprint, p.tobytes(), rtol, atol.tobytes())
+    # Initial values are not part of the kernel: two files that differ only in
+    # them share a kernel but not a starting state.
+    initial = (spec.initial_state,) + tuple(to_text(s.initial) for s in spec.species)
+    key = (kernel.fingerprint, initial, p.tobytes(), rtol, atol.tobytes())
     if key not in _STEADY_STATES:
         if len(_STEADY_STATES) >= _STEADY_STATE_CACHE_SIZE:
             _STEADY_STATES.pop(next(iter(_STEADY_STATES)))

@@ -17,6 +17,17 @@ def test_linear_decay_is_exact(one_compartment):
     np.testing.assert_allclose(res["concentration"], res["drug"] * 150.0, rtol=1e-14)
 
 
+def test_files_differing_only_in_initial_values_start_from_their_own(tmp_path):
+    from conftest import DATA
+    text = (DATA / "one_compartment.toml").read_text()
+    assert 'initial = "c0"' in text
+    (tmp_path / "a.toml").write_text(text)
+    (tmp_path / "b.toml").write_text(text.replace('initial = "c0"', 'initial = "2 * c0"'))
+    a = iv.simulate(iv.load_model(tmp_path / "a.toml"), t_end=1)
+    b = iv.simulate(iv.load_model(tmp_path / "b.toml"), t_end=1)    # same kernel, other start
+    assert b["drug"][0] == pytest.approx(2 * a["drug"][0], rel=1e-12)
+
+
 def test_constant_infusion_approaches_analytic_steady_state(one_compartment):
     # Twenty back-to-back 24 h infusions of 0.05 g/kg into V = 0.05 L/kg: a constant
     # input of 1 g/L/day; C(t) = u/k (1 - exp(-k t)) exactly.

@@ -211,6 +211,8 @@ def build_parser():
 
     from ivigsim.validation.cli import add_validate_parser
     add_validate_parser(sub)
+    from ivigsim.sbml.cli import add_sbml_parsers
+    add_sbml_parsers(sub)
     return parser
 
 

@@ -213,6 +213,10 @@ def build_parser():
     add_validate_parser(sub)
     from ivigsim.sbml.cli import add_sbml_parsers
     add_sbml_parsers(sub)
+    from ivigsim.comparison.cli import add_compare_parser
+    add_compare_parser(sub)
+    from ivigsim.regression.cli import add_regress_parser
+    add_regress_parser(sub)
     return parser
 
 

@@ -151,12 +151,16 @@ SHIPPED = sorted((ROOT / "experiments").glob("*.toml"))
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
 def test_every_shipped_experiment_runs(path, tmp_path):
+    from ivigsim.regression.core import check_results
     res = run_experiment(path, out=tmp_path / path.stem, progress=False)
     assert res.provenance["n_failed"] == 0
     assert len(res.metrics) == res.provenance["n_points"] > 0
     metric_columns = list(res.metrics.attrs["units"])
     assert np.all(np.isfinite(res.metrics[metric_columns].to_numpy()))
     assert any((tmp_path / path.stem / "figures").glob("*.png"))
+    # and matches its stored reference (references/<name>/, relative 1e-6): see tests/test_regress.py
+    check = check_results(res, path)
+    assert check.status == "pass", check.describe()
 
 
 def test_standard_course_in_the_dose_response_matches_targets(tmp_path):

@@ -12,8 +12,8 @@ from ivigsim.spec import ModelSpec, load_model_file
 _CACHE = {}
 
 
-def _shipped_dir(kind):
-    """``models/`` or ``experiments/`` beside the package (source checkout) or inside it (wheel)."""
+def shipped_dir(kind):
+    """A data folder (``models/``, ``experiments/``, ``validation/``, ``references/``) beside the package (source checkout) or inside it (wheel)."""
     checkout = Path(__file__).resolve().parent.parent / kind
     if checkout.is_dir():
         return checkout
@@ -24,12 +24,12 @@ def _shipped_dir(kind):
 def model_dirs():
     """Directories searched for model names: ``IVIGSIM_MODEL_PATH`` entries, then the shipped ones."""
     dirs = [Path(p) for p in os.environ.get("IVIGSIM_MODEL_PATH", "").split(os.pathsep) if p]
-    shipped = _shipped_dir("models")
+    shipped = shipped_dir("models")
     return dirs + ([shipped] if shipped else [])
 
 
 def experiments_dir():
-    return _shipped_dir("experiments")
+    return shipped_dir("experiments")
 
 
 def model_paths():

@@ -90,8 +90,8 @@ _NOT_STORED = ("status", "reason", "solver_steps")
 
 def references_dir() -> Path:
     """``references/`` beside the package (source checkout) or inside it (installed)."""
-    from ivigsim.catalogue import _shipped_dir
-    return _shipped_dir("references") or Path(__file__).resolve().parent.parent / "references"
+    from ivigsim.catalogue import shipped_dir
+    return shipped_dir("references") or Path(__file__).resolve().parents[2] / "references"
 
 
 def _experiment_name(path: Path) -> str:

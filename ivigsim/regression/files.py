@@ -28,7 +28,7 @@ def sha256_of(path) -> str:
 def display_path(path) -> str:
     """A path relative to the checkout when it lies inside it."""
     path = Path(path).resolve()
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]        # the checkout: ivigsim/regression/ ../..
     try:
         return path.relative_to(root).as_posix()
     except ValueError:
@@ -46,7 +46,7 @@ def csv_text(rows) -> str:
 def git_dirty():
     """Whether tracked files of the checkout have uncommitted changes (None outside a checkout)."""
     import subprocess
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]        # the checkout: ivigsim/regression/ ../..
     if not (root / ".git").exists():
         return None
     try:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from ivigsim.catalogue import _shipped_dir
+from ivigsim.catalogue import shipped_dir
 from ivigsim.errors import ModelFileError
 from ivigsim.validation.registry import build_regimen, check_parameters, checks
 
@@ -138,7 +138,7 @@ class ModelTarget(NamedTuple):
 
 def default_targets_path():
     """``validation/targets.toml`` of the checkout, or of the installed package."""
-    folder = _shipped_dir("validation")
+    folder = shipped_dir("validation")
     if folder is None:
         raise TargetFileError("validation/" + TARGETS_FILE, "", "the targets file is not installed "
                               "(expected validation/ in a checkout or ivigsim/_validation/ in a wheel)")

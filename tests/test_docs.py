@@ -158,9 +158,9 @@ def test_tutorial_quotes_the_experiment_file_as_it_is():
             assert line in shipped, f"tutorial.md:{block.line}: {line!r} is not in the experiment file"
 
 
-def test_tutorial_ends_with_the_sections_still_to_write():
+def test_tutorial_walks_to_comparison_and_validation():
     headings = re.findall(r"^## (.+)$", TUTORIAL.read_text(encoding="utf-8"), re.M)
-    assert headings[-2:] == ["Comparing model variants", "Checking against the literature"]
+    assert headings[-3:] == ["6. Comparing model variants", "7. Checking against the literature", "Where to go next"]
 
 
 def test_every_code_block_is_closed_and_labelled():

@@ -217,6 +217,8 @@ def build_parser():
     add_compare_parser(sub)
     from ivigsim.regression.cli import add_regress_parser
     add_regress_parser(sub)
+    from ivigsim.demo.cli import add_demo_parser
+    add_demo_parser(sub)
     return parser
 
 

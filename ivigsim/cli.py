@@ -27,6 +27,40 @@ def _cmd_models(args):
     return 0
 
 
+def add_course_arguments(p):
+    """The options that describe one patient and a standard IVIG course (simulate, export-sbml)."""
+    p.add_argument("model", help="model name (see 'ivigsim models') or path to a .toml file")
+    p.add_argument("--dose", type=float, help="g/kg per infusion day (omit for untreated)")
+    p.add_argument("--days", type=int, default=5, help="infusion days per course (default 5)")
+    p.add_argument("--infusion-hours", type=float, default=8.0, help="hours per daily infusion (default 8)")
+    p.add_argument("--every", type=float, default=28.0, help="days between course starts (default 28)")
+    p.add_argument("--cycles", type=int, default=1, help="number of courses (default 1)")
+    p.add_argument("--start", type=float, default=0.0, help="day of the first infusion (default 0)")
+    p.add_argument("--weight", type=float, help="body weight in kg (default: the model's)")
+    p.add_argument("--param", action="append", metavar="NAME=VALUE", help="override a parameter (repeatable)")
+
+
+def course_regimen(args):
+    """The IVIG course the options describe, or None when no --dose was given."""
+    from ivigsim.regimen import Regimen
+    if args.dose is None:
+        return None
+    return Regimen.ivig(dose_g_per_kg=args.dose, days=args.days, infusion_hours=args.infusion_hours,
+                        every_days=args.every, cycles=args.cycles, start_day=args.start)
+
+
+def parameter_overrides(args):
+    """``--param NAME=VALUE`` options as a dict of floats."""
+    params = {}
+    for item in args.param or ():
+        name, _, value = item.partition("=")
+        try:
+            params[name.strip()] = float(value)
+        except ValueError:
+            raise IvigsimError(f"--param expects NAME=NUMBER, got {item!r}") from None
+    return params
+
+
 def _is_agent_model(name):
     from ivigsim.agents.model import _agent_model_path
     try:
@@ -46,9 +80,7 @@ def _cmd_simulate_agents(args):
     from ivigsim.simulation import simulate
 
     t_end = args.t_end if args.t_end is not None else 14.0
-    regimen = Regimen.none() if args.dose is None else Regimen.ivig(
-        dose_g_per_kg=args.dose, days=args.days, infusion_hours=args.infusion_hours, every_days=args.every,
-        cycles=args.cycles, start_day=args.start)
+    regimen = course_regimen(args) or Regimen.none()
     seed = args.seed if args.seed is not None else 7
     runs = {"treated": simulate_agents(args.model, regimen=regimen, t_end=t_end, seed=seed,
                                        replicates=args.replicates),
@@ -90,19 +122,9 @@ def _cmd_simulate(args):
     from ivigsim.summary import compare_to_untreated, format_table, regimen_rows, write_rows
 
     spec = load_model(args.model)
-    if args.dose is None:
-        regimen = Regimen.none()
-    else:
-        regimen = Regimen.ivig(dose_g_per_kg=args.dose, days=args.days, infusion_hours=args.infusion_hours,
-                               every_days=args.every, cycles=args.cycles, start_day=args.start)
+    regimen = course_regimen(args) or Regimen.none()
     t_end = args.t_end if args.t_end is not None else max(args.every * args.cycles, 90.0)
-    params = {}
-    for item in args.param or ():
-        name, _, value = item.partition("=")
-        try:
-            params[name.strip()] = float(value)
-        except ValueError:
-            raise IvigsimError(f"--param expects NAME=NUMBER, got {item!r}") from None
+    params = parameter_overrides(args)
     weight = None
     if "body_weight" in spec.parameter_names:
         weight = args.weight if args.weight is not None else \
@@ -180,16 +202,8 @@ def build_parser():
     p.set_defaults(func=_cmd_models)
 
     p = sub.add_parser("simulate", help="simulate a model under an IVIG regimen")
-    p.add_argument("model", help="model name (see 'ivigsim models') or path to a .toml file")
-    p.add_argument("--dose", type=float, help="g/kg per infusion day (omit for untreated)")
-    p.add_argument("--days", type=int, default=5, help="infusion days per course (default 5)")
-    p.add_argument("--infusion-hours", type=float, default=8.0, help="hours per daily infusion (default 8)")
-    p.add_argument("--every", type=float, default=28.0, help="days between course starts (default 28)")
-    p.add_argument("--cycles", type=int, default=1, help="number of courses (default 1)")
-    p.add_argument("--start", type=float, default=0.0, help="day of the first infusion (default 0)")
-    p.add_argument("--weight", type=float, help="body weight in kg (default: the model's)")
+    add_course_arguments(p)
     p.add_argument("--t-end", type=float, help="days to simulate (default: cycles x every, at least 90)")
-    p.add_argument("--param", action="append", metavar="NAME=VALUE", help="override a parameter (repeatable)")
     p.add_argument("--plot", help="comma-separated outputs to plot")
     p.add_argument("--rtol", type=float, default=1e-6, help="relative tolerance (default 1e-6)")
     p.add_argument("--method", choices=("ode", "ssa", "tau_leaping"), default="ode",

@@ -312,16 +312,21 @@ def _parse_equation(reader, text, key, species_names):
     return sides
 
 
+def read_toml(path, error=ModelFileError):
+    """The tables of a TOML data file; a missing or malformed file raises ``error(path, "", why)``."""
+    try:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise error(path, "", "file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise error(path, "", f"not valid TOML: {exc}") from None
+
+
 def load_model_file(path):
     """Parse and validate one model file into a :class:`ModelSpec`."""
     path = Path(path)
     reader = _Reader(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ModelFileError(path, "", "file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ModelFileError(path, "", f"not valid TOML: {exc}") from None
+    data = read_toml(path)
     for k in data:
         if k not in ("model", "compartments", "species", "parameters", "reactions",
                      "observables", "doses"):

@@ -38,7 +38,6 @@ import difflib
 import math
 import os
 import time
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,7 +48,7 @@ from ivigsim.catalogue import model_dirs, model_paths
 from ivigsim.errors import ModelFileError, ParameterError, SolverError
 from ivigsim.simulation import resolve_parameters, simulate
 from ivigsim.solvers import agents as core
-from ivigsim.spec import Parameter, _Reader
+from ivigsim.spec import Parameter, _Reader, read_toml
 from ivigsim.units import UnitError, parse_unit
 
 AGENT_DIR = "agents"                   # models/agents/: agent models, unseen by the reaction catalogue
@@ -112,12 +111,7 @@ def load_agent_model(name_or_path):
     path = Path(text) if text.endswith(".toml") or os.sep in text or "/" in text \
         else _agent_model_path(text)
     reader = _Reader(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ModelFileError(path, "", "file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ModelFileError(path, "", f"not valid TOML: {exc}") from None
+    data = read_toml(path)
     for k in data:
         if k not in ("model", "parameters"):
             reader.fail(k, "unknown top-level table; an agent model has [model] and [parameters.*]")

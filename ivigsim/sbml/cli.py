@@ -22,28 +22,22 @@ def _pairs(items, option):
 
 
 def _regimen(args):
+    from ivigsim.cli import course_regimen
     from ivigsim.regimen import Regimen
 
     if args.regimen_table and args.dose is not None:
         raise IvigsimError("give either --dose (a standard IVIG course) or --regimen-table, not both")
     if args.regimen_table:
         return Regimen.from_event_table(args.regimen_table)
-    if args.dose is None:
-        return None
-    return Regimen.ivig(dose_g_per_kg=args.dose, days=args.days, infusion_hours=args.infusion_hours,
-                        every_days=args.every, cycles=args.cycles, start_day=args.start)
+    return course_regimen(args)
 
 
 def cmd_export_sbml(args):
     """``ivigsim export-sbml MODEL OUT.xml [regimen options]``."""
+    from ivigsim.cli import parameter_overrides
     from ivigsim.sbml.export import export_sbml
 
-    params = {}
-    for name, value in _pairs(args.param, "--param").items():
-        try:
-            params[name] = float(value)
-        except ValueError:
-            raise IvigsimError(f"--param expects NAME=NUMBER, got {name}={value!r}") from None
+    params = parameter_overrides(args)
     mechanisms = {name: False for name in args.off or ()}
     regimen = _regimen(args)
     text = export_sbml(args.model, args.out, regimen=regimen, body_weight_kg=args.weight, params=params,
@@ -70,18 +64,12 @@ def cmd_import_sbml(args):
 
 def add_sbml_parsers(sub):
     """Add the ``export-sbml`` and ``import-sbml`` commands to an argparse subparsers object."""
+    from ivigsim.cli import add_course_arguments
+
     p = sub.add_parser("export-sbml", help="write a model (one patient, optionally a regimen) as SBML L3V2")
-    p.add_argument("model", help="model name (see 'ivigsim models') or path to a .toml file")
+    add_course_arguments(p)
     p.add_argument("out", help="SBML file to write, e.g. model.xml")
-    p.add_argument("--dose", type=float, help="g/kg per infusion day (omit for untreated)")
-    p.add_argument("--days", type=int, default=5, help="infusion days per course (default 5)")
-    p.add_argument("--infusion-hours", type=float, default=8.0, help="hours per daily infusion (default 8)")
-    p.add_argument("--every", type=float, default=28.0, help="days between course starts (default 28)")
-    p.add_argument("--cycles", type=int, default=1, help="number of courses (default 1)")
-    p.add_argument("--start", type=float, default=0.0, help="day of the first infusion (default 0)")
     p.add_argument("--regimen-table", metavar="CSV", help="dosing from an event table instead of --dose")
-    p.add_argument("--weight", type=float, help="body weight in kg (default: the model's)")
-    p.add_argument("--param", action="append", metavar="NAME=VALUE", help="override a parameter (repeatable)")
     p.add_argument("--off", action="append", metavar="MECHANISM", help="switch a mechanism off (repeatable)")
     p.add_argument("--initial", choices=("steady_state", "file"), default="steady_state",
                    help="initial values: where ivigsim starts (default) or the model file's")

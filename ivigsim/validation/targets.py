@@ -18,12 +18,12 @@ from __future__ import annotations
 import difflib
 import math
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
 from ivigsim.catalogue import shipped_dir
+from ivigsim.spec import read_toml
 from ivigsim.errors import ModelFileError
 from ivigsim.validation.registry import build_regimen, check_parameters, checks
 
@@ -302,12 +302,7 @@ def load_targets(path=None):
     """
     path = Path(path) if path is not None else default_targets_path()
     reader = _TargetReader(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise TargetFileError(path, "", "file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise TargetFileError(path, "", f"not valid TOML: {exc}") from None
+    data = read_toml(path, TargetFileError)
     reader.keys(data, "", ("groups", "target"), ("groups", "target"))
     groups = data["groups"]
     if not isinstance(groups, dict) or not groups:

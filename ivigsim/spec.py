@@ -251,6 +251,21 @@ class _Reader:
             self.fail(f"{key}.{field_name}", f"expected text, got {value!r}")
         return value
 
+    def bounded_value(self, entry, key):
+        """``(value, low, high)`` of a parameter table with value, unit, bounds and source."""
+        self.check_keys(entry, key, ("value", "unit", "bounds", "source", "description"),
+                        required=("value", "unit", "bounds", "source"))
+        value = self.number(entry["value"], f"{key}.value")
+        bounds = entry["bounds"]
+        if not (isinstance(bounds, list) and len(bounds) == 2):
+            self.fail(f"{key}.bounds", f"expected [low, high], got {bounds!r}")
+        low, high = (self.number(b, f"{key}.bounds") for b in bounds)
+        if low > high:
+            self.fail(f"{key}.bounds", f"low bound {low} is above high bound {high}")
+        if not low <= value <= high:
+            self.fail(f"{key}.value", f"{value} lies outside its bounds [{low}, {high}]")
+        return value, low, high
+
     def number(self, value, key):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             self.fail(key, f"expected a number, got {value!r}")
@@ -362,17 +377,7 @@ def load_model_file(path):
     for pname, entry in reader.table(data, "parameters").items():
         key = f"parameters.{pname}"
         claim(pname, key)
-        reader.check_keys(entry, key, ("value", "unit", "bounds", "source", "description"),
-                          required=("value", "unit", "bounds", "source"))
-        value = reader.number(entry["value"], f"{key}.value")
-        bounds = entry["bounds"]
-        if not (isinstance(bounds, list) and len(bounds) == 2):
-            reader.fail(f"{key}.bounds", f"expected [low, high], got {bounds!r}")
-        low, high = (reader.number(b, f"{key}.bounds") for b in bounds)
-        if low > high:
-            reader.fail(f"{key}.bounds", f"low bound {low} is above high bound {high}")
-        if not low <= value <= high:
-            reader.fail(f"{key}.value", f"{value} lies outside its bounds [{low}, {high}]")
+        value, low, high = reader.bounded_value(entry, key)
         source = reader.text(entry, key, "source")
         if not source.strip():
             reader.fail(f"{key}.source", "every parameter needs a source (a citation, or how it was derived)")

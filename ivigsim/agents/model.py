@@ -133,15 +133,7 @@ def load_agent_model(name_or_path):
             hint = difflib.get_close_matches(pname, list(PARAMETER_UNITS), n=1)
             reader.fail(key, "not a parameter of the agent model"
                              + (f" (did you mean '{hint[0]}'?)" if hint else ""))
-        reader.check_keys(entry, key, ("value", "unit", "bounds", "source", "description"),
-                          required=("value", "unit", "bounds", "source"))
-        value = reader.number(entry["value"], f"{key}.value")
-        bounds = entry["bounds"]
-        if not (isinstance(bounds, list) and len(bounds) == 2):
-            reader.fail(f"{key}.bounds", f"expected [low, high], got {bounds!r}")
-        low, high = (reader.number(b, f"{key}.bounds") for b in bounds)
-        if not low <= value <= high:
-            reader.fail(f"{key}.value", f"{value} lies outside its bounds [{low}, {high}]")
+        value, low, high = reader.bounded_value(entry, key)
         if pname in WHOLE_NUMBER_PARAMETERS and value != round(value):
             reader.fail(f"{key}.value", f"expected a whole number, got {value}")
         unit = reader.unit(entry, key)

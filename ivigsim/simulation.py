@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ivigsim import steady_state
 from ivigsim.catalogue import load_model
 from ivigsim.errors import ParameterError, SolverError
 from ivigsim.expressions import evaluate, to_text
@@ -152,21 +153,32 @@ def _initial_state(spec, kernel, values, p, rtol, atol):
     y0 = np.array([evaluate(s.initial, env) for s in spec.species], dtype=np.float64)
     if spec.initial_state != "steady_state":
         return y0
+    n_par = len(spec.parameters)
+    active = np.array([p[n_par + spec.mechanism_names.index(r.mechanism)] != 0 for r in spec.reactions],
+                      dtype=bool)
+    stoichiometry = spec.stoichiometry()
     cumulative = np.array([s.cumulative for s in spec.species])
-    dydt = np.empty_like(y0)
-    horizon = STEADY_STATE_HORIZON_DAY
+    free = ~cumulative & np.any(stoichiometry[:, active] != 0, axis=1)
+    volumes = np.array([env[s.compartment] for s in spec.species], dtype=np.float64)
+    conserved = steady_state.conservation_rows(stoichiometry, volumes, active, free)
+    # Integrate into the basin of the state the untreated patient relaxes to,
+    # then let Newton's method finish: longer horizons only if it does not converge.
+    horizon, integrated = STEADY_STATE_HORIZON_DAY, 0.0
     for _ in range(4):
         ys, _ = run_solver(kernel, y0, p, no_dosing(spec, 0.0, horizon), np.array([horizon]),
                            min(rtol, 1e-8), atol * 1e-2, model_name=spec.name)
-        y0 = ys[0]
-        kernel.rhs(y0, p, dydt)
-        drift = np.abs(dydt[~cumulative]) / (np.abs(y0[~cumulative]) + atol[~cumulative])
-        if np.all(drift < 1e-9):
+        integrated += horizon
+        outcome = steady_state.newton(kernel.rhs, kernel.jac, ys[0], p, atol, free, conserved)
+        if outcome.converged:
+            y0 = outcome.y
             break
+        y0 = ys[0]
         horizon *= 4
     else:
-        raise SolverError(f"model '{spec.name}': no untreated steady state was reached within "
-                          f"{horizon:g} days (largest relative drift {drift.max():.2g} per day)", -1)
+        raise SolverError(f"model '{spec.name}': no untreated steady state found: after integrating "
+                          f"{integrated:g} days, Newton's method ({outcome.iterations} iterations) "
+                          f"still moved the state by {outcome.scaled_step:.2g} of its magnitude "
+                          f"(scaled residual {outcome.scaled_residual:.2g} per day)", -1)
     y0[cumulative] = [evaluate(s.initial, env) for s in spec.species if s.cumulative]
     return y0
 

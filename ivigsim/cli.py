@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from pathlib import Path
 
 from ivigsim.errors import IvigsimError
@@ -277,6 +278,10 @@ def build_parser():
     return parser
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    print(f"ivigsim: warning: {message}", file=sys.stderr)
+
+
 def positive_int(text):
     """argparse type: a whole number >= 1."""
     try:
@@ -291,7 +296,9 @@ def positive_int(text):
 def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return args.func(args)
     except RunInterrupted as exc:
         print(f"ivigsim: {exc}", file=sys.stderr)
         return exc.exit_code

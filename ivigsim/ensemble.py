@@ -97,7 +97,7 @@ def run_point(experiment, spec, points, i, t_out, untreated=False):
                   dict(experiment.mechanisms), t_out, experiment.rtol)
     y0 = initial_state(spec, run.kernel, run.values, run.p, run.rtol, run.atol)
     states, stats = run_solver(run.kernel, y0, run.p, run.schedule, run.t_out, run.rtol, run.atol,
-                               model_name=spec.name)
+                               model_name=spec.name, spec=spec)
     observables = evaluate_observables(run.kernel, states, run.p)
     return np.concatenate([observables, states], axis=1), regimen, weight, stats["steps"]
 

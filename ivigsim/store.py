@@ -220,6 +220,8 @@ class RunDirectory:
         """Remove what killed writers left: temporary files, unreadable chunks."""
         remove_stale_temps(self.path)
         self.chunks.mkdir(parents=True, exist_ok=True)
+        for path in self.chunks.glob("chunk_*.tmp.npz"):      # named so by earlier versions
+            path.unlink()
         for path in self.chunks.glob(_CHUNK_GLOB):
             try:
                 with np.load(path) as data:

@@ -138,7 +138,8 @@ def _run(experiment, spec, points, run_dir, executor, chunk_size, inputs, progre
     todo = [b for b in bounds if b[0] not in stored]
     provenance = _provenance(experiment, spec, points, executor, chunk_size)
     provenance.update(inputs)
-    run_dir.write_provenance(provenance)
+    if not stored:      # a resumed run keeps its provenance (same inputs, checked) until it finishes
+        run_dir.write_provenance(provenance)
     _write_points(out / "points.csv", experiment, points)
 
     started = time.perf_counter()

@@ -14,7 +14,6 @@ from conftest import ROOT
 from hardening_helpers import MODEL, ivigsim, no_traceback, tiny_experiment
 from ivigsim import ensemble
 from ivigsim.errors import IvigsimError
-from ivigsim.locking import LOCK_NAME, RunLock
 from ivigsim.store import RunDirectory
 from ivigsim.sweep import load_results, run_experiment
 
@@ -61,6 +60,7 @@ def test_overwrite_replaces_results_and_keeps_other_files(experiment, tmp_path, 
 
 # --- probe 3: one run per directory ------------------------------------------------
 def test_a_held_lock_refuses_a_second_run_naming_the_holder(experiment, tmp_path):
+    from ivigsim.locking import LOCK_NAME, RunLock
     out = tmp_path / "run"
     out.mkdir()
     holder = subprocess.Popen([sys.executable, "-c",
@@ -278,6 +278,7 @@ def test_resume_of_a_directory_that_is_no_run(experiment, tmp_path):
 
 
 def test_lock_is_released_after_a_run(experiment, tmp_path):
+    from ivigsim.locking import LOCK_NAME, RunLock
     out = tmp_path / "run"
     run(experiment, out)
     with RunLock(out):

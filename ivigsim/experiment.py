@@ -55,7 +55,7 @@ import numpy as np
 
 from ivigsim.catalogue import load_model
 from ivigsim.errors import ModelFileError
-from ivigsim.limits import LimitError, check_output_times, count_output_times
+from ivigsim.limits import LimitError, check_output_times, count_output_times, limit
 from ivigsim.regimen import MAX_BODY_WEIGHT_KG, Regimen, RegimenError
 from ivigsim.sensitivity import (INSTALL_HINT, SENSITIVITY_METHODS, runs_per_base_sample,
                                  salib_available)
@@ -581,9 +581,10 @@ def _read_header(reader: _Reader, data: dict, path: Path) -> tuple[dict, ModelSp
         check_output_times(count_output_times(head["t_end_days"], step),
                            f"t_end_days = {head['t_end_days']:g} at output_step_days = {step:g}",
                            "shorten t_end_days or lengthen output_step_days")
-    except LimitError as exc:
-        reader.fail("experiment.output_step_days" if "output_step_days" in entry else "experiment.t_end_days",
-                    str(exc))
+    except LimitError as exc:       # blame the step only when a one-day grid would have fitted
+        fits_daily = count_output_times(head["t_end_days"], 1.0) <= limit("IVIGSIM_MAX_OUTPUT_TIMES")
+        reader.fail("experiment.output_step_days" if "output_step_days" in entry and fits_daily
+                    else "experiment.t_end_days", str(exc))
     rtol = reader.number(entry.get("rtol", 1e-6), "experiment.rtol")
     if not 0.0 < rtol < 1.0:
         reader.fail("experiment.rtol", f"expected a relative tolerance in (0, 1), got {rtol!r}")

@@ -158,7 +158,7 @@ def _check_entities(path):
         warnings.warn(f"{path}: the XML entit{'y' if len(unknown) == 1 else 'ies'} "
                       f"{', '.join('&' + u + ';' for u in unknown[:5])} "
                       f"{'is' if len(unknown) == 1 else 'are'} not resolved (no DTD is read) and "
-                      f"{'was' if len(unknown) == 1 else 'were'} left out of the text", UserWarning,
+                      f"{'is' if len(unknown) == 1 else 'are'} refused or left out of the text", UserWarning,
                       stacklevel=3)
 
 

@@ -173,8 +173,12 @@ def undefined_reason(experiment, spec, points, i, names, t_out, outputs, values)
                     spec, params, weight if "body_weight" in spec.parameter_names else None)))
             except (IvigsimError, ValueError):
                 env = {}
-            env.update({n: outputs[k, names.index(n)] for n in spec.species_names})
-            zeros = [f"{s} = 0" for s in sorted(symbols(obs.expression)) if env.get(s) == 0.0]
+            used = sorted(symbols(obs.expression))
+            # a parameter at 0 is the likely cause; else name the species that are 0
+            zeros = [f"{s} = 0" for s in used if env.get(s) == 0.0]
+            if not zeros:
+                states = {n: outputs[k, names.index(n)] for n in spec.species_names}
+                zeros = [f"{s} = 0" for s in used if states.get(s) == 0.0]
         cause = f" when {', '.join(zeros)}" if zeros else ""
         parts.append(f"{metric.name}: {metric.output} is not a number (0/0 or inf/inf) from day "
                      f"{t_out[k]:g}{cause}")

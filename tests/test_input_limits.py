@@ -266,9 +266,12 @@ def test_a_failed_import_keeps_the_existing_output_file(tmp_path):
     from ivigsim.sbml import export_sbml
     out = tmp_path / "model.toml"
     out.write_text("my precious model")
-    bad = tmp_path / "bad.xml"
-    bad.write_text(export_sbml(MODEL).replace("<listOfReactions>", "<listOfReactions><reaction/>", 1))
+    bad = tmp_path / "bad.xml"           # reads as SBML; the model file made from it does not validate
+    text = export_sbml(MODEL)
+    assert '<parameter id="k_el" value="0.1"' in text
+    bad.write_text(text.replace('<parameter id="k_el" value="0.1"', '<parameter id="k_el" value="INF"'))
     proc = ivigsim("import-sbml", bad, out)
+    assert "does not validate" in proc.stderr and "expected a finite number" in proc.stderr
     assert proc.returncode == 2, proc.stdout
     no_traceback(proc)
     assert out.read_text() == "my precious model"

@@ -9,7 +9,7 @@ import warnings
 from pathlib import Path
 
 from ivigsim.errors import IvigsimError
-from ivigsim.interrupts import RunInterrupted
+from ivigsim.interrupts import RunInterrupted, signal_number
 from ivigsim.regimen import RegimenError
 from ivigsim.store import staged_outputs
 
@@ -76,10 +76,7 @@ def _is_agent_model(name):
 
 def _cmd_simulate_agents(args):
     """Agent replicates treated vs untreated, against the ODE model's foci."""
-    import numpy as np
-
     from ivigsim.agents import simulate_agents
-    from ivigsim.plotting import PALETTE, _pyplot
     from ivigsim.regimen import Regimen
     from ivigsim.simulation import simulate
 
@@ -98,21 +95,30 @@ def _cmd_simulate_agents(args):
         print(res.summary())
     if args.out:
         out = output_directory(args)
-        for label, res in runs.items():
-            res.plot(out / f"agents_{label}.png")
-            np.savetxt(out / f"foci_{label}.csv", res.foci_counts, fmt="%d", header="lung foci per replicate")
-        plt = _pyplot()
-        fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
-        for colour, (label, res) in zip(PALETTE, runs.items()):
-            ax.hist(res.foci_counts, bins=30, alpha=0.55, color=colour, label=f"agents, {label}")
-            ax.axvline(ode[label]["foci"][-1], color=colour, ls="--", label=f"ODE, {label}")
-        ax.set_xlabel(f"lung foci at day {t_end:g}")
-        ax.set_ylabel("replicates")
-        ax.legend(frameon=False, fontsize=8)
-        fig.savefig(out / "foci_distribution.png", dpi=130)
-        plt.close(fig)
+        with staged_outputs(out) as staging:
+            _write_agent_outputs(staging, runs, ode, t_end)
         print(f"wrote {out}/foci_distribution.png, agents_*.png, foci_*.csv")
     return 0
+
+
+def _write_agent_outputs(out, runs, ode, t_end):
+    """Per-replicate foci, the agents' figures and the foci distribution against the ODE."""
+    import numpy as np
+
+    from ivigsim.plotting import PALETTE, _pyplot
+    for label, res in runs.items():
+        res.plot(out / f"agents_{label}.png")
+        np.savetxt(out / f"foci_{label}.csv", res.foci_counts, fmt="%d", header="lung foci per replicate")
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
+    for colour, (label, res) in zip(PALETTE, runs.items()):
+        ax.hist(res.foci_counts, bins=30, alpha=0.55, color=colour, label=f"agents, {label}")
+        ax.axvline(ode[label]["foci"][-1], color=colour, ls="--", label=f"ODE, {label}")
+    ax.set_xlabel(f"lung foci at day {t_end:g}")
+    ax.set_ylabel("replicates")
+    ax.legend(frameon=False, fontsize=8)
+    fig.savefig(out / "foci_distribution.png", dpi=130)
+    plt.close(fig)
 
 
 def _cmd_simulate(args):
@@ -305,9 +311,9 @@ def main(argv=None):
     except (IvigsimError, RegimenError) as exc:
         print(f"ivigsim: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         print("ivigsim: interrupted", file=sys.stderr)
-        return 130
+        return 128 + int(signal_number(exc))
     except BrokenPipeError:
         # The reader went away (`ivigsim models | head -1`): stop quietly, and keep
         # Python from complaining again when it flushes stdout at exit.

@@ -1,6 +1,5 @@
 """Ctrl-C, SIGTERM and kill -9 during a sweep (issue 14, probe 8, and the kill test)."""
 
-import os
 import random
 import shutil
 import signal
@@ -8,7 +7,6 @@ import subprocess
 import sys
 import time
 
-import numpy as np
 import pytest
 
 from conftest import DATA, ROOT

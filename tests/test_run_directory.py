@@ -5,7 +5,6 @@ import errno
 import os
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest

@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import DATA, ROOT
+from conftest import ROOT
 from hardening_helpers import MODEL, ivigsim
 from ivigsim.sweep import run_experiment
 

@@ -74,6 +74,8 @@ def test_kill_9_at_20_random_moments_then_resume_is_bit_identical(tmp_path):
     proc = start_run(SWEEP_400, reference, "--workers", "2")
     wait_for(lambda: (reference / "provenance.json").exists())
     began = time.monotonic()
+    wait_for(lambda: len(chunks_in(reference)) == 16, timeout=600)
+    chunk_span = time.monotonic() - began     # while chunks are computed and written
     assert proc.wait(timeout=600) == 0, proc.stderr.read()
     span = time.monotonic() - began           # from the run directory's creation to the end
     assert time.monotonic() - started < 600
@@ -85,7 +87,8 @@ def test_kill_9_at_20_random_moments_then_resume_is_bit_identical(tmp_path):
     outcomes = []
     for attempt in range(20):
         out = tmp_path / f"killed_{attempt:02d}"
-        delay = rng.uniform(0.0, span)
+        # half the kills land while chunks are written, half anywhere up to the end of finalize
+        delay = rng.uniform(0.0, chunk_span if attempt % 2 == 0 else span)
         proc = start_run(SWEEP_400, out, "--workers", "2")
         wait_for(lambda: (out / "provenance.json").exists())
         time.sleep(delay)
@@ -103,5 +106,6 @@ def test_kill_9_at_20_random_moments_then_resume_is_bit_identical(tmp_path):
         assert not leftovers, leftovers
         outcomes.append((round(delay, 2), n_chunks))
         shutil.rmtree(out)
-    print("kill moments (s after the run directory appeared) and chunks on disk at the kill:", outcomes)
+    print(f"chunks written within {chunk_span:.2f} s, run finished {span:.2f} s after its directory "
+          f"appeared; kill moments (s) and chunks on disk at the kill: {outcomes}")
     assert len(outcomes) == 20

@@ -169,7 +169,8 @@ class RunDirectory:
         if resume:
             if not (self.path / "provenance.json").exists():
                 raise IvigsimError(f"{self.path} has no provenance.json: not a sweep run directory "
-                                   f"to resume")
+                                   f"to resume (a run killed before it computed anything leaves none; "
+                                   f"start it again with --overwrite)")
             self.lock.acquire()
             try:
                 self._check_resume(inputs or {})

@@ -30,7 +30,9 @@ import tomllib  # noqa: E402
 
 MODEL_TEXT = (DATA / "one_compartment.toml").read_text()
 MODEL_TREE = tomllib.loads(MODEL_TEXT)
-TIME_BOUND_S = 5.0
+# A hang detector, not a benchmark: the refusals take milliseconds, but the test machines are
+# shared, and a file that hung (10^10^10 did) never returns.
+TIME_BOUND_S = 30.0
 SMALL, LARGE = 100, 10_000
 
 EXPERIMENT_TREE = {
@@ -240,5 +242,7 @@ def test_experiment_reader_fuzz_10000(tree):
 def test_fuzz_counts_reported():
     """Runs after the two above (file order); prints what they generated."""
     print("fuzz outcomes:", COUNTS)
-    for reader in ("model", "experiment"):
+    ran = [reader for reader in COUNTS if sum(COUNTS[reader].values())]
+    assert ran, "run with the two tests above"
+    for reader in ran:
         assert sum(COUNTS[reader].values()) >= LARGE, COUNTS

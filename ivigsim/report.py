@@ -271,12 +271,15 @@ def _file_notes(text) -> dict:
 
 def _question(experiment, spec, results) -> str:
     frame = results.metrics
-    n_failed = int((frame["status"] != "ok").sum())
+    n_failed = int((frame["status"] == "failed").sum())
+    n_undefined = int((frame["status"] == "undefined").sum())
     sweep = experiment.sweep
     summary = (f"{_count(len(frame), 'simulation')} of the model {spec.name} "
                f"({_count(len(experiment.regimens), 'regimen')} x {_count(sweep.size, 'sweep point')} x "
                f"{_count(experiment.replicates, 'replicate')}), each over {experiment.t_end_days:g} days; "
-               f"{n_failed} failed.")
+               f"{n_failed} failed"
+               + (f", {n_undefined} with a metric that has no value there (status undefined)." if n_undefined
+                  else "."))
     parts = [f"<h1>{_e(experiment.name)}</h1>"]
     if experiment.description:
         parts.append(_p(experiment.description, "lead"))
@@ -638,8 +641,11 @@ def _failures(experiment, frame) -> str:
     swept = [n for n in experiment.sweep.names if n in frame.columns]
     rows = [[int(row["point_id"]), row["regimen"]] + [float(row[n]) for n in swept] + [row["reason"]]
             for _, row in failed.head(MAX_LISTED_FAILURES).iterrows()]
-    parts = ["<h3>Failures</h3>", _p(f"{len(failed)} of {len(frame)} points failed; the others are "
-                                     "unaffected."),
+    n_undefined = int((failed["status"] == "undefined").sum())
+    undefined = (f" ({n_undefined} of them ran but have a metric with no value: status undefined)"
+                 if n_undefined else "")
+    parts = ["<h3>Failures</h3>", _p(f"{len(failed)} of {len(frame)} points failed{undefined}; the others "
+                                     "are unaffected."),
              _table(["point", "regimen"] + _swept_header(experiment, swept) + ["reason"], rows,
                     ["flagged"] * len(rows))]
     if len(failed) > MAX_LISTED_FAILURES:

@@ -1,0 +1,111 @@
+"""Ctrl-C, SIGTERM and kill -9 during a sweep (issue 14, probe 8, and the kill test)."""
+
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import DATA, ROOT
+from ivigsim.sweep import load_results
+
+SWEEP_400 = DATA / "sweep_400.toml"
+
+
+def start_run(experiment, out, *extra):
+    return subprocess.Popen([sys.executable, "-m", "ivigsim.cli", "run", str(experiment), "--out", str(out),
+                             "--quiet", *map(str, extra)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, cwd=ROOT)
+
+
+def wait_for(predicate, timeout=120.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out")
+        time.sleep(0.005)
+
+
+def slow_sweep(tmp_path):
+    """200 points of sweep_400 over a year: 8 chunks of several times the work, so an
+    interrupt lands mid-sweep."""
+    path = tmp_path / "slow.toml"
+    path.write_text(SWEEP_400.read_text().replace("t_end_days = 42.0", "t_end_days = 365.0")
+                    .replace('name = "sweep_400"', 'name = "slow"').replace("count = 20", "count = 10", 1))
+    return path
+
+
+def chunks_in(out):
+    return sorted((out / "chunks").glob("chunk_*.npz")) if (out / "chunks").is_dir() else []
+
+
+@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_cancels_queued_chunks_keeps_finished_ones_and_says_how_to_resume(tmp_path, signum, code):
+    experiment = slow_sweep(tmp_path)
+    out = tmp_path / "run"
+    proc = start_run(experiment, out, "--workers", "2")
+    wait_for(lambda: len(chunks_in(out)) >= 1)
+    sent = time.monotonic()
+    proc.send_signal(signum)
+    _, stderr = proc.communicate(timeout=120)
+    stopped = time.monotonic() - sent
+    kept = len(chunks_in(out))
+    assert proc.returncode == code, stderr
+    assert "Traceback" not in stderr
+    assert f"--resume {out}" in stderr and "finished chunks are kept" in stderr
+    assert 1 <= kept < 8, kept             # queued chunks were not computed
+    assert stopped < 5.0, stopped          # at most the chunks in flight finish
+    finished = subprocess.run([sys.executable, "-m", "ivigsim.cli", "run", str(experiment), "--resume",
+                               str(out), "--quiet"], capture_output=True, text=True, cwd=ROOT)
+    assert finished.returncode == 0, finished.stderr
+    res = load_results(out)
+    assert len(res.metrics) == 200 and (res.metrics["status"] == "ok").all()
+
+
+@pytest.mark.slow
+def test_kill_9_at_20_random_moments_then_resume_is_bit_identical(tmp_path):
+    """kill -9 at 20 random moments of a 400-point sweep, each followed by --resume."""
+    import xarray as xr
+    reference = tmp_path / "reference"
+    started = time.monotonic()
+    proc = start_run(SWEEP_400, reference, "--workers", "2")
+    wait_for(lambda: (reference / "provenance.json").exists())
+    began = time.monotonic()
+    wait_for(lambda: len(chunks_in(reference)) == 16, timeout=600)
+    chunk_span = time.monotonic() - began     # while chunks are computed and written
+    assert proc.wait(timeout=600) == 0, proc.stderr.read()
+    span = time.monotonic() - began           # from the run directory's creation to the end
+    assert time.monotonic() - started < 600
+    ref_metrics = (reference / "metrics.csv").read_bytes()
+    with xr.open_dataset(reference / "trajectories.nc") as ds:
+        ref_traj = ds.load()
+
+    rng = random.Random(2026)
+    outcomes = []
+    for attempt in range(20):
+        out = tmp_path / f"killed_{attempt:02d}"
+        # half the kills land while chunks are written, half anywhere up to the end of finalize
+        delay = rng.uniform(0.0, chunk_span if attempt % 2 == 0 else span)
+        proc = start_run(SWEEP_400, out, "--workers", "2")
+        wait_for(lambda: (out / "provenance.json").exists())
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        n_chunks = len(chunks_in(out))
+        resumed = subprocess.run([sys.executable, "-m", "ivigsim.cli", "run", str(SWEEP_400), "--resume",
+                                  str(out), "--quiet", "--workers", "2"], capture_output=True, text=True,
+                                 cwd=ROOT)
+        assert resumed.returncode == 0, (attempt, delay, resumed.stderr)
+        assert (out / "metrics.csv").read_bytes() == ref_metrics, attempt
+        with xr.open_dataset(out / "trajectories.nc") as ds:
+            assert ds.load().identical(ref_traj), attempt
+        leftovers = [p.name for p in out.rglob("*") if p.name.endswith(".tmp")]
+        assert not leftovers, leftovers
+        outcomes.append((round(delay, 2), n_chunks))
+        shutil.rmtree(out)
+    print(f"chunks written within {chunk_span:.2f} s, run finished {span:.2f} s after its directory "
+          f"appeared; kill moments (s) and chunks on disk at the kill: {outcomes}")
+    assert len(outcomes) == 20

@@ -14,19 +14,6 @@ DEFAULT_PLOTS = ("igg_total", "autoantibody", "autoantibody_free", "platelets", 
                  "nk_activated", "igg_endogenous", "ivig", "ivig_plasma")
 
 
-def _cmd_models(args):
-    from ivigsim.cards import model_card
-    from ivigsim.catalogue import load_model, model_paths
-    if args.card:
-        print(model_card(load_model(args.card), check=args.check))
-        return 0
-    for name, path in sorted(model_paths().items()):
-        spec = load_model(path)
-        print(f"{name:22s} {spec.n_species:3d} species {len(spec.reactions):3d} reactions  "
-              f"mechanisms: {', '.join(spec.mechanism_names)}")
-    return 0
-
-
 def add_course_arguments(p):
     """The options that describe one patient and a standard IVIG course (simulate, export-sbml)."""
     p.add_argument("model", help="model name (see 'ivigsim models') or path to a .toml file")
@@ -192,16 +179,19 @@ def _cmd_run(args):
 
 
 def build_parser():
+    from ivigsim import __version__
     parser = argparse.ArgumentParser(prog="ivigsim", description="In-silico mechanism simulator for IVIG therapy.")
+    parser.add_argument("--version", action="version", version=f"ivigsim {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("models", help="list models and their mechanisms")
-    p.add_argument("--card", metavar="NAME", help="print one model's card")
-    p.add_argument("--check", action="store_true",
-                   help="with --card: also simulate the model's validation targets now")
-    p.set_defaults(func=_cmd_models)
+    from ivigsim.listing import add_experiments_parser, add_models_parser
+    add_models_parser(sub)
+    add_experiments_parser(sub)
 
-    p = sub.add_parser("simulate", help="simulate a model under an IVIG regimen")
+    p = sub.add_parser("simulate", help="simulate a model under an IVIG regimen",
+                       description="Simulate one patient on a model, treated with a standard IVIG course "
+                                   "and untreated; print peak, nadir and change against untreated per "
+                                   "output, and with --out write trajectories, a summary and a figure.")
     add_course_arguments(p)
     p.add_argument("--t-end", type=float, help="days to simulate (default: cycles x every, at least 90)")
     p.add_argument("--plot", help="comma-separated outputs to plot")
@@ -214,8 +204,11 @@ def build_parser():
     p.add_argument("--out", help="directory for trajectory.csv, summary.csv and figure.png")
     p.set_defaults(func=_cmd_simulate)
 
-    p = sub.add_parser("run", help="run a parameter sweep declared in an experiment file")
-    p.add_argument("experiment", help="experiment file, e.g. experiments/fcrn_dose_response.toml")
+    p = sub.add_parser("run", help="run a parameter sweep declared in an experiment file",
+                       description="Run every point of an experiment (a shipped one by name, see "
+                                   "'ivigsim experiments', or a file) and write metrics, trajectories, "
+                                   "figures, provenance and report.html.")
+    p.add_argument("experiment", help="a shipped experiment's name (e.g. fcrn_dose_response) or a file")
     p.add_argument("--out", help="output directory (default results/<experiment name>)")
     p.add_argument("--workers", type=int, help="threads on this machine (default: all cores)")
     p.add_argument("--scheduler", help="dask.distributed scheduler address, e.g. tcp://host:8786")
@@ -233,7 +226,16 @@ def build_parser():
     add_regress_parser(sub)
     from ivigsim.demo.cli import add_demo_parser
     add_demo_parser(sub)
+    _describe_every_subcommand(sub)
     return parser
+
+
+def _describe_every_subcommand(sub):
+    """A subcommand without a description of its own shows its one-line help atop ``--help``."""
+    for action in sub._choices_actions:
+        parser = sub.choices[action.dest]
+        if not parser.description and action.help:
+            parser.description = action.help[0].upper() + action.help[1:] + "."
 
 
 def main(argv=None):

@@ -15,7 +15,8 @@ def add_compare_parser(sub):
                                    "path, optionally with parameter overrides: fcrn_pk[fcrn_total=24.9].")
     p.add_argument("variants", nargs="+", metavar="VARIANT",
                    help="MODEL or MODEL[name=value,...]; the first is the reference")
-    p.add_argument("--experiment", required=True, help="experiment file, e.g. experiments/fcrn_dose_response.toml")
+    p.add_argument("--experiment", required=True, 
+                   help="a shipped experiment's name (see 'ivigsim experiments') or an experiment file")
     p.add_argument("--out", help="output folder (default results/compare_<experiment>)")
     p.add_argument("--rtol", type=float, default=DEFAULT_RTOL,
                    help=f"relative tolerance of the verdict (default {DEFAULT_RTOL:g})")

@@ -538,7 +538,8 @@ def compare(variants, experiment, out=None, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL
     if len(variants) < 2:
         raise IvigsimError(f"a comparison needs at least two variants, got {len(variants)}")
     _check_tolerances(rtol, atol)
-    path = Path(experiment)
+    from ivigsim.catalogue import experiment_path
+    path = experiment_path(experiment)       # a shipped experiment's name, or a path
     out = Path(out) if out is not None else Path("results") / f"compare_{path.stem}"
     _prepare_out(out, variants, overwrite)
     plan = plan_comparison(variants, path, out)

@@ -165,15 +165,11 @@ def _cmd_run(args):
           f"{prov['n_failed']} failed, {prov['wall_seconds']:.1f} s "
           f"({prov['simulations_per_second']} simulations/s, {prov['executor']})")
     if metric_names:
-        ok = frame[frame["status"] == "ok"]
-        summary = ok.groupby("regimen", sort=False)[metric_names].median()
-        units = frame.attrs["units"]
-        summary.columns = [f"{c} [{units[c]}]" for c in summary.columns]
-        print("median over points:")
-        print(summary.to_string(float_format=lambda v: f"{v:.4g}"))
+        print(res.summary())
     for row in prov.get("failures", [])[:5]:
         print(f"  point {row['point_id']} failed: {row['reason']}")
-    print(f"wrote {res.path}/metrics.csv, trajectories.nc, figures/, provenance.json")
+    from ivigsim.run_summary import written_files
+    print(f"wrote {written_files(res.path)}")
     print(f"report: {res.path / 'report.html'}")
     return 0
 

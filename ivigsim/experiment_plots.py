@@ -54,6 +54,12 @@ def draw_experiment_plots(experiment, results, directory):
             traj = data.values[np.asarray(ok)]
             written += sweep_plots.fan(results.trajectories["time"].values, traj, path,
                                        y_label=_label(plot.output, data.attrs.get("units", "")))
+        elif plot.kind == "bars" and (frame[ok].groupby("regimen").size() > 1).any():
+            # several points per regimen: show their distribution and median, as the CLI reports
+            from ivigsim.distribution_plots import distribution
+            grouped = frame[ok].groupby("regimen", sort=False)[plot.metric]
+            written += distribution(list(grouped.groups), [g.to_numpy() for _, g in grouped], path,
+                                    y_label=metric_label)
         elif plot.kind == "bars":
             grouped = frame[ok].groupby("regimen", sort=False)[plot.metric]
             means, sds = grouped.mean(), grouped.std().fillna(0.0)

@@ -40,6 +40,34 @@ class ExperimentResults:
     def failed(self):
         return self.metrics[self.metrics["status"] != "ok"]
 
+    def __repr__(self):
+        from ivigsim.run_summary import results_repr
+        return results_repr(self)
+
+    def _repr_html_(self):
+        from ivigsim.run_summary import results_html
+        return results_html(self)
+
+    def summary(self):
+        """Per grid value (designed sweeps) or median [IQR] per regimen (sampled ones), as text."""
+        from ivigsim.run_summary import summary_text
+        return summary_text(self)
+
+    def to_dataframe(self):
+        """Tidy metrics (pandas): point, regimen, varied inputs, ``metric``, ``value``, ``unit``."""
+        from ivigsim.run_summary import results_dataframe
+        return results_dataframe(self)
+
+    def to_xarray(self):
+        """The metrics as an ``xarray.Dataset`` over ``point``, units in attrs (``trajectories`` holds time courses)."""
+        from ivigsim.run_summary import results_xarray
+        return results_xarray(self)
+
+    def plot(self, metric=None, ax=None, x=None):
+        """A metric against the first varied input (designed grid) or its distribution (sampled); returns the axes."""
+        from ivigsim.run_summary import plot_results
+        return plot_results(self, metric, ax=ax, x=x)
+
 
 class _Progress:
     """A one-line progress bar with ETA on a terminal; silent otherwise."""
@@ -238,6 +266,7 @@ def _provenance(experiment, spec, points, executor, chunk_size):
         "experiment": experiment.name, "experiment_file": str(experiment.path),
         "experiment_sha256": experiment.file_hash, "model": spec.name, "model_file": spec.path,
         "model_fingerprint": spec.fingerprint(), "seed": experiment.seed,
+        "sweep_method": experiment.sweep.method,
         "n_points": len(points), "chunk_size": chunk_size,
         "solver": {"method": "Rodas4", "rtol": experiment.rtol, "atol": 1e-9},
         "executor": executor.name, "workers": getattr(executor, "workers", None),

@@ -95,7 +95,9 @@ def _cmd_simulate_agents(args):
         ax.legend(frameon=False, fontsize=8)
         fig.savefig(out / "foci_distribution.png", dpi=130)
         plt.close(fig)
-        print(f"wrote {out}/foci_distribution.png, agents_*.png, foci_*.csv")
+        labels = list(runs)
+        written = ["foci_distribution.png"] + [f"agents_{x}.png" for x in labels] + [f"foci_{x}.csv" for x in labels]
+        print(f"wrote {out}/: {', '.join(written)}")
     return 0
 
 
@@ -137,6 +139,8 @@ def _cmd_simulate(args):
             print(f"safety: {reg['safety_flags']}")
     print(format_table(rows, ["output", "unit", "baseline", "peak", "peak_day", "nadir", "nadir_day",
                               "largest_change_vs_untreated_pct", "largest_change_day"]))
+    if any(r["largest_change_vs_untreated_pct"] != r["largest_change_vs_untreated_pct"] for r in rows):
+        print("n/a: the output is zero without treatment, so a change against untreated is undefined")
     if args.out:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
@@ -147,7 +151,9 @@ def _cmd_simulate(args):
             write_rows([reg], out / "regimen.csv")
         plot_trajectories({regimen.describe() if reg else "simulated": treated, "untreated": untreated},
                           names, out / "figure.png", title=f"{spec.name}")
-        print(f"wrote {out}/trajectory.csv, summary.csv, figure.png")
+        written = ["trajectory.csv", "trajectory_untreated.csv", "summary.csv"] + (["regimen.csv"] if reg else []) \
+            + ["figure.png"]
+        print(f"wrote {out}/: {', '.join(written)}")
     return 0
 
 

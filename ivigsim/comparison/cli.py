@@ -35,6 +35,6 @@ def cmd_compare(args) -> int:
     result = compare(args.variants, args.experiment, out=args.out, rtol=args.rtol, atol=args.atol,
                      workers=args.workers, overwrite=args.overwrite, plots=args.plots)
     print(result.summary())
-    print(f"wrote {result.path}/comparison.md, comparison.csv, comparison_metrics.csv"
-          + (", figures/" if args.plots else ""))
+    from ivigsim.run_summary import written_files
+    print(f"wrote {written_files(result.path)}")
     return 1 if args.fail_on_differ and result.verdict == "differ" else 0

@@ -29,6 +29,6 @@ def cmd_validate(args):
     print(format_summary(report))
     for row in report.unexpected:
         print(f"unexpected: {row.id} {row.outcome} (the targets file expects {row.expected}): {row.reason}")
-    print(f"{len(report)} targets in {report.seconds:.1f} s; wrote {args.out}/report.md, report.html, "
-          f"summary.csv, figures/")
+    from ivigsim.run_summary import written_files
+    print(f"{len(report)} targets in {report.seconds:.1f} s; wrote {written_files(args.out)}")
     return 1 if report.unexpected else 0

@@ -184,6 +184,8 @@ def build_parser():
     from ivigsim import __version__
     parser = argparse.ArgumentParser(prog="ivigsim", description="In-silico mechanism simulator for IVIG therapy.")
     parser.add_argument("--version", action="version", version=f"ivigsim {__version__}")
+    parser.add_argument("--quiet", dest="global_quiet", action="store_true",
+                        help="no progress bars or compilation notes (also IVIGSIM_QUIET=1)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     from ivigsim.listing import add_experiments_parser, add_models_parser
@@ -242,6 +244,9 @@ def _describe_every_subcommand(sub):
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    if args.global_quiet or getattr(args, "quiet", False):
+        from ivigsim.progress import set_quiet
+        set_quiet(True)
     try:
         return args.func(args)
     except (IvigsimError, RegimenError) as exc:

@@ -69,27 +69,6 @@ class ExperimentResults:
         return plot_results(self, metric, ax=ax, x=x)
 
 
-class _Progress:
-    """A one-line progress bar with ETA on a terminal; silent otherwise."""
-
-    def __init__(self, total, enabled):
-        self.total, self.done, self.start = total, 0, time.perf_counter()
-        self.enabled = enabled and sys.stderr.isatty() and total > 0
-
-    def advance(self, n=1):
-        self.done += n
-        if not self.enabled:
-            return
-        elapsed = time.perf_counter() - self.start
-        eta = elapsed / self.done * (self.total - self.done)
-        filled = int(30 * self.done / self.total)
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total} chunks, "
-                         f"{elapsed:.0f} s elapsed, ETA {eta:.0f} s ")
-        if self.done == self.total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
-
-
 def stored_outputs(experiment, spec):
     """Observables, plus any species a metric or plot reads."""
     names = list(spec.observable_names)
@@ -137,10 +116,11 @@ def run_experiment(path, out=None, workers=None, scheduler=None, resume=False, p
     _write_points(run_dir.path / "points.csv", experiment, points)
 
     started = time.perf_counter()
-    bar = _Progress(len(todo), progress)
-    for chunk in executor.map_chunks(experiment, points, todo):
-        run_dir.write_chunk(chunk)
-        bar.advance()
+    from ivigsim.progress import bar as progress_bar
+    with progress_bar(sum(b - a for _, a, b in todo), experiment.name, "point", progress) as bar:
+        for chunk in executor.map_chunks(experiment, points, todo):
+            run_dir.write_chunk(chunk)
+            bar.update(len(chunk.point_ids))
     elapsed = time.perf_counter() - started
     results = finalize(run_dir, experiment, spec, points)
     n_failed = int((results.metrics["status"] != "ok").sum())

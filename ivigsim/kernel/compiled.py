@@ -111,6 +111,9 @@ def load_kernel(spec):
     path = directory / f"kernel_{spec.name}_{key}.py"
     if not path.exists():
         _write_atomically(path, generate_source(spec))
+    if not any((directory / "__pycache__").glob(f"{path.stem}.*.nbi")):    # Numba has no compiled copy yet
+        from ivigsim.progress import note
+        note(f"compiling {spec.name} (first use, ~10 s)…")
     module_name = f"ivigsim_kernel_{spec.name}_{key}"
     loader_spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(loader_spec)

@@ -10,6 +10,8 @@ import numpy as np
 
 from ivigsim.style import PALETTE
 
+_MAX_DOTS = 400         # points drawn over a violin (the violin and the median use every value)
+
 
 def draw_distribution(ax, groups):
     """One violin per group (label -> values) with the points jittered and the median as a black bar."""
@@ -26,7 +28,8 @@ def draw_distribution(ax, groups):
             for body in parts["bodies"]:
                 body.set_facecolor(colour)
                 body.set_alpha(0.35)
-        ax.scatter(k + rng.uniform(-0.15, 0.15, values.size), values, s=4, color=colour, alpha=0.5, lw=0)
+        dots = values if values.size <= _MAX_DOTS else rng.choice(values, _MAX_DOTS, replace=False)
+        ax.scatter(k + rng.uniform(-0.15, 0.15, dots.size), dots, s=4, color=colour, alpha=0.5, lw=0)
         median = float(np.median(values))
         ax.hlines(median, k - 0.3, k + 0.3, color="black", lw=2, label="median" if k == 0 else None)
         ax.annotate(f"median {median:.3g}", (k + 0.32, median), fontsize=7, va="center")

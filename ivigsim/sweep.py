@@ -218,6 +218,7 @@ def load_results(path):
     provenance = run_dir.read_provenance()
     metrics = pd.read_csv(path / "metrics.csv", dtype={"reason": str, "regimen": str, "status": str})
     metrics["reason"] = metrics["reason"].fillna("")
+    metrics.attrs["units"] = _stored_metric_units(path, provenance)
     with xr.open_dataset(path / "trajectories.nc", engine=_netcdf_engine()) as ds:
         trajectories = ds.load()
     sensitivity = None
@@ -225,6 +226,19 @@ def load_results(path):
         sensitivity = pd.read_csv(path / "sensitivity.csv", dtype={"metric": str, "regimen": str,
                                                                     "variable": str})
     return ExperimentResults(metrics, trajectories, provenance, path, sensitivity)
+
+
+def _stored_metric_units(path, provenance):
+    """Metric name -> unit, from the copy of the experiment file kept in the run directory."""
+    copy = Path(path) / "experiment.toml"
+    if not copy.exists():
+        return {}
+    try:
+        experiment = load_experiment(copy, model=provenance.get("model_file") or None)
+        spec = load_model(experiment.model)
+    except IvigsimError:
+        return {}
+    return {m.name: metric_unit(m, str(spec.unit_of(m.output)) if m.output else "") for m in experiment.metrics}
 
 
 def _write_points(path, experiment, points):

@@ -24,6 +24,9 @@ def _variable_unit(experiment, name):
             "rate_ml_per_kg_per_min": "mL/kg/min"}.get(name, "")
 
 
+variable_unit = _variable_unit          # public name: the unit of a swept input
+
+
 def draw_experiment_plots(experiment, results, directory):
     """Draw every ``[plots.*]`` of the experiment into ``directory``; returns the written paths."""
     directory = Path(directory)

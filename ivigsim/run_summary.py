@@ -145,7 +145,7 @@ def plot_results(results, metric=None, ax=None, x=None):
         for k, (regimen, group) in enumerate(ok.groupby("regimen", sort=False)):
             group = group.sort_values(x)
             ax.plot(group[x], group[metric], marker="o", ms=3, color=PALETTE[k % len(PALETTE)], label=regimen)
-        ax.set_xlabel(axis_label(x, ""))
+        ax.set_xlabel(axis_label(x, _input_unit(results, x)))
         if ok["regimen"].nunique() > 1:
             from ivigsim.style import outside_legend
             outside_legend(ax)
@@ -156,6 +156,20 @@ def plot_results(results, metric=None, ax=None, x=None):
         ax.set_xlabel("regimen")
     ax.set_ylabel(axis_label(metric, units.get(metric, "")))
     return ax
+
+
+def _input_unit(results, name):
+    """Unit of a swept input, from the experiment file kept in the run directory ("" if unknown)."""
+    from ivigsim.errors import IvigsimError
+    from ivigsim.experiment import load_experiment
+    from ivigsim.experiment_plots import variable_unit
+    copy = results.path / "experiment.toml" if results.path else None
+    if copy is None or not copy.exists():
+        return ""
+    try:
+        return variable_unit(load_experiment(copy, model=results.provenance.get("model_file") or None), name)
+    except IvigsimError:
+        return ""
 
 
 def written_files(directory):

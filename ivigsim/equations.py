@@ -264,7 +264,7 @@ def equations_html(spec):
     """An HTML section with the equations in MathML (no script, renders offline)."""
     odes, rates, observables = model_equations(spec)
     esc = html.escape
-    rows = ["<section class='ivigsim-equations'><h2>Equations</h2>", f"<p>{esc(_NOTE)}</p>", "<h3>ODEs</h3>",
+    rows = ["<div class='ivigsim-equations'><h2>Equations</h2>", f"<p>{esc(_NOTE)}</p>", "<h3>ODEs</h3>",
             "<table>"]
     rows += [f"<tr><td>{_ode_mathml(o)}</td><td>[{esc(o.unit)}]</td></tr>" for o in odes]
     rows += ["</table>", "<h3>Rate laws</h3>", "<table>"]
@@ -279,5 +279,5 @@ def equations_html(spec):
             body = f"<mrow><mn>{_number(o.factor)}</mn><mo>&#x00D7;</mo><mo>(</mo>{body}<mo>)</mo></mrow>"
         rows.append(f"<tr><td><math display='block'><mrow>{_mi(o.name)}<mo>=</mo>{body}</mrow></math></td>"
                     f"<td>[{esc(o.unit)}]</td></tr>")
-    rows += ["</table></section>"]
+    rows += ["</table></div>"]
     return "\n".join(rows)

@@ -121,5 +121,5 @@ def _sensitivity(experiment, table, plot, path, metric_label):
             written += sweep_plots.sensitivity_bars(
                 names, mine["S1"], mine["S1_conf"], mine["ST"], mine["ST_conf"], where,
                 title=title, first_label="S1 (first order)", total_label="ST (total order)",
-                y_label="Sobol index")
+                y_label="Sobol index [1]")
     return written

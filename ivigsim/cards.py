@@ -28,6 +28,12 @@ def model_card(spec, check=False, format="text"):
         Also simulate the model's validation targets now and show the outcome.
     format : {"text", "md", "html", "tex"}
 
+    Returns
+    -------
+    str
+
+    Notes
+    -----
     The card ends with the literature targets (``validation/targets.toml``)
     that concern the model: whether each passes or is a recorded expected
     failure, and why.  The test suite runs every target and fails when an

@@ -90,9 +90,9 @@ def _cmd_simulate_agents(args):
         for colour, (label, res) in zip(PALETTE, runs.items()):
             ax.hist(res.foci_counts, bins=30, alpha=0.55, color=colour, label=f"agents, {label}")
             ax.axvline(ode[label]["foci"][-1], color=colour, ls="--", label=f"ODE, {label}")
-        ax.set_xlabel(f"lung foci at day {t_end:g}")
-        ax.set_ylabel("replicates")
-        ax.legend(frameon=False, fontsize=8)
+        ax.set_xlabel(f"lung foci at day {t_end:g} [foci]")
+        ax.set_ylabel("replicates [count]")
+        ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))    # off the bars
         fig.savefig(out / "foci_distribution.png", dpi=130)
         plt.close(fig)
         labels = list(runs)

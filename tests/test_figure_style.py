@@ -165,3 +165,17 @@ def test_the_checks_catch_a_legend_over_data_and_a_label_without_unit():
     assert any("legend covers" in p for p in problems)
     assert any("y axis without a unit" in p for p in problems)
     plt.close(fig)
+
+
+def test_other_figures_validation_factorial_in_vitro_agents_and_demo(saved, tmp_path):
+    iv.validate(out=tmp_path / "validation", ids=["PK-07", "AI-03", "TU-02"], progress=False)
+    reg = iv.Regimen.ivig(dose_g_per_kg=0.4, days=5)
+    iv.mechanism_factorial("ivig_autoimmune", reg, 60.0, "autoantibody_free_auc").plot(tmp_path / "f.png")
+    iv.in_vitro_inhibition().plot(tmp_path / "v.png")
+    iv.simulate_agents(regimen=reg, t_end=14.0, seed=3, replicates=20).plot(tmp_path / "a.png")
+    from ivigsim.demo import figures
+    for draw in (figures.fcrn_figure, figures.anti_idiotype_figure, figures.safety_figure):
+        draw()
+    problems = [f"{fig.get_suptitle() or i}: {p}" for i, fig in enumerate(saved) for p in check_figure(fig)]
+    assert len(saved) >= 7
+    assert not problems, problems

@@ -58,7 +58,9 @@ def summary_table(results):
         for _, row in ok.head(_MAX_ROWS).iterrows():
             rows.append(([row["regimen"]] if show_regimen else []) + [f"{row[c]:.4g}" for c in varied]
                         + [format_value(row[m], units[m]) for m in names])
-        caption = ("per grid value" if varied else "per regimen") + (f" (first {_MAX_ROWS} of {len(ok)})" if len(ok) > _MAX_ROWS else "")
+        caption = "per grid value" if varied else "per regimen"
+        if len(ok) > _MAX_ROWS:
+            caption += f" (first {_MAX_ROWS} of {len(ok)})"
         return header, rows, caption
     header = ["regimen", "points"] + header_metrics
     rows = []

@@ -20,7 +20,8 @@ HAND_DERIVED_ODES = {
     "igg_p": "d[igg_p]/dt = (v_igg_synthesis - v_igg_extravasation + v_igg_lymph_return - v_igg_elimination) / plasma",
     "igg_i": "d[igg_i]/dt = (v_igg_extravasation - v_igg_lymph_return) / interstitium",
     "igg_catabolised": "d[igg_catabolised]/dt = v_igg_elimination",
-    "ivig_p": "d[ivig_p]/dt = (-v_ivig_extravasation + v_ivig_lymph_return - v_ivig_elimination + v_sc_absorption) / plasma",
+    "ivig_p": ("d[ivig_p]/dt = (-v_ivig_extravasation + v_ivig_lymph_return - v_ivig_elimination "
+               "+ v_sc_absorption) / plasma"),
     "ivig_sc": "d[ivig_sc]/dt = -v_sc_absorption - v_sc_presystemic_loss",
 }
 

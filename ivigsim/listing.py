@@ -83,14 +83,23 @@ def experiment_rows():
     from ivigsim.catalogue import experiment_paths, load_model
     from ivigsim.experiment import load_experiment
     from ivigsim.samplers import sample_points
+    from ivigsim.regression.core import missing_extra
     runtimes = measured_runtimes()
     rows = []
     for name, path in experiment_paths().items():
+        lacking = missing_extra(path)
+        if lacking is not None:             # cannot be read without its extra: say so, from the raw file
+            import tomllib
+            header = tomllib.loads(path.read_text(encoding="utf-8")).get("experiment", {})
+            rows.append({"name": name, "description": " ".join(str(header.get("description", "")).split()),
+                         "model": header.get("model", "?"), "points": None, "expected_seconds": runtimes.get(name),
+                         "needs": f"needs the '{lacking[0]}' extra: pip install 'ivigsim[{lacking[0]}]'"})
+            continue
         experiment = load_experiment(path)
         points = sample_points(experiment, load_model(experiment.model))
         rows.append({"name": name, "description": " ".join(experiment.description.split()),
                      "model": experiment.model, "points": len(points),
-                     "expected_seconds": runtimes.get(name)})
+                     "expected_seconds": runtimes.get(name), "needs": ""})
     return rows
 
 
@@ -108,7 +117,9 @@ def cmd_experiments(args):
     for row in rows:
         seconds = row["expected_seconds"]
         when = "unmeasured" if seconds is None else "< 1 s" if seconds < 1 else f"~{seconds:.0f} s"
-        print(f"{row['name']:24s} {row['points']:6d} points  {when:>8s}  model {row['model']}")
+        points = f"{row['points']:6d}" if row["points"] is not None else "     ?"
+        print(f"{row['name']:24s} {points} points  {when:>8s}  model {row['model']}"
+              + (f"  ({row['needs']})" if row["needs"] else ""))
         print(textwrap.indent(textwrap.fill(row["description"], 84), " " * 4))
     print("run one with: ivigsim run NAME [--out DIR]")
     return 0

@@ -126,3 +126,12 @@ def test_first_compilation_is_announced_and_quiet_silences_it(tmp_path):
     env["IVIGSIM_CACHE_DIR"] = str(tmp_path / "other")
     quiet = ivigsim("--quiet", "simulate", "igg_linear", "--t-end", "10", env=env)
     assert quiet.returncode == 0 and quiet.stderr == ""
+
+
+def test_experiments_listing_survives_a_missing_extra(monkeypatch, capsys):
+    import ivigsim.sensitivity as sensitivity
+    from ivigsim.listing import cmd_experiments
+    monkeypatch.setattr(sensitivity, "salib_available", lambda: False)
+    assert cmd_experiments(None) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("sensitivity_sobol"))
+    assert "needs the 'sensitivity' extra: pip install 'ivigsim[sensitivity]'" in line

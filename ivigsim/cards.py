@@ -99,7 +99,7 @@ def model_card_html(spec, check=False, collapsed=False):
     if not _is_agent(spec):
         parts.append(fold(f"Observables ({len(spec.observables)})", _table(
             ["observable", "unit", "description"], [(o.name, o.unit, o.description) for o in spec.observables])))
-        parts.append(fold("Equations", equations_html(spec)))
+        parts.append(fold("Equations", equations_html(spec, heading=False)))
     if spec.references:
         parts.append(fold("References", "<ul>" + "".join(f"<li>{esc(r)}</li>" for r in spec.references)
                           + "</ul>"))

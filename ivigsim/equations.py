@@ -214,7 +214,7 @@ def _ode_mathml(ode):
         total = f"<mfrac>{total}{_mi(ode.volume)}</mfrac>"
     lhs = (f"<mfrac><mrow><mi mathvariant='normal'>d</mi><mo>[</mo>{_mi(ode.species)}<mo>]</mo></mrow>"
            "<mrow><mi mathvariant='normal'>d</mi><mi>t</mi></mrow></mfrac>")
-    return f"<math display='block'><mrow>{lhs}<mo>=</mo>{total}</mrow></math>"
+    return f"<math displaystyle='true'><mrow>{lhs}<mo>=</mo>{total}</mrow></math>"
 
 
 def _factor_text(factor):
@@ -260,24 +260,24 @@ def equations_latex(spec):
     return "\n".join(lines)
 
 
-def equations_html(spec):
-    """An HTML section with the equations in MathML (no script, renders offline)."""
+def equations_html(spec, heading=True):
+    """An HTML block with the equations in MathML (no script, renders offline); ``heading`` adds an <h2>."""
     odes, rates, observables = model_equations(spec)
     esc = html.escape
-    rows = ["<div class='ivigsim-equations'><h2>Equations</h2>", f"<p>{esc(_NOTE)}</p>", "<h3>ODEs</h3>",
-            "<table>"]
+    rows = ["<div class='ivigsim-equations'>" + ("<h2>Equations</h2>" if heading else ""), f"<p>{esc(_NOTE)}</p>",
+            "<h3>ODEs</h3>", "<table>"]
     rows += [f"<tr><td>{_ode_mathml(o)}</td><td>[{esc(o.unit)}]</td></tr>" for o in odes]
     rows += ["</table>", "<h3>Rate laws</h3>", "<table>"]
     for r in rates:
         lhs = f"<msub><mi>v</mi><mi>{esc(r.reaction)}</mi></msub>"
-        rows.append(f"<tr><td><math display='block'><mrow>{lhs}<mo>=</mo>{to_mathml(r.rate)}</mrow></math></td>"
+        rows.append(f"<tr><td><math displaystyle='true'><mrow>{lhs}<mo>=</mo>{to_mathml(r.rate)}</mrow></math></td>"
                     f"<td>[{esc(r.unit)}]</td><td>{esc(r.equation)}; {esc(r.mechanism)}</td></tr>")
     rows += ["</table>", "<h3>Observables</h3>", "<table>"]
     for o in observables:
         body = to_mathml(o.expression)
         if o.factor != 1.0:
             body = f"<mrow><mn>{_number(o.factor)}</mn><mo>&#x00D7;</mo><mo>(</mo>{body}<mo>)</mo></mrow>"
-        rows.append(f"<tr><td><math display='block'><mrow>{_mi(o.name)}<mo>=</mo>{body}</mrow></math></td>"
+        rows.append(f"<tr><td><math displaystyle='true'><mrow>{_mi(o.name)}<mo>=</mo>{body}</mrow></math></td>"
                     f"<td>[{esc(o.unit)}]</td></tr>")
     rows += ["</table></div>"]
     return "\n".join(rows)

@@ -333,7 +333,7 @@ def _model(experiment, spec) -> str:
     # generated from the parsed model the kernel compiled; MathML renders offline, with no script
     from ivigsim.equations import equations_html
     parts.append("<details><summary>Equations: ODEs, rate laws and observables</summary>")
-    parts.append(equations_html(spec).replace("<h2>Equations</h2>", ""))
+    parts.append(equations_html(spec, heading=False))
     parts.append("</details>")
     if spec.references:
         parts.append("<h4>References</h4><ul>" + "".join(f"<li>{_e(r)}</li>" for r in spec.references)

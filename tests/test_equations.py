@@ -84,7 +84,8 @@ def test_every_model_card_has_one_ode_per_species_in_every_format(name):
     md = model_card(spec, format="md")
     assert f"`{ode_text(model_equations(spec)[0][0])}`" in md
     page = model_card(spec, format="html")
-    assert page.count("<math display='block'>") == spec.n_species + len(spec.reactions) + len(spec.observables)
+    assert page.count("<math displaystyle='true'>") == spec.n_species + len(spec.reactions) + len(spec.observables)
+    assert page.count("Equations") == 1
     _assert_well_formed(page)
 
 

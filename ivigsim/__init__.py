@@ -7,7 +7,7 @@
 >>> res["igg_total"], res["autoantibody"]
 """
 
-from ivigsim.catalogue import load_model, model_paths
+from ivigsim.catalogue import experiment_paths, load_model, model_paths
 from ivigsim.errors import IvigsimError, ModelFileError, ParameterError, SolverError
 from ivigsim.regimen import Regimen, RegimenError
 from ivigsim.result import SimulationResult
@@ -16,10 +16,11 @@ from ivigsim.simulation import simulate
 __version__ = "0.1.0"
 
 __all__ = [
-    "load_model", "model_paths", "simulate", "Regimen", "SimulationResult",
-    "run_experiment", "load_results", "load_experiment", "mechanism_factorial",
-    "in_vitro_inhibition", "simulate_agents", "compare", "validate", "regress", "export_sbml", "import_sbml",
-    "demo_html",
+    "load_model", "model_paths", "experiment_paths", "load_agent_model", "model_card", "model_equations",
+    "simulate", "Regimen", "SimulationResult",
+    "run_experiment", "load_results", "load_experiment", "ExperimentResults", "mechanism_factorial",
+    "in_vitro_inhibition", "simulate_agents", "compare", "Comparison", "validate", "ValidationReport",
+    "regress", "export_sbml", "import_sbml", "demo_html", "plot_trajectories", "set_quiet",
     "IvigsimError", "ModelFileError", "ParameterError", "RegimenError", "SolverError",
 ]
 
@@ -36,7 +37,20 @@ _LAZY = {  # sweep machinery pulls in pandas and xarray: import it on first use 
     "export_sbml": "ivigsim.sbml",
     "import_sbml": "ivigsim.sbml",
     "demo_html": "ivigsim.demo",
+    "load_agent_model": "ivigsim.agents",
+    "model_card": "ivigsim.cards",
+    "model_equations": "ivigsim.equations",
+    "ExperimentResults": "ivigsim.sweep",
+    "Comparison": "ivigsim.comparison",
+    "ValidationReport": "ivigsim.validation",
+    "plot_trajectories": "ivigsim.plotting",
+    "set_quiet": "ivigsim.progress",
 }
+
+
+def __dir__():
+    """The public API (lazy names included), so that ``dir(ivigsim)`` and tab completion show all of it."""
+    return sorted(set(__all__) | {"__version__"})
 
 
 def __getattr__(name):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 from importlib import resources
 from pathlib import Path
@@ -32,6 +33,34 @@ def experiments_dir():
     return shipped_dir("experiments")
 
 
+def did_you_mean(name, known):
+    """`` (did you mean 'x'?)`` for the closest of ``known`` to ``name``, or ``""``."""
+    hint = difflib.get_close_matches(str(name), list(known), n=1, cutoff=0.6)
+    return f" (did you mean '{hint[0]}'?)" if hint else ""
+
+
+def experiment_paths():
+    """Name -> path of every shipped experiment file (the file's stem is its name)."""
+    folder = experiments_dir()
+    return {p.stem: p for p in sorted(folder.glob("*.toml"))} if folder else {}
+
+
+def experiment_path(name_or_path):
+    """The file of a shipped experiment given by name (``"fcrn_dose_response"``), or the path given.
+
+    A name (no ``.toml``, no folder) is looked up among the shipped
+    experiments, so that it works after a plain ``pip install`` as model names do.
+    """
+    text = str(name_or_path)
+    if text.endswith(".toml") or os.sep in text or "/" in text:
+        return Path(text)
+    paths = experiment_paths()
+    if text not in paths:
+        raise ModelFileError(text, "", f"no shipped experiment named '{text}'{did_you_mean(text, paths)}; "
+                                         f"known: {', '.join(paths) or 'none'} (or give a path to a .toml file)")
+    return paths[text]
+
+
 def model_paths():
     """Name -> path of every model file found (earlier directories win)."""
     found = {}
@@ -54,8 +83,8 @@ def load_model(name_or_path):
     else:
         paths = model_paths()
         if text not in paths:
-            known = ", ".join(sorted(paths)) or "none"
-            raise ModelFileError(text, "", f"no model named '{text}'; known models: {known}")
+            raise ModelFileError(text, "", f"no model named '{text}'{did_you_mean(text, paths)}; "
+                                           f"known models: {', '.join(sorted(paths)) or 'none'}")
         path = paths[text]
     path = path.resolve()
     try:

@@ -18,19 +18,6 @@ DEFAULT_PLOTS = ("igg_total", "autoantibody", "autoantibody_free", "platelets", 
                  "nk_activated", "igg_endogenous", "ivig", "ivig_plasma")
 
 
-def _cmd_models(args):
-    from ivigsim.cards import model_card
-    from ivigsim.catalogue import load_model, model_paths
-    if args.card:
-        print(model_card(load_model(args.card), check=args.check))
-        return 0
-    for name, path in sorted(model_paths().items()):
-        spec = load_model(path)
-        print(f"{name:22s} {spec.n_species:3d} species {len(spec.reactions):3d} reactions  "
-              f"mechanisms: {', '.join(spec.mechanism_names)}")
-    return 0
-
-
 def add_course_arguments(p):
     """The options that describe one patient and a standard IVIG course (simulate, export-sbml)."""
     p.add_argument("model", help="model name (see 'ivigsim models') or path to a .toml file")
@@ -96,8 +83,8 @@ def _cmd_simulate_agents(args):
     if args.out:
         out = output_directory(args)
         with staged_outputs(out) as staging:
-            _write_agent_outputs(staging, runs, ode, t_end)
-        print(f"wrote {out}/foci_distribution.png, agents_*.png, foci_*.csv")
+            written = _write_agent_outputs(staging, runs, ode, t_end)
+        print(f"wrote {out}/: {', '.join(written)}")
     return 0
 
 
@@ -114,11 +101,13 @@ def _write_agent_outputs(out, runs, ode, t_end):
     for colour, (label, res) in zip(PALETTE, runs.items()):
         ax.hist(res.foci_counts, bins=30, alpha=0.55, color=colour, label=f"agents, {label}")
         ax.axvline(ode[label]["foci"][-1], color=colour, ls="--", label=f"ODE, {label}")
-    ax.set_xlabel(f"lung foci at day {t_end:g}")
-    ax.set_ylabel("replicates")
-    ax.legend(frameon=False, fontsize=8)
+    ax.set_xlabel(f"lung foci at day {t_end:g} [foci]")
+    ax.set_ylabel("replicates [count]")
+    ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))    # off the bars
     fig.savefig(out / "foci_distribution.png", dpi=130)
     plt.close(fig)
+    labels = list(runs)
+    return ["foci_distribution.png"] + [f"agents_{x}.png" for x in labels] + [f"foci_{x}.csv" for x in labels]
 
 
 def _cmd_simulate(args):
@@ -162,6 +151,8 @@ def _cmd_simulate(args):
             print(f"safety: {reg['safety_flags']}")
     print(format_table(rows, ["output", "unit", "baseline", "peak", "peak_day", "nadir", "nadir_day",
                               "largest_change_vs_untreated_pct", "largest_change_day"]))
+    if any(r["largest_change_vs_untreated_pct"] != r["largest_change_vs_untreated_pct"] for r in rows):
+        print("n/a: the output is zero without treatment, so a change against untreated is undefined")
     if args.out:
         out = output_directory(args)
         with staged_outputs(out) as staging:
@@ -172,7 +163,9 @@ def _cmd_simulate(args):
                 write_rows([reg], staging / "regimen.csv")
             plot_trajectories({regimen.describe() if reg else "simulated": treated, "untreated": untreated},
                               names, staging / "figure.png", title=f"{spec.name}")
-        print(f"wrote {out}/trajectory.csv, summary.csv, figure.png")
+        written = ["trajectory.csv", "trajectory_untreated.csv", "summary.csv"] + (["regimen.csv"] if reg else []) \
+            + ["figure.png"]
+        print(f"wrote {out}/: {', '.join(written)}")
     return 0
 
 
@@ -217,35 +210,37 @@ def _cmd_run(args):
           f"{prov['n_failed']} failed{undefined}, {prov['wall_seconds']:.1f} s "
           f"({prov['simulations_per_second']} simulations/s, {prov['executor']})")
     if metric_names:
+        print(res.summary())
         ok = frame[frame["status"] != "failed"]
-        summary = ok.groupby("regimen", sort=False)[metric_names].median()
-        units = frame.attrs["units"]
-        summary.columns = [f"{c} [{units[c]}]" for c in summary.columns]
-        print("median over points:")
-        print(summary.to_string(float_format=lambda v: f"{v:.4g}"))
         missing = {c: int(ok[c].isna().sum()) for c in metric_names if ok[c].isna().any()}
         if missing:
-            print("undefined (left out of the medians): "
+            print("undefined (left out of the summary): "
                   + ", ".join(f"{c} at {n} point{'s' * (n != 1)}" for c, n in missing.items()))
     for row in prov.get("failures", [])[:5]:
         verb = "undefined" if str(row["reason"]).startswith("undefined") else "failed"
         print(f"  point {row['point_id']} {verb}: {row['reason']}")
-    print(f"wrote {res.path}/metrics.csv, trajectories.nc, figures/, provenance.json")
+    from ivigsim.run_summary import written_files
+    print(f"wrote {written_files(res.path)}")
     print(f"report: {res.path / 'report.html'}")
     return 0
 
 
 def build_parser():
+    from ivigsim import __version__
     parser = argparse.ArgumentParser(prog="ivigsim", description="In-silico mechanism simulator for IVIG therapy.")
+    parser.add_argument("--version", action="version", version=f"ivigsim {__version__}")
+    parser.add_argument("--quiet", dest="global_quiet", action="store_true",
+                        help="no progress bars or compilation notes (also IVIGSIM_QUIET=1)")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("models", help="list models and their mechanisms")
-    p.add_argument("--card", metavar="NAME", help="print one model's card")
-    p.add_argument("--check", action="store_true",
-                   help="with --card: also simulate the model's validation targets now")
-    p.set_defaults(func=_cmd_models)
+    from ivigsim.listing import add_experiments_parser, add_models_parser
+    add_models_parser(sub)
+    add_experiments_parser(sub)
 
-    p = sub.add_parser("simulate", help="simulate a model under an IVIG regimen")
+    p = sub.add_parser("simulate", help="simulate a model under an IVIG regimen",
+                       description="Simulate one patient on a model, treated with a standard IVIG course "
+                                   "and untreated; print peak, nadir and change against untreated per "
+                                   "output, and with --out write trajectories, a summary and a figure.")
     add_course_arguments(p)
     p.add_argument("--t-end", type=float, help="days to simulate (default: cycles x every, at least 90)")
     p.add_argument("--plot", help="comma-separated outputs to plot")
@@ -260,8 +255,11 @@ def build_parser():
     p.add_argument("--overwrite", action="store_true", help="write into a non-empty --out, replacing files")
     p.set_defaults(func=_cmd_simulate)
 
-    p = sub.add_parser("run", help="run a parameter sweep declared in an experiment file")
-    p.add_argument("experiment", help="experiment file, e.g. experiments/fcrn_dose_response.toml")
+    p = sub.add_parser("run", help="run a parameter sweep declared in an experiment file",
+                       description="Run every point of an experiment (a shipped one by name, see "
+                                   "'ivigsim experiments', or a file) and write metrics, trajectories, "
+                                   "figures, provenance and report.html.")
+    p.add_argument("experiment", help="a shipped experiment's name (e.g. fcrn_dose_response) or a file")
     p.add_argument("--out", help="output directory, new or empty (default results/<experiment name>)")
     p.add_argument("--overwrite", action="store_true",
                    help="write into a non-empty --out, replacing an earlier run's results")
@@ -281,6 +279,7 @@ def build_parser():
     add_regress_parser(sub)
     from ivigsim.demo.cli import add_demo_parser
     add_demo_parser(sub)
+    _describe_every_subcommand(sub)
     return parser
 
 
@@ -299,8 +298,19 @@ def positive_int(text):
     return value
 
 
+def _describe_every_subcommand(sub):
+    """A subcommand without a description of its own shows its one-line help atop ``--help``."""
+    for action in sub._choices_actions:
+        parser = sub.choices[action.dest]
+        if not parser.description and action.help:
+            parser.description = action.help[0].upper() + action.help[1:] + "."
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    if args.global_quiet or getattr(args, "quiet", False):
+        from ivigsim.progress import set_quiet
+        set_quiet(True)
     try:
         with warnings.catch_warnings():
             warnings.showwarning = _show_warning

@@ -53,7 +53,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from ivigsim.catalogue import load_model
+from ivigsim.catalogue import experiment_path, load_model
 from ivigsim.errors import ModelFileError
 from ivigsim.limits import LimitError, check_output_times, count_output_times, limit
 from ivigsim.regimen import MAX_BODY_WEIGHT_KG, Regimen, RegimenError
@@ -1002,7 +1002,7 @@ def load_experiment(path, metric_kinds: Collection[str] | None = None, model: st
         For anything wrong in the file, naming the file and the key; the
         model must load, and every regimen must build.
     """
-    path = Path(path)
+    path = experiment_path(path)        # a shipped experiment's name, or a path
     reader = _Reader(path)
     try:
         raw = path.read_bytes()

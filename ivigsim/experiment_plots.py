@@ -24,6 +24,9 @@ def _variable_unit(experiment, name):
             "rate_ml_per_kg_per_min": "mL/kg/min"}.get(name, "")
 
 
+variable_unit = _variable_unit          # public name: the unit of a swept input
+
+
 def draw_experiment_plots(experiment, results, directory):
     """Draw every ``[plots.*]`` of the experiment into ``directory``; returns the written paths."""
     directory = Path(directory)
@@ -54,6 +57,12 @@ def draw_experiment_plots(experiment, results, directory):
             traj = data.values[np.asarray(ok)]
             written += sweep_plots.fan(results.trajectories["time"].values, traj, path,
                                        y_label=_label(plot.output, data.attrs.get("units", "")))
+        elif plot.kind == "bars" and (frame[ok].groupby("regimen").size() > 1).any():
+            # several points per regimen: show their distribution and median, as the CLI reports
+            from ivigsim.distribution_plots import distribution
+            grouped = frame[ok].groupby("regimen", sort=False)[plot.metric]
+            written += distribution(list(grouped.groups), [g.to_numpy() for _, g in grouped], path,
+                                    y_label=metric_label)
         elif plot.kind == "bars":
             grouped = frame[ok].groupby("regimen", sort=False)[plot.metric]
             means, sds = grouped.mean(), grouped.std().fillna(0.0)
@@ -112,5 +121,5 @@ def _sensitivity(experiment, table, plot, path, metric_label):
             written += sweep_plots.sensitivity_bars(
                 names, mine["S1"], mine["S1_conf"], mine["ST"], mine["ST_conf"], where,
                 title=title, first_label="S1 (first order)", total_label="ST (total order)",
-                y_label="Sobol index")
+                y_label="Sobol index [1]")
     return written

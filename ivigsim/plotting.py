@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-# Okabe–Ito colour-blind-safe palette.
-PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
+from ivigsim.style import PALETTE, axis_label, figure_legend
+from ivigsim.style import pyplot as _pyplot
 
-
-def _pyplot():
-    import matplotlib
-    if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline"):
-        matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-    return plt
+__all__ = ["PALETTE", "plot_trajectories", "plot_outputs"]
 
 
 def plot_trajectories(results, names, path=None, title=None):
@@ -42,17 +36,54 @@ def plot_trajectories(results, names, path=None, title=None):
             if o.name == name and o.description:
                 desc = o.description
         ax.set_title(desc or name, fontsize=10)
-        ax.set_ylabel(f"{name} [{units[name]}]")
+        ax.set_ylabel(axis_label(name, units[name]))
         ax.grid(alpha=0.3)
     for ax in axes[-1]:
-        ax.set_xlabel("time [day]")
+        ax.set_xlabel(axis_label("time", "day"))
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
-    if len(results) > 1:
-        axes.flat[0].legend(frameon=False, fontsize=9)
+    if len(results) > 1:       # below the panels: a legend inside one covered the IgG peaks
+        figure_legend(fig, list(axes.flat)[:n])
     if title:
         fig.suptitle(title, fontsize=11)
     if path is not None:
         fig.savefig(path, dpi=130)
         plt.close(fig)
     return fig
+
+
+def plot_outputs(result, outputs=None, ax=None, label=None):
+    """Draw outputs of one :class:`~ivigsim.result.SimulationResult` on one axes; returns the axes.
+
+    All outputs share one y axis, so they must share a unit: outputs in
+    different units go on different axes (one call each).
+
+    Parameters
+    ----------
+    result : SimulationResult
+    outputs : str or sequence of str, optional
+        Species or observables (default: the model's first observable).
+    ax : matplotlib Axes, optional
+        Where to draw (default: a new figure).
+    label : str, optional
+        Prefix of the legend labels.
+    """
+    plt = _pyplot()
+    outputs = [outputs] if isinstance(outputs, str) else list(outputs or result.model.observable_names[:1])
+    units = result.units
+    mixed = len({units[n] for n in outputs}) > 1
+    if mixed:
+        raise ValueError(f"outputs {outputs} have different units ({', '.join(sorted({units[n] for n in outputs}))}); "
+                         "plot them on separate axes (one call per unit)")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.6), layout="constrained")
+    for k, name in enumerate(outputs):
+        text = f"{label}: {name}" if label else name
+        ax.plot(result.t, result[name], color=PALETTE[k % len(PALETTE)], lw=1.6, label=text)
+    ax.set_xlabel(axis_label("time", "day"))
+    ax.set_ylabel(axis_label(outputs[0] if len(outputs) == 1 else "value", units[outputs[0]]))
+    ax.grid(alpha=0.3)
+    if len(outputs) > 1 or label:
+        from ivigsim.style import outside_legend
+        outside_legend(ax)
+    return ax

@@ -994,6 +994,19 @@ class Regimen:
             groups.setdefault(key, []).append(adm)
         return " + ".join(_describe_group(entries) for entries in groups.values())
 
+    def __repr__(self) -> str:
+        from ivigsim.regimen_view import regimen_repr
+        return regimen_repr(self)
+
+    def _repr_html_(self) -> str:
+        from ivigsim.regimen_view import regimen_html
+        return regimen_html(self)
+
+    def plot(self, body_weight_kg: float = 70.0, ax=None):
+        """Plot the infusion-rate timeline (mg/kg/min against days) for one patient; returns the axes."""
+        from ivigsim.regimen_view import plot_regimen
+        return plot_regimen(self, body_weight_kg, ax=ax)
+
     # -- helpers --------------------------------------------------------------
 
     def _infusion_rates(self, body_weight_kg: float) -> list[tuple[int, float]]:

@@ -9,7 +9,7 @@ cannot drift from what was run.  The sections:
 1. the question: the experiment's name and description, and how many
    simulations were run;
 2. what was run: the notes at the top of the experiment file, the model (mechanisms on or off as used, species,
-   parameters with units and sources, observables, references), the
+   parameters with units and sources, observables, the equations, references), the
    simulation settings, the regimens in words with grams, cost and safety
    flags, the sweep and the metrics with their definitions and units;
 3. the figures the experiment asks for, with captions;
@@ -332,6 +332,11 @@ def _model(experiment, spec) -> str:
     parts.append("<details><summary>Reactions</summary>")
     parts.append(_table(["reaction", "equation", "mechanism", "description"],
                         [[r.name, r.equation, r.mechanism, r.description] for r in spec.reactions]))
+    parts.append("</details>")
+    # generated from the parsed model the kernel compiled; MathML renders offline, with no script
+    from ivigsim.equations import equations_html
+    parts.append("<details><summary>Equations: ODEs, rate laws and observables</summary>")
+    parts.append(equations_html(spec, heading=False))
     parts.append("</details>")
     if spec.references:
         parts.append("<h4>References</h4><ul>" + "".join(f"<li>{_e(r)}</li>" for r in spec.references)

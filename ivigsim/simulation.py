@@ -277,12 +277,19 @@ def execute(run, max_steps=MAX_STEPS):
     y0 = initial_state(spec, kernel, run.values, run.p, run.rtol, run.atol)
     states, stats = run_solver(kernel, y0, run.p, run.schedule, run.t_out, run.rtol, run.atol,
                                max_steps, spec.name, spec=spec)
+
+    def dense(times):
+        """The solver's own solution at ``times`` (days): the same integration, output there."""
+        ys, _ = run_solver(kernel, y0, run.p, run.schedule, np.asarray(times, dtype=np.float64), run.rtol,
+                           run.atol, max_steps, spec.name, spec=spec)
+        return ys, evaluate_observables(kernel, ys, run.p)
+
     return SimulationResult(
         model=spec, t=run.t_out, states=states,
         observables=evaluate_observables(kernel, states, run.p),
         parameters=dict(zip(spec.parameter_names, run.values.tolist())),
         mechanisms={m: bool(s) for m, s in zip(spec.mechanism_names, run.switches)},
-        regimen=run.regimen, body_weight_kg=run.body_weight_kg, stats=stats,
+        regimen=run.regimen, body_weight_kg=run.body_weight_kg, stats=stats, dense=dense,
     )
 
 

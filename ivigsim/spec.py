@@ -124,6 +124,17 @@ class ModelSpec:
     path: str = ""
     _index: MappingProxyType = field(default=None, repr=False, compare=False)
 
+    def __repr__(self):
+        from ivigsim.notebook import clip, short_list
+        return clip(f"ModelSpec(name={self.name!r}, {self.n_species} species, {len(self.reactions)} reactions, "
+                    f"{len(self.parameters)} parameters, mechanisms: {short_list(self.mechanisms)}; "
+                    f"observables: {short_list(self.observable_names)}; file {self.path!r})")
+
+    def _repr_html_(self):
+        """The model card, equations included, with long sections folded (for notebooks)."""
+        from ivigsim.cards import model_card_html
+        return model_card_html(self, collapsed=True)
+
     # --- lookups ---------------------------------------------------------
     @property
     def n_species(self):

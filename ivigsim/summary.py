@@ -62,9 +62,12 @@ def write_rows(rows, path):
 
 
 def format_table(rows, columns):
-    """A plain-text table of the chosen columns."""
-    cells = [[c for c in columns]] + [[(f"{r[c]:.4g}" if isinstance(r[c], (float, np.floating)) else str(r[c]))
-                                       for c in columns] for r in rows]
+    """A plain-text table of the chosen columns; an undefined number (NaN) shows as ``n/a``."""
+    def cell(value):
+        if isinstance(value, (float, np.floating)):
+            return "n/a" if np.isnan(value) else f"{value:.4g}"
+        return str(value)
+    cells = [[c for c in columns]] + [[cell(r[c]) for c in columns] for r in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))

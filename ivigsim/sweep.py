@@ -44,26 +44,33 @@ class ExperimentResults:
     def failed(self):
         return self.metrics[self.metrics["status"] != "ok"]
 
+    def __repr__(self):
+        from ivigsim.run_summary import results_repr
+        return results_repr(self)
 
-class _Progress:
-    """A one-line progress bar with ETA on a terminal; silent otherwise."""
+    def _repr_html_(self):
+        from ivigsim.run_summary import results_html
+        return results_html(self)
 
-    def __init__(self, total, enabled):
-        self.total, self.done, self.start = total, 0, time.perf_counter()
-        self.enabled = enabled and sys.stderr.isatty() and total > 0
+    def summary(self):
+        """Per grid value (designed sweeps) or median [IQR] per regimen (sampled ones), as text."""
+        from ivigsim.run_summary import summary_text
+        return summary_text(self)
 
-    def advance(self, n=1):
-        self.done += n
-        if not self.enabled:
-            return
-        elapsed = time.perf_counter() - self.start
-        eta = elapsed / self.done * (self.total - self.done)
-        filled = int(30 * self.done / self.total)
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total} chunks, "
-                         f"{elapsed:.0f} s elapsed, ETA {eta:.0f} s ")
-        if self.done == self.total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
+    def to_dataframe(self):
+        """Tidy metrics (pandas): point, regimen, varied inputs, ``metric``, ``value``, ``unit``."""
+        from ivigsim.run_summary import results_dataframe
+        return results_dataframe(self)
+
+    def to_xarray(self):
+        """The metrics as an ``xarray.Dataset`` over ``point``, units in attrs (``trajectories`` holds time courses)."""
+        from ivigsim.run_summary import results_xarray
+        return results_xarray(self)
+
+    def plot(self, metric=None, ax=None, x=None):
+        """A metric against the first varied input (designed grid) or its distribution (sampled); returns the axes."""
+        from ivigsim.run_summary import plot_results
+        return plot_results(self, metric, ax=ax, x=x)
 
 
 def stored_outputs(experiment, spec):
@@ -143,15 +150,16 @@ def _run(experiment, spec, points, run_dir, executor, chunk_size, inputs, progre
     _write_points(out / "points.csv", experiment, points)
 
     started = time.perf_counter()
-    bar = _Progress(len(todo), progress)
+    from ivigsim.progress import bar as progress_bar
     done = 0
-    with sigterm_as_interrupt():
+    with sigterm_as_interrupt(), progress_bar(sum(b - a for _, a, b in todo), experiment.name, "point",
+                                              progress) as bar:
         chunks = executor.map_chunks(experiment, points, todo)
         try:
             for chunk in chunks:
                 run_dir.write_chunk(chunk)
                 done += 1
-                bar.advance()
+                bar.update(len(chunk.point_ids))
         except KeyboardInterrupt as exc:
             chunks.close()              # cancels the queued chunks now
             signum = signal_number(exc)
@@ -293,7 +301,21 @@ def load_results(path):
         raise IvigsimError(f"{path}: metrics.csv has {len(metrics)} rows and trajectories.nc "
                            f"{trajectories.sizes.get('point')} points, but the run had {n_points}; {rebuild}")
     metrics["reason"] = metrics["reason"].fillna("")
+    metrics.attrs["units"] = _stored_metric_units(path, provenance)
     return ExperimentResults(metrics, trajectories, provenance, path, sensitivity)
+
+
+def _stored_metric_units(path, provenance):
+    """Metric name -> unit, from the copy of the experiment file kept in the run directory."""
+    copy = Path(path) / "experiment.toml"
+    if not copy.exists():
+        return {}
+    try:
+        experiment = load_experiment(copy, model=provenance.get("model_file") or None)
+        spec = load_model(experiment.model)
+    except IvigsimError:
+        return {}
+    return {m.name: metric_unit(m, str(spec.unit_of(m.output)) if m.output else "") for m in experiment.metrics}
 
 
 def _write_points(path, experiment, points):
@@ -315,6 +337,7 @@ def _provenance(experiment, spec, points, executor, chunk_size):
         "experiment": experiment.name, "experiment_file": str(experiment.path),
         "experiment_sha256": experiment.file_hash, "model": spec.name, "model_file": spec.path,
         "model_fingerprint": spec.fingerprint(), "seed": experiment.seed,
+        "sweep_method": experiment.sweep.method,
         "n_points": len(points), "chunk_size": chunk_size,
         "solver": {"method": "Rodas4", "rtol": experiment.rtol, "atol": 1e-9},
         "executor": executor.name, "workers": getattr(executor, "workers", None),

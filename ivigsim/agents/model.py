@@ -82,6 +82,13 @@ class AgentModel:
     references: tuple[str, ...]
     parameters: tuple[Parameter, ...]
 
+    def __repr__(self):
+        return f"AgentModel(name={self.name!r}, {len(self.parameters)} parameters, file {self.path!r})"
+
+    def _repr_html_(self):
+        from ivigsim.cards import model_card_html
+        return model_card_html(self, collapsed=True)
+
     @property
     def parameter_names(self):
         return [p.name for p in self.parameters]

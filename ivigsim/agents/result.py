@@ -108,14 +108,14 @@ class AgentResult:
         from ivigsim.plotting import PALETTE, _pyplot
         plt = _pyplot()
         blue, red = PALETTE[0], PALETTE[1]
-        fig, (ax_foci, ax_fan) = plt.subplots(1, 2, figsize=(10, 4))
+        fig, (ax_foci, ax_fan) = plt.subplots(1, 2, figsize=(11, 4))
         foci = self.foci_counts
         bins = np.arange(foci.min(), foci.max() + 2) - 0.5 if foci.max() - foci.min() < 60 else 30
         ax_foci.hist(foci, bins=bins, color=blue, alpha=0.8)
         ax_foci.axvline(foci.mean(), color="k", ls="--", label=f"mean {foci.mean():.1f}")
-        ax_foci.set_xlabel(f"lung foci at day {self.t[-1]:g}")
-        ax_foci.set_ylabel("replicates")
-        ax_foci.legend()
+        ax_foci.set_xlabel(f"lung foci at day {self.t[-1]:g} [foci]")
+        ax_foci.set_ylabel("replicates [count]")
+        ax_foci.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))     # off the histogram
         cells = self.tumour_cells
         lo5, lo25, med, hi75, hi95 = np.percentile(cells, [5, 25, 50, 75, 95], axis=0)
         ax_fan.fill_between(self.t, lo5, hi95, color=red, alpha=0.2, label="5-95 %")
@@ -123,9 +123,9 @@ class AgentResult:
         ax_fan.plot(self.t, med, color=red, label="median")
         ax_fan.plot(self.t, cells.mean(axis=0), color="k", ls="--", label="mean")
         ax_fan.set_yscale("symlog", linthresh=1.0)
-        ax_fan.set_xlabel("time (days)")
-        ax_fan.set_ylabel("tumour cells")
-        ax_fan.legend()
+        ax_fan.set_xlabel("time [day]")
+        ax_fan.set_ylabel("tumour cells [cells]")
+        ax_fan.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
         fig.suptitle(f"{self.model}: {self.replicates} replicates, "
                      f"extinction probability {self.extinction_probability:.2f}")
         fig.tight_layout()

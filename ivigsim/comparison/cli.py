@@ -15,7 +15,8 @@ def add_compare_parser(sub):
                                    "path, optionally with parameter overrides: fcrn_pk[fcrn_total=24.9].")
     p.add_argument("variants", nargs="+", metavar="VARIANT",
                    help="MODEL or MODEL[name=value,...]; the first is the reference")
-    p.add_argument("--experiment", required=True, help="experiment file, e.g. experiments/fcrn_dose_response.toml")
+    p.add_argument("--experiment", required=True, 
+                   help="a shipped experiment's name (see 'ivigsim experiments') or an experiment file")
     p.add_argument("--out", help="output folder (default results/compare_<experiment>)")
     p.add_argument("--rtol", type=float, default=DEFAULT_RTOL,
                    help=f"relative tolerance of the verdict (default {DEFAULT_RTOL:g})")
@@ -34,6 +35,6 @@ def cmd_compare(args) -> int:
     result = compare(args.variants, args.experiment, out=args.out, rtol=args.rtol, atol=args.atol,
                      workers=args.workers, overwrite=args.overwrite, plots=args.plots)
     print(result.summary())
-    print(f"wrote {result.path}/comparison.md, comparison.csv, comparison_metrics.csv"
-          + (", figures/" if args.plots else ""))
+    from ivigsim.run_summary import written_files
+    print(f"wrote {written_files(result.path)}")
     return 1 if args.fail_on_differ and result.verdict == "differ" else 0

@@ -397,6 +397,29 @@ class Comparison:
     def reference(self) -> Variant:
         return self.variants[0]
 
+    def __repr__(self):
+        from ivigsim.result_views import comparison_repr
+        return comparison_repr(self)
+
+    def _repr_html_(self):
+        from ivigsim.result_views import comparison_html
+        return comparison_html(self)
+
+    def to_dataframe(self):
+        """Tidy metric values: metric, unit, point_id, regimen, variant, value."""
+        from ivigsim.result_views import comparison_dataframe
+        return comparison_dataframe(self)
+
+    def to_xarray(self):
+        """Metric values over (variant, point), units in attrs."""
+        from ivigsim.result_views import comparison_xarray
+        return comparison_xarray(self)
+
+    def plot(self, metric=None, ax=None):
+        """One metric, each variant against the reference (identity line); returns the axes."""
+        from ivigsim.result_views import plot_comparison
+        return plot_comparison(self, metric, ax=ax)
+
     @property
     def metric_verdicts(self) -> dict:
         """Metric name -> ``"agree"`` or ``"differ"`` (over every variant)."""
@@ -538,7 +561,8 @@ def compare(variants, experiment, out=None, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL
     if len(variants) < 2:
         raise IvigsimError(f"a comparison needs at least two variants, got {len(variants)}")
     _check_tolerances(rtol, atol)
-    path = Path(experiment)
+    from ivigsim.catalogue import experiment_path
+    path = experiment_path(experiment)       # a shipped experiment's name, or a path
     out = Path(out) if out is not None else Path("results") / f"compare_{path.stem}"
     _prepare_out(out, variants, overwrite)
     plan = plan_comparison(variants, path, out)

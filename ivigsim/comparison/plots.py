@@ -8,17 +8,17 @@ the Okabe–Ito palette of :mod:`ivigsim.plotting`, the reference first.
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 
 from ivigsim.plotting import PALETTE, _pyplot
+from ivigsim.style import MARKERS, figure_legend
 from ivigsim.sweep_plots import _save, label
 
 __all__ = ["overlay_trajectories", "metric_scatter", "FEW_POINTS"]
 
-#: Up to this many points per regimen each trajectory is drawn; above it, the
-#: median over points with a 5–95 % band.
+#: Up to this many trajectories per variant are drawn; with more points, this
+#: many evenly spaced ones (a band over a designed dose grid would mix doses).
 FEW_POINTS = 5
 _LINESTYLES = ("-", "--", ":", "-.")
 
@@ -63,7 +63,7 @@ def overlay_trajectories(t, outputs, path, *, title=""):
             ax.set_xlabel("time [day]")
             ax.set_ylabel(label(name, unit), fontsize=8)
             ax.grid(alpha=0.3)
-        axes[0].legend(frameon=False, fontsize=7)
+        figure_legend(fig, axes)           # below the panels, never over a curve
         if title:
             fig.suptitle(title, fontsize=10)
         return _save(fig, path)
@@ -72,15 +72,13 @@ def overlay_trajectories(t, outputs, path, *, title=""):
 
 
 def _draw_curves(ax, t, y, colour, style, variant):
-    if y.shape[0] <= FEW_POINTS:
-        for i, row in enumerate(y):
-            ax.plot(t, row, color=colour, ls=style, lw=1.3, alpha=0.9, label=variant if i == 0 else None)
-        return
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        low, median, high = np.nanquantile(y, [0.05, 0.5, 0.95], axis=0)
-    ax.fill_between(t, low, high, color=colour, alpha=0.15, lw=0)
-    ax.plot(t, median, color=colour, ls=style, lw=1.5, label=f"{variant} (median, 5–95 %)")
+    rows = np.arange(y.shape[0])
+    note = ""
+    if y.shape[0] > FEW_POINTS:
+        rows = np.unique(np.linspace(0, y.shape[0] - 1, FEW_POINTS).round().astype(int))
+        note = f" ({len(rows)} of {y.shape[0]} points)"
+    for i, k in enumerate(rows):
+        ax.plot(t, y[k], color=colour, ls=style, lw=1.3, alpha=0.9, label=f"{variant}{note}" if i == 0 else None)
 
 
 def metric_scatter(panels, path, *, reference_label):
@@ -108,8 +106,8 @@ def metric_scatter(panels, path, *, reference_label):
             for k, (variant, values) in enumerate(variants.items(), start=1):
                 values = np.asarray(values, dtype=float)
                 finite.append(values[np.isfinite(values)])
-                ax.scatter(reference, values, s=14, color=PALETTE[k % len(PALETTE)], label=variant,
-                           zorder=3)
+                ax.scatter(reference, values, s=16, color=PALETTE[k % len(PALETTE)], label=variant,
+                           marker=MARKERS[(k - 1) % len(MARKERS)], zorder=3)
             lo, hi = _limits(np.concatenate(finite))
             ax.plot([lo, hi], [lo, hi], color="0.4", lw=1.0, ls="--", zorder=2)
             ax.set_xlim(lo, hi)
@@ -118,7 +116,7 @@ def metric_scatter(panels, path, *, reference_label):
             ax.set_xlabel(label(f"{reference_label}", unit), fontsize=8)
             ax.set_ylabel(label("variant", unit), fontsize=8)
             ax.grid(alpha=0.3)
-        axes[0].legend(frameon=False, fontsize=7)
+        figure_legend(fig, axes)
         return _save(fig, path)
     finally:
         plt.close(fig)

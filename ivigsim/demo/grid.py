@@ -42,6 +42,7 @@ GRID_NAMES = ("dose_g_per_kg", "infusion_hours", "every_days", "fcrn_total", "f_
 DAYS_PER_COURSE = 5
 T_END_DAYS = 168.0
 _STEP_DAY = 1.0 / 24.0
+_CHUNK_POINTS = 10          # points per chunk of the ensemble engine (~13 MB of full trajectories each)
 _COMBOS = {  # name -> (mechanism switches, anti-idiotype fraction swept)
     "selected": ({"fcrn_saturation": True, "anti_idiotype": True}, True),
     "anti_idiotype": ({"fcrn_saturation": False, "anti_idiotype": True}, True),
@@ -124,8 +125,13 @@ def _experiment_text(name, model, levels, mechanisms, sweep_f, fixed_f, weight, 
     return "\n".join(lines) + "\n"
 
 
-def _run_sweep(text, workers):
-    """Outputs (points, times, [igg_total, ivig, autoantibody_free]) and the points, in point order."""
+def _run_sweep(text, workers, levels, names, bar):
+    """The grid of outputs [igg_total, ivig, autoantibody_free]: (grid shape..., times, 3), and the times.
+
+    Chunks are streamed a few at a time and written straight into the grid,
+    keeping three outputs: holding every chunk's full trajectories (every
+    species and observable) at once took over a gigabyte.
+    """
     from ivigsim.ensemble import FAILED, InProcessExecutor, chunk_bounds, output_names
     from ivigsim.experiment import load_experiment
     from ivigsim.samplers import sample_points
@@ -134,15 +140,21 @@ def _run_sweep(text, workers):
         path.write_text(text)
         experiment = load_experiment(path)
     points = sample_points(experiment)
-    names = output_names(load_model(experiment.model))
-    columns = [names.index(n) for n in ("igg_total", "ivig", "autoantibody_free")]
-    outputs = np.empty((len(points), len(experiment.output_times()), 3))
-    bounds = [(i, a, b) for i, (a, b) in enumerate(chunk_bounds(len(points), 30))]
-    for chunk in InProcessExecutor(workers).map_chunks(experiment, points, bounds):
-        if np.any(chunk.status == FAILED):
-            raise RuntimeError(f"lesson grid: {chunk.reasons[int(np.argmax(chunk.status))]}")
-        outputs[chunk.point_ids] = chunk.outputs[:, :, columns]
-    return outputs, points, experiment.output_times()
+    all_names = output_names(load_model(experiment.model))
+    columns = [all_names.index(n) for n in ("igg_total", "ivig", "autoantibody_free")]
+    t = experiment.output_times()
+    grid = np.empty(tuple(len(levels[n]) for n in names) + (len(t), 3))
+    index = _index(points, levels, names)
+    executor = InProcessExecutor(workers)
+    bounds = [(i, a, b) for i, (a, b) in enumerate(chunk_bounds(len(points), _CHUNK_POINTS))]
+    in_flight = 2 * executor.workers
+    for first in range(0, len(bounds), in_flight):
+        for chunk in executor.map_chunks(experiment, points, bounds[first:first + in_flight]):
+            if np.any(chunk.status == FAILED):
+                raise RuntimeError(f"lesson grid: {chunk.reasons[int(np.argmax(chunk.status))]}")
+            grid[tuple(i[chunk.point_ids] for i in index)] = chunk.outputs[:, :, columns]
+            bar.update(len(chunk.point_ids))
+    return grid, t
 
 
 def _index(points, levels, names):
@@ -151,7 +163,7 @@ def _index(points, levels, names):
                  for n in names)
 
 
-def compute_grid(model=MODEL, levels=None, workers=None):
+def compute_grid(model=MODEL, levels=None, workers=None, progress=True):
     """Simulate the web page's grid.
 
     Parameters
@@ -163,6 +175,8 @@ def compute_grid(model=MODEL, levels=None, workers=None):
         :data:`DEFAULT_LEVELS` and :data:`FCRN_MULTIPLES` of the model's FcRn capacity.
     workers : int, optional
         Threads of the ensemble engine (default: all cores).
+    progress : bool
+        Show a progress bar (see :mod:`ivigsim.progress`).
 
     Returns
     -------
@@ -181,14 +195,14 @@ def compute_grid(model=MODEL, levels=None, workers=None):
     names = GRID_NAMES
     shape = tuple(len(levels[n]) for n in names)
     raw = {}
-    for combo, (mechanisms, sweep_f) in _COMBOS.items():
-        text = _experiment_text(f"lesson_{combo}", spec.path, levels, mechanisms, sweep_f, f_default,
-                                weight, cycles)
-        outputs, points, t_fine = _run_sweep(text, workers)
-        n = len(names) if sweep_f else len(names) - 1
-        grid = np.empty(shape[:n] + outputs.shape[1:])
-        grid[_index(points, levels, names[:n])] = outputs
-        raw[combo] = grid
+    from ivigsim.progress import bar as progress_bar
+    total = sum(math.prod(shape if sweep_f else shape[:-1]) for _, sweep_f in _COMBOS.values())
+    with progress_bar(total, "lesson grid", "simulation", progress) as bar:
+        for combo, (mechanisms, sweep_f) in _COMBOS.items():
+            text = _experiment_text(f"lesson_{combo}", spec.path, levels, mechanisms, sweep_f, f_default,
+                                    weight, cycles)
+            n = len(names) if sweep_f else len(names) - 1
+            raw[combo], t_fine = _run_sweep(text, workers, levels, names[:n], bar)
     k_default = levels["f_antiidiotype"].index(f_default)
     fine = {"autoantibody": {"selected": raw["selected"][..., 2],
                              "anti_idiotype": raw["anti_idiotype"][..., 2],

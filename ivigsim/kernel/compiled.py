@@ -166,6 +166,9 @@ def _load_module(spec, key):
         warnings.warn(f"kernel cache entry {path} is damaged (checksum mismatch); it is removed and "
                       f"generated again", RuntimeWarning, stacklevel=3)
         _remove_entry(path)
+    if not any((directory / "__pycache__").glob(f"{path.stem}.*.nbi")):    # Numba has no compiled copy yet
+        from ivigsim.progress import note
+        note(f"compiling {spec.name} (first use, ~10 s)…")
     for attempt in (1, 2):
         if not path.exists():
             _write_atomically(path, _with_checksum(generate_source(spec)))

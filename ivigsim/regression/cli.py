@@ -12,7 +12,8 @@ def add_regress_parser(sub):
     p = sub.add_parser("regress", help="run the shipped experiments against their stored references",
                        description="Run every shipped experiment (and the stochastic references) and "
                                    f"compare the results with references/ (relative {RTOL:g}); exit "
-                                   "status 1 when anything regressed.")
+                                   "status 1 when anything ran and regressed. An experiment whose "
+                                   "optional extra is missing is skipped (and named), unless --strict.")
     p.add_argument("--update", action="store_true",
                    help="rewrite the references from this run (review the diff, then commit)")
     p.add_argument("--only", nargs="+", metavar="NAME",
@@ -22,7 +23,8 @@ def add_regress_parser(sub):
     p.add_argument("--references", help="the references folder (default: references/ of ivigsim)")
     strict = p.add_mutually_exclusive_group()
     strict.add_argument("--strict", dest="strict", action="store_const", const=True, default=None,
-                        help="require bit-identical stochastic samples on any machine")
+                        help="require bit-identical stochastic samples on any machine, and fail "
+                             "an experiment skipped for a missing optional extra")
     strict.add_argument("--statistical", dest="strict", action="store_const", const=False,
                         help="judge stochastic samples by the statistical tests only")
     p.set_defaults(func=cmd_regress)

@@ -427,8 +427,28 @@ def _fresh_run_folder(folder: Path, name: str) -> Path:
     return folder
 
 
-def _regress_one(name, path, folder, run_folder, update, workers):
+def missing_extra(path):
+    """``(extra, package)`` an experiment file needs and this installation lacks, or None."""
+    from ivigsim import sensitivity
+    try:
+        method = tomllib.loads(Path(path).read_text(encoding="utf-8")).get("sweep", {}).get("method")
+    except (OSError, tomllib.TOMLDecodeError, AttributeError):
+        return None                 # the run itself reports what is wrong with the file
+    if method in sensitivity.SENSITIVITY_METHODS and not sensitivity.salib_available():
+        return "sensitivity", "SALib"
+    return None
+
+
+def _regress_one(name, path, folder, run_folder, update, workers, strict=None):
     from ivigsim.sweep import run_experiment
+    lacking = missing_extra(path)
+    if lacking is not None:
+        extra, package = lacking
+        message = (f"skipped: needs the optional extra '{extra}' ({package} is not installed): "
+                   f"pip install 'ivigsim[{extra}]'")
+        if strict:
+            return ExperimentCheck(name, "error", message + "; --strict makes a skip fail")
+        return ExperimentCheck(name, "skipped", message)
     if not update:
         early = _preflight(name, path, folder)
         if early is not None:
@@ -466,6 +486,9 @@ def regress(experiments=None, update=False, workers=None, out=None, references=N
         Stochastic references: require bit-identical samples (True), only the
         statistical tests (False), or decide by whether this machine's
         platform and versions are those that made the reference (None).
+        An experiment whose optional extra is not installed (a Sobol sweep
+        without SALib) is skipped, which counts as passing unless ``strict``
+        is True, when the skip is an error.
 
     Returns
     -------
@@ -484,7 +507,7 @@ def regress(experiments=None, update=False, workers=None, out=None, references=N
                 checks.append(regress_stochastic.regress_stochastic(root / STOCHASTIC, update=update,
                                                                     strict=strict))
             else:
-                checks.append(_regress_one(name, path, root / name, runs / name, update, workers))
+                checks.append(_regress_one(name, path, root / name, runs / name, update, workers, strict))
     if experiments is None and not update:
         checks += _orphans(root, {name for name, _ in targets})
     return RegressionReport(tuple(checks))

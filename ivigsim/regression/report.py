@@ -43,7 +43,8 @@ class ExperimentCheck:
 
     ``status`` is ``"pass"``, ``"fail"`` (results differ), ``"error"`` (no
     reference, a changed experiment file, a run that failed), ``"updated"``
-    or ``"unchanged"`` (with ``update=True``).  ``differences`` are the
+    or ``"unchanged"`` (with ``update=True``), or ``"skipped"`` (an optional
+    extra the experiment needs is not installed; this passes).  ``differences`` are the
     failing values, worst first; ``worst`` the value closest to (or
     furthest beyond) its tolerance, whether it passed or not; ``tolerance``
     the ``(rtol, atol)`` of the comparison of numbers, if there was one.
@@ -62,7 +63,7 @@ class ExperimentCheck:
     @property
     def passed(self) -> bool:
         """Whether the reference matched (or was written)."""
-        return self.status in ("pass", "updated", "unchanged")
+        return self.status in ("pass", "updated", "unchanged", "skipped")
 
     def describe(self) -> str:
         """A few lines: the status, the message, the worst differences, notes."""

@@ -66,7 +66,10 @@ def add_sbml_parsers(sub):
     """Add the ``export-sbml`` and ``import-sbml`` commands to an argparse subparsers object."""
     from ivigsim.cli import add_course_arguments
 
-    p = sub.add_parser("export-sbml", help="write a model (one patient, optionally a regimen) as SBML L3V2")
+    p = sub.add_parser("export-sbml", help="write a model (one patient, optionally a regimen) as SBML L3V2",
+                       description="Write a model as SBML Level 3 Version 2 for other tools (COPASI, "
+                                   "libRoadRunner, pyPESTO): one patient's parameters, units, and a regimen "
+                                   "as events when --dose or --regimen-table is given.")
     add_course_arguments(p)
     p.add_argument("out", help="SBML file to write, e.g. model.xml")
     p.add_argument("--regimen-table", metavar="CSV", help="dosing from an event table instead of --dose")
@@ -75,7 +78,10 @@ def add_sbml_parsers(sub):
                    help="initial values: where ivigsim starts (default) or the model file's")
     p.set_defaults(func=cmd_export_sbml)
 
-    p = sub.add_parser("import-sbml", help="convert an SBML model into an ivigsim model file")
+    p = sub.add_parser("import-sbml", help="convert an SBML model into an ivigsim model file",
+                       description="Convert an SBML model into an ivigsim model file (TOML): species, "
+                                   "parameters with units, reactions with rate laws, checked as any model "
+                                   "file is.")
     p.add_argument("sbml", help="SBML file to read")
     p.add_argument("out", help="model file to write, e.g. model.toml")
     p.add_argument("--name", help="model name (default: the SBML model id)")

@@ -51,7 +51,7 @@ def metastasis_foci(ctx, *, model, body_weight_kg, regimen, t_end_day, min_effec
               "untreated_foci": untreated, "ivig_over_untreated": foci["IVIG"] / untreated,
               "no_nk_over_untreated": foci["untreated, NK killing off"] / untreated}
     units = {"untreated_foci": "cell", "ivig_over_untreated": "1", "no_nk_over_untreated": "1"}
-    fig = Figure(f"{model}: lung foci seeded after 2×10^5 cells i.v.", "time [day]", "lung foci",
+    fig = Figure(f"{model}: lung foci seeded after 2×10^5 cells i.v.", "time [day]", "lung foci [foci]",
                  tuple(Curve(res.t, res["foci"], label) for label, res in runs.items()))
     notes = tuple(f"{label}: {n:.1f} foci at day {t_end_day:g}" for label, n in foci.items())
     return CheckResult(values, units, fig, notes)

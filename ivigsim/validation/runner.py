@@ -109,6 +109,29 @@ class ValidationReport:
     def __iter__(self):
         return iter(self.rows)
 
+    def __repr__(self):
+        from ivigsim.result_views import validation_repr
+        return validation_repr(self)
+
+    def _repr_html_(self):
+        from ivigsim.result_views import validation_html
+        return validation_html(self)
+
+    def to_dataframe(self):
+        """One row per target: id, group, quantity, published, simulated, value, unit, outcome, expected."""
+        from ivigsim.result_views import validation_dataframe
+        return validation_dataframe(self)
+
+    def to_xarray(self):
+        """Simulated values over ``target`` with unit and outcome coordinates."""
+        from ivigsim.result_views import validation_xarray
+        return validation_xarray(self)
+
+    def plot(self, ax=None):
+        """Targets per mechanism group stacked by outcome; returns the axes."""
+        from ivigsim.result_views import plot_validation
+        return plot_validation(self, ax=ax)
+
     def __len__(self):
         return len(self.rows)
 
@@ -238,7 +261,7 @@ def _select(targets, ids, models):
     return chosen
 
 
-def validate(out=None, ids=None, models=None, path=None):
+def validate(out=None, ids=None, models=None, path=None, progress=True):
     """Run the literature validation suite.
 
     Parameters
@@ -252,15 +275,24 @@ def validate(out=None, ids=None, models=None, path=None):
         Only targets concerning one of these models.
     path : str or Path, optional
         A targets file other than the shipped ``validation/targets.toml``.
+    progress : bool
+        Show a progress bar over the targets (see :mod:`ivigsim.progress`).
 
     Returns
     -------
     ValidationReport
     """
+    from ivigsim.progress import bar as progress_bar
     start = time.perf_counter()
     targets = load_targets(path)
     context, registry = Context(), checks()
-    rows = tuple(run_target(t, context, registry) for t in _select(targets, ids, models))
+    selected = list(_select(targets, ids, models))
+    rows = []
+    with progress_bar(len(selected), "validation", "target", progress) as bar:
+        for target in selected:
+            rows.append(run_target(target, context, registry))
+            bar.update()
+    rows = tuple(rows)
     report = ValidationReport(rows, targets.groups, targets.path, time.perf_counter() - start,
                               context.simulations_run)
     if out is not None:

@@ -22,6 +22,14 @@ UNIT = re.compile(r"\[[^\]]+\]")
 OKABE_ITO = {"#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"}
 
 
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Leave no pyplot figure open for the next test module."""
+    yield
+    import matplotlib.pyplot as plt
+    plt.close("all")
+
+
 @pytest.fixture()
 def saved(monkeypatch):
     """Figures saved while the fixture is active, each rendered."""

@@ -10,6 +10,14 @@ from test_equations import _assert_well_formed
 REGIMEN = iv.Regimen.ivig(dose_g_per_kg=0.4, days=5, infusion_hours=8, every_days=28, cycles=2)
 
 
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Leave no pyplot figure open for the next test module."""
+    yield
+    import matplotlib.pyplot as plt
+    plt.close("all")
+
+
 @pytest.fixture(scope="module")
 def result():
     return iv.simulate("igg_linear", regimen=REGIMEN, t_end=60, body_weight_kg=70)

@@ -45,7 +45,9 @@ def write_problem(problem, directory, sbml=True):
         from ivigsim.sbml import export_sbml
         first = problem.conditions[0]
         fixed = {p.name: p.nominal for p in problem.parameters if not p.is_noise}
-        fixed.update(first.clamps)
+        fixed.update((k, fixed.get(v, problem.parameter(v).nominal) if isinstance(v, str) else v)
+                     for k, v in first.clamps)
+        fixed = {k: v for k, v in fixed.items() if k in problem.spec.parameter_names}
         text = export_sbml(problem.spec, regimen=first.regimen.build(), params=fixed,
                            body_weight_kg=first.body_weight_kg if "body_weight" in problem.spec.parameter_names
                            else None)

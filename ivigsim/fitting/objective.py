@@ -92,7 +92,7 @@ class Objective:
 
     def _overrides(self, values, condition):
         params = {name: values[name] for name in values if name in self.spec.parameter_names}
-        params.update(condition.clamps)
+        params.update((column, values[v] if isinstance(v, str) else v) for column, v in condition.clamps)
         return params
 
     def sigmas(self, values):

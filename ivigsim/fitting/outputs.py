@@ -140,9 +140,13 @@ def spec_bytes(spec):
 
 
 def provenance(result):
-    import numba
+    from importlib.metadata import PackageNotFoundError, version
     import scipy
     import ivigsim
+    try:
+        numba_version = version("numba")
+    except PackageNotFoundError:      # pragma: no cover
+        numba_version = "unknown"
     problem = result.problem
     return {
         "problem": problem.name, "problem_directory": str(Path(problem.directory).resolve()),
@@ -155,6 +159,6 @@ def provenance(result):
         "best_objective": result.value, "best_start": result.best.index,
         "estimates": result.estimates, "seconds": result.seconds,
         "versions": {"ivigsim": ivigsim.__version__, "python": sys.version.split()[0], "numpy": np.__version__,
-                     "scipy": scipy.__version__, "numba": numba.__version__},
+                     "scipy": scipy.__version__, "numba": numba_version},
         "platform": platform.platform(),
     }

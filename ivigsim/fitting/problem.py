@@ -77,7 +77,7 @@ class FitCondition:
     label: str
     regimen: RegimenSpec
     body_weight_kg: float | None
-    clamps: tuple               # ((parameter, value), ...)
+    clamps: tuple               # ((model parameter, number or id of a parameter in parameters.tsv), ...)
 
 
 @dataclass(frozen=True)
@@ -160,7 +160,7 @@ def load_problem(directory):
     measurements = _read_measurements(read_table(directory / files["measurement_files"]), observables,
                                       conditions)
     parameters = _read_parameters(read_table(directory / files["parameter_file"]), spec, observables,
-                                  measurements)
+                                  measurements, conditions)
     t_end = settings["t_end_days"] or float(measurements.time.max())
     if t_end < measurements.time.max():
         raise FitProblemError(directory / "ivigsim.toml", "[fit].t_end_days",
@@ -313,7 +313,11 @@ def _read_conditions(table, spec, regimens, toml_path):
                                   f'(kind = "none" for untreated)')
         clamps = []
         for column in clamp_columns:
-            if (row.get(column) or "").strip() == "":
+            text = (row.get(column) or "").strip()
+            if text == "":
+                continue
+            if text.isidentifier():         # a condition-specific parameter of parameters.tsv
+                clamps.append((column, text))
                 continue
             value = table.number(i, column)
             low, high = spec.parameters[spec.parameter_index(column)].bounds
@@ -386,16 +390,21 @@ def _read_measurements(table, observables, conditions):
                         tuple(rows["replicate"]))
 
 
-def _read_parameters(table, spec, observables, measurements):
+def _read_parameters(table, spec, observables, measurements, conditions):
     table.require("parameterId", "parameterScale", "lowerBound", "upperBound", "nominalValue", "estimate")
     noise_ids = {n for n in measurements.noise if isinstance(n, str)}
+    # Condition-specific parameters: id -> the model parameter (column of conditions.tsv) it sets.
+    mapped = {value: column for c in conditions for column, value in c.clamps if isinstance(value, str)}
     parameters = []
     for i in range(len(table.rows)):
         name = table.text(i, "parameterId")
         is_noise = name in noise_ids
-        if not is_noise and name not in spec.parameter_names:
+        if name in mapped and name in spec.parameter_names:
+            table.fail(i, "parameterId", f"'{name}' is both a model parameter and a value in conditions.tsv")
+        if not is_noise and name not in spec.parameter_names and name not in mapped:
             table.fail(i, "parameterId", f"unknown parameter '{name}': neither a parameter of model "
-                                         f"'{spec.name}' nor a sigma named in observables.tsv/measurements.tsv")
+                                         f"'{spec.name}', a value in conditions.tsv, nor a sigma named in "
+                                         f"observables.tsv/measurements.tsv")
         if name in {p.name for p in parameters}:
             table.fail(i, "parameterId", f"parameter '{name}' is listed twice")
         scale = table.text(i, "parameterScale")
@@ -417,12 +426,12 @@ def _read_parameters(table, spec, observables, measurements):
             table.fail(i, column, f"sigma must be positive, got {lower if estimate == '1' else nominal:g}")
         unit = "same unit as its observable (transformed)"
         if not is_noise:
-            par = spec.parameters[spec.parameter_index(name)]
+            par = spec.parameters[spec.parameter_index(mapped.get(name, name))]
             unit = str(par.unit)
             low, high = par.bounds
             if lower < low or upper > high:
                 table.fail(i, "lowerBound" if lower < low else "upperBound",
-                           f"[{lower:g}, {upper:g}] reaches outside the range of '{name}' in model "
+                           f"[{lower:g}, {upper:g}] reaches outside the range of '{par.name}' in model "
                            f"'{spec.name}' [{low:g}, {high:g}] {unit}")
         prior_type, prior_parameters = _read_prior(table, i)
         parameters.append(FitParameter(name, scale, lower, upper, nominal, estimate == "1", is_noise, unit,
@@ -432,6 +441,10 @@ def _read_parameters(table, spec, observables, measurements):
     if missing:
         table.fail(None, "parameterId", f"sigma parameter '{missing[0]}' is used in the noise model but "
                                         f"has no row here")
+    missing = sorted(set(mapped) - {p.name for p in parameters})
+    if missing:
+        table.fail(None, "parameterId", f"parameter '{missing[0]}' is named in conditions.tsv (column "
+                                        f"'{mapped[missing[0]]}') but has no row here")
     if not any(p.estimate for p in parameters):
         table.fail(None, "estimate", "no parameter is estimated (set estimate = 1 on at least one row)")
     return tuple(parameters)

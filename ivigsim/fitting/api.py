@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
@@ -24,7 +23,8 @@ def fit(problem, n_starts=None, workers=1, profiles=True, progress=True, out=Non
     ----------
     problem : str, path or FitProblem
         A fit-problem directory (PEtab tables and ``ivigsim.toml``, see
-        :mod:`ivigsim.fitting`) or a loaded problem.
+        :mod:`ivigsim.fitting`), the name of a shipped one in ``fits/``
+        (``"igg_course_didactic"``) or a loaded problem.
     n_starts : int, optional
         Number of starts (default: ``[fit].n_starts`` of the problem). Start 0
         is the nominal values; the others a Latin hypercube from the problem's seed.
@@ -50,7 +50,7 @@ def fit(problem, n_starts=None, workers=1, profiles=True, progress=True, out=Non
         When every start failed (each start's reason is in the message).
     """
     if not isinstance(problem, FitProblem):
-        problem = load_problem(Path(problem))
+        problem = load_problem(problem)
     n_starts = problem.n_starts if n_starts is None else n_starts
     if isinstance(n_starts, bool) or not isinstance(n_starts, (int, np.integer)) or n_starts < 1:
         raise ParameterError(f"n_starts must be a positive integer, got {n_starts!r}")

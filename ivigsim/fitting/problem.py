@@ -148,9 +148,7 @@ def load_problem(directory):
     FitProblemError
         On any malformed entry, naming file, row and column (or key).
     """
-    directory = Path(directory)
-    if not directory.is_dir():
-        raise FitProblemError(directory, "", "not a directory (a fit problem is a directory with problem.yaml)")
+    directory = resolve_problem_directory(directory)
     files = read_problem_yaml(directory / "problem.yaml")
     settings, regimens = _read_settings(directory / "ivigsim.toml", directory)
     spec = settings["spec"]
@@ -171,6 +169,30 @@ def load_problem(directory):
         seed=settings["seed"], n_starts=settings["n_starts"], t_end_days=max(t_end, 1e-9),
         rtol=settings["rtol"], parameters=parameters, observables=observables, conditions=conditions,
         measurements=measurements, readme=readme.read_text(encoding="utf-8") if readme.is_file() else "")
+
+
+def shipped_problems():
+    """Name -> directory of the fit problems shipped in ``fits/``."""
+    here = Path(__file__).resolve().parent.parent
+    found = {}
+    for root in (here.parent / "fits", here / "_fits"):
+        if root.is_dir():
+            for d in sorted(root.iterdir()):
+                if (d / "problem.yaml").is_file():
+                    found.setdefault(d.name, d)
+    return found
+
+
+def resolve_problem_directory(directory):
+    """A problem directory, or the name of a shipped one (``"igg_course_didactic"``)."""
+    path = Path(directory)
+    if path.is_dir():
+        return path
+    shipped = shipped_problems()
+    if str(directory) in shipped:
+        return shipped[str(directory)]
+    raise FitProblemError(path, "", "not a directory (a fit problem is a directory with problem.yaml) nor the "
+                                    f"name of a shipped problem ({', '.join(shipped) or 'none'})")
 
 
 # --------------------------------------------------------------------------- ivigsim.toml

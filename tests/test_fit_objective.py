@@ -85,3 +85,22 @@ def test_sensitivities_are_one_batched_pass_per_condition(tmp_path, monkeypatch)
     objective.sensitivities(np.log10([0.004, 0.05, 25.0]))
     # Two conditions x (steady-state relaxation + regimen): four compiled calls of 1 + 3 rows each.
     assert calls == [4, 4, 4, 4]
+
+
+def test_fcrn_model_gradient_through_the_steady_state_agrees_with_central_differences(tmp_path):
+    """Nonlinear model, steady-state start: the batch relaxes each perturbed patient to its own steady state."""
+    from fit_helpers import copy_problem
+    d = copy_problem(tmp_path)
+    edit(d / "ivigsim.toml", 'model = "igg_linear"', 'model = "fcrn_pk"')
+    (d / "parameters.tsv").write_text(
+        "parameterId\tparameterScale\tlowerBound\tupperBound\tnominalValue\testimate\n"
+        "fcrn_total\tlog10\t10\t200\t49.8\t1\n"
+        "cl_uptake\tlog10\t0.002\t0.03\t0.00756\t1\n"
+        "igg_production\tlog10\t5\t100\t34\t1\n")
+    objective = Objective(load_problem(d))
+    x = np.log10([40.0, 0.009, 30.0])
+    jac = objective.residual_jacobian(x)
+    reference = _central(objective.residuals, x, h=1e-4)
+    np.testing.assert_allclose(jac, reference, rtol=5e-3, atol=5e-3 * np.abs(reference).max())
+    # The baseline (day 0) depends on every parameter through the steady state.
+    assert np.all(np.abs(jac[0]) > 1e-3)

@@ -16,7 +16,7 @@ from ivigsim.fitting.uncertainty import profiles as compute_profiles
 from ivigsim.fitting.uncertainty import wald
 
 
-def fit(problem, n_starts=None, workers=1, profiles=True, progress=True, out=None):
+def fit(problem, n_starts=None, workers=None, profiles=True, progress=True, out=None):
     """Fit a problem's estimated parameters to its data by multi-start optimisation.
 
     Parameters
@@ -28,9 +28,10 @@ def fit(problem, n_starts=None, workers=1, profiles=True, progress=True, out=Non
     n_starts : int, optional
         Number of starts (default: ``[fit].n_starts`` of the problem). Start 0
         is the nominal values; the others a Latin hypercube from the problem's seed.
-    workers : int
-        Threads that run starts (and profiles) side by side; the results do
-        not depend on it.
+    workers : int, optional
+        Threads that run starts (and profiles) side by side, as the ensemble
+        executor runs sweep chunks (default: all cores); the results do not
+        depend on it.
     profiles : bool
         Compute the profile likelihood of every estimated parameter (95 % CIs).
     progress : bool
@@ -54,6 +55,9 @@ def fit(problem, n_starts=None, workers=1, profiles=True, progress=True, out=Non
     n_starts = problem.n_starts if n_starts is None else n_starts
     if isinstance(n_starts, bool) or not isinstance(n_starts, (int, np.integer)) or n_starts < 1:
         raise ParameterError(f"n_starts must be a positive integer, got {n_starts!r}")
+    if workers is None:
+        from ivigsim.ensemble import default_workers
+        workers = default_workers()
     if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
         raise ParameterError(f"workers must be a positive integer, got {workers!r}")
     objective = Objective(problem)

@@ -10,7 +10,7 @@ def _cmd_fit(args):
     out = Path(args.out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):   # refuse before the work, not after
         raise OutputDirectoryError(f"--out {out}: exists and is not empty; choose a new directory")
-    result = fit(args.problem, n_starts=args.starts, workers=args.workers or 1, profiles=not args.no_profiles,
+    result = fit(args.problem, n_starts=args.starts, workers=args.workers, profiles=not args.no_profiles,
                  progress=not args.quiet, out=out)
     print(repr(result))
     print(f"report: {out / 'report.html'}")
@@ -22,7 +22,7 @@ def add_fit_parser(sub):
     p = sub.add_parser("fit", help="fit model parameters to data (a PEtab problem directory)")
     p.add_argument("problem", help="fit-problem directory, e.g. fits/igg_course_didactic")
     p.add_argument("--out", required=True, help="new output directory (refused if it exists and is not empty)")
-    p.add_argument("--workers", type=int, help="threads running starts side by side (default 1)")
+    p.add_argument("--workers", type=int, help="threads running starts side by side (default: all cores)")
     p.add_argument("--starts", type=int, help="number of starts (default: the problem's n_starts)")
     p.add_argument("--no-profiles", action="store_true", help="skip the profile likelihoods")
     p.add_argument("--quiet", action="store_true", help="no progress lines")

@@ -15,19 +15,24 @@ Simulations go through :func:`ivigsim.simulation.prepare` and
 forward finite differences on the estimation scale, computed in one compiled
 batch per condition (:mod:`ivigsim.solvers.batch`): the base point and every
 perturbed parameter vector are relaxed to their own untreated steady state and
-then integrated through the regimen, all in two calls to compiled code.
+then integrated through the regimen, all in two calls to compiled code. A
+perturbed relaxation starts from the base steady state shifted by the change
+of the species' initial values, since those set conserved totals (FcRn).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
 from ivigsim.errors import SolverError
-from ivigsim.expressions import Sym, evaluate
+from ivigsim.expressions import Sym, evaluate, symbols
 from ivigsim.kernel.compiled import evaluate_observables
-from ivigsim.simulation import STEADY_STATE_HORIZON_DAY, execute, initial_state, prepare
+from ivigsim.simulation import (STEADY_STATE_HORIZON_DAY, execute, initial_state, prepare,
+                                resolve_parameters)
+from ivigsim.spec import BODY_WEIGHT
 from ivigsim.schedule import no_dosing
 from ivigsim.solvers import rodas
 from ivigsim.solvers.batch import integrate_batch
@@ -81,6 +86,13 @@ class Objective:
             times = np.unique(data.time[rows])
             self.by_condition.append((c, rows, times, np.searchsorted(times, data.time[rows])))
         self.spec = spec
+        self.regimens = {c.name: c.regimen.build() for c in problem.conditions}
+        # Name tuples of the model, looked up once (the spec builds them on every access).
+        self.parameter_names = spec.parameter_names
+        self.parameter_set = frozenset(self.parameter_names)
+        self.species_names = spec.species_names
+        self.observable_names = spec.observable_names
+        self.schedule_symbols = _schedule_symbols(spec)
 
     # ------------------------------------------------------------------ parameters
     def values(self, x):
@@ -91,7 +103,7 @@ class Objective:
         return out
 
     def _overrides(self, values, condition):
-        params = {name: values[name] for name in values if name in self.spec.parameter_names}
+        params = {name: values[name] for name in values if name in self.parameter_set}
         params.update((column, values[v] if isinstance(v, str) else v) for column, v in condition.clamps)
         return params
 
@@ -104,24 +116,33 @@ class Objective:
 
     # ------------------------------------------------------------------ simulation
     def _prepare(self, condition, params, times):
-        return prepare(self.spec, condition.regimen.build(), self.problem.t_end_days, condition.body_weight_kg
-                       if "body_weight" in self.spec.parameter_names else None, params, None, times,
-                       self.problem.rtol)
+        return prepare(self.spec, self.regimens[condition.name], self.problem.t_end_days,
+                       condition.body_weight_kg if BODY_WEIGHT in self.spec.parameter_names else None,
+                       params, None, times, self.problem.rtol)
+
+    def _prepare_nearby(self, base, condition, params, times):
+        """``prepare`` for a parameter vector next to ``base``'s; reuses its dosing schedule
+        when no parameter the schedule depends on (volumes, dose targets, weight) changed."""
+        weight = condition.body_weight_kg if BODY_WEIGHT in self.spec.parameter_names else None
+        values = resolve_parameters(self.spec, params, weight)
+        changed = {name for name, a, b in zip(self.parameter_names, values, base.values) if a != b}
+        if changed & self.schedule_symbols:
+            return self._prepare(condition, params, times)
+        return replace(base, values=values, p=base.kernel.parameter_vector(values, base.switches))
 
     def _observe(self, rows, states, observables, p_values):
         """Simulated value of each measurement row from one trajectory at the condition's times."""
-        spec = self.spec
         out = np.empty(len(rows))
         for k, (row, t_index) in enumerate(rows):
             node = self.observables[row].node
-            if isinstance(node, Sym) and node.name in spec.observable_names:
-                out[k] = observables[t_index, spec.observable_names.index(node.name)]
-            elif isinstance(node, Sym) and node.name in spec.species_names:
-                out[k] = states[t_index, spec.species_index(node.name)]
+            if isinstance(node, Sym) and node.name in self.observable_names:
+                out[k] = observables[t_index, self.observable_names.index(node.name)]
+            elif isinstance(node, Sym) and node.name in self.species_names:
+                out[k] = states[t_index, self.species_names.index(node.name)]
             else:
-                env = dict(zip(spec.parameter_names, p_values))
-                env.update(zip(spec.species_names, states[t_index]))
-                env.update(zip(spec.observable_names, observables[t_index]))
+                env = dict(zip(self.parameter_names, p_values))
+                env.update(zip(self.species_names, states[t_index]))
+                env.update(zip(self.observable_names, observables[t_index]))
                 out[k] = evaluate(node, env)
         return out
 
@@ -170,8 +191,9 @@ class Objective:
         return sim, sens
 
     def _batch(self, condition, rows, times, t_index, values):
-        runs = [self._prepare(condition, self._overrides(v, condition), times) for v in values]
-        base = runs[0]
+        base = self._prepare(condition, self._overrides(values[0], condition), times)
+        runs = [base] + [self._prepare_nearby(base, condition, self._overrides(v, condition), times)
+                         for v in values[1:]]
         kernel, spec = base.kernel, self.spec
         fn = kernel.typed
         m = len(runs)
@@ -180,8 +202,12 @@ class Objective:
         if spec.initial_state == "steady_state":
             # Each perturbed patient starts from its own untreated steady state: relax it from
             # the base one (a nearby point) over the same horizon the steady-state routine uses.
+            # Initial values set the conserved totals (e.g. FcRn: free + bound = fcrn_total), so the
+            # start is shifted by the change of the initial values before relaxing.
+            initial = np.array([self._initial_values(r.values) for r in runs])
+            starts = y0[None, :] + (initial - initial[0][None, :])
             relax = no_dosing(spec, 0.0, STEADY_STATE_HORIZON_DAY)
-            y0s = self._integrate(fn, kernel.lu_size, np.tile(y0, (m, 1)), ps, relax,
+            y0s = self._integrate(fn, kernel.lu_size, starts, ps, relax,
                                   [relax] * m, np.array([STEADY_STATE_HORIZON_DAY]), min(base.rtol, 1e-8),
                                   base.atol * 1e-2)[:, 0, :]
             cumulative = np.array([s.cumulative for s in spec.species])
@@ -200,6 +226,10 @@ class Objective:
             obs = evaluate_observables(kernel, states[k], run.p)
             observed.append(self._observe(pairs, states[k], obs, run.values))
         return observed
+
+    def _initial_values(self, values):
+        env = self.spec.environment(values)
+        return [evaluate(species.initial, env) for species in self.spec.species]
 
     def _integrate(self, fn, lu_size, y0s, ps, base_schedule, schedules, t_out, rtol, atol):
         m, n = y0s.shape
@@ -272,6 +302,19 @@ class Objective:
         d_dh = np.where(normal, d / sigma ** 2, np.sign(d) / sigma)
         d_dsigma = np.where(normal, 1 / sigma - d ** 2 / sigma ** 3, 1 / sigma - np.abs(d) / sigma ** 2)
         return value, d_dh * slope, d_dsigma, prior_grad
+
+
+def _schedule_symbols(spec):
+    """Parameters a dosing schedule depends on: body weight, compartment volumes, dose targets."""
+    names = {BODY_WEIGHT}
+    for c in spec.compartments:
+        names |= symbols(c.volume)
+    for target in spec.doses.values():
+        names |= symbols(target.mass_per_amount)
+        for route in target.routes.values():
+            for _, fraction in route:
+                names |= symbols(fraction)
+    return names & set(spec.parameter_names)
 
 
 def _transform(y, kind):

@@ -25,6 +25,10 @@ relative difference, the objective of both at the same point (consistency),
 wall times, and the ratio per start.
 
 Run: ``python benchmarks/bench_fit.py [--starts 100] [--pypesto-starts 20] [--workers 2]``.
+``--problem DIR`` also times ivigsim alone on another problem directory (the FcRn
+recalibration ``fits/fcrn_human``): its conditions differ in regimen and start
+from each parameter vector's own steady state, which one PEtab SBML model cannot
+carry, so pyPESTO is not run on it.
 """
 
 from __future__ import annotations
@@ -152,7 +156,15 @@ def main():
     parser.add_argument("--starts", type=int, default=100)
     parser.add_argument("--pypesto-starts", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--problem", help="also time ivigsim alone on this problem directory")
     args = parser.parse_args()
+    if args.problem:
+        other = load_problem(args.problem)
+        result, seconds, profile_seconds = run_ivigsim(other, args.starts, args.workers)
+        print(f"{other.name}: {len(result.objective.names)} parameters, {result.objective.n_data} data, "
+              f"{len(other.conditions)} conditions; {args.starts} starts on {args.workers} workers: "
+              f"{seconds:.2f} s; best objective {result.value:.8g}; {result.n_converged} starts at the best; "
+              f"{sum(not s.ok for s in result.starts)} failed; profiles {profile_seconds:.2f} s")
     directory = Path(tempfile.mkdtemp()) / "xla_four_patients"
     problem = make_problem(directory)
     result, seconds, profile_seconds = run_ivigsim(problem, args.starts, args.workers)

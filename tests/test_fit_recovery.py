@@ -26,6 +26,16 @@ def test_true_values_lie_in_the_profile_and_wald_intervals(didactic_fit):
         assert np.log10(row.ci_upper / row.ci_lower) < 0.4
 
 
+def test_interval_ends_are_where_the_profile_crosses_the_chi2_threshold(didactic_fit):
+    from ivigsim.fitting.multistart import optimise
+    from ivigsim.fitting.uncertainty import chi2_threshold
+    objective = didactic_fit.objective
+    for k, prof in enumerate(didactic_fit.profiles):
+        for end in (prof.lower, prof.upper):
+            res = optimise(objective, didactic_fit.x, fixed=(k, end))
+            assert res.objective - didactic_fit.value == pytest.approx(chi2_threshold(), abs=0.02)
+
+
 def test_every_start_reaches_the_same_optimum(didactic_fit):
     values = [s.objective for s in didactic_fit.starts]
     assert all(s.ok for s in didactic_fit.starts)

@@ -9,7 +9,8 @@
   the previous step), until the negative log-likelihood rises by
   ``chi2.ppf(0.95, 1) / 2 = 1.92`` (the 95 % likelihood-ratio threshold) or the
   bound is reached. The interval is where the profile crosses the threshold,
-  interpolated linearly between steps. A side that reaches its bound below
+  located by up to two regula-falsi re-optimisations between the last two
+  steps, then linear interpolation. A side that reaches its bound below
   the threshold leaves the interval open there: the parameter is not (fully)
   identifiable from these data.
 
@@ -31,6 +32,8 @@ from ivigsim.fitting.multistart import map_ordered, optimise
 
 CONFIDENCE = 0.95
 MAX_PROFILE_STEPS = 25
+#: Re-optimisations spent locating each end of an interval between two profile steps.
+REFINE_ROUNDS = 2
 #: Correlations above this (absolute) flag a pair of parameters the data cannot tell apart.
 HIGH_CORRELATION = 0.95
 
@@ -109,9 +112,8 @@ def profile_one(objective, best, best_value, k, step0, threshold):
             xs.append(v)
             values.append(res.objective)
             if res.objective - best_value >= threshold:
-                # Linear interpolation of the crossing between this step and the previous one.
-                frac = (best_value + threshold - value_prev) / (res.objective - value_prev)
-                ends[direction] = v_prev + frac * (v - v_prev)
+                ends[direction] = _refine_crossing(objective, k, best_value + threshold, (v_prev, value_prev, x_prev),
+                                                   (v, res.objective, res.x), xs, values)
                 crossed = True
                 break
             if at_bound:
@@ -129,6 +131,29 @@ def profile_one(objective, best, best_value, k, step0, threshold):
             f"practically not identifiable: no {open_sides[0]} confidence limit within the bounds")
     return Profile(objective.names[k], np.asarray(xs)[order], np.asarray(values)[order], lower, upper,
                    not open_sides, note)
+
+
+def _refine_crossing(objective, k, level, inside, outside, xs, values, rounds=REFINE_ROUNDS):
+    """Where the profile crosses ``level`` between two profiled points (``(v, objective, x)``).
+
+    A few regula-falsi steps, each a re-optimisation, then linear interpolation;
+    the points computed are added to ``xs``/``values``.
+    """
+    (v_in, f_in, x_in), (v_out, f_out, _) = inside, outside
+    for _ in range(rounds):
+        v = v_in + (level - f_in) / (f_out - f_in) * (v_out - v_in)
+        res = optimise(objective, x_in, fixed=(k, v))
+        if not res.ok or not f_in < res.objective < f_out:
+            break
+        xs.append(v)
+        values.append(res.objective)
+        if abs(res.objective - level) < 1e-3:
+            return v
+        if res.objective < level:
+            v_in, f_in, x_in = v, res.objective, res.x
+        else:
+            v_out, f_out = v, res.objective
+    return v_in + (level - f_in) / (f_out - f_in) * (v_out - v_in)
 
 
 def profiles(objective, best, best_value, wald_result, workers=1, progress=True):

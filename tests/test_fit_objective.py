@@ -92,13 +92,18 @@ def test_fcrn_model_gradient_through_the_steady_state_agrees_with_central_differ
     from fit_helpers import copy_problem
     d = copy_problem(tmp_path)
     edit(d / "ivigsim.toml", 'model = "igg_linear"', 'model = "fcrn_pk"')
+    # Bounds from the model's own values (a third to three times each), so the test follows the model file.
+    spec = iv.load_model("fcrn_pk")
+    rows, x = [], []
+    for name in ("fcrn_total", "cl_uptake", "igg_production"):
+        par = spec.parameters[spec.parameter_index(name)]
+        low, high = max(par.value / 3, par.bounds[0]), min(par.value * 3, par.bounds[1])
+        rows.append(f"{name}\tlog10\t{low!r}\t{high!r}\t{par.value!r}\t1\n")
+        x.append(np.log10(par.value) + 0.05)
     (d / "parameters.tsv").write_text(
-        "parameterId\tparameterScale\tlowerBound\tupperBound\tnominalValue\testimate\n"
-        "fcrn_total\tlog10\t10\t200\t49.8\t1\n"
-        "cl_uptake\tlog10\t0.002\t0.03\t0.00756\t1\n"
-        "igg_production\tlog10\t5\t100\t34\t1\n")
+        "parameterId\tparameterScale\tlowerBound\tupperBound\tnominalValue\testimate\n" + "".join(rows))
     objective = Objective(load_problem(d))
-    x = np.log10([40.0, 0.009, 30.0])
+    x = np.array(x)
     jac = objective.residual_jacobian(x)
     reference = _central(objective.residuals, x, h=1e-4)
     np.testing.assert_allclose(jac, reference, rtol=5e-3, atol=5e-3 * np.abs(reference).max())

@@ -83,8 +83,9 @@ def test_sensitivities_are_one_batched_pass_per_condition(tmp_path, monkeypatch)
     monkeypatch.setattr(module, "integrate_batch", counting)
     objective = Objective(load_problem(multi_condition(tmp_path)))
     objective.sensitivities(np.log10([0.004, 0.05, 25.0]))
-    # Two conditions x (steady-state relaxation + regimen): four compiled calls of 1 + 3 rows each.
-    assert calls == [4, 4, 4, 4]
+    # Two conditions x (steady-state relaxation + regimen): four compiled calls, of 1 + 3 rows for the
+    # first patient and 1 + 2 for the second, whose synthesis is clamped (no row for igg_production_a).
+    assert calls == [4, 4, 3, 3]
 
 
 def test_fcrn_model_gradient_through_the_steady_state_agrees_with_central_differences(tmp_path):

@@ -172,6 +172,13 @@ class Objective:
                                                     result.observables, p_values)
         return result.t, curves
 
+    def _acts_on(self, name, condition):
+        """Whether parameter ``name`` of parameters.tsv enters the simulation of ``condition``."""
+        clamped = {column for column, _ in condition.clamps}
+        if name in self.parameter_set:
+            return name not in clamped
+        return any(value == name for _, value in condition.clamps)
+
     def sensitivities(self, x):
         """``(sim, S)``: simulated values (n_data,) and ``d sim / d x`` (n_data, n_estimated)."""
         x = np.asarray(x, dtype=float)
@@ -182,11 +189,14 @@ class Objective:
         sim = np.empty(self.n_data)
         sens = np.zeros((self.n_data, len(x)))
         for condition, rows, times, t_index in self.by_condition:
-            points = [x] + [x + steps[k] * np.eye(len(x))[k] for k in self.model_rows]
+            # Only parameters this condition's simulation depends on get a row; the others
+            # (a clamped parameter, another condition's own parameter) have zero sensitivity.
+            active = [k for k in self.model_rows if self._acts_on(self.estimated[k].name, condition)]
+            points = [x] + [x + steps[k] * np.eye(len(x))[k] for k in active]
             values = [self.values(xk) for xk in points]
             observed = self._batch(condition, rows, times, t_index, values)
             sim[rows] = observed[0]
-            for j, k in enumerate(self.model_rows):
+            for j, k in enumerate(active):
                 sens[rows, k] = (observed[j + 1] - observed[0]) / steps[k]
         return sim, sens
 

@@ -22,7 +22,9 @@ In the same run the same PEtab directory (same tables, model.xml from
 scipy's L-BFGS-B and finite-difference gradients (pyPESTO's roadrunner
 objective gives no sensitivities). Reported: best objective of each, their
 relative difference, the objective of both at the same point (consistency),
-wall times, and the ratio per start.
+wall times, and the ratio per start; and the two ways of computing the
+residual Jacobian, forward sensitivities (benchmarks/_forward_sensitivity.py)
+against ivigsim's batched finite differences, for time and accuracy.
 
 Run: ``python benchmarks/bench_fit.py [--starts 100] [--pypesto-starts 20] [--workers 2]``.
 ``--problem DIR`` also times ivigsim alone on another problem directory (the FcRn
@@ -121,6 +123,64 @@ def gradient_timing(problem, repeats=20):
     return float(np.median(jac)), float(np.median(fun)), len(x)
 
 
+def forward_sensitivity_jacobian(objective, x, cache):
+    """Residual Jacobian from forward sensitivities (benchmarks/_forward_sensitivity.py)."""
+    from _forward_sensitivity import augmented_functions, integrate_sensitivities
+    from ivigsim.kernel.compiled import evaluate_observables
+    from ivigsim.simulation import initial_state
+    spec = objective.spec
+    values = objective.values(x)
+    sigma = objective.sigmas(values)
+    jac = np.zeros((objective.n_data, len(x)))
+    column = spec.observable_names.index("igg_total")
+    for condition, rows, times, t_index in objective.by_condition:
+        run = objective._prepare(condition, objective._overrides(values, condition), times)
+        active = [k for k in objective.model_rows if objective._acts_on(objective.estimated[k].name, condition)]
+        idx = tuple(spec.parameter_index(next((c for c, v in condition.clamps if v == objective.estimated[k].name),
+                                              objective.estimated[k].name)) for k in active)
+        if idx not in cache:
+            cache[idx] = augmented_functions(run.kernel, idx)
+        y0 = initial_state(spec, run.kernel, run.values, run.p, run.rtol, run.atol)
+        assert not np.any(y0), "S(0) = 0 holds only for a zero untreated state"
+        states, sens = integrate_sensitivities(cache[idx], run, y0, idx)
+        obs = evaluate_observables(run.kernel, states, run.p)[:, column]
+        for j, k in enumerate(active):
+            d = 1e-6 * max(np.abs(states).max(), 1.0) / max(np.abs(sens[:, :, j]).max(), 1e-300)
+            moved = evaluate_observables(run.kernel, states + d * sens[:, :, j], run.p)[:, column]
+            slope = (moved - obs) / d                          # d igg_total / d p (linear observable)
+            value = values[objective.estimated[k].name]
+            jac[rows, k] = slope[t_index] * value * np.log(10) / obs[t_index] / sigma[rows]
+    return jac
+
+
+def gradient_comparison(problem, repeats=15):
+    """Accuracy against central differences and median time of both gradient methods."""
+    objective = Objective(problem)
+    x = np.log10([0.003, 0.0035, 0.004, 0.005, 0.035, 0.08])
+    cache = {}
+    began = time.perf_counter()
+    forward_sensitivity_jacobian(objective, x, cache)
+    compile_seconds = time.perf_counter() - began
+    central = []
+    for k in range(len(x)):
+        e = np.zeros(len(x))
+        e[k] = 1e-5
+        central.append((objective.residuals(x + e) - objective.residuals(x - e)) / 2e-5)
+    central = np.stack(central, axis=1)
+    scale = np.abs(central).max()
+    errors = (np.abs(forward_sensitivity_jacobian(objective, x, cache) - central).max() / scale,
+              np.abs(objective.residual_jacobian(x) - central).max() / scale)
+    t_fs, t_fd = [], []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        forward_sensitivity_jacobian(objective, x, cache)
+        t_fs.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        objective.residual_jacobian(x)
+        t_fd.append(time.perf_counter() - t)
+    return float(np.median(t_fs)), float(np.median(t_fd)), errors, compile_seconds
+
+
 def run_pypesto(directory, problem, starts):
     import petab.v1 as petab
     import pypesto.optimize as optimize
@@ -178,6 +238,11 @@ def main():
           f"= {jac_s / fun_s:.2f} x an evaluation")
     for name, true in TRUE.items():
         print(f"  {name}: true {true:g}, fitted {result.estimates[name]:.4g}")
+    t_fs, t_fd, errors, compile_seconds = gradient_comparison(problem)
+    print(f"residual Jacobian, median of 15: forward sensitivities {t_fs * 1e3:.1f} ms (max error against central "
+          f"differences {errors[0]:.1e} of the largest entry; compiling {compile_seconds:.1f} s once), batched "
+          f"finite differences {t_fd * 1e3:.1f} ms (error {errors[1]:.1e}); finite differences "
+          f"{t_fs / t_fd:.1f} x faster")
     try:
         best, p_seconds, consistency, finished = run_pypesto(directory, problem, args.pypesto_starts)
     except Exception as exc:       # report exactly why pyPESTO could not run

@@ -58,7 +58,8 @@ Jacobian (:mod:`ivigsim.fitting.uncertainty`).
 """
 
 from ivigsim.fitting.api import fit
-from ivigsim.fitting.problem import FitProblem, load_problem
+from ivigsim.fitting.problem import FitProblem
+from ivigsim.fitting.reader import load_problem
 from ivigsim.fitting.result import FitResult
 from ivigsim.fitting.tables import FitProblemError
 

@@ -10,7 +10,8 @@ import numpy as np
 from ivigsim.errors import ParameterError
 from ivigsim.fitting.objective import Objective
 from ivigsim.fitting.multistart import run_starts
-from ivigsim.fitting.problem import FitProblem, load_problem
+from ivigsim.fitting.problem import FitProblem
+from ivigsim.fitting.reader import load_problem
 from ivigsim.fitting.result import FitResult
 from ivigsim.fitting.uncertainty import profiles as compute_profiles
 from ivigsim.fitting.uncertainty import wald

@@ -27,7 +27,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from ivigsim.errors import SolverError
+from ivigsim.errors import IvigsimError, SolverError
 from ivigsim.expressions import Sym, evaluate, symbols
 from ivigsim.kernel.compiled import evaluate_observables
 from ivigsim.simulation import (STEADY_STATE_HORIZON_DAY, execute, initial_state, prepare,
@@ -151,7 +151,8 @@ class Objective:
         values = self.values(x)
         sim = np.empty(self.n_data)
         for condition, rows, times, t_index in self.by_condition:
-            result = execute(self._prepare(condition, self._overrides(values, condition), times))
+            run = self._prepare(condition, self._overrides(values, condition), times)
+            result = _shared_cache_retry(execute, run)
             n_values = len(self.spec.parameter_names)
             sim[rows] = self._observe(list(zip(rows, t_index)), result.states, result.observables,
                                       np.fromiter(result.parameters.values(), float, n_values))
@@ -160,7 +161,8 @@ class Objective:
     def curves(self, x, condition):
         """``(t, {observable id: values})``: the model's curves of one condition on a fine time grid."""
         values = self.values(x)
-        result = execute(self._prepare(condition, self._overrides(values, condition), None))
+        run = self._prepare(condition, self._overrides(values, condition), None)
+        result = _shared_cache_retry(execute, run)
         n_t = len(result.t)
         p_values = np.fromiter(result.parameters.values(), float, len(self.spec.parameter_names))
         curves = {}
@@ -208,7 +210,7 @@ class Objective:
         fn = kernel.typed
         m = len(runs)
         ps = np.ascontiguousarray([r.p for r in runs])
-        y0 = initial_state(spec, kernel, base.values, base.p, base.rtol, base.atol)
+        y0 = _shared_cache_retry(initial_state, spec, kernel, base.values, base.p, base.rtol, base.atol)
         if spec.initial_state == "steady_state":
             # Each perturbed patient starts from its own untreated steady state: relax it from
             # the base one (a nearby point) over the same horizon the steady-state routine uses.
@@ -223,7 +225,8 @@ class Objective:
             cumulative = np.array([s.cumulative for s in spec.species])
             y0s[:, cumulative] = y0[cumulative]
         else:
-            y0s = np.array([initial_state(spec, kernel, r.values, r.p, r.rtol, r.atol) for r in runs])
+            y0s = np.array([_shared_cache_retry(initial_state, spec, kernel, r.values, r.p, r.rtol, r.atol)
+                            for r in runs])
         for r in runs[1:]:
             if not np.array_equal(r.schedule.t_breaks, base.schedule.t_breaks):
                 raise SolverError(f"condition '{condition.name}': dosing times depend on an estimated "
@@ -312,6 +315,25 @@ class Objective:
         d_dh = np.where(normal, d / sigma ** 2, np.sign(d) / sigma)
         d_dsigma = np.where(normal, 1 / sigma - d ** 2 / sigma ** 3, 1 / sigma - np.abs(d) / sigma ** 2)
         return value, d_dh * slope, d_dsigma, prior_grad
+
+
+def _shared_cache_retry(function, *args, attempts=3):
+    """Call ``function``, retrying when two threads evicted the same steady-state cache entry.
+
+    :func:`ivigsim.simulation.initial_state` keeps a bounded cache of steady
+    states shared by all threads; when it is full, two threads can both pick
+    the oldest entry to evict and the second gets a KeyError (or the dict
+    changes size under an iterator). The value computed does not depend on
+    the cache, so calling again gives the same result.
+    """
+    for attempt in range(attempts):
+        try:
+            return function(*args)
+        except IvigsimError:
+            raise
+        except (KeyError, RuntimeError):
+            if attempt == attempts - 1:
+                raise
 
 
 def _schedule_symbols(spec):

@@ -75,8 +75,10 @@ class FitResult:
         rows = []
         for k, p in enumerate(self.objective.estimated):
             se = self.wald.se[k] if self.wald is not None else np.nan
-            wald_lo, wald_hi = (float(p.from_scale(self.x[k] - 1.96 * se)), float(p.from_scale(self.x[k] + 1.96 * se))) \
-                if np.isfinite(se) else (np.nan, np.nan)
+            wald_lo, wald_hi = (np.nan, np.nan)
+            if np.isfinite(se):
+                wald_lo = float(p.from_scale(self.x[k] - 1.96 * se))
+                wald_hi = float(p.from_scale(self.x[k] + 1.96 * se))
             prof = self.profiles[k] if self.profiles else None
             lo = float(p.from_scale(prof.lower)) if prof is not None and np.isfinite(prof.lower) else np.nan
             hi = float(p.from_scale(prof.upper)) if prof is not None and np.isfinite(prof.upper) else np.nan

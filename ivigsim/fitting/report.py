@@ -70,7 +70,8 @@ def write_report(result, directory, prov):
     pairs = result.correlated_pairs()
     names = result.objective.names
     corr = result.wald.correlation
-    text = ("<p>Strongly correlated pairs (|r| &gt; 0.95), which the data cannot tell apart: " +
+    text = ("<p>Strongly correlated pairs (|r| &gt; 0.95), whose combination the data constrain better than "
+            "either alone (with a flat profile, they cannot be told apart): " +
             ", ".join(f"{_e(a)} / {_e(b)} (r = {r:.3f})" for a, b, r in pairs) + ".</p>") if pairs else \
         "<p>No pair of estimates is correlated beyond |r| = 0.95.</p>"
     sections.append("<h2>Correlations at the optimum</h2>" + text +

@@ -21,6 +21,7 @@ __all__ = [
     "run_experiment", "load_results", "load_experiment", "ExperimentResults", "mechanism_factorial",
     "in_vitro_inhibition", "simulate_agents", "compare", "Comparison", "validate", "ValidationReport",
     "regress", "export_sbml", "import_sbml", "demo_html", "plot_trajectories", "set_quiet",
+    "fit", "FitResult",
     "IvigsimError", "ModelFileError", "ParameterError", "RegimenError", "SolverError",
 ]
 
@@ -45,6 +46,8 @@ _LAZY = {  # sweep machinery pulls in pandas and xarray: import it on first use 
     "ValidationReport": "ivigsim.validation",
     "plot_trajectories": "ivigsim.plotting",
     "set_quiet": "ivigsim.progress",
+    "fit": "ivigsim.fitting",
+    "FitResult": "ivigsim.fitting",
 }
 
 

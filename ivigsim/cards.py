@@ -20,14 +20,23 @@ def model_card(spec, check=False):
     lines += ["", "## Species"]
     lines += [f"- {s.name} [{s.unit}] in {s.compartment}: {s.description}" for s in spec.species]
     lines += ["", "## Parameters"]
-    lines += [f"- {p.name} = {p.value:g} {p.unit}  (bounds {p.bounds[0]:g} to {p.bounds[1]:g}) — {p.source}"
-              for p in spec.parameters]
+    lines += [_parameter_line(p) for p in spec.parameters]
     lines += ["", "## Observables"]
     lines += [f"- {o.name} [{o.unit}]: {o.description}" for o in spec.observables]
     if spec.references:
         lines += ["", "## References"] + [f"- {r}" for r in spec.references]
     lines += _validation_lines(spec.name, check)
     return "\n".join(lines)
+
+
+def _parameter_line(p):
+    """One parameter: value, unit, bounds, source; a fitted one adds its 95 % CI and fit problem."""
+    fitted = ""
+    if p.ci95 is not None:
+        fitted = f" [fitted: 95 % CI {p.ci95[0]:g} to {p.ci95[1]:g}, from {p.fitted_in}]"
+    elif p.fitted_in:
+        fitted = f" [fitted in {p.fitted_in}]"
+    return f"- {p.name} = {p.value:g} {p.unit}{fitted}  (bounds {p.bounds[0]:g} to {p.bounds[1]:g}) — {p.source}"
 
 
 def _validation_lines(model_name, check):

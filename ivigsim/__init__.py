@@ -19,7 +19,7 @@ __all__ = [
     "load_model", "model_paths", "simulate", "Regimen", "SimulationResult",
     "run_experiment", "load_results", "load_experiment", "mechanism_factorial",
     "in_vitro_inhibition", "simulate_agents", "compare", "validate", "regress", "export_sbml", "import_sbml",
-    "demo_html",
+    "demo_html", "fit",
     "IvigsimError", "ModelFileError", "ParameterError", "RegimenError", "SolverError",
 ]
 
@@ -36,6 +36,7 @@ _LAZY = {  # sweep machinery pulls in pandas and xarray: import it on first use 
     "export_sbml": "ivigsim.sbml",
     "import_sbml": "ivigsim.sbml",
     "demo_html": "ivigsim.demo",
+    "fit": "ivigsim.fitting",
 }
 
 

@@ -233,6 +233,8 @@ def build_parser():
     add_regress_parser(sub)
     from ivigsim.demo.cli import add_demo_parser
     add_demo_parser(sub)
+    from ivigsim.fitting.cli import add_fit_parser
+    add_fit_parser(sub)
     return parser
 
 

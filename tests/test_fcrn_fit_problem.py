@@ -110,3 +110,15 @@ def test_kim_law_in_the_same_distribution_gives_the_numbers_the_targets_quote():
         troughs.append(res.at("igg_total", 13 * 28 - 1e-9))
     assert troughs[0] == pytest.approx(4.6, abs=0.05)                        # PK-40: 4.6 g/L
     assert (troughs[1] - troughs[0]) / 2 == pytest.approx(0.53, abs=0.01)    # and 0.53 g/L per 100 mg/kg
+
+
+def test_fitting_engine_finds_the_same_optimum_and_intervals(fitted):
+    """iv.fit on the same tables reproduces calibrate.py's optimum and Wald intervals (fitted.toml)."""
+    result = iv.fit(PROBLEM, n_starts=2, workers=1, profiles=False, progress=False)
+    names = ("cl_uptake", "k_recycle", "k_deg", "aab_production")
+    for k, name in enumerate(names):
+        assert result.best_parameters[name] == pytest.approx(fitted[name]["value"], rel=1e-4), name
+        half = 1.959964 * result.wald.se[k]                       # log10 scale
+        low, high = fitted[name]["ci95"]
+        assert 10 ** (np.log10(result.best_parameters[name]) - half) == pytest.approx(low, rel=1e-2), name
+        assert 10 ** (np.log10(result.best_parameters[name]) + half) == pytest.approx(high, rel=1e-2), name

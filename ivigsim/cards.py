@@ -57,8 +57,7 @@ def model_card(spec, check=False, format="text"):
         lines += [f"- {s.name} [{s.unit}] in {s.compartment}: {s.description}" for s in spec.species]
         lines += [""]
     lines += ["## Parameters"]
-    lines += [f"- {p.name} = {p.value:g} {p.unit}  (bounds {p.bounds[0]:g} to {p.bounds[1]:g}) — {p.source}"
-              for p in spec.parameters]
+    lines += [_parameter_line(p) for p in spec.parameters]
     if not _is_agent(spec):
         lines += ["", "## Observables"]
         lines += [f"- {o.name} [{o.unit}]: {o.description}" for o in spec.observables]
@@ -94,7 +93,7 @@ def model_card_html(spec, check=False, collapsed=False):
             [(s.name, s.unit, s.compartment, s.description) for s in spec.species])))
     parts.append(fold(f"Parameters ({len(spec.parameters)})", _table(
         ["parameter", "value", "unit", "bounds", "source"],
-        [(p.name, f"{p.value:g}", p.unit, f"{p.bounds[0]:g} to {p.bounds[1]:g}", p.source)
+        [(p.name, _value_text(p), p.unit, f"{p.bounds[0]:g} to {p.bounds[1]:g}", p.source)
          for p in spec.parameters])))
     if not _is_agent(spec):
         parts.append(fold(f"Observables ({len(spec.observables)})", _table(
@@ -122,11 +121,29 @@ def model_card_tex(spec):
     """A LaTeX fragment: description, parameter table and equations (needs ``amsmath``)."""
     lines = [rf"\subsection*{{Model {_tex(spec.name)}}}", _tex(" ".join(spec.description.split())), "",
              r"\begin{tabular}{llll}", r"parameter & value & unit & source \\ \hline"]
-    lines += [rf"{_tex(p.name)} & {p.value:g} & {_tex(p.unit)} & {_tex(p.source)} \\" for p in spec.parameters]
+    lines += [rf"{_tex(p.name)} & {_tex(_value_text(p))} & {_tex(p.unit)} & {_tex(p.source)} \\"
+              for p in spec.parameters]
     lines += [r"\end{tabular}", ""]
     if not _is_agent(spec):
         lines.append(equations_latex(spec))
     return "\n".join(lines)
+
+
+def _parameter_line(p):
+    """One parameter: value, unit, bounds, source; a fitted one adds its 95 % CI and fit problem."""
+    fitted = ""
+    if p.ci95 is not None:
+        fitted = f" [fitted: 95 % CI {p.ci95[0]:g} to {p.ci95[1]:g}, from {p.fitted_in}]"
+    elif p.fitted_in:
+        fitted = f" [fitted in {p.fitted_in}]"
+    return f"- {p.name} = {p.value:g} {p.unit}{fitted}  (bounds {p.bounds[0]:g} to {p.bounds[1]:g}) — {p.source}"
+
+
+def _value_text(p):
+    """A parameter's value, with its 95 % interval when it was fitted."""
+    if p.ci95 is None:
+        return f"{p.value:g}"
+    return f"{p.value:g} (95 % CI {p.ci95[0]:g} to {p.ci95[1]:g}, {p.fitted_in})"
 
 
 def _validation_lines(model_name, check):

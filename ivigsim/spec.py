@@ -9,7 +9,8 @@ File layout (see ``models/fcrn_pk.toml`` for a worked example)::
     [model]            name, description, references, mechanisms, initial_state
     [compartments.X]   volume (an expression), unit, description
     [species.X]        compartment, unit, initial (expression), description
-    [parameters.X]     value, unit, bounds = [low, high], source, description
+    [parameters.X]     value, unit, bounds = [low, high], source, description;
+                       a fitted one may add ci95 = [low, high] and fitted_in (the fit problem)
     [reactions.X]      equation ("a + b -> c"), rate (expression), mechanism
     [observables.X]    expression, unit, description
     [doses.PRODUCT]    iv = species, sc = species, mass_per_amount (expression)
@@ -71,6 +72,8 @@ class Parameter:
     bounds: tuple[float, float]
     source: str
     description: str = ""
+    ci95: tuple[float, float] | None = None   # 95 % confidence interval of a fitted value
+    fitted_in: str = ""                       # the fit problem it came from (e.g. "fits/fcrn_human")
 
 
 @dataclass(frozen=True)
@@ -264,7 +267,7 @@ class _Reader:
 
     def bounded_value(self, entry, key):
         """``(value, low, high)`` of a parameter table with value, unit, bounds and source."""
-        self.check_keys(entry, key, ("value", "unit", "bounds", "source", "description"),
+        self.check_keys(entry, key, ("value", "unit", "bounds", "source", "description", "ci95", "fitted_in"),
                         required=("value", "unit", "bounds", "source"))
         value = self.number(entry["value"], f"{key}.value")
         bounds = entry["bounds"]
@@ -276,6 +279,20 @@ class _Reader:
         if not low <= value <= high:
             self.fail(f"{key}.value", f"{value} lies outside its bounds [{low}, {high}]")
         return value, low, high
+
+    def fit_record(self, entry, key, value):
+        """``(ci95, fitted_in)`` of a fitted parameter: its 95 % interval (or None) and its fit problem."""
+        ci95 = entry.get("ci95")
+        if ci95 is not None:
+            if not (isinstance(ci95, list) and len(ci95) == 2):
+                self.fail(f"{key}.ci95", f"expected [low, high], got {ci95!r}")
+            ci95 = tuple(self.number(b, f"{key}.ci95") for b in ci95)
+            if not ci95[0] <= value <= ci95[1]:
+                self.fail(f"{key}.ci95", f"the interval [{ci95[0]}, {ci95[1]}] excludes the value {value}")
+        fitted_in = self.text(entry, key, "fitted_in", "")
+        if ci95 is not None and not fitted_in.strip():
+            self.fail(f"{key}.fitted_in", "a parameter with a ci95 needs the fit problem it came from")
+        return ci95, fitted_in
 
     def number(self, value, key):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -395,7 +412,7 @@ def load_model_file(path):
         if not source.strip():
             reader.fail(f"{key}.source", "every parameter needs a source (a citation, or how it was derived)")
         parameters.append(Parameter(pname, value, reader.unit(entry, key), (low, high), source,
-                                    entry.get("description", "")))
+                                    entry.get("description", ""), *reader.fit_record(entry, key, value)))
     units = {p.name: p.unit for p in parameters}
 
     def checked_unit(node, key, table=None):

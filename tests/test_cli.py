@@ -1,5 +1,6 @@
 """The ivigsim command line, as a user types it."""
 
+import re
 import subprocess
 import sys
 
@@ -26,6 +27,9 @@ def test_model_card_is_generated_from_the_file():
     assert out.returncode == 0
     assert "# fcrn_pk" in out.stdout
     assert "k_on = 13416 1/(uM*day)" in out.stdout and "Shah & Betts 2012" in out.stdout
+    # a fitted parameter shows its 95 % interval and the fit problem it came from
+    assert re.search(r"- k_recycle = [0-9.]+ 1/day \[fitted: 95 % CI [0-9.]+ to [0-9.]+, from fits/fcrn_human\]",
+                     out.stdout), out.stdout
     # the validation targets concerning the model, from validation/targets.toml
     assert "- PK-07 IgG half-life at normal IgG" in out.stdout and "— passes" in out.stdout
     assert "- PK-16 " in out.stdout and "expected failure: PK-16's ~25 %" in out.stdout

@@ -86,7 +86,8 @@ def test_qss_agrees_with_full_model(regimen):
         assert relative_difference(full, qss, name) < 0.01, name
     # The course visibly perturbs the system, so the agreement is not trivial.
     assert np.max(full["ivig"]) > 5.0
-    assert np.max(full["fcrn_occupancy"]) > 1.5 * full["fcrn_occupancy"][0]
+    # free FcRn falls to less than half its baseline share (about 23 % of the receptor at baseline)
+    assert 1.0 - np.max(full["fcrn_occupancy"]) < 0.5 * (1.0 - full["fcrn_occupancy"][0])
 
 
 @pytest.mark.parametrize("regimen", sorted(REGIMENS))
@@ -119,7 +120,7 @@ def test_untreated_steady_states_agree():
     totals = {m: float(run(m, iv.Regimen.none(), t_end=1.0)["igg_total"][0])
               for m in ("fcrn_pk", "fcrn_pk_qss", "igg_linear")}
     ref = totals["fcrn_pk"]
-    assert ref == pytest.approx(10.89, rel=0.01)
+    assert ref == pytest.approx(11.02, rel=0.01)
     for model, value in totals.items():
         assert value == pytest.approx(ref, rel=0.005), model
 

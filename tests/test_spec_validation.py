@@ -65,6 +65,14 @@ CASES = [
      '[observables.concentration]\nexpression = "drug * mw"\nunit = "mg"',
      "observables.concentration.expression", "cannot be shown in mg"),
     ('[doses.ivig]\niv = "drug"', '[doses.ivig]\niv = "drugs"', "doses.ivig.iv", "unknown species"),
+    ('bounds = [0.0, 10.0]\nsource = "test value"', 'bounds = [0.0, 10.0]\nsource = "test value"\nci95 = [0.2, 0.3]\n'
+     'fitted_in = "fits/x"', "parameters.k_el.ci95", "excludes the value 0.1"),
+    ('bounds = [0.0, 10.0]\nsource = "test value"', 'bounds = [0.0, 10.0]\nsource = "test value"\nci95 = 0.2',
+     "parameters.k_el.ci95", "expected [low, high]"),
+    ('bounds = [0.0, 10.0]\nsource = "test value"', 'bounds = [0.0, 10.0]\nsource = "test value"\nci95 = [0.05, 0.2]',
+     "parameters.k_el.fitted_in", "needs the fit problem"),
+    ('bounds = [0.0, 10.0]\nsource = "test value"', 'bounds = [0.0, 10.0]\nsource = "test value"\nfitted_in = 3',
+     "parameters.k_el.fitted_in", "expected text"),
 ]
 
 
@@ -76,6 +84,15 @@ def test_each_defect_names_file_and_key(tmp_path, old, new, key, words):
     assert str(tmp_path / "model.toml") in message
     assert f"[{key}]" in message, message
     assert words in message, message
+
+
+def test_fitted_parameter_keeps_its_interval_and_fit_problem(tmp_path):
+    spec = load_with(tmp_path, 'bounds = [0.0, 10.0]\nsource = "test value"',
+                     'bounds = [0.0, 10.0]\nsource = "test value"\nci95 = [0.05, 0.2]\nfitted_in = "fits/x"')
+    k_el = spec.parameters[spec.parameter_index("k_el")]
+    assert k_el.ci95 == (0.05, 0.2) and k_el.fitted_in == "fits/x"
+    plain = load_model_file(write(tmp_path, VALID, "plain.toml"))
+    assert plain.parameters[plain.parameter_index("k_el")].ci95 is None
 
 
 def test_dangling_species_is_refused(tmp_path):

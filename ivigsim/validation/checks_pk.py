@@ -230,3 +230,37 @@ def fcrn_knockout(ctx, *, model, body_weight_kg, tracer_dose_g_per_kg, window_da
                  log_y=True, shade_x=(window_days[0], window_days[1], "fitting window"))
     return CheckResult(values, units, fig, (f"knockout: largest |A/A_untreated - 1| after the course "
                                             f"{deviation:.1e}",))
+
+
+@register("replacement_trough_slope")
+def replacement_trough_slope(ctx, *, model, body_weight_kg, doses_g_per_kg, every_days, infusion_hours, cycles,
+                             params):
+    """Steady IgG troughs of replacement IVIG in primary immunodeficiency, and their rise with dose (PK-40).
+
+    Each dose in ``doses_g_per_kg`` is infused over ``infusion_hours`` every
+    ``every_days`` for ``cycles`` cycles in a patient with the parameter
+    overrides ``params`` (no IgG synthesis). Values: ``slope`` (rise of the
+    last trough per 100 mg/kg every 4 weeks, between the first and last dose),
+    ``trough_low`` and ``trough_high`` (g/L), and ``plateau`` (the last two
+    troughs of every dose within 1 % of each other).
+    """
+    curves, troughs, plateau = [], [], True
+    t_end = every_days * cycles
+    for dose in doses_g_per_kg:
+        regimen = {"kind": "ivig", "dose_g_per_kg": dose, "days": 1, "infusion_hours": infusion_hours,
+                   "every_days": every_days, "cycles": cycles}
+        res = ctx.simulate(model, regimen=regimen, t_end=t_end, body_weight_kg=body_weight_kg, params=params)
+        series = [float(res.at("igg_total", k * every_days - 1e-9)) for k in range(1, cycles + 1)]
+        plateau = plateau and abs(series[-1] - series[-2]) < 0.01 * series[-1]
+        troughs.append(series[-1])
+        curves.append(Curve(res.t, res["igg_total"], f"{dose:g} g/kg every {every_days:g} days"))
+    # the dose step in units of 100 mg/kg every 4 weeks
+    step = (doses_g_per_kg[-1] - doses_g_per_kg[0]) / 0.1 * 28.0 / every_days
+    slope = (troughs[-1] - troughs[0]) / step
+    values = {"slope": slope, "trough_low": troughs[0], "trough_high": troughs[-1], "plateau": plateau}
+    units = {"slope": "g/L", "trough_low": "g/L", "trough_high": "g/L"}
+    fig = Figure(f"{model}: replacement IVIG without IgG synthesis", "time [day]", "total IgG [g/L]",
+                 tuple(curves), hlines=tuple((c, f"steady trough {c:.2f} g/L") for c in troughs))
+    notes = tuple(f"{d:g} g/kg every {every_days:g} days: steady trough {c:.2f} g/L"
+                  for d, c in zip(doses_g_per_kg, troughs))
+    return CheckResult(values, units, fig, notes)

@@ -14,7 +14,7 @@ def model_card(spec, check=False):
     outcome differs from the one recorded, so the file is the record; with
     ``check=True`` the targets are also simulated now and the outcome shown.
     """
-    lines = [f"# {spec.name}", "", textwrap.fill(" ".join(spec.description.split()), 88), "",
+    lines = [f"# {spec.label}", "", textwrap.fill(" ".join(spec.description.split()), 88), "",
              f"file: {spec.path}", "", "## Mechanisms"]
     lines += [f"- {m}: {d}" for m, d in spec.mechanisms.items()]
     lines += ["", "## Species"]
@@ -22,6 +22,11 @@ def model_card(spec, check=False):
     lines += ["", "## Parameters"]
     lines += [f"- {p.name} = {p.value:g} {p.unit}  (bounds {p.bounds[0]:g} to {p.bounds[1]:g}) — {p.source}"
               for p in spec.parameters]
+    for name, pset in spec.parameter_sets.items():
+        applied = " (applied)" if name == spec.parameter_set else f" (load as '{spec.name}@{name}')"
+        lines += ["", f"## Parameter set '{name}'{applied}", textwrap.fill(" ".join(pset.description.split()), 88)]
+        lines += [f"- {p.name} = {p.value:g} {p.unit}  (bounds {p.bounds[0]:g} to {p.bounds[1]:g}) — {p.source}"
+                  for p in pset.parameters]
     lines += ["", "## Observables"]
     lines += [f"- {o.name} [{o.unit}]: {o.description}" for o in spec.observables]
     if spec.references:

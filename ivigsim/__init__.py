@@ -18,7 +18,7 @@ __version__ = "0.1.0"
 __all__ = [
     "load_model", "model_paths", "simulate", "Regimen", "SimulationResult",
     "run_experiment", "load_results", "load_experiment", "mechanism_factorial",
-    "in_vitro_inhibition", "simulate_agents", "compare", "validate", "regress", "export_sbml", "import_sbml",
+    "in_vitro_inhibition", "in_vitro_nk_suppression", "simulate_agents", "compare", "validate", "regress", "export_sbml", "import_sbml",
     "demo_html",
     "IvigsimError", "ModelFileError", "ParameterError", "RegimenError", "SolverError",
 ]
@@ -29,6 +29,7 @@ _LAZY = {  # sweep machinery pulls in pandas and xarray: import it on first use 
     "load_experiment": "ivigsim.experiment",
     "mechanism_factorial": "ivigsim.factorial",
     "in_vitro_inhibition": "ivigsim.in_vitro",
+    "in_vitro_nk_suppression": "ivigsim.in_vitro_nk",
     "simulate_agents": "ivigsim.agents",
     "compare": "ivigsim.comparison",
     "validate": "ivigsim.validation",

@@ -234,3 +234,30 @@ def itp_mechanism_attribution(ctx, *, model, regimen, body_weight_kg, mechanisms
                   f"{values[f'{label}_bliss_excess']:+.1f} points)"
                   for label, w in (("early", early_days), ("late", late_days)))
     return CheckResult(values, units, fig, notes)
+
+
+@register("in_vitro_nk_assay")
+def in_vitro_nk_assay(ctx, *, model, ivig_mg_per_ml, read_at_mg_per_ml):
+    """Suppression of NK cytotoxicity by IVIG in the in-vitro assay mode (RPL-03).
+
+    Values: ``suppression`` (%, at ``read_at_mg_per_ml``), ``suppression_<c>``
+    (%, at each concentration listed) and ``dose_dependent`` (suppression rises
+    with IVIG over the concentrations listed).
+    """
+    from ivigsim.in_vitro_nk import in_vitro_nk_suppression
+    res = in_vitro_nk_suppression(model, ivig_mg_per_ml=ivig_mg_per_ml)
+    curve = in_vitro_nk_suppression(model, ivig_mg_per_ml=np.geomspace(0.1, 40.0, 60))
+    values = {"suppression": 100.0 * res.at(read_at_mg_per_ml),
+              "dose_dependent": bool(np.all(np.diff(res.suppression) > 0))}
+    units = {"suppression": "%"}
+    for c, s in zip(res.ivig_mg_per_ml, res.suppression):
+        values[f"suppression_{c:g}"] = 100.0 * float(s)
+        units[f"suppression_{c:g}"] = "%"
+    fig = Figure(f"{model}: in-vitro NK assay (K562 targets)", "IVIG in the well [mg/mL]",
+                 "suppression of NK cytotoxicity [%]",
+                 (Curve(curve.ivig_mg_per_ml, 100.0 * curve.suppression, "set-point law (nk_imax, nk_ic50)"),
+                  Curve(res.ivig_mg_per_ml, 100.0 * res.suppression, "assay concentrations", "points")),
+                 log_x=True, range_on="suppression", marker=(read_at_mg_per_ml, values["suppression"]))
+    return CheckResult(values, units, fig, (
+        ", ".join(f"{c:g} mg/mL: {100 * s:.1f} %" for c, s in zip(res.ivig_mg_per_ml, res.suppression)),
+        f"nk_imax {res.parameters['nk_imax']:g}, nk_ic50 {res.parameters['nk_ic50']:g} mg/L (in-vivo calibration)"))

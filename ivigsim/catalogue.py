@@ -73,11 +73,16 @@ def model_paths():
 def load_model(name_or_path):
     """Load and validate a model by name (``"fcrn_pk"``) or by path to a ``.toml`` file.
 
+    ``"NAME@SET"`` (or ``"path.toml@SET"``) applies the model's named parameter
+    set ``SET`` (see :mod:`ivigsim.parameter_sets`), e.g. ``"fcrn_pk@mouse"``.
     Parsed models are cached per file and modification time.
     """
     if isinstance(name_or_path, ModelSpec):
         return name_or_path
     text = str(name_or_path)
+    base, sep, set_name = text.rpartition("@")
+    if sep and base and set_name and "/" not in set_name and os.sep not in set_name:
+        return load_model(base).with_parameter_set(set_name)
     if text.endswith(".toml") or os.sep in text or "/" in text:
         path = Path(text)
     else:

@@ -65,7 +65,7 @@ from ivigsim.catalogue import load_model
 from ivigsim.errors import ParameterError
 from ivigsim.simulation import resolve_parameters
 
-__all__ = ["InVitroInhibition", "in_vitro_inhibition", "equilibrium"]
+__all__ = ["InVitroInhibition", "in_vitro_inhibition", "equilibrium", "well_concentrations"]
 
 # Model parameters this mode reads (all in the model file, with units and sources).
 PARAMETERS = (
@@ -262,7 +262,8 @@ class InVitroInhibition:
             return _save(fig, path)
 
 
-def _concentrations(values, what):
+def well_concentrations(values, what):
+    """``values`` as a 1-d array of positive, finite concentrations [mg/mL]; ``what`` names them in errors."""
     try:
         array = np.asarray(values, dtype=float)
     except (TypeError, ValueError):
@@ -311,8 +312,8 @@ def in_vitro_inhibition(model="ivig_autoimmune", ivig_mg_per_ml=_DEFAULT_IVIG,
     if missing:
         raise ParameterError(f"model '{spec.name}' lacks the parameters of the in-vitro mixing "
                              f"mode: {', '.join(missing)}; use 'ivig_autoimmune'")
-    ivig = np.sort(_concentrations(ivig_mg_per_ml, "IVIG concentrations (ivig_mg_per_ml)"))
-    patient = _concentrations(patient_igg_mg_per_ml, "patient IgG (patient_igg_mg_per_ml)")
+    ivig = np.sort(well_concentrations(ivig_mg_per_ml, "IVIG concentrations (ivig_mg_per_ml)"))
+    patient = well_concentrations(patient_igg_mg_per_ml, "patient IgG (patient_igg_mg_per_ml)")
     if patient.size != 1:
         raise ParameterError("patient IgG (patient_igg_mg_per_ml) must be one concentration in mg/mL")
     patient = float(patient[0])

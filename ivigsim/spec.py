@@ -14,6 +14,8 @@ File layout (see ``models/fcrn_pk.toml`` for a worked example)::
     [reactions.X]      equation ("a + b -> c"), rate (expression), mechanism
     [observables.X]    expression, unit, description
     [doses.PRODUCT]    iv = species, sc = species, mass_per_amount (expression)
+    [parameter_sets.S] description, references, parameters.X (value, unit, bounds, source):
+                       the same equations with other values (see ivigsim.parameter_sets)
 
 Species are concentrations in their compartment; a reaction rate is an amount
 per day (concentration x volume / day), so transport between compartments of
@@ -126,6 +128,8 @@ class ModelSpec:
     doses: MappingProxyType               # product -> DoseTarget
     path: str = ""
     _index: MappingProxyType = field(default=None, repr=False, compare=False)
+    parameter_sets: MappingProxyType = field(default_factory=lambda: MappingProxyType({}), repr=False)
+    parameter_set: str = ""               # the name of the set applied, "" for the file's own values
 
     def __repr__(self):
         from ivigsim.notebook import clip, short_list
@@ -171,6 +175,16 @@ class ModelSpec:
     def default_parameters(self):
         """The parameter values of the file, as a float64 array in declaration order."""
         return np.array([p.value for p in self.parameters], dtype=np.float64)
+
+    @property
+    def label(self):
+        """The model's name, with ``@set`` when a named parameter set is applied."""
+        return f"{self.name}@{self.parameter_set}" if self.parameter_set else self.name
+
+    def with_parameter_set(self, name):
+        """This model with the values, bounds and sources of its parameter set ``name``."""
+        from ivigsim.parameter_sets import apply_parameter_set
+        return apply_parameter_set(self, name)
 
     def stoichiometry(self):
         """Net stoichiometry matrix, shape (n_species, n_reactions)."""
@@ -374,7 +388,7 @@ def load_model_file(path):
     data = read_toml(path)
     for k in data:
         if k not in ("model", "compartments", "species", "parameters", "reactions",
-                     "observables", "doses"):
+                     "observables", "doses", "parameter_sets"):
             reader.fail(k, "unknown top-level table")
 
     header = reader.table(data, "model")
@@ -414,6 +428,8 @@ def load_model_file(path):
         parameters.append(Parameter(pname, value, reader.unit(entry, key), (low, high), source,
                                     entry.get("description", ""), *reader.fit_record(entry, key, value)))
     units = {p.name: p.unit for p in parameters}
+    from ivigsim.parameter_sets import read_parameter_sets
+    parameter_sets = read_parameter_sets(reader, data, parameters)
 
     def checked_unit(node, key, table=None):
         """Unit of an expression whose symbols must all be in ``table`` (default: all so far)."""
@@ -583,5 +599,5 @@ def load_model_file(path):
         mechanisms=MappingProxyType(dict(mechanisms)), initial_state=initial_state,
         compartments=tuple(compartments), species=tuple(species), parameters=tuple(parameters),
         reactions=tuple(reactions), observables=tuple(observables), doses=MappingProxyType(doses),
-        path=str(path), _index=index,
+        path=str(path), _index=index, parameter_sets=parameter_sets,
     )

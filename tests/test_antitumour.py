@@ -20,9 +20,9 @@ WEIGHT = {MOUSE: MOUSE_KG, HUMAN: HUMAN_KG}
 # acts on the tumour, not on the colony count; the count is read at day 14 (TU-02).
 IVIG_DAY_0_AND_7 = iv.Regimen.bolus(1.0, at_day=0.0) + iv.Regimen.bolus(1.0, at_day=7.0)
 
-MECHANISMS = ("ivig_pk", "il12_induction", "il12_clearance", "nk_dynamics", "nk_activation",
-              "nk_killing", "tumour_growth", "ivig_apoptosis", "normal_turnover", "metastasis")
-OBSERVABLES = ("ivig_plasma", "il12", "nk_activated", "tumour", "foci", "apoptosis_rate_cancer",
+MECHANISMS = ("ivig_pk", "il12_induction", "il12_clearance", "il12_sc_absorption", "ifng_secretion", "nk_dynamics",
+              "nk_activation", "nk_killing", "tumour_growth", "ivig_apoptosis", "normal_turnover", "metastasis")
+OBSERVABLES = ("ivig_plasma", "il12", "ifn_gamma", "nk_activated", "tumour", "foci", "apoptosis_rate_cancer",
                "apoptosis_rate_normal", "selectivity", "nk_cytotoxicity")
 
 

@@ -100,13 +100,84 @@ def test_factorial_on_the_autoimmune_model(tmp_path):
 
 def test_itp_platelet_response_to_2_g_per_kg(course):
     platelets, t = course["platelets"], course.t
-    assert platelets[t <= 5.0].max() > 50.0          # above 50 x 10^9/L within 5 days
+    assert platelets[t <= 3.0].max() > 50.0          # above 50 x 10^9/L within 3 days (ITP-01)
     assert platelets.max() > 100.0
+    assert 7.0 <= t[np.argmax(platelets)] <= 10.0    # the maximum in the second week
     assert course.at("platelets", 120.0) < 50.0      # the response wanes over weeks
     # no IVIG mechanism on: no response
     off = iv.simulate(MODEL, regimen=COURSE, t_end=60, body_weight_kg=70,
-                      mechanisms={"anti_idiotype": False, "fcrn_saturation": False})
+                      mechanisms={"anti_idiotype": False, "fcrn_saturation": False, "fcgr_blockade": False})
     np.testing.assert_allclose(off["platelets"], off["platelets"][0], rtol=1e-6)
+
+
+# -- FcgR blockade (ITP-01, ITP-02) ---------------------------------------------------------------
+
+IGG_OUTPUTS = ("igg_total", "igg_endogenous", "ivig", "autoantibody_free", "autoantibody_total",
+               "anti_idiotype_free", "fcrn_occupancy", "nk_cytotoxicity")
+
+
+def test_blockade_off_changes_only_the_platelets(course):
+    off = iv.simulate(MODEL, regimen=COURSE, t_end=120, body_weight_kg=70, rtol=1e-8,
+                      mechanisms={"fcgr_blockade": False})
+    for name in IGG_OUTPUTS + ("dimer_p",):        # the same equations; steps differ through the platelets
+        np.testing.assert_allclose(off[name], course[name], rtol=1e-6, atol=1e-12, err_msg=name)
+    assert np.all(off["fcgr_occupancy"] == 0.0)
+    # off is the same as a receptor that cannot be blocked ...
+    unblockable = iv.simulate(MODEL, regimen=COURSE, t_end=120, body_weight_kg=70, rtol=1e-8,
+                              params={"fcgr_imax": 0.0})
+    np.testing.assert_allclose(off["platelets"], unblockable["platelets"], rtol=1e-12)
+    # ... and on, the blockade raises the count from the first day
+    assert course.at("platelets", 1.0) > off.at("platelets", 1.0) + 5.0
+
+
+def test_without_dimers_the_platelets_follow_the_previous_law():
+    """f_dimer = 0: dP/dt = production - (k_death + k_itp aab_p) P, integrated independently (SciPy)."""
+    from scipy.integrate import solve_ivp
+    grid = np.linspace(0.0, 40.0, 4001)
+    res = iv.simulate(MODEL, regimen=COURSE, t_end=40, body_weight_kg=70, params={"f_dimer": 0.0},
+                      t_eval=grid, rtol=1e-10)
+    assert np.all(res["dimer_p"] == 0.0) and np.all(res["fcgr_occupancy"] == 0.0)
+    p = res.parameters
+    aab = res["aab_p"]
+
+    def rhs(t, y):
+        return [p["platelet_production"] - (p["k_platelet_death"] + p["k_itp"] * np.interp(t, grid, aab)) * y[0]]
+    ref = solve_ivp(rhs, (0.0, 40.0), [res["platelets"][0]], t_eval=grid, method="Radau", rtol=1e-10,
+                    atol=1e-10, max_step=0.01)
+    np.testing.assert_allclose(res["platelets"], ref.y[0], rtol=2e-5)
+
+
+def test_dimers_keep_the_ivig_budget_and_dissociate():
+    """Every infused IgG molecule is in the body (dimers count twice) or catabolised."""
+    res = iv.simulate(MODEL, regimen=COURSE, t_end=60, body_weight_kg=70, rtol=1e-10,
+                      mechanisms={"anti_idiotype": False})
+    p = res.parameters
+    vp, vi, ve = (70 * p["v_plasma"], 70 * p["v_interstitial"], 70 * p["v_endosome"])
+    present = ((res["ivig_p"] + res["aid_p"] + 2 * res["dimer_p"]) * vp + (res["ivig_i"] + res["aid_i"]) * vi
+               + (res["ivig_e"] + res["ivig_fcrn"] + res["aid_e"] + res["aid_fcrn"]) * ve)
+    gone = res["ivig_catabolised"] + res["aid_catabolised"]
+    dosed = 2.0 * 70 * 1000.0 / p["mw_igg"]                                   # umol of IgG in 2 g/kg
+    k = res.t >= 5.0
+    np.testing.assert_allclose((present + gone)[k], dosed, rtol=1e-6)
+    assert res.at("dimer_p", 21.0) < 1e-3 * res["dimer_p"].max()              # dimers dissociate
+
+
+def test_fcgr_occupancy_stays_in_its_limits(course):
+    occ = course["fcgr_occupancy"]
+    imax = course.parameters["fcgr_imax"]
+    assert occ[0] == 0.0 and np.all(occ >= 0.0) and np.all(occ < 1.0)
+    assert 0.8 < course.at("fcgr_occupancy", 3.0) < 1.0                       # during the course
+    assert course.at("fcgr_occupancy", 28.0) < 1e-3                           # gone within weeks
+    assert 0.0 < imax <= 1.0
+
+
+def test_three_mechanism_factorial_attributes_the_first_week_to_the_blockade():
+    three = ("fcgr_blockade", "anti_idiotype", "fcrn_saturation")
+    early = iv.mechanism_factorial(MODEL, COURSE, 7, "platelet_deficit_auc", mechanisms=three, body_weight_kg=70)
+    assert max(early.single, key=early.single.get) == "fcgr_blockade"
+    assert len(early.table) == 8
+    aab = iv.mechanism_factorial(MODEL, COURSE, 60, "autoantibody_free_auc", mechanisms=three, body_weight_kg=70)
+    assert aab.single["fcgr_blockade"] == pytest.approx(0.0, abs=1e-9)       # it acts on platelets only
 
 
 def test_RPL01_nk_cytotoxicity_one_week_after_20_g_daily_for_3_days():

@@ -20,12 +20,13 @@ from ivigsim.validation import (TargetFileError, format_summary, load_targets, r
 from ivigsim.validation.cli import add_validate_parser
 
 TARGETS = ROOT / "validation" / "targets.toml"
-# Every ID of the reference list of published targets (sections A to D).
+# Every ID of the reference list of published targets (sections A to E).
 PUBLISHED_IDS = {
     "PK-01", "PK-02", "PK-03", "PK-04", "PK-05", "PK-06", "PK-07", "PK-09", "PK-10", "PK-14", "PK-15",
     "PK-16", "PK-22", "PK-31", "PK-32", "PK-33", "PK-35",
     "AI-01", "AI-02", "AI-03", "AI-05", "AI-06", "AI-14",
     "RPL-01", "RPL-02", "RPL-03", "RPL-07", "RPL-08",
+    "ITP-01", "ITP-02",
     "CA-01", "CA-02", "CA-03", "CA-04", "TU-01", "TU-02",
     "NK-01", "NK-02", "NK-03", "NK-04", "IL-01", "IL-02",
 }

@@ -145,3 +145,119 @@ def antiphospholipid_cycles(ctx, *, model, regimen, body_weight_kg, cycles, ever
                   Curve(every_days * np.arange(1, cycles + 1), troughs, "before the next infusion", "points")))
     return CheckResult(values, {"last_trough_over_baseline": "1"}, fig,
                        ("pre-infusion titres: " + ", ".join(f"{x:.2f}" for x in troughs) + " mg/L",))
+
+
+# ---------------------------------------------------------------------------
+# Immune thrombocytopenia (ITP-01, ITP-02)
+# ---------------------------------------------------------------------------
+
+def _first_day(t, mask):
+    """First time at which ``mask`` holds (nan if never)."""
+    hits = np.nonzero(mask)[0]
+    return float(t[hits[0]]) if hits.size else float("nan")
+
+
+@register("itp_platelet_response")
+def itp_platelet_response(ctx, *, model, regimen, body_weight_kg, t_end_day, threshold, outputs_per_day):
+    """Platelet count of the default ITP patient after a course (ITP-01).
+
+    Values: ``first_day_above`` (first day above ``threshold``, 10^9/L),
+    ``doubling_day`` (first day at twice the starting count), ``peak_day``,
+    ``peak`` (10^9/L), and ``return_after_peak`` (days from the maximum until
+    the count is back below ``threshold``).
+    """
+    grid = np.linspace(0.0, t_end_day, int(round(t_end_day * outputs_per_day)) + 1)
+    res = ctx.simulate(model, regimen=regimen, t_end=t_end_day, body_weight_kg=body_weight_kg, t_eval=grid)
+    t, plt = res.t, res["platelets"]
+    k = int(np.argmax(plt))
+    back = _first_day(t, (t > t[k]) & (plt < threshold))
+    values = {"first_day_above": _first_day(t, plt > threshold), "doubling_day": _first_day(t, plt >= 2 * plt[0]),
+              "peak_day": float(t[k]), "peak": float(plt[k]), "return_after_peak": back - float(t[k])}
+    units = {"first_day_above": "day", "doubling_day": "day", "peak_day": "day", "peak": "10^9/L",
+             "return_after_peak": "day"}
+    fig = Figure(f"{model}: platelets after the course", "time [day]", "platelets [10^9/L]",
+                 (Curve(t, plt, "platelets"),), marker=(float(t[k]), float(plt[k])),
+                 hlines=((threshold, f"{threshold:g} x 10^9/L"),), vlines=((back, "back below"),))
+    return CheckResult(values, units, fig, (f"start {plt[0]:.1f}, maximum {plt[k]:.1f} x 10^9/L on day "
+                                            f"{t[k]:.2f}, back below {threshold:g} on day {back:.2f}",))
+
+
+def _deficit_auc(t0, t1):
+    """Metric: area of the platelet deficit (below the normal count) over days [t0, t1]."""
+    def metric(res):
+        inside = (res.t >= t0) & (res.t <= t1)
+        return float(np.trapezoid(res["platelet_deficit"][inside], res.t[inside]))
+    metric.__name__ = f"platelet_deficit_auc_day_{t0:g}_{t1:g}"
+    return metric
+
+
+@register("itp_mechanism_attribution")
+def itp_mechanism_attribution(ctx, *, model, regimen, body_weight_kg, mechanisms, early_days, late_days):
+    """Which mechanism carries the platelet response early and late: a mechanism factorial (ITP-02).
+
+    The metric is the area of the platelet deficit (normal count minus
+    platelets) over a window; a mechanism's effect is its fractional reduction.
+    Values: ``early_leader`` and ``late_leader`` (the mechanism with the
+    largest single effect over ``early_days`` and ``late_days``), each
+    mechanism's single effects (``early_<m>``, ``late_<m>``), the joint effects,
+    ``blockade_leads_early`` and ``blockade_not_late`` (directions).
+    """
+    from ivigsim.factorial import mechanism_factorial
+    from ivigsim.validation.registry import build_regimen
+    found = {}
+    for label, (t0, t1) in (("early", early_days), ("late", late_days)):
+        found[label] = ctx.memo(("itp_factorial", model, regimen, body_weight_kg, tuple(mechanisms), t0, t1),
+                                lambda t0=t0, t1=t1: mechanism_factorial(
+                                    model, build_regimen(regimen), t1, _deficit_auc(t0, t1),
+                                    mechanisms=tuple(mechanisms), body_weight_kg=body_weight_kg,
+                                    t_eval=np.linspace(0.0, t1, int(round(t1 * 24)) + 1)))
+    values, units = {}, {}
+    for label, f in found.items():
+        values[f"{label}_leader"] = max(f.single, key=f.single.get)
+        values[f"{label}_joint"] = 100.0 * f.joint
+        values[f"{label}_bliss_excess"] = 100.0 * f.bliss_excess
+        units[f"{label}_joint"] = units[f"{label}_bliss_excess"] = "%"
+        for m, e in f.single.items():
+            values[f"{label}_{m}"] = 100.0 * e
+            units[f"{label}_{m}"] = "%"
+    values["blockade_leads_early"] = values["early_leader"] == "fcgr_blockade"
+    values["blockade_not_late"] = values["late_leader"] != "fcgr_blockade"
+    names = list(mechanisms)
+    fig = Figure(f"{model}: single-mechanism effect on the platelet deficit", "",
+                 "reduction of the deficit area [%]",
+                 (Curve([f"{m}, days {early_days[0]:g}-{early_days[1]:g}" for m in names],
+                        [values[f"early_{m}"] for m in names], kind="bar"),
+                  Curve([f"{m}, days {late_days[0]:g}-{late_days[1]:g}" for m in names],
+                        [values[f"late_{m}"] for m in names], kind="bar")))
+    notes = tuple(f"days {w[0]:g}-{w[1]:g}: " + ", ".join(f"{m} {values[f'{label}_{m}']:.1f} %" for m in names)
+                  + f"; all together {values[f'{label}_joint']:.1f} % (Bliss excess "
+                  f"{values[f'{label}_bliss_excess']:+.1f} points)"
+                  for label, w in (("early", early_days), ("late", late_days)))
+    return CheckResult(values, units, fig, notes)
+
+
+@register("in_vitro_nk_assay")
+def in_vitro_nk_assay(ctx, *, model, ivig_mg_per_ml, read_at_mg_per_ml):
+    """Suppression of NK cytotoxicity by IVIG in the in-vitro assay mode (RPL-03).
+
+    Values: ``suppression`` (%, at ``read_at_mg_per_ml``), ``suppression_<c>``
+    (%, at each concentration listed) and ``dose_dependent`` (suppression rises
+    with IVIG over the concentrations listed).
+    """
+    from ivigsim.in_vitro_nk import in_vitro_nk_suppression
+    res = in_vitro_nk_suppression(model, ivig_mg_per_ml=ivig_mg_per_ml)
+    curve = in_vitro_nk_suppression(model, ivig_mg_per_ml=np.geomspace(0.1, 40.0, 60))
+    values = {"suppression": 100.0 * res.at(read_at_mg_per_ml),
+              "dose_dependent": bool(np.all(np.diff(res.suppression) > 0))}
+    units = {"suppression": "%"}
+    for c, s in zip(res.ivig_mg_per_ml, res.suppression):
+        values[f"suppression_{c:g}"] = 100.0 * float(s)
+        units[f"suppression_{c:g}"] = "%"
+    fig = Figure(f"{model}: in-vitro NK assay (K562 targets)", "IVIG in the well [mg/mL]",
+                 "suppression of NK cytotoxicity [%]",
+                 (Curve(curve.ivig_mg_per_ml, 100.0 * curve.suppression, "set-point law (nk_imax, nk_ic50)"),
+                  Curve(res.ivig_mg_per_ml, 100.0 * res.suppression, "assay concentrations", "points")),
+                 log_x=True, range_on="suppression", marker=(read_at_mg_per_ml, values["suppression"]))
+    return CheckResult(values, units, fig, (
+        ", ".join(f"{c:g} mg/mL: {100 * s:.1f} %" for c, s in zip(res.ivig_mg_per_ml, res.suppression)),
+        f"nk_imax {res.parameters['nk_imax']:g}, nk_ic50 {res.parameters['nk_ic50']:g} mg/L (in-vivo calibration)"))

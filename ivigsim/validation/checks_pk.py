@@ -264,3 +264,33 @@ def replacement_trough_slope(ctx, *, model, body_weight_kg, doses_g_per_kg, ever
     notes = tuple(f"{d:g} g/kg every {every_days:g} days: steady trough {c:.2f} g/L"
                   for d, c in zip(doses_g_per_kg, troughs))
     return CheckResult(values, units, fig, notes)
+
+
+@register("fcrn_competition_with_blind_tracer")
+def fcrn_competition_with_blind_tracer(ctx, *, model, body_weight_kg, regimen, read_day, t_end_day):
+    """A continuously infused IgG mAb and an FcRn-blind tracer after one IVIG dose (PK-15).
+
+    The autoantibody of the model stands for the infused IgG1 mAb (its
+    synthesis is the infusion) and ``tracer`` for the IgA mAb. Values:
+    ``ratio_day_3`` (A/A_untreated at ``read_day``), ``fcrn_blind_ratio``
+    (the tracer's ratio), ``fcrn_blind_unchanged`` (within 1e-6 of 1 at every
+    output) and ``nadir`` (lowest A/A_untreated) with its day.
+    """
+    treated = ctx.simulate(model, regimen=regimen, t_end=t_end_day, body_weight_kg=body_weight_kg)
+    untreated = ctx.simulate(model, t_end=t_end_day, body_weight_kg=body_weight_kg, t_eval=treated.t)
+    t = treated.t
+    ratio = treated["autoantibody"] / untreated["autoantibody"]
+    blind = treated["tracer"] / untreated["tracer"]
+    k = int(np.argmin(ratio))
+    at_read = float(np.interp(read_day, t, ratio))
+    values = {"ratio_day_3": at_read, "fcrn_blind_ratio": float(np.interp(read_day, t, blind)),
+              "fcrn_blind_unchanged": bool(np.max(np.abs(blind - 1.0)) < 1e-6),
+              "nadir": float(ratio[k]), "nadir_day": float(t[k])}
+    fig = Figure(f"{model}: infused IgG mAb and FcRn-blind tracer after IVIG", "time [day]",
+                 "concentration / untreated", (Curve(t, ratio, "IgG mAb (binds FcRn)"),
+                                                Curve(t, blind, "FcRn-blind tracer (IgA-like)")),
+                 range_on="ratio_day_3", marker=(read_day, at_read), vlines=((read_day, f"day {read_day:g}"),))
+    return CheckResult(values, {"ratio_day_3": "1", "fcrn_blind_ratio": "1", "nadir": "1", "nadir_day": "day"},
+                       fig, (f"lowest A/A_untreated {ratio[k]:.3f} on day {t[k]:.2f}; untreated plasma IgG "
+                             f"{untreated['igg_total'][0]:.2f} g/L, peak after the dose "
+                             f"{treated['igg_total'].max():.1f} g/L",))

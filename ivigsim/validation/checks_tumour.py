@@ -163,6 +163,36 @@ def il12_half_life(ctx, *, models, body_weights_kg, il12_dose_g_per_kg, window_d
     return CheckResult(values, units, fig)
 
 
+@register("il12_sc_ifn_gamma_timing")
+def il12_sc_ifn_gamma_timing(ctx, *, models, body_weights_kg, il12_dose_g_per_kg, t_end_day, outputs_per_day):
+    """Times of the IL-12 and IFN-gamma peaks after subcutaneous recombinant IL-12, in each model (IL-02).
+
+    Values: ``il12_peak_time`` and ``ifn_gamma_peak_time`` (hours) for the first
+    model, ``..._<model>`` for each, and ``ifn_gamma_fold`` (peak over baseline).
+    """
+    values, units, curves = {}, {}, []
+    t_eval = np.linspace(0.0, t_end_day, int(round(t_end_day * outputs_per_day)) + 1)
+    regimen = {"kind": "bolus", "dose_g_per_kg": il12_dose_g_per_kg, "product": "il12", "route": "sc"}
+    for model, weight in zip(models, body_weights_kg):
+        res = ctx.simulate(model, regimen=regimen, t_end=t_end_day, body_weight_kg=weight, t_eval=t_eval)
+        hours = 24.0 * res.t
+        il12, ifng = res["il12"], res["ifn_gamma"]
+        for name, y in (("il12_peak_time", il12), ("ifn_gamma_peak_time", ifng)):
+            values[f"{name}_{model}"], units[f"{name}_{model}"] = float(hours[int(np.argmax(y))]), "h"
+        values[f"ifn_gamma_fold_{model}"], units[f"ifn_gamma_fold_{model}"] = float(ifng.max() / ifng[0]), "1"
+        curves += [Curve(hours, il12 / il12.max(), f"{model}: IL-12"),
+                   Curve(hours, ifng / ifng.max(), f"{model}: IFN-gamma")]
+    for name in ("il12_peak_time", "ifn_gamma_peak_time", "ifn_gamma_fold"):
+        values[name], units[name] = values[f"{name}_{models[0]}"], units[f"{name}_{models[0]}"]
+    fig = Figure(f"IL-12 and IFN-gamma after s.c. IL-12 ({1e6 * il12_dose_g_per_kg:g} ug/kg)", "time [h]",
+                 "concentration / its peak", tuple(curves), range_on=None,
+                 marker=(values["il12_peak_time"], 1.0))
+    notes = tuple(f"{m}: IL-12 peak at {values[f'il12_peak_time_{m}']:.2f} h, IFN-gamma peak at "
+                  f"{values[f'ifn_gamma_peak_time_{m}']:.2f} h ({values[f'ifn_gamma_fold_{m}']:.1f} x baseline)"
+                  for m in models)
+    return CheckResult(values, units, fig, notes)
+
+
 @register("nk_turnover")
 def nk_turnover(ctx, *, model, body_weight_kg):
     """NK proliferation and loss per NK cell at the untreated steady state, from the reaction fluxes (NK-01)."""

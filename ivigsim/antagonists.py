@@ -70,6 +70,8 @@ def catalogue() -> dict[str, Drug]:
             sources[pname] = p["source"]
         label = {key[len("label_"):]: (tuple(v) if isinstance(v, list) else v)
                  for key, v in entry.items() if key.startswith("label_")}
+        if "price_usd_per_mg" in entry:
+            label["price_usd_per_mg"] = float(entry["price_usd_per_mg"])
         drugs[name] = Drug(name, entry["full_name"], entry["design"], tuple(entry["routes"]),
                            entry["default_route"], entry.get("iv_infusion_hours"), label, values,
                            units, sources, tuple(entry.get("references", ())))
@@ -97,7 +99,7 @@ def label_flags(name, route, dose_mg, dose_mg_per_kg, body_weight_kg) -> list[st
         low, high = per_kg_range
         if not low * (1 - 1e-9) <= dose_mg_per_kg <= high * (1 + 1e-9):
             flags.append(f"{name} {route.upper()} dose {dose_mg_per_kg:.3g} mg/kg is outside the "
-                         f"labelled {low:g}-{high:g} mg/kg")
+                         f"labelled {_span(low, high)} mg/kg")
         cap = entry.label.get(f"{route}_max_mg")
         if cap is not None and dose_mg > cap * (1 + 1e-9):
             flags.append(f"{name} {route.upper()} dose {dose_mg:.4g} mg is above the labelled "
@@ -106,5 +108,14 @@ def label_flags(name, route, dose_mg, dose_mg_per_kg, body_weight_kg) -> list[st
         low, high = flat_range
         if not low * (1 - 1e-9) <= dose_mg <= high * (1 + 1e-9):
             flags.append(f"{name} {route.upper()} dose {dose_mg:.4g} mg is outside the labelled "
-                         f"{low:g}-{high:g} mg")
+                         f"{_span(low, high)} mg")
     return flags
+
+
+def _span(low, high) -> str:
+    return f"{low:g}" if low == high else f"{low:g}-{high:g}"
+
+
+def price_usd_per_mg(name) -> float:
+    """The catalogue's list price of a drug, US$ per mg (NaN where none is given)."""
+    return float(drug(name).label.get("price_usd_per_mg", float("nan")))

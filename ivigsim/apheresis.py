@@ -64,6 +64,11 @@ MAX_SESSION_HOURS = 12.0
 #: et al. 2009). 0.8 per pass is the default; sweep it per column.
 DEFAULT_COLUMN_EFFICIENCY = 0.8
 
+#: Direct hospital cost of one plasma-exchange procedure with albumin, US$:
+#: five procedures cost US$4,638.16 (Winters et al., BMC Health Serv Res
+#: 2011;11:101). An input of the therapy_cost_usd metric (price_usd_per_session).
+DEFAULT_PRICE_USD_PER_SESSION = 4638.16 / 5.0
+
 #: Model parameters a session sets per segment (1/day): removal rate constant
 #: of plasma normal IgG (endogenous, infused, anti-idiotypes, complexes), of
 #: the autoantibody, of an FcRn antagonist, and the fresh-frozen plasma

@@ -48,6 +48,8 @@ __all__ = [
     "THROMBOSIS_RISK_RATE_MG_PER_KG_PER_MIN",
     "HARD_MAX_RATE_MG_PER_KG_PER_MIN",
     "THROMBOSIS_RISK_DAILY_G",
+    "HYPERVISCOSITY_BANDS_CP",
+    "hyperviscosity_flags",
     "MAX_BODY_WEIGHT_KG",
     "MAX_CONCENTRATION_G_PER_L",
     "MAX_INFUSION_HOURS",
@@ -63,6 +65,10 @@ THROMBOSIS_RISK_RATE_MG_PER_KG_PER_MIN = 2.0
 HARD_MAX_RATE_MG_PER_KG_PER_MIN = 20.0
 #: Amount in one day associated with early thromboembolic events, g.
 THROMBOSIS_RISK_DAILY_G = 35.0
+#: Serum-viscosity bands, cP: no hyperviscosity symptoms below 3, subtle
+#: presentations above 4, the classic syndrome above 5 (Crawford, Cox & Cohen,
+#: Am J Med 1985; target PK-32).
+HYPERVISCOSITY_BANDS_CP = (3.0, 4.0, 5.0)
 #: Largest body weight accepted, kg.
 MAX_BODY_WEIGHT_KG = 500.0
 #: Most concentrated product accepted (a 30 % solution), g/L.
@@ -89,6 +95,24 @@ _EVENT_COLUMNS = (
     "route",
     "product",
 )
+
+
+def hyperviscosity_flags(peak_viscosity_cp) -> list[str]:
+    """Flags for a predicted peak serum viscosity, cP (Crawford et al. 1985, PK-32).
+
+    Returns one line for the highest band reached (3, 4 or 5 cP), or nothing.
+    """
+    peak = float(peak_viscosity_cp)
+    low, subtle, classic = HYPERVISCOSITY_BANDS_CP
+    if not math.isfinite(peak) or peak < low:
+        return []
+    if peak >= classic:
+        what = f"above {classic:g} cP, where the classic hyperviscosity syndrome is seen"
+    elif peak >= subtle:
+        what = f"above {subtle:g} cP, where subtle hyperviscosity presentations are seen"
+    else:
+        what = f"above {low:g} cP, below which no hyperviscosity symptoms are reported"
+    return [f"predicted serum viscosity up to {peak:.2f} cP, {what} (Crawford et al. 1985)"]
 
 
 class RegimenError(ValueError):
@@ -1121,7 +1145,7 @@ class Regimen:
             if adm.concentration_g_per_l is not None
         )
 
-    def safety_flags(self, body_weight_kg: float) -> list[str]:
+    def safety_flags(self, body_weight_kg: float, peak_viscosity_cp: float | None = None) -> list[str]:
         """Human-readable warnings for this patient.
 
         Flags infusions faster than the labelled maximum of 6 mg/kg/min,
@@ -1133,6 +1157,10 @@ class Regimen:
         ----------
         body_weight_kg : float
             Body weight, kg.
+        peak_viscosity_cp : float, optional
+            Predicted peak serum viscosity, cP (a model's ``serum_viscosity_cp``);
+            flagged against the 3, 4 and 5 cP bands of Crawford et al. 1985.
+            FcRn-antagonist doses outside their labelled range are flagged too.
 
         Returns
         -------
@@ -1177,6 +1205,8 @@ class Regimen:
                     if flag not in seen:
                         seen.add(flag)
                         flags.append(flag + " (a safety flag, not a refusal)")
+        if peak_viscosity_cp is not None:
+            flags += hyperviscosity_flags(peak_viscosity_cp)
         return flags
 
     def describe(self) -> str:

@@ -250,3 +250,70 @@ def test_models_without_apheresis_refuse_sessions_and_stochastic_methods_refuse_
     with pytest.raises(IvigsimError):
         iv.simulate("igg_linear", regimen=R.fcrn_antagonist("efgartigimod", dose_mg_per_kg=10),
                     t_end=10.0)
+
+
+# -- experiment files -------------------------------------------------------------------
+
+def test_therapy_comparison_file_builds_every_arm():
+    from conftest import ROOT
+    from ivigsim.experiment import load_experiment
+    exp = load_experiment(ROOT / "experiments" / "therapy_comparison.toml")
+    arms = {spec.name: spec.build() for spec in exp.regimens}
+    assert set(arms) == {"ivig", "efgartigimod", "rozanolixizumab", "plex", "ivig_then_plex"}
+    assert arms["efgartigimod"].antagonist == "efgartigimod"
+    assert len(arms["plex"].sessions) == 5 and not arms["plex"].administrations
+    both = arms["ivig_then_plex"]
+    assert len(both.administrations) == 5 and [s.time_day for s in both.sessions] == [5, 7, 9, 11, 13]
+    assert both.name == "ivig_then_plex"
+
+
+def _experiment(tmp_path, regimen_text):
+    path = tmp_path / "x.toml"
+    path.write_text(f"""
+[experiment]
+name = "x"
+model = "fcrn_pk"
+seed = 1
+t_end_days = 20.0
+
+{regimen_text}
+
+[sweep]
+method = "none"
+
+[metrics.cost]
+kind = "therapy_cost_usd"
+""")
+    return path
+
+
+def test_file_regimens_of_the_new_kinds_run_and_cost(tmp_path):
+    from ivigsim.experiment import load_experiment
+    path = _experiment(tmp_path, """
+[regimens.ia]
+kind = "immunoadsorption"
+plasma_volumes = 2.0
+sessions = 2
+column_efficiency = {igg = 0.5, autoantibody = 0.9}
+""")
+    res = iv.run_experiment(path, out=tmp_path / "out", progress=False)
+    assert res.metrics["status"].tolist() == ["ok"]
+    assert res.metrics["cost"].iloc[0] == pytest.approx(2 * 4638.16 / 5)
+
+
+def test_a_bad_combined_regimen_names_the_key(tmp_path):
+    from ivigsim.experiment import ExperimentFileError, load_experiment
+    path = _experiment(tmp_path, """
+[regimens.both]
+kind = "combine"
+parts = [{kind = "ivig"}, {kind = "combine", parts = []}]
+""")
+    with pytest.raises(ExperimentFileError, match=r"regimens\.both\.parts\[1\]\.kind"):
+        load_experiment(path)
+    path = _experiment(tmp_path, """
+[regimens.both]
+kind = "combine"
+parts = "ivig"
+""")
+    with pytest.raises(ExperimentFileError, match=r"regimens\.both\.parts"):
+        load_experiment(path)

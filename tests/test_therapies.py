@@ -317,3 +317,9 @@ parts = "ivig"
 """)
     with pytest.raises(ExperimentFileError, match=r"regimens\.both\.parts"):
         load_experiment(path)
+
+
+def test_sbml_export_refuses_sessions(tmp_path):
+    from ivigsim.sbml.export import export_sbml
+    with pytest.raises(IvigsimError, match="plasma exchange or immunoadsorption"):
+        export_sbml("fcrn_pk", tmp_path / "m.xml", regimen=R.plasma_exchange())

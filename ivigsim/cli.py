@@ -141,7 +141,8 @@ def _cmd_simulate(args):
     else:
         names = [n for n in DEFAULT_PLOTS if n in treated][:4] or list(spec.observable_names[:4])
     rows = compare_to_untreated(treated, untreated)
-    reg = regimen_rows(regimen, weight or 1.0) if regimen.administrations else None
+    viscosity = float(treated["serum_viscosity_cp"].max()) if "serum_viscosity_cp" in treated else None
+    reg = regimen_rows(regimen, weight or 1.0, peak_viscosity_cp=viscosity) if regimen.administrations else None
     print(f"{spec.name}: {regimen.describe()}, {t_end:g} days"
           + (f", {weight:g} kg" if weight else ""))
     if reg:

@@ -82,6 +82,14 @@ _METRIC_KINDS = {
     "grams_given": "immunoglobulin given over the whole regimen, for the patient's body weight",
     "cost_usd": "grams given x US${price:g} per gram",
     "max_infusion_rate_mg_per_kg_per_min": "fastest infusion of the regimen",
+    "antagonist_mg_given": "FcRn antagonist given over the whole regimen, for the patient's body weight",
+    "apheresis_sessions": "plasma exchange or immunoadsorption sessions",
+    "therapy_cost_usd": "IgG grams x US${price:g} per gram + antagonist mg x its price per mg + "
+                        "sessions x the price per session",
+    "thrombosis_flag": "1 if some day has 35 g or more of immunoglobulin (PK-33), else 0",
+    "hyperviscosity_band": "hyperviscosity band of the highest {output}: 0 below 3 cP, 1, 2, 3 from "
+                           "3, 4, 5 cP (Crawford et al. 1985)",
+    "auc_change_pct": "change of the area under the {output} curve from {baseline}",
 }
 _BASELINES = {"start": "its value on day 0",
               "untreated": "the same patient untreated, at the same time"}
@@ -387,7 +395,9 @@ def _regimens(experiment) -> str:
             rows.append(row)
             classes.append("" if ok else "flagged")
     parts = ["<h3>Regimens</h3>",
-             _p(f"Grams, cost (at US${price:g} per gram) and safety flags for a {weight:g} kg patient. "
+             _p(f"Grams of immunoglobulin, cost (IgG at US${price:g} per gram, FcRn antagonists at their "
+                f"list price, plasma exchange at US${_session_price():.0f} per session; NaN where no "
+                f"price is known) and safety flags for a {weight:g} kg patient. "
                 "A regimen keyword that the sweep varies is shown at the ends of its range.")]
     if experiment.sweep.body_weight is not None or any(v.target == "body_weight"
                                                        for v in experiment.sweep.variables):
@@ -416,19 +426,41 @@ def _regimen_variants(experiment, regimen_spec):
     return variants
 
 
+def _session_price():
+    from ivigsim.apheresis import DEFAULT_PRICE_USD_PER_SESSION
+    return DEFAULT_PRICE_USD_PER_SESSION
+
+
+def _antagonist_names():
+    from ivigsim.antagonists import catalogue
+    return set(catalogue())
+
+
 def _regimen_row(regimen_spec, label, overrides, weight, price):
     try:
         regimen = regimen_spec.build(overrides)
         doses = regimen.doses(weight)
-        grams = float(sum(d.amount_g for d in doses))
+        known = _antagonist_names()
+        grams = float(sum(d.amount_g for d in doses if d.product not in known))    # IgG only
         rate = regimen.max_rate_mg_per_kg_per_min(weight) if doses else 0.0
         flags = regimen.safety_flags(weight) if doses else []
     except RegimenError as exc:
         return [regimen_spec.name, regimen_spec.kind, label, f"cannot be built: {exc}", None, None, None,
                 ""], False
     flag_html = _Html("<br>".join(f'<span class="flag">{_e(f)}</span>' for f in flags) or "none")
-    return [regimen_spec.name, regimen_spec.kind, label, regimen.describe(), grams, grams * price, rate,
-            flag_html], True
+    return [regimen_spec.name, regimen_spec.kind, label, regimen.describe(), grams,
+            _therapy_cost(regimen, doses, grams, price), rate, flag_html], True
+
+
+def _therapy_cost(regimen, doses, grams, price):
+    """IgG at ``price`` per gram, an antagonist at its list price, sessions at their default cost."""
+    from ivigsim.antagonists import price_usd_per_mg
+    from ivigsim.apheresis import DEFAULT_PRICE_USD_PER_SESSION
+    cost = grams * price + len(regimen.sessions) * DEFAULT_PRICE_USD_PER_SESSION
+    if regimen.antagonist:
+        drug_mg = 1000.0 * sum(d.amount_g for d in doses if d.product == regimen.antagonist)
+        cost += drug_mg * price_usd_per_mg(regimen.antagonist)
+    return cost
 
 
 def _variable_values(variable) -> str:

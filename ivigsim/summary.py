@@ -36,10 +36,16 @@ def compare_to_untreated(treated, untreated, names=None):
     return rows
 
 
-def regimen_rows(regimen, body_weight_kg, price_usd_per_g=PRICE_USD_PER_G):
-    """Grams, cost and safety flags of a regimen for one patient."""
+def regimen_rows(regimen, body_weight_kg, price_usd_per_g=PRICE_USD_PER_G, peak_viscosity_cp=None):
+    """Grams, cost and safety flags of a regimen for one patient.
+
+    ``grams_given`` counts immunoglobulin only (an FcRn antagonist is not
+    IgG); ``peak_viscosity_cp``, a model's predicted peak serum viscosity,
+    adds the hyperviscosity flag.
+    """
+    from ivigsim.antagonists import catalogue
     doses = regimen.doses(body_weight_kg) if regimen.administrations else ()
-    grams = float(sum(d.amount_g for d in doses))
+    grams = float(sum(d.amount_g for d in doses if d.product not in catalogue()))
     return {
         "regimen": regimen.describe(),
         "body_weight_kg": body_weight_kg,
@@ -47,7 +53,8 @@ def regimen_rows(regimen, body_weight_kg, price_usd_per_g=PRICE_USD_PER_G):
         "cost_usd": grams * price_usd_per_g,
         "price_usd_per_g": price_usd_per_g,
         "max_rate_mg_per_kg_per_min": regimen.max_rate_mg_per_kg_per_min(body_weight_kg) if doses else 0.0,
-        "safety_flags": "; ".join(regimen.safety_flags(body_weight_kg)) if doses else "",
+        "safety_flags": "; ".join(regimen.safety_flags(body_weight_kg, peak_viscosity_cp))
+                        if doses or peak_viscosity_cp is not None else "",
     }
 
 

@@ -1,4 +1,4 @@
-"""Checks of safety flags and cost (targets PK-14, PK-33, PK-35), and the check of what is not modelled.
+"""Checks of safety flags, viscosity and cost (targets PK-14, PK-31, PK-32, PK-33, PK-35), and the check of what is not modelled.
 
 The safety thresholds live in :mod:`ivigsim.regimen`; these checks do not
 read the constants but probe :meth:`~ivigsim.regimen.Regimen.safety_flags`
@@ -144,6 +144,71 @@ def cost_per_gram(ctx, *, regimen, body_weight_kg, price_range_usd_per_g):
                         [grams * low, row["cost_usd"], grams * high], kind="bar"),))
     values = {"price": row["cost_usd"] / grams, "metrics_price": metric_cost / grams, "course_cost": row["cost_usd"]}
     return CheckResult(values, {"price": "USD/g", "metrics_price": "USD/g", "course_cost": "USD"}, fig)
+
+
+@register("viscosity_after_ivig")
+def viscosity_after_ivig(ctx, *, model, body_weight_kg, regimen, t_end_day, back_day):
+    """Rise of the serum-viscosity proxy over a course and its return (PK-31).
+
+    Values: ``viscosity_rise`` (cP, peak less the day-0 value), ``peak_viscosity``
+    (cP), ``returns_within_a_month`` (at ``back_day`` less than half the rise
+    is left) and ``tracks_igg`` (viscosity rises and falls with total IgG:
+    their correlation over the course is above 0.99).
+    """
+    res = ctx.simulate(model, regimen=regimen, t_end=t_end_day, body_weight_kg=body_weight_kg)
+    eta, igg = res["serum_viscosity_cp"], res["igg_total"]
+    k = int(np.argmax(eta))
+    rise = float(eta[k] - eta[0])
+    left = float(np.interp(back_day, res.t, eta) - eta[0])
+    corr = float(np.corrcoef(eta, igg)[0, 1])
+    fig = Figure(f"{model}: serum viscosity proxy over a course", "time [day]", "serum viscosity [cP]",
+                 (Curve(res.t, eta, "serum_viscosity_cp"),), range_on="viscosity_rise",
+                 marker=(float(res.t[k]), float(eta[k])),
+                 hlines=((3.0, "3 cP: no symptoms below (PK-32)"),))
+    values = {"viscosity_rise": rise, "peak_viscosity": float(eta[k]),
+              "returns_within_a_month": left < 0.5 * rise, "tracks_igg": corr > 0.99}
+    return CheckResult(values, {"viscosity_rise": "cP", "peak_viscosity": "cP"}, fig,
+                       (f"day 0 {eta[0]:.2f} cP at {igg[0]:.1f} g/L IgG; peak {eta[k]:.2f} cP at "
+                        f"{igg[k]:.1f} g/L on day {res.t[k]:.2f}; {left:.3f} cP above day 0 on day {back_day:g}",))
+
+
+def _band(flags):
+    """0 without a flag; 1, 2, 3 for the words of the 3, 4 and 5 cP bands."""
+    if not flags:
+        return 0.0
+    return 3.0 if _has(flags, "classic") else 2.0 if _has(flags, "subtle") else 1.0
+
+
+@register("hyperviscosity_flags")
+def hyperviscosity_flag_bands(ctx, *, model, body_weight_kg, regimen, params, t_end_day):
+    """Where the hyperviscosity flags switch on, and a course that crosses them (PK-32).
+
+    Values: ``threshold_3``, ``threshold_4``, ``threshold_5`` (cP, the lowest
+    peak viscosity given each band's words, by bisection) and
+    ``hyperviscosity_flagged`` (a course in a patient whose predicted peak
+    passes 4 cP is flagged by ``Regimen.safety_flags``).
+    """
+    from ivigsim.regimen import hyperviscosity_flags
+    from ivigsim.validation.registry import build_regimen
+
+    # each band's words, and those of the bands above it (a flag names the highest band reached)
+    bands = {"threshold_3": ("cP",), "threshold_4": ("subtle", "classic"), "threshold_5": ("classic",)}
+    values = {}
+    for name, words in bands.items():
+        values[name] = _bisect(lambda cp, w=words: any(_has(hyperviscosity_flags(cp), x) for x in w),
+                               1.0, 10.0)
+    res = ctx.simulate(model, regimen=regimen, t_end=t_end_day, body_weight_kg=body_weight_kg,
+                       params=params)
+    peak = float(res["serum_viscosity_cp"].max())
+    flags = build_regimen(regimen).safety_flags(body_weight_kg, peak_viscosity_cp=peak)
+    values["hyperviscosity_flagged"] = peak >= 4.0 and _has(flags, "predicted serum viscosity")
+    grid = np.linspace(1.0, 7.0, 601)
+    fig = Figure("hyperviscosity band of a predicted peak viscosity", "peak serum viscosity [cP]",
+                 "band (0-3)", (Curve(grid, [_band(hyperviscosity_flags(c)) for c in grid],
+                                      "band", "step"),),
+                 vlines=((3.0, "3"), (4.0, "4"), (5.0, "5 cP (published)")))
+    return CheckResult(values, {k: "cP" for k in bands}, fig,
+                       (f"high-IgG patient: predicted peak {peak:.2f} cP; flags: {flags or 'none'}",))
 
 
 @register("not_modelled")

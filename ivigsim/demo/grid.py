@@ -2,7 +2,7 @@
 
 The page cannot simulate, so every setting its sliders can reach is simulated
 here, as ordinary sweeps run by the ensemble engine
-(:class:`~ivigsim.ensemble.InProcessExecutor`): a grid over dose, infusion
+(:func:`~ivigsim.ensemble.run_chunk` on threads): a grid over dose, infusion
 hours, cycle length, FcRn capacity and anti-idiotype fraction, once per
 mechanism combination the page shows. Curves are kept at whole days and, on
 infusion days, at the end of each infusion (where IgG peaks) and at midday,
@@ -18,6 +18,7 @@ just IVIG).
 
 from __future__ import annotations
 
+import itertools
 import math
 import tempfile
 from dataclasses import dataclass
@@ -132,7 +133,7 @@ def _run_sweep(text, workers, levels, names, bar):
     keeping three outputs: holding every chunk's full trajectories (every
     species and observable) at once took over a gigabyte.
     """
-    from ivigsim.ensemble import FAILED, InProcessExecutor, chunk_bounds, output_names
+    from ivigsim.ensemble import FAILED, chunk_bounds, default_workers, output_names
     from ivigsim.experiment import load_experiment
     from ivigsim.samplers import sample_points
     with tempfile.TemporaryDirectory() as tmp:
@@ -145,16 +146,30 @@ def _run_sweep(text, workers, levels, names, bar):
     t = experiment.output_times()
     grid = np.empty(tuple(len(levels[n]) for n in names) + (len(t), 3))
     index = _index(points, levels, names)
-    executor = InProcessExecutor(workers)
     bounds = [(i, a, b) for i, (a, b) in enumerate(chunk_bounds(len(points), _CHUNK_POINTS))]
-    in_flight = 2 * executor.workers
-    for first in range(0, len(bounds), in_flight):
-        for chunk in executor.map_chunks(experiment, points, bounds[first:first + in_flight]):
-            if np.any(chunk.status == FAILED):
-                raise RuntimeError(f"lesson grid: {chunk.reasons[int(np.argmax(chunk.status))]}")
-            grid[tuple(i[chunk.point_ids] for i in index)] = chunk.outputs[:, :, columns]
-            bar.update(len(chunk.point_ids))
+    for chunk in _stream_chunks(experiment, points, bounds, workers or default_workers()):
+        if np.any(chunk.status == FAILED):
+            raise RuntimeError(f"lesson grid: {chunk.reasons[int(np.argmax(chunk.status))]}")
+        grid[tuple(i[chunk.point_ids] for i in index)] = chunk.outputs[:, :, columns]
+        bar.update(len(chunk.point_ids))
     return grid, t
+
+
+def _stream_chunks(experiment, points, bounds, workers):
+    """The ensemble engine's chunks, at most two per thread in flight: a new one starts as each finishes."""
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+    from ivigsim.ensemble import run_chunk
+    todo = iter(bounds)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending = {pool.submit(run_chunk, experiment, points, *b) for b in itertools.islice(todo, 2 * workers)}
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield future.result()
+                following = next(todo, None)
+                if following is not None:
+                    pending.add(pool.submit(run_chunk, experiment, points, *following))
 
 
 def _index(points, levels, names):

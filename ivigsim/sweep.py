@@ -151,19 +151,17 @@ def _run(experiment, spec, points, run_dir, executor, chunk_size, inputs, progre
 
     started = time.perf_counter()
     from ivigsim.progress import bar as progress_bar
-    done = 0
     with sigterm_as_interrupt(), progress_bar(sum(b - a for _, a, b in todo), experiment.name, "point",
                                               progress) as bar:
         chunks = executor.map_chunks(experiment, points, todo)
         try:
             for chunk in chunks:
                 run_dir.write_chunk(chunk)
-                done += 1
                 bar.update(len(chunk.point_ids))
         except KeyboardInterrupt as exc:
             chunks.close()              # cancels the queued chunks now
             signum = signal_number(exc)
-            kept = len(bounds) - len(todo) + done
+            kept = len(run_dir.finished_chunks())
             raise RunInterrupted(
                 f"interrupted ({signal.Signals(signum).name}) after {kept} of {len(bounds)} chunks; "
                 f"the finished chunks are kept in {out}. Finish the run with: "

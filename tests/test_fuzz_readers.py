@@ -117,7 +117,7 @@ def _combine(children):
     )
 
 
-expressions = st.recursive(expression_atoms, _combine, max_leaves=25)
+expressions = st.recursive(expression_atoms, lambda children: _combine(children), max_leaves=25)
 toml_scalars = st.one_of(
     st.booleans(), st.integers(min_value=-2**63, max_value=2**63 - 1),
     st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=30), expressions,

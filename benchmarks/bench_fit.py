@@ -217,6 +217,7 @@ def main():
     parser.add_argument("--pypesto-starts", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--problem", help="also time ivigsim alone on this problem directory")
+    parser.add_argument("--problem-only", action="store_true", help="with --problem: skip the comparison")
     args = parser.parse_args()
     if args.problem:
         other = load_problem(args.problem)
@@ -225,6 +226,10 @@ def main():
               f"{len(other.conditions)} conditions; {args.starts} starts on {args.workers} workers: "
               f"{seconds:.2f} s; best objective {result.value:.8g}; {result.n_converged} starts at the best; "
               f"{sum(not s.ok for s in result.starts)} failed; profiles {profile_seconds:.2f} s")
+        for name, value in result.estimates.items():
+            print(f"  {name}: {value:.6g}")
+        if args.problem_only:
+            return
     directory = Path(tempfile.mkdtemp()) / "xla_four_patients"
     problem = make_problem(directory)
     result, seconds, profile_seconds = run_ivigsim(problem, args.starts, args.workers)

@@ -75,8 +75,11 @@ def test_fit_result_notebook_surface():
     assert np.all(frame.ci_lower < frame.estimate) and np.all(frame.estimate < frame.ci_upper)
     import matplotlib
     matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
     for kind in ("fit", "residuals", "waterfall", "profiles"):
         axes = np.atleast_1d(result.plot(kind))
         assert axes[0].get_xlabel().endswith(")")                # a unit on the axis
+        plt.close(axes[0].figure)
+    assert plt.get_fignums() == []
     with pytest.raises(iv.ParameterError, match="unknown plot kind"):
         result.plot("violin")

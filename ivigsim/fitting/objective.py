@@ -30,8 +30,7 @@ import numpy as np
 from ivigsim.errors import IvigsimError, SolverError
 from ivigsim.expressions import Sym, evaluate, symbols
 from ivigsim.kernel.compiled import evaluate_observables
-from ivigsim.simulation import (STEADY_STATE_HORIZON_DAY, execute, initial_state, prepare,
-                                resolve_parameters)
+from ivigsim.simulation import STEADY_STATE_HORIZON_DAY, execute, initial_state, prepare
 from ivigsim.spec import BODY_WEIGHT
 from ivigsim.schedule import no_dosing
 from ivigsim.solvers import rodas
@@ -90,6 +89,7 @@ class Objective:
         # Name tuples of the model, looked up once (the spec builds them on every access).
         self.parameter_names = spec.parameter_names
         self.parameter_set = frozenset(self.parameter_names)
+        self.parameter_index = {name: i for i, name in enumerate(self.parameter_names)}
         self.species_names = spec.species_names
         self.observable_names = spec.observable_names
         self.schedule_symbols = _schedule_symbols(spec)
@@ -123,9 +123,15 @@ class Objective:
     def _prepare_nearby(self, base, condition, params, times):
         """``prepare`` for a parameter vector next to ``base``'s; reuses its dosing schedule
         when no parameter the schedule depends on (volumes, dose targets, weight) changed."""
-        weight = condition.body_weight_kg if BODY_WEIGHT in self.spec.parameter_names else None
-        values = resolve_parameters(self.spec, params, weight)
-        changed = {name for name, a, b in zip(self.parameter_names, values, base.values) if a != b}
+        # The base run checked every override; a perturbed row differs from it in one estimated
+        # parameter, which the finite-difference step keeps inside its (model-checked) bounds.
+        values = base.values.copy()
+        changed = set()
+        for name, value in params.items():
+            index = self.parameter_index[name]
+            if value != values[index]:
+                values[index] = value
+                changed.add(name)
         if changed & self.schedule_symbols:
             return self._prepare(condition, params, times)
         return replace(base, values=values, p=base.kernel.parameter_vector(values, base.switches))

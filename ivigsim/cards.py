@@ -45,7 +45,7 @@ def model_card(spec, check=False, format="text"):
         return model_card_html(spec, check)
     if format == "tex":
         return model_card_tex(spec)
-    lines = [f"# {spec.label}", "", textwrap.fill(" ".join(spec.description.split()), 88), "",
+    lines = [f"# {getattr(spec, 'label', spec.name)}", "", textwrap.fill(" ".join(spec.description.split()), 88), "",
              f"file: {spec.path}", ""]
     if _is_agent(spec):
         lines += ["An agent-based model: its rules (NK activation, killing, exhaustion, tumour birth and "
@@ -58,7 +58,7 @@ def model_card(spec, check=False, format="text"):
         lines += [""]
     lines += ["## Parameters"]
     lines += [_parameter_line(p) for p in spec.parameters]
-    for name, pset in spec.parameter_sets.items():
+    for name, pset in getattr(spec, "parameter_sets", {}).items():
         applied = " (applied)" if name == spec.parameter_set else f" (load as '{spec.name}@{name}')"
         lines += ["", f"## Parameter set '{name}'{applied}", textwrap.fill(" ".join(pset.description.split()), 88)]
         lines += [_parameter_line(p) for p in pset.parameters]

@@ -62,7 +62,7 @@ def test_the_cli_summary_counts_undefined_metrics(occupancy_sweep, tmp_path):
     proc = ivigsim("run", path, "--out", tmp_path / "run", "--quiet", "--workers", "1")
     assert proc.returncode == 0, proc.stderr
     assert "0 failed, 1 with undefined metrics" in proc.stdout
-    assert "undefined (left out of the medians): occupancy at 1 point" in proc.stdout
+    assert "undefined (left out of the summary): occupancy at 1 point" in proc.stdout
     assert "point 0 undefined: undefined: occupancy" in proc.stdout
 
 

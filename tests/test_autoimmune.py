@@ -147,6 +147,17 @@ def test_without_dimers_the_platelets_follow_the_previous_law():
     np.testing.assert_allclose(res["platelets"], ref.y[0], rtol=2e-5)
 
 
+def test_without_dimers_the_previous_model_is_recovered():
+    """f_dimer = 0 and the former complex clearance (2 /day): the factorial of the model before the
+    blockade (free-autoantibody AUC over 180 days: -4.9 %, -27.6 %, both -28.0 %, Bliss -31.1 %)."""
+    f = iv.mechanism_factorial(MODEL, COURSE, 180, "autoantibody_free_auc", body_weight_kg=70,
+                               params={"f_dimer": 0.0, "k_complex_clearance": 2.0})
+    assert f.single["fcrn_saturation"] == pytest.approx(0.049, abs=5e-4)
+    assert f.single["anti_idiotype"] == pytest.approx(0.276, abs=5e-4)
+    assert f.joint == pytest.approx(0.280, abs=5e-4)
+    assert f.bliss_expected == pytest.approx(0.311, abs=5e-4)
+
+
 def test_dimers_keep_the_ivig_budget_and_dissociate():
     """Every infused IgG molecule is in the body (dimers count twice) or catabolised."""
     res = iv.simulate(MODEL, regimen=COURSE, t_end=60, body_weight_kg=70, rtol=1e-10,

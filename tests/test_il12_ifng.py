@@ -24,8 +24,9 @@ def test_sc_bioavailability_is_f_il12_sc(model, weight):
     auc_iv = np.trapezoid(iv_["il12"] - base, iv_.t)
     assert auc_sc / auc_iv == pytest.approx(sc.parameters["f_il12_sc"], rel=2e-3)
     assert sc["il12_sc"][-1] < 1e-12 * sc["il12_sc"].max() + 1e-30                       # the depot empties
-    # the depot starts with the whole dose, in ng
-    assert sc["il12_sc"].max() == pytest.approx(DOSE * weight * 1e9, rel=1e-9)
+    # the depot starts with the whole dose (ng), held over the plasma volume
+    plasma_l = sc.parameters["v_plasma"] * weight
+    assert sc["il12_sc"].max() == pytest.approx(DOSE * weight * 1e9 / plasma_l, rel=1e-9)
 
 
 @pytest.mark.parametrize("model, weight", SETS)
@@ -42,9 +43,22 @@ def test_untreated_ifn_gamma_is_steady_and_the_switch_freezes_it(model, weight):
     res = iv.simulate(model, t_end=10, body_weight_kg=weight, rtol=1e-10)
     np.testing.assert_allclose(res["ifn_gamma"], res.parameters["ifng_baseline"], rtol=1e-8)
     off = _run(model, weight, "sc", mechanisms={"ifng_secretion": False})
-    np.testing.assert_allclose(off["ifn_gamma"], off["ifn_gamma"][0], rtol=1e-12)
+    np.testing.assert_allclose(off["ifn_gamma"], off.parameters["ifng_baseline"], rtol=1e-12)
     on = _run(model, weight, "sc")
     np.testing.assert_allclose(off["il12"], on["il12"], rtol=1e-6)                # IFN-gamma feeds nothing back
+    np.testing.assert_allclose(off["nk_activated"], on["nk_activated"], rtol=1e-6)
+
+
+def test_ifn_gamma_is_the_secretion_over_clearance_of_activated_nk_cells():
+    """The quasi-steady state: baseline x (activated NK / baseline) x induced, not exhausted share."""
+    res = _run("ivig_antitumour_human", 70.0, "sc")
+    p = res.parameters
+    h0 = p["il12_baseline"] ** p["nk_il12_hill"] / (p["il12_baseline"] ** p["nk_il12_hill"]
+                                                    + p["nk_il12_ec50"] ** p["nk_il12_hill"])
+    nk0 = p["nk_baseline_activated_fraction"] * p["nk_baseline_total"]
+    expected = (p["ifng_baseline"] * res["nk_activated"] / nk0 * res["ifng_induction"]
+                * (1 - res["ifng_exhaustion"]) / (h0 * (1 - h0)))
+    np.testing.assert_allclose(res["ifn_gamma"], expected, rtol=1e-12)
 
 
 def test_sustained_il12_exhausts_the_ifn_gamma_response():

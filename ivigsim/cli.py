@@ -311,11 +311,13 @@ def _describe_every_subcommand(sub):
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    if args.global_quiet or getattr(args, "quiet", False):
-        from ivigsim.progress import set_quiet
-        set_quiet(True)
+    import contextlib
+
+    from ivigsim.progress import quiet
+    # --quiet silences this command only: a caller of main() in the same process keeps its progress.
+    silence = quiet() if args.global_quiet or getattr(args, "quiet", False) else contextlib.nullcontext()
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), silence:
             warnings.showwarning = _show_warning
             return args.func(args)
     except RunInterrupted as exc:

@@ -69,10 +69,15 @@ def test_fit_result_notebook_surface():
     result = iv.fit(DIDACTIC, n_starts=3, progress=False)
     text = repr(result)
     assert len(text) < 1000 and "cl_linear=" in text and "igg_course_didactic" in text
-    assert "<table>" in result._repr_html_()
+    page = result._repr_html_()
+    assert "<table>" in page and "<svg" in page                      # the table and a thumbnail of the fit
     frame = result.to_dataframe()
     assert list(frame.index) == ["cl_linear", "v_plasma", "igg_production"]
     assert np.all(frame.ci_lower < frame.estimate) and np.all(frame.estimate < frame.ci_upper)
+    ds = result.to_xarray()
+    assert list(ds["parameter"].values) == list(frame.index)
+    np.testing.assert_array_equal(ds["estimate"].values, frame.estimate.to_numpy())
+    assert ds.attrs["units"] == dict(zip(frame.index, frame.unit))
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

@@ -24,3 +24,4 @@ def test_quickstart_notebook_runs_top_to_bottom(tmp_path):
     assert any("per grid value" in h and "$31,710" in h for h in html)          # the sweep, per dose
     assert sum("image/png" in o.get("data", {}) for o in outputs) >= 2          # the plots
     assert any("time_day" in h for h in html)                                   # a tidy table
+    assert any("Fit of igg_course_didactic" in h and "95 % CI" in h and "<svg" in h for h in html)  # a fit

@@ -107,6 +107,18 @@ class FitResult:
                    "identifiable", "note"]
         return pd.DataFrame(self.intervals(), columns=columns).set_index("parameter")
 
+    def to_xarray(self):
+        """The estimates and their intervals as an ``xarray.Dataset`` over ``parameter``; units in attrs."""
+        import xarray as xr
+        frame = self.to_dataframe()
+        ds = xr.Dataset({c: ("parameter", frame[c].to_numpy()) for c in
+                         ("estimate", "ci_lower", "ci_upper", "wald_lower", "wald_upper", "identifiable")},
+                        coords={"parameter": frame.index.to_numpy()})
+        ds.attrs["units"] = dict(zip(frame.index, frame["unit"]))
+        ds.attrs["problem"] = self.problem.name
+        ds.attrs["negative_log_likelihood"] = float(self.value)
+        return ds
+
     def __repr__(self):
         parts = []
         for name, unit, est, lo, hi, *_ in self.intervals():
@@ -124,9 +136,16 @@ class FitResult:
             rows.append(f"<tr><td>{html.escape(name)}</td><td>{html.escape(unit)}</td><td>{est:.4g}</td>"
                         f"<td>{_interval(lo, hi)}</td><td>{_interval(wlo, whi)}</td>"
                         f"<td>{'yes' if ident else html.escape(note or 'no')}</td></tr>")
+        from ivigsim.notebook import small_figure
+        figure = small_figure(self._draw_first_panel)
         return (f"<div><b>Fit of {html.escape(self.problem.name)}</b>: negative log-likelihood "
                 f"{self.value:.6g}; {self.n_converged} of {len(self.starts)} starts reached it."
-                f"<table>{head}{''.join(rows)}</table></div>")
+                f"<table>{head}{''.join(rows)}</table>{figure}</div>")
+
+    def _draw_first_panel(self, ax):
+        """The best fit over the data of the first condition and observable (the notebook's thumbnail)."""
+        from ivigsim.fitting.figures import plot_fit
+        plot_fit(self, ax=ax)          # with one axis given, it draws the first panel only
 
     def plot(self, kind="fit", ax=None):
         """Draw one figure kind: ``"fit"``, ``"residuals"``, ``"waterfall"`` or ``"profiles"``.

@@ -15,8 +15,10 @@ File layout (see ``experiments/fcrn_dose_response.toml`` for a worked example)::
     [experiment]              name, model, seed, t_end_days (required); description,
                               output_step_days, rtol, body_weight_kg, replicates, mechanisms
     [parameters]              fixed overrides: parameter name = number
-    [regimens.NAME]           kind = ivig | bolus | infusion | scig | none, and the keyword
-                              arguments of that Regimen constructor
+    [regimens.NAME]           kind = ivig | bolus | infusion | scig | none | fcrn_antagonist |
+                              plasma_exchange | immunoadsorption, and the keyword arguments of
+                              that Regimen constructor; or kind = "combine" with
+                              parts = [{kind = ...}, ...] (the parts given together)
     [sweep]                   method = grid | latin_hypercube | sobol | sobol_indices | morris |
                               virtual_population | none; n
     [sweep.variables.NAME]    values, or low / high / count / scale
@@ -24,7 +26,7 @@ File layout (see ``experiments/fcrn_dose_response.toml`` for a worked example)::
     [sweep.body_weight]       mean, sd, low, high (virtual population: truncated normal)
     [[sweep.correlations]]    a, b, r (between two log-normal variabilities)
     [metrics.NAME]            kind, output, at_day, window_days, threshold,
-                              price_usd_per_g, baseline
+                              price_usd_per_g, baseline, price_usd_per_mg, price_usd_per_session
     [plots.NAME]              kind, x, y, metric, output, group_by
 
 ``sobol_indices`` and ``morris`` sweeps run a global sensitivity analysis with
@@ -47,7 +49,7 @@ import math
 import re
 import tomllib
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 
@@ -71,9 +73,12 @@ __all__ = [
 #: Metric kinds understood by ivigsim's metric computations.
 from ivigsim.metrics import METRIC_KINDS  # noqa: E402  (one list of metric kinds)
 #: Metric kinds computed from the regimen alone: they take no ``output``.
-DOSING_METRIC_KINDS = frozenset({"grams_given", "cost_usd", "max_infusion_rate_mg_per_kg_per_min"})
+DOSING_METRIC_KINDS = frozenset({"grams_given", "cost_usd", "max_infusion_rate_mg_per_kg_per_min",
+                                 "antagonist_mg_given", "apheresis_sessions", "therapy_cost_usd",
+                                 "thrombosis_flag"})
 #: Regimen constructors an experiment may use (``Regimen.<kind>``).
-REGIMEN_KINDS = ("ivig", "bolus", "infusion", "scig", "none")
+REGIMEN_KINDS = ("ivig", "bolus", "infusion", "scig", "none", "fcrn_antagonist", "plasma_exchange",
+                 "immunoadsorption", "combine")
 #: Ways of drawing points from a sweep.
 SWEEP_METHODS = ("grid", "latin_hypercube", "sobol", "sobol_indices", "morris",
                  "virtual_population", "none")
@@ -95,7 +100,7 @@ _EXPERIMENT_FIELDS = ("name", "description", "model", "seed", "t_end_days", "out
                       "rtol", "body_weight_kg", "replicates", "mechanisms")
 _SWEEP_FIELDS = ("method", "n", "variables", "variability", "body_weight", "correlations")
 _METRIC_FIELDS = ("kind", "output", "at_day", "window_days", "threshold", "price_usd_per_g",
-                  "baseline")
+                  "baseline", "price_usd_per_mg", "price_usd_per_session")
 # Fields a metric kind cannot do without (besides ``output``).
 _METRIC_NEEDS = {"value_at": ("at_day",), "time_above": ("threshold",),
                  "time_below": ("threshold",), "cost_usd": ("price_usd_per_g",)}
@@ -122,6 +127,8 @@ class ExperimentFileError(ModelFileError):
 
 @functools.lru_cache(maxsize=None)
 def _signature(kind: str) -> inspect.Signature:
+    if kind == "combine":       # kind = "combine", parts = [{kind = ...}, ...]
+        return inspect.Signature([inspect.Parameter("parts", inspect.Parameter.KEYWORD_ONLY)])
     return inspect.signature(getattr(Regimen, kind))
 
 
@@ -155,6 +162,9 @@ class RegimenSpec:
                                f"expected one of {', '.join(REGIMEN_KINDS)}")
         object.__setattr__(self, "arguments", MappingProxyType(dict(self.arguments)))
 
+    def __hash__(self) -> int:
+        return hash((self.name, self.kind, tuple(sorted(self.arguments.items()))))
+
     @property
     def keywords(self) -> tuple[str, ...]:
         """Keywords accepted by the constructor, in signature order."""
@@ -186,6 +196,9 @@ class RegimenSpec:
             If a required keyword is missing, an argument is not a keyword of
             the constructor, or the constructor refuses the values.
         """
+        if self.kind == "combine":
+            parts = [part.build(overrides) for part in self.arguments["parts"]]
+            return replace(Regimen.combine(*parts), name=self.name)
         parameters = _signature(self.kind).parameters
         arguments = dict(self.arguments)
         arguments.update((k, v) for k, v in overrides.items() if k in parameters)
@@ -205,7 +218,7 @@ class RegimenSpec:
                 value = int(value)
             arguments[key] = value
         regimen = getattr(Regimen, self.kind)(**arguments)
-        return Regimen(regimen.administrations, name=self.name)
+        return replace(regimen, name=self.name)
 
 
 # ---------------------------------------------------------------------------
@@ -363,6 +376,8 @@ class MetricSpec:
     threshold: float | None = None
     price_usd_per_g: float | None = None
     baseline: str = "start"
+    price_usd_per_mg: float | None = None
+    price_usd_per_session: float | None = None
 
 
 @dataclass(frozen=True)
@@ -625,24 +640,47 @@ def _read_regimens(reader: _Reader, data: dict) -> tuple[RegimenSpec, ...]:
                              f"got {entry!r}")
         if "kind" not in entry:
             reader.fail(f"{key}.kind", f"this field is required: one of {', '.join(REGIMEN_KINDS)}")
-        kind = reader.choice(entry["kind"], f"{key}.kind", REGIMEN_KINDS)
-        keywords = tuple(_signature(kind).parameters)
-        arguments = {}
-        for arg, value in entry.items():
-            if arg == "kind":
-                continue
-            arg_key = f"{key}.{arg}"
-            if arg not in keywords:
-                reader.fail(arg_key, f"Regimen.{kind}() has no keyword '{arg}'"
-                                     f"{_hint(arg, keywords)}; accepted keywords: "
-                                     f"{', '.join(keywords) or 'none'}")
-            if isinstance(value, str):
-                arguments[arg] = value
-            else:
-                number = reader.number(value, arg_key)
-                arguments[arg] = value if isinstance(value, int) else number
-        specs.append(RegimenSpec(name, kind, MappingProxyType(arguments)))
+        specs.append(_read_regimen(reader, name, key, entry))
     return tuple(specs)
+
+
+def _read_regimen(reader: _Reader, name: str, key: str, entry: dict) -> RegimenSpec:
+    """One regimen table; ``kind = "combine"`` holds ``parts``, a list of regimen tables."""
+    kind = reader.choice(entry["kind"], f"{key}.kind", REGIMEN_KINDS)
+    if kind == "combine":
+        reader.fields(entry, key, ("kind", "parts"), required=("parts",))
+        parts = entry["parts"]
+        if not isinstance(parts, list) or not parts or not all(isinstance(p, dict) for p in parts):
+            reader.fail(f"{key}.parts", "expected a list of regimen tables, e.g. "
+                                        '[{kind = "ivig"}, {kind = "plasma_exchange", start_day = 7}]')
+        built = []
+        for i, part in enumerate(parts):
+            part_key = f"{key}.parts[{i}]"
+            if "kind" not in part:
+                reader.fail(f"{part_key}.kind", "this field is required")
+            if part["kind"] == "combine":
+                reader.fail(f"{part_key}.kind", "a part of a combined regimen cannot itself be 'combine'")
+            built.append(_read_regimen(reader, f"{name}_part{i + 1}", part_key, part))
+        return RegimenSpec(name, kind, MappingProxyType({"parts": tuple(built)}))
+    keywords = tuple(_signature(kind).parameters)
+    arguments = {}
+    for arg, value in entry.items():
+        if arg == "kind":
+            continue
+        arg_key = f"{key}.{arg}"
+        if arg not in keywords:
+            reader.fail(arg_key, f"Regimen.{kind}() has no keyword '{arg}'"
+                                 f"{_hint(arg, keywords)}; accepted keywords: "
+                                 f"{', '.join(keywords) or 'none'}")
+        if isinstance(value, str):
+            arguments[arg] = value
+        elif isinstance(value, dict):           # e.g. column_efficiency = {igg = 0.8}
+            arguments[arg] = tuple(sorted((k, reader.number(v, f"{arg_key}.{k}"))
+                                          for k, v in value.items()))
+        else:
+            number = reader.number(value, arg_key)
+            arguments[arg] = value if isinstance(value, int) else number
+    return RegimenSpec(name, kind, MappingProxyType(arguments))
 
 
 def _variable_target(reader, name, key, model, regimens, fixed) -> str:
@@ -876,8 +914,14 @@ def _read_metric(reader, name, entry, model, t_end, metric_kinds) -> MetricSpec:
         threshold = reader.number(entry["threshold"], f"{key}.threshold")
     if "price_usd_per_g" in entry:
         price = reader.positive(entry["price_usd_per_g"], f"{key}.price_usd_per_g")
+    extra = {}
+    for field_name in ("price_usd_per_mg", "price_usd_per_session"):
+        if field_name in entry:
+            if kind != "therapy_cost_usd":
+                reader.fail(f"{key}.{field_name}", "only a therapy_cost_usd metric takes this price")
+            extra[field_name] = reader.positive(entry[field_name], f"{key}.{field_name}")
     baseline = reader.choice(entry.get("baseline", "start"), f"{key}.baseline", BASELINES)
-    return MetricSpec(name, kind, output, at_day, window, threshold, price, baseline)
+    return MetricSpec(name, kind, output, at_day, window, threshold, price, baseline, **extra)
 
 
 def _read_plot(reader, name, entry, model, sweep, metric_names) -> PlotSpec:

@@ -33,7 +33,23 @@ dataclass is one).  The kinds, the fields they need and their units:
 - ``cost_usd`` (needs a dose context): grams times ``price_usd_per_g``
   (default :data:`DEFAULT_PRICE_USD_PER_G`), USD;
 - ``max_infusion_rate_mg_per_kg_per_min`` (needs a dose context): the fastest
-  infusion, mg/kg/min.
+  infusion, mg/kg/min;
+- ``antagonist_mg_given`` (needs a dose context): FcRn antagonist given, mg;
+- ``apheresis_sessions`` (needs a dose context): plasma exchange or
+  immunoadsorption sessions, count;
+- ``therapy_cost_usd`` (needs a dose context): immunoglobulin grams times
+  ``price_usd_per_g``, plus antagonist mg times ``price_usd_per_mg`` (default:
+  the drug's catalogue price; NaN where the catalogue has none), plus sessions
+  times ``price_usd_per_session`` (default
+  :data:`ivigsim.apheresis.DEFAULT_PRICE_USD_PER_SESSION`), USD;
+- ``thrombosis_flag`` (needs a dose context): 1 where some day has 35 g or
+  more of immunoglobulin (target PK-33), else 0;
+- ``auc_change_pct`` (needs ``baseline = "untreated"``): change of the area
+  under the curve against the same patient untreated, %;
+- ``hyperviscosity_band``: 0 below 3 cP, then 1, 2 or 3 for a maximum of the
+  output (a viscosity in cP) at or above 3, 4 or 5 cP (target PK-32).
+
+``grams_given`` counts immunoglobulin products only, never an FcRn antagonist.
 
 Windows
 -------
@@ -66,7 +82,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ivigsim.regimen import Regimen
+from ivigsim import antagonists as _antagonists
+from ivigsim.apheresis import DEFAULT_PRICE_USD_PER_SESSION
+from ivigsim.regimen import HYPERVISCOSITY_BANDS_CP, THROMBOSIS_RISK_DAILY_G, Regimen
 
 __all__ = [
     "METRIC_KINDS",
@@ -95,6 +113,12 @@ METRIC_KINDS: frozenset[str] = frozenset({
     "cost_usd",
     "max_rate_of_rise",
     "max_infusion_rate_mg_per_kg_per_min",
+    "antagonist_mg_given",
+    "apheresis_sessions",
+    "therapy_cost_usd",
+    "thrombosis_flag",
+    "hyperviscosity_band",
+    "auc_change_pct",
 })
 
 #: Price of IVIG used for ``cost_usd`` when the spec gives none, US$ per gram:
@@ -102,10 +126,12 @@ METRIC_KINDS: frozenset[str] = frozenset({
 DEFAULT_PRICE_USD_PER_G = 151.0
 
 # Kinds computed from the regimen (a DoseContext) rather than the trajectory.
-_CONTEXT_KINDS = frozenset({"grams_given", "cost_usd", "max_infusion_rate_mg_per_kg_per_min"})
+_CONTEXT_KINDS = frozenset({"grams_given", "cost_usd", "max_infusion_rate_mg_per_kg_per_min",
+                            "antagonist_mg_given", "apheresis_sessions", "therapy_cost_usd",
+                            "thrombosis_flag"})
 # Kinds that accept window_days (half_life requires it).
 _WINDOW_KINDS = frozenset({
-    "max", "min", "time_of_max", "time_of_min", "percent_change_min", "percent_change_max",
+    "hyperviscosity_band", "auc_change_pct", "max", "min", "time_of_max", "time_of_min", "percent_change_min", "percent_change_max",
     "auc", "time_above", "time_below", "half_life", "max_rate_of_rise",
 })
 _THRESHOLD_KINDS = frozenset({"time_above", "time_below"})
@@ -138,8 +164,18 @@ class DoseContext:
 
     grams_given: np.ndarray
     max_infusion_rate_mg_per_kg_per_min: np.ndarray
+    antagonist_mg: np.ndarray | None = None
+    antagonist_price_usd_per_mg: np.ndarray | None = None
+    sessions: np.ndarray | None = None
+    max_daily_g: np.ndarray | None = None
 
     def __post_init__(self) -> None:
+        n = np.asarray(self.grams_given).shape[0] if np.ndim(self.grams_given) == 1 else 0
+        for name, fill in (("antagonist_mg", 0.0), ("antagonist_price_usd_per_mg", np.nan),
+                           ("sessions", 0.0), ("max_daily_g", 0.0)):
+            value = getattr(self, name)
+            object.__setattr__(self, name, np.full(n, fill) if value is None
+                               else np.asarray(value, dtype=float))
         grams = np.asarray(self.grams_given, dtype=float)
         rate = np.asarray(self.max_infusion_rate_mg_per_kg_per_min, dtype=float)
         if grams.ndim != 1 or rate.ndim != 1 or grams.shape != rate.shape:
@@ -191,15 +227,28 @@ def dose_context(regimens: Sequence[Regimen | None],
             f"dose_context: got {len(regimens)} regimens but body weights of shape "
             f"{weights.shape}; give one body weight per regimen (or a single number)"
         )
-    grams = np.zeros(len(regimens))
-    rates = np.zeros(len(regimens))
+    n = len(regimens)
+    grams, rates, drug_mg, daily = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
+    drug_price, sessions = np.full(n, np.nan), np.zeros(n)
+    known = _antagonists.catalogue()
     for i, (regimen, weight) in enumerate(zip(regimens, weights)):
-        if regimen is None or not regimen.administrations:
+        if regimen is None:
+            continue
+        sessions[i] = len(regimen.sessions)
+        if not regimen.administrations:
             continue
         doses = regimen.doses(float(weight))
-        grams[i] = math.fsum(dose.amount_g for dose in doses)
+        grams[i] = math.fsum(d.amount_g for d in doses if d.product not in known)
+        drug_mg[i] = 1000.0 * math.fsum(d.amount_g for d in doses if d.product in known)
+        if regimen.antagonist:
+            drug_price[i] = _antagonists.price_usd_per_mg(regimen.antagonist)
         rates[i] = regimen.max_rate_mg_per_kg_per_min(float(weight))
-    return DoseContext(grams, rates)
+        by_day: dict[int, float] = {}
+        for d in doses:
+            if d.product not in known:
+                by_day[math.floor(d.time_day)] = by_day.get(math.floor(d.time_day), 0.0) + d.amount_g
+        daily[i] = max(by_day.values(), default=0.0)
+    return DoseContext(grams, rates, drug_mg, drug_price, sessions, daily)
 
 
 # ---------------------------------------------------------------------------
@@ -237,7 +286,7 @@ def metric_unit(spec, output_unit: str) -> str:
         return output_unit
     if kind in ("time_of_max", "time_of_min", "time_above", "time_below", "half_life"):
         return "day"
-    if kind in _PERCENT_KINDS:
+    if kind in _PERCENT_KINDS or kind == "auc_change_pct":
         return "%"
     if kind == "auc":
         return f"{_grouped(output_unit)}*day"
@@ -245,8 +294,12 @@ def metric_unit(spec, output_unit: str) -> str:
         return f"{_grouped(output_unit)}/day"
     if kind == "grams_given":
         return "g"
-    if kind == "cost_usd":
+    if kind in ("cost_usd", "therapy_cost_usd"):
         return "USD"
+    if kind == "antagonist_mg_given":
+        return "mg"
+    if kind in ("apheresis_sessions", "thrombosis_flag", "hyperviscosity_band"):
+        return "1"
     return "mg/kg/min"
 
 
@@ -328,13 +381,23 @@ def validate_metric(spec) -> None:
 
     price = getattr(spec, "price_usd_per_g", None)
     if price is not None:
-        if kind != "cost_usd":
+        if kind not in ("cost_usd", "therapy_cost_usd"):
             raise ValueError(
-                f"{where}: price_usd_per_g is only used by kind 'cost_usd', not '{kind}'"
+                f"{where}: price_usd_per_g is only used by kinds 'cost_usd' and "
+                f"'therapy_cost_usd', not '{kind}'"
             )
         value = _finite(price, where, "price_usd_per_g (US$/g)")
         if value < 0.0:
             raise ValueError(f"{where}: price_usd_per_g must be >= 0 US$/g, got {price!r}")
+    for field_name, unit in (("price_usd_per_mg", "US$/mg"), ("price_usd_per_session", "US$")):
+        price = getattr(spec, field_name, None)
+        if price is None:
+            continue
+        if kind != "therapy_cost_usd":
+            raise ValueError(f"{where}: {field_name} is only used by kind 'therapy_cost_usd', "
+                             f"not '{kind}'")
+        if _finite(price, where, f"{field_name} ({unit})") < 0.0:
+            raise ValueError(f"{where}: {field_name} must be >= 0 {unit}, got {price!r}")
 
     baseline = getattr(spec, "baseline", "start")
     if baseline is None:
@@ -344,7 +407,9 @@ def validate_metric(spec) -> None:
             f"{where}: baseline must be 'start' (the value at the first time point) or "
             f"'untreated' (the same patient without treatment), got {baseline!r}"
         )
-    if baseline != "start" and kind not in _PERCENT_KINDS:
+    if kind == "auc_change_pct" and baseline != "untreated":
+        raise ValueError(f"{where}: kind 'auc_change_pct' needs baseline = 'untreated'")
+    if baseline != "start" and kind not in _PERCENT_KINDS | {"auc_change_pct"}:
         raise ValueError(
             f"{where}: baseline {baseline!r} only applies to kinds 'percent_change_min' "
             f"and 'percent_change_max', not '{kind}'"
@@ -468,6 +533,15 @@ def compute_metric(spec, t, y, context: DoseContext | None = None, *,
             out = _interp_columns(t, y, at)
         elif kind == "half_life":
             out = _half_life(t, y, _window_bounds(spec.window_days, where), where)
+        elif kind == "auc_change_pct":
+            u = _check_untreated(untreated, y.shape, where)
+            bad |= np.isnan(u).any(axis=1)
+            tw, yw = _restrict(t, y, spec.window_days, where)
+            _, uw = _restrict(t, u, spec.window_days, where)
+            dt = np.diff(tw)
+            a_y = (0.5 * (yw[:, 1:] + yw[:, :-1]) * dt).sum(axis=1)
+            a_u = (0.5 * (uw[:, 1:] + uw[:, :-1]) * dt).sum(axis=1)
+            out = np.where(a_u != 0.0, 100.0 * (a_y / np.where(a_u != 0.0, a_u, 1.0) - 1.0), np.nan)
         elif kind in _PERCENT_KINDS and getattr(spec, "baseline", "start") == "untreated":
             u = _check_untreated(untreated, y.shape, where)
             bad |= np.isnan(u).any(axis=1)
@@ -549,6 +623,21 @@ def _context_metric(spec, y, context: DoseContext | None, where: str) -> np.ndar
         price = spec.price_usd_per_g
         price = DEFAULT_PRICE_USD_PER_G if price is None else float(price)
         return context.grams_given * price
+    if spec.kind == "antagonist_mg_given":
+        return context.antagonist_mg.copy()
+    if spec.kind == "apheresis_sessions":
+        return context.sessions.copy()
+    if spec.kind == "thrombosis_flag":
+        return (context.max_daily_g >= THROMBOSIS_RISK_DAILY_G * (1.0 - 1e-9)).astype(float)
+    if spec.kind == "therapy_cost_usd":
+        price_g = getattr(spec, "price_usd_per_g", None)
+        price_g = DEFAULT_PRICE_USD_PER_G if price_g is None else float(price_g)
+        price_mg = getattr(spec, "price_usd_per_mg", None)
+        price_mg = context.antagonist_price_usd_per_mg if price_mg is None else float(price_mg)
+        drug = np.where(context.antagonist_mg > 0, context.antagonist_mg * price_mg, 0.0)
+        price_s = getattr(spec, "price_usd_per_session", None)
+        price_s = DEFAULT_PRICE_USD_PER_SESSION if price_s is None else float(price_s)
+        return context.grams_given * price_g + drug + context.sessions * price_s
     return context.max_infusion_rate_mg_per_kg_per_min.copy()
 
 
@@ -598,6 +687,9 @@ def _trajectory_metric(spec, kind: str, t, y, tw, yw, where: str) -> np.ndarray:
         extreme = yw.min(axis=1) if kind == "percent_change_min" else yw.max(axis=1)
         change = 100.0 * (extreme / baseline - 1.0)
         return np.where(baseline == 0.0, np.nan, change)
+    if kind == "hyperviscosity_band":
+        peak = yw.max(axis=1)
+        return sum((peak >= band).astype(float) for band in HYPERVISCOSITY_BANDS_CP)
     dt = np.diff(tw)
     if kind == "auc":
         return (0.5 * (yw[:, 1:] + yw[:, :-1]) * dt).sum(axis=1)

@@ -35,6 +35,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ivigsim import antagonists as _antagonists
+from ivigsim import apheresis as _apheresis
+
 __all__ = [
     "RegimenError",
     "Administration",
@@ -45,6 +48,8 @@ __all__ = [
     "THROMBOSIS_RISK_RATE_MG_PER_KG_PER_MIN",
     "HARD_MAX_RATE_MG_PER_KG_PER_MIN",
     "THROMBOSIS_RISK_DAILY_G",
+    "HYPERVISCOSITY_BANDS_CP",
+    "hyperviscosity_flags",
     "MAX_BODY_WEIGHT_KG",
     "MAX_CONCENTRATION_G_PER_L",
     "MAX_INFUSION_HOURS",
@@ -60,6 +65,10 @@ THROMBOSIS_RISK_RATE_MG_PER_KG_PER_MIN = 2.0
 HARD_MAX_RATE_MG_PER_KG_PER_MIN = 20.0
 #: Amount in one day associated with early thromboembolic events, g.
 THROMBOSIS_RISK_DAILY_G = 35.0
+#: Serum-viscosity bands, cP: no hyperviscosity symptoms below 3, subtle
+#: presentations above 4, the classic syndrome above 5 (Crawford, Cox & Cohen,
+#: Am J Med 1985; target PK-32).
+HYPERVISCOSITY_BANDS_CP = (3.0, 4.0, 5.0)
 #: Largest body weight accepted, kg.
 MAX_BODY_WEIGHT_KG = 500.0
 #: Most concentrated product accepted (a 30 % solution), g/L.
@@ -86,6 +95,24 @@ _EVENT_COLUMNS = (
     "route",
     "product",
 )
+
+
+def hyperviscosity_flags(peak_viscosity_cp) -> list[str]:
+    """Flags for a predicted peak serum viscosity, cP (Crawford et al. 1985, PK-32).
+
+    Returns one line for the highest band reached (3, 4 or 5 cP), or nothing.
+    """
+    peak = float(peak_viscosity_cp)
+    low, subtle, classic = HYPERVISCOSITY_BANDS_CP
+    if not math.isfinite(peak) or peak < low:
+        return []
+    if peak >= classic:
+        what = f"above {classic:g} cP, where the classic hyperviscosity syndrome is seen"
+    elif peak >= subtle:
+        what = f"above {subtle:g} cP, where subtle hyperviscosity presentations are seen"
+    else:
+        what = f"above {low:g} cP, below which no hyperviscosity symptoms are reported"
+    return [f"predicted serum viscosity up to {peak:.2f} cP, {what} (Crawford et al. 1985)"]
 
 
 class RegimenError(ValueError):
@@ -354,6 +381,9 @@ def _describe_group(entries: list[Administration]) -> str:
     first = entries[0]
     times = sorted(adm.time_day for adm in entries)
     unit = "g/kg" if first.per_kg else "g"
+    amount = float(first.amount)
+    if first.product in _antagonists.catalogue():      # antagonists are dosed in mg
+        unit, amount = "m" + unit, amount * 1000.0
 
     # Split into courses of consecutive daily doses.
     courses: list[list[float]] = [[times[0]]]
@@ -370,9 +400,9 @@ def _describe_group(entries: list[Administration]) -> str:
 
     parts = []
     if course_days > 1:
-        parts.append(f"{_fmt_num(float(first.amount))} {unit}/day × {course_days} d")
+        parts.append(f"{_fmt_num(amount)} {unit}/day × {course_days} d")
     else:
-        parts.append(f"{_fmt_num(float(first.amount))} {unit}")
+        parts.append(f"{_fmt_num(amount)} {unit}")
     plural = len(entries) > 1
     if first.route == "sc":
         parts.append("SC depot doses" if plural else "SC depot dose")
@@ -428,6 +458,7 @@ class Regimen:
 
     administrations: tuple[Administration, ...]
     name: str = ""
+    sessions: tuple = ()
 
     def __post_init__(self) -> None:
         if isinstance(self.administrations, (str, bytes, Administration)):
@@ -449,6 +480,20 @@ class Regimen:
         _validate(adms, [_label(i, adm) for i, adm in enumerate(adms)])
         ordered = tuple(sorted(adms, key=lambda adm: float(adm.time_day)))
         object.__setattr__(self, "administrations", ordered)
+        sessions = tuple(self.sessions)
+        for i, session in enumerate(sessions):
+            if not isinstance(session, _apheresis.ApheresisSession):
+                raise RegimenError(f"session {i + 1}: expected an ApheresisSession, "
+                                   f"got {type(session).__name__}")
+        try:
+            _apheresis.check_overlaps(sessions)
+        except _apheresis.ApheresisError as exc:
+            raise RegimenError(f"plasma exchange / immunoadsorption: {exc}") from None
+        object.__setattr__(self, "sessions", tuple(sorted(sessions, key=lambda s: s.time_day)))
+        drugs = sorted({adm.product for adm in ordered if adm.product in _antagonists.catalogue()})
+        if len(drugs) > 1:
+            raise RegimenError(f"one FcRn antagonist per regimen, got {', '.join(drugs)}: they share "
+                               "the model's antagonist species")
 
     # -- constructors -------------------------------------------------------
 
@@ -666,6 +711,163 @@ class Regimen:
         return cls(adms, name="SCIG")
 
     @classmethod
+    def plasma_exchange(
+        cls,
+        plasma_volumes: float = 1.0,
+        sessions: int = 5,
+        every_days: float = 2.0,
+        replacement: str = "albumin",
+        session_hours: float | None = None,
+        start_day: float = 0.0,
+    ) -> Regimen:
+        """Therapeutic plasma exchange: ``sessions`` exchanges every ``every_days``.
+
+        Parameters
+        ----------
+        plasma_volumes : float, optional
+            Plasma exchanged per session, in multiples of the patient's
+            plasma volume, in (0, 2] (default 1).
+        sessions : int, optional
+            Number of sessions (default 5).
+        every_days : float, optional
+            Days from one session's start to the next (default 2, alternate days).
+        replacement : str, optional
+            ``"albumin"`` (no IgG returned; default) or ``"fresh_frozen_plasma"``
+            (donor plasma with normal IgG returned at the exchange rate).
+        session_hours : float, optional
+            Length of each session, hours (default 2).
+        start_day : float, optional
+            Day of the first session (default 0).
+
+        Returns
+        -------
+        Regimen
+            The removal is continuous over each session (see :mod:`ivigsim.apheresis`).
+        """
+        try:
+            found = _apheresis.sessions("plasma_exchange", plasma_volumes, sessions, every_days,
+                                        start_day, session_hours, replacement)
+        except _apheresis.ApheresisError as exc:
+            raise RegimenError(f"plasma exchange: {exc}") from None
+        return cls((), name="PLEX", sessions=found)
+
+    @classmethod
+    def immunoadsorption(
+        cls,
+        plasma_volumes: float = 2.0,
+        sessions: int = 5,
+        every_days: float = 1.0,
+        column_efficiency: dict | None = None,
+        session_hours: float | None = None,
+        start_day: float = 0.0,
+    ) -> Regimen:
+        """Immunoadsorption: plasma passed over a column and returned.
+
+        Parameters
+        ----------
+        plasma_volumes : float, optional
+            Plasma processed per session, in plasma volumes, in (0, 3] (default 2).
+        sessions, every_days, session_hours, start_day
+            As for :meth:`plasma_exchange` (default: 5 daily sessions).
+        column_efficiency : dict, optional
+            Fraction removed per pass, by class: ``igg``, ``autoantibody``
+            (default 0.8 each, a protein-A column) and ``antagonist`` (default 0).
+
+        Returns
+        -------
+        Regimen
+        """
+        try:
+            found = _apheresis.sessions("immunoadsorption", plasma_volumes, sessions, every_days,
+                                        start_day, session_hours, "none", column_efficiency)
+        except _apheresis.ApheresisError as exc:
+            raise RegimenError(f"immunoadsorption: {exc}") from None
+        return cls((), name="immunoadsorption", sessions=found)
+
+    @classmethod
+    def fcrn_antagonist(
+        cls,
+        drug: str = "efgartigimod",
+        dose_mg_per_kg: float | None = None,
+        dose_mg: float | None = None,
+        every_days: float = 7.0,
+        doses: int = 4,
+        route: str | None = None,
+        infusion_hours: float | None = None,
+        start_day: float = 0.0,
+    ) -> Regimen:
+        """Repeated doses of an FcRn antagonist (efgartigimod, rozanolixizumab, nipocalimab).
+
+        Parameters
+        ----------
+        drug : str
+            A drug of the catalogue (``ivigsim/data/fcrn_antagonists.toml``).
+        dose_mg_per_kg, dose_mg : float
+            Dose per administration, mg/kg or a flat mg dose (give one).
+        every_days : float, optional
+            Days between doses (default 7).
+        doses : int, optional
+            Number of doses (default 4).
+        route : str, optional
+            ``"iv"`` or ``"sc"``; default the drug's usual route.
+        infusion_hours : float, optional
+            IV infusion length, hours (default: the label's).
+        start_day : float, optional
+            Day of the first dose.
+
+        Returns
+        -------
+        Regimen
+            Doses outside the labelled range are allowed and flagged by
+            :meth:`safety_flags`.
+        """
+        where = "FcRn antagonist regimen"
+        try:
+            entry = _antagonists.drug(drug)
+        except _antagonists.AntagonistError as exc:
+            raise RegimenError(f"{where}: {exc}") from None
+        route = entry.default_route if route is None else route
+        if route not in entry.routes:
+            raise RegimenError(f"{where}: {drug} is given by the {' or '.join(entry.routes)} route, "
+                               f"got route={route!r}")
+        if (dose_mg_per_kg is None) == (dose_mg is None):
+            raise RegimenError(f"{where}: give exactly one of dose_mg_per_kg or dose_mg")
+        per_kg = dose_mg_per_kg is not None
+        amount_g = _check_dose(dose_mg_per_kg if per_kg else dose_mg, per_kg, where) / 1000.0
+        n_doses = _whole(doses, where, "doses")
+        start = _check_start(start_day, where)
+        period = _real(every_days, where, "every_days")
+        if not math.isfinite(period) or period <= 0.0:
+            raise RegimenError(f"{where}: every_days must be > 0, got {every_days!r}")
+        duration = 0.0
+        if route == "iv":
+            hours = entry.iv_infusion_hours if infusion_hours is None else _real(
+                infusion_hours, where, "infusion_hours")
+            if not math.isfinite(hours) or not 0.0 < hours <= MAX_INFUSION_HOURS:
+                raise RegimenError(f"{where}: infusion_hours must be > 0 and <= "
+                                   f"{MAX_INFUSION_HOURS:g}, got {infusion_hours!r}")
+            duration = hours / _HOURS_PER_DAY
+            if period < duration:
+                raise RegimenError(f"{where}: every_days must be at least the infusion length")
+        elif infusion_hours is not None:
+            raise RegimenError(f"{where}: infusion_hours applies to the iv route only")
+        adms = tuple(Administration(start + k * period, amount_g, per_kg, duration, route, drug)
+                     for k in range(n_doses))
+        return cls(adms, name=drug)
+
+    @classmethod
+    def combine(cls, *regimens: Regimen) -> Regimen:
+        """One regimen that gives every part (``a + b`` is ``combine(a, b)``)."""
+        if not regimens:
+            return cls.none()
+        for r in regimens:
+            if not isinstance(r, Regimen):
+                raise RegimenError(f"Regimen.combine takes regimens, got {type(r).__name__}")
+        name = " + ".join(r.name for r in regimens if r.name)
+        return cls(tuple(a for r in regimens for a in r.administrations), name=name,
+                   sessions=tuple(s for r in regimens for s in r.sessions))
+
+    @classmethod
     def none(cls) -> Regimen:
         """An empty regimen (untreated patient)."""
         return cls((), name="untreated")
@@ -785,8 +987,31 @@ class Regimen:
         """Combine two regimens into one (checked again, e.g. for overlaps)."""
         if not isinstance(other, Regimen):
             return NotImplemented
-        name = " + ".join(n for n in (self.name, other.name) if n)
-        return Regimen(self.administrations + other.administrations, name=name)
+        return Regimen.combine(self, other)
+
+    @property
+    def antagonist(self) -> str | None:
+        """The FcRn antagonist this regimen gives, or None."""
+        known = _antagonists.catalogue()
+        return next((adm.product for adm in self.administrations if adm.product in known), None)
+
+    def model_parameters(self) -> dict[str, float]:
+        """Model parameter values the regimen brings: the antagonist's parameter set.
+
+        Returns
+        -------
+        dict
+            ``{"fcra_kd": ..., ...}`` for the drug given, empty otherwise.
+        """
+        name = self.antagonist
+        return dict(_antagonists.drug(name).parameters) if name else {}
+
+    def grams_by_product(self, body_weight_kg: float) -> dict[str, float]:
+        """Grams given of each product (IVIG and any antagonist separately)."""
+        totals: dict[str, float] = {}
+        for dose in self.doses(body_weight_kg):
+            totals[dose.product] = totals.get(dose.product, 0.0) + dose.amount_g
+        return totals
 
     def doses(self, body_weight_kg: float) -> tuple[Dose, ...]:
         """Resolve the regimen for one patient.
@@ -920,7 +1145,7 @@ class Regimen:
             if adm.concentration_g_per_l is not None
         )
 
-    def safety_flags(self, body_weight_kg: float) -> list[str]:
+    def safety_flags(self, body_weight_kg: float, peak_viscosity_cp: float | None = None) -> list[str]:
         """Human-readable warnings for this patient.
 
         Flags infusions faster than the labelled maximum of 6 mg/kg/min,
@@ -932,6 +1157,10 @@ class Regimen:
         ----------
         body_weight_kg : float
             Body weight, kg.
+        peak_viscosity_cp : float, optional
+            Predicted peak serum viscosity, cP (a model's ``serum_viscosity_cp``);
+            flagged against the 3, 4 and 5 cP bands of Crawford et al. 1985.
+            FcRn-antagonist doses outside their labelled range are flagged too.
 
         Returns
         -------
@@ -966,6 +1195,18 @@ class Regimen:
                 f"(up to {most:.3g} g, first on day {heavy[0]}), associated with early "
                 "thromboembolic events"
             )
+        weight = _check_body_weight(body_weight_kg)
+        seen = set()
+        for adm in self.administrations:
+            if adm.product in _antagonists.catalogue():
+                dose_mg = float(adm.amount) * 1000.0 * (weight if adm.per_kg else 1.0)
+                for flag in _antagonists.label_flags(adm.product, adm.route, dose_mg,
+                                                     dose_mg / weight, weight):
+                    if flag not in seen:
+                        seen.add(flag)
+                        flags.append(flag + " (a safety flag, not a refusal)")
+        if peak_viscosity_cp is not None:
+            flags += hyperviscosity_flags(peak_viscosity_cp)
         return flags
 
     def describe(self) -> str:
@@ -980,8 +1221,10 @@ class Regimen:
         -------
         str
         """
-        if not self.administrations:
+        if not self.administrations and not self.sessions:
             return "no treatment"
+        if not self.administrations:
+            return _apheresis.describe(self.sessions)
         groups: dict[tuple, list[Administration]] = {}
         for adm in self.administrations:
             key = (
@@ -992,7 +1235,10 @@ class Regimen:
                 adm.product,
             )
             groups.setdefault(key, []).append(adm)
-        return " + ".join(_describe_group(entries) for entries in groups.values())
+        text = " + ".join(_describe_group(entries) for entries in groups.values())
+        if self.sessions:
+            text += " + " + _apheresis.describe(self.sessions)
+        return text
 
     # -- helpers --------------------------------------------------------------
 

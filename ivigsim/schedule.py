@@ -11,10 +11,11 @@ bolus; within a segment the infusion input is constant.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from ivigsim.apheresis import CONTROL_PARAMETERS
 from ivigsim.errors import ParameterError
 from ivigsim.expressions import evaluate
 from ivigsim.units import parse_unit
@@ -28,12 +29,25 @@ class DosingSchedule:
 
     inputs : (n_segments, n_inputs) species unit per day, into ``input_target``
     jumps  : (n_segments, n_species) added to the state at each segment start
+    control_index  : (n_controls,) parameter indices that the regimen sets per segment
+    control_values : (n_segments, n_controls) their values, in the parameters' units
     """
 
     t_breaks: np.ndarray
     inputs: np.ndarray
     input_target: np.ndarray
     jumps: np.ndarray
+    control_index: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    control_values: np.ndarray | None = None
+
+    def __post_init__(self):
+        if self.control_values is None:
+            object.__setattr__(self, "control_values", np.zeros((len(self.t_breaks) - 1, 0)))
+
+    @property
+    def has_controls(self):
+        """Whether some parameter changes between segments (plasma exchange, ...)."""
+        return self.control_index.size > 0
 
     @property
     def switch_times(self):
@@ -72,9 +86,36 @@ def _dose_targets(spec, env, product, route):
     return resolved
 
 
-def build_schedule(spec, env, doses, t_start, t_end):
-    """Segments over ``[t_start, t_end]`` for absolute-gram doses (from ``Regimen.doses``)."""
+def _session_controls(spec, sessions, seg_start):
+    """(parameter indices, values per segment) for plasma exchange / immunoadsorption sessions."""
+    if not sessions:
+        return np.zeros(0, dtype=np.int64), np.zeros((len(seg_start), 0))
+    if CONTROL_PARAMETERS["igg"] not in spec.parameter_names:
+        raise ParameterError(f"model '{spec.name}' cannot receive plasma exchange or immunoadsorption: "
+                             f"it declares no removal parameter '{CONTROL_PARAMETERS['igg']}' "
+                             "(models fcrn_pk and ivig_autoimmune do)")
+    names = [n for n in CONTROL_PARAMETERS.values() if n in spec.parameter_names]
+    index = np.array([spec.parameter_index(n) for n in names], dtype=np.int64)
+    values = np.zeros((len(seg_start), len(names)))
+    for session in sessions:
+        rates = session.removal_rates()
+        active = (seg_start >= session.time_day) & (seg_start < session.end_day)
+        for k, name in enumerate(names):
+            values[active, k] += rates[name]
+    return index, values
+
+
+def build_schedule(spec, env, doses, t_start, t_end, sessions=()):
+    """Segments over ``[t_start, t_end]`` for absolute-gram doses (from ``Regimen.doses``).
+
+    ``sessions`` (from ``Regimen.sessions``) become per-segment values of the
+    model's removal parameters (:data:`ivigsim.apheresis.CONTROL_PARAMETERS`).
+    """
     cuts = {float(t_start), float(t_end)}
+    for session in sessions:
+        for t in (session.time_day, session.end_day):
+            if t_start < t < t_end:
+                cuts.add(float(t))
     resolved = []
     scales = {}
     for dose in doses:
@@ -99,7 +140,9 @@ def build_schedule(spec, env, doses, t_start, t_end):
         elif t_start <= dose.time_day < t_end or (dose.time_day == t_start):
             seg = int(np.searchsorted(seg_start, dose.time_day, side="right")) - 1
             jumps[seg, index] += dose.amount_g * per_gram
-    return DosingSchedule(t_breaks, inputs, np.array(infusion_targets, dtype=np.int64), jumps)
+    control_index, control_values = _session_controls(spec, sessions, seg_start)
+    return DosingSchedule(t_breaks, inputs, np.array(infusion_targets, dtype=np.int64), jumps,
+                          control_index, control_values)
 
 
 def no_dosing(spec, t_start, t_end):

@@ -114,11 +114,14 @@ def run_solver(kernel, y0, p, schedule, t_out, rtol, atol, max_steps=MAX_STEPS, 
     y_out = np.zeros((len(t_out), len(y0)))
     stats = np.zeros(rodas.N_STATS, dtype=np.int64)
     fn = kernel.typed
-    status = rodas.integrate(fn.rhs, fn.jac, fn.factor, fn.solve, kernel.lu_size,
-                             np.ascontiguousarray(y0, dtype=np.float64), p,
-                             schedule.t_breaks, schedule.inputs, schedule.input_target,
-                             schedule.jumps, np.ascontiguousarray(t_out, dtype=np.float64),
-                             float(rtol), atol, 0.0, np.inf, int(max_steps), y_out, stats)
+    status = rodas.integrate_controlled(
+        fn.rhs, fn.jac, fn.factor, fn.solve, kernel.lu_size,
+        np.ascontiguousarray(y0, dtype=np.float64), p,
+        schedule.t_breaks, schedule.inputs, schedule.input_target, schedule.jumps,
+        np.ascontiguousarray(schedule.control_index, dtype=np.int64),
+        np.ascontiguousarray(schedule.control_values, dtype=np.float64),
+        np.ascontiguousarray(t_out, dtype=np.float64),
+        float(rtol), atol, 0.0, np.inf, int(max_steps), y_out, stats)
     stats_dict = dict(zip(rodas.STAT_NAMES, (int(s) for s in stats)))
     if status != rodas.SUCCESS:
         raise SolverError(f"model '{model_name}': integration failed: {rodas.STATUS_MESSAGES[status]} "
@@ -195,6 +198,19 @@ def output_times(t_end, t_eval, schedule, step=DEFAULT_OUTPUT_STEP_DAY):
     return np.union1d(grid, schedule.switch_times)
 
 
+def _with_drug_parameters(spec, regimen, params):
+    """The regimen's FcRn-antagonist parameter set, under the caller's own overrides."""
+    drug = regimen.model_parameters()
+    if not drug:
+        return params
+    missing = [name for name in drug if name not in spec.parameter_names]
+    if missing:
+        raise ParameterError(f"model '{spec.name}' cannot receive the FcRn antagonist "
+                             f"'{regimen.antagonist}': it lacks the parameter(s) {', '.join(missing)} "
+                             "(models fcrn_pk and ivig_autoimmune have them)")
+    return {**drug, **dict(params or {})}
+
+
 @dataclass(frozen=True)
 class PreparedRun:
     """Everything the solver needs for one simulation, resolved and checked."""
@@ -221,14 +237,14 @@ def prepare(model, regimen=None, t_end=365.0, body_weight_kg=None, params=None, 
     if not (0 < rtol < 1):
         raise ParameterError(f"rtol must lie in (0, 1), got {rtol!r}")
     regimen = Regimen.none() if regimen is None else regimen
-    values = resolve_parameters(spec, params, body_weight_kg)
+    values = resolve_parameters(spec, _with_drug_parameters(spec, regimen, params), body_weight_kg)
     switches = resolve_mechanisms(spec, mechanisms)
     kernel = load_kernel(spec)
     p = kernel.parameter_vector(values, switches)
     env = spec.environment(values)
     weight = env.get(BODY_WEIGHT, body_weight_kg)
     doses = regimen.doses(weight) if regimen.administrations else ()
-    schedule = build_schedule(spec, env, doses, 0.0, float(t_end))
+    schedule = build_schedule(spec, env, doses, 0.0, float(t_end), regimen.sessions)
     t_out = output_times(float(t_end), t_eval, schedule)
     return PreparedRun(spec, kernel, values, switches, p, schedule, t_out, float(rtol),
                        _atol_vector(spec, atol), regimen, weight)

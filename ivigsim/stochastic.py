@@ -248,6 +248,9 @@ def simulate_stochastic(run, method="ssa", seed=None, ssa_scale=None, tau_day=No
     if isinstance(max_events, bool) or not isinstance(max_events, (int, np.integer)) or max_events < 1:
         raise ParameterError(f"max_events must be a positive integer, got {max_events!r}")
     spec, kernel = run.spec, run.kernel
+    if run.schedule.has_controls:
+        raise ParameterError(f"method={method!r} cannot run plasma exchange or immunoadsorption "
+                             "sessions (their removal rates change between segments); use method='ode'")
     scales = species_scales(spec, ssa_scale)
     reaction_scale = _reaction_scales(spec, scales)
     reactant_ptr, reactant_species, change_ptr, change_species, change_delta = _structure(spec)

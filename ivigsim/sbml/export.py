@@ -95,11 +95,15 @@ def export_sbml(model, path=None, regimen=None, body_weight_kg=None, params=None
     if initial not in INITIAL_CHOICES:
         raise IvigsimError(f"initial must be one of {INITIAL_CHOICES}, got {initial!r}")
     spec = load_model(model)
-    values = resolve_parameters(spec, params, body_weight_kg)
+    regimen = Regimen.none() if regimen is None else regimen
+    if regimen.sessions:
+        raise IvigsimError("SBML export of plasma exchange or immunoadsorption sessions is not "
+                           "supported (their removal rates switch per session); export without them")
+    values = resolve_parameters(spec, {**regimen.model_parameters(), **dict(params or {})},
+                                body_weight_kg)
     switches = resolve_mechanisms(spec, mechanisms)
     env = spec.environment(values)
     weight = env.get(BODY_WEIGHT, body_weight_kg)
-    regimen = Regimen.none() if regimen is None else regimen
     doses = regimen.doses(weight) if regimen.administrations else ()
     if doses:                       # checks products, routes and fractions as simulate does
         build_schedule(spec, env, doses, 0.0, max(d.end_day for d in doses) + 1.0)

@@ -185,22 +185,38 @@ _SIGNATURE = types.int64(
     types.int64[::1],          # stats (N_STATS,)
 )
 
+_SIGNATURE_CONTROLLED = types.int64(
+    RhsFunction, JacFunction, FactorFunction, SolveFunction,
+    types.int64,               # lu_size
+    types.float64[::1],        # y0 (n,)
+    types.float64[::1],        # p
+    types.float64[::1],        # t_breaks (n_seg + 1,)
+    types.float64[:, ::1],     # inputs (n_seg, n_inputs)
+    types.int64[::1],          # input_target (n_inputs,)
+    types.float64[:, ::1],     # jumps (n_seg, n)
+    types.int64[::1],          # control_index (n_controls,): entries of p set per segment
+    types.float64[:, ::1],     # control_values (n_seg, n_controls)
+    types.float64[::1],        # t_out (n_out,)
+    types.float64,             # rtol
+    types.float64[::1],        # atol (n,)
+    types.float64,             # h_init
+    types.float64,             # h_max
+    types.int64,               # max_steps
+    types.float64[:, ::1],     # y_out (n_out, n)
+    types.int64[::1],          # stats (N_STATS,)
+)
 
-@nb.njit(_SIGNATURE, cache=True, nogil=True)
-def integrate(rhs, jac, factor, solve, lu_size, y0, p, t_breaks, inputs, input_target, jumps, t_out,
-              rtol, atol, h_init, h_max, max_steps, y_out, stats):
-    """Integrate across the segments ``[t_breaks[s], t_breaks[s+1]]``.
 
-    Outputs at a segment boundary are taken after that segment's jump (the
-    state is right-continuous in time), except at the very end.
-
-    Returns a status code (``SUCCESS`` or a failure listed in STATUS_MESSAGES);
-    on failure the outputs not reached are left untouched.
-    """
+@nb.njit(cache=True, nogil=True)
+def _drive(rhs, jac, factor, solve, lu_size, y0, p0, t_breaks, inputs, input_target, jumps,
+           control_index, control_values, t_out, rtol, atol, h_init, h_max, max_steps, y_out, stats):
+    """The one time loop shared by :func:`integrate` and :func:`integrate_controlled`."""
     n = y0.shape[0]
     n_seg = t_breaks.shape[0] - 1
     n_out = t_out.shape[0]
+    n_controls = control_index.shape[0]
     A, C = _TABLEAU_A, _TABLEAU_C
+    p = p0.copy()
     y = y0.copy()
     ynew = np.empty(n)
     f0 = np.empty(n)
@@ -225,6 +241,8 @@ def integrate(rhs, jac, factor, solve, lu_size, y0, p, t_breaks, inputs, input_t
         last = s == n_seg - 1
         for i in range(n):
             y[i] += jumps[s, i]
+        for k in range(n_controls):
+            p[control_index[k]] = control_values[s, k]
         while i_out < n_out and t_out[i_out] <= t:
             for i in range(n):
                 y_out[i_out, i] = y[i]
@@ -296,3 +314,37 @@ def integrate(rhs, jac, factor, solve, lu_size, y0, p, t_breaks, inputs, input_t
             h = max(h_next, h) if clamped else h_next
     return SUCCESS
 
+
+@nb.njit(_SIGNATURE, cache=True, nogil=True)
+def integrate(rhs, jac, factor, solve, lu_size, y0, p, t_breaks, inputs, input_target, jumps, t_out,
+              rtol, atol, h_init, h_max, max_steps, y_out, stats):
+    """Integrate across the segments ``[t_breaks[s], t_breaks[s+1]]``.
+
+    Outputs at a segment boundary are taken after that segment's jump (the
+    state is right-continuous in time), except at the very end.
+
+    Returns a status code (``SUCCESS`` or a failure listed in STATUS_MESSAGES);
+    on failure the outputs not reached are left untouched.
+    """
+    no_index = np.zeros(0, dtype=np.int64)
+    no_values = np.zeros((t_breaks.shape[0] - 1, 0))
+    return _drive(rhs, jac, factor, solve, lu_size, y0, p, t_breaks, inputs, input_target, jumps,
+                  no_index, no_values, t_out, rtol, atol, h_init, h_max, max_steps, y_out, stats)
+
+
+@nb.njit(_SIGNATURE_CONTROLLED, cache=True, nogil=True)
+def integrate_controlled(rhs, jac, factor, solve, lu_size, y0, p, t_breaks, inputs, input_target,
+                         jumps, control_index, control_values, t_out, rtol, atol, h_init, h_max,
+                         max_steps, y_out, stats):
+    """:func:`integrate` with parameters that are constant within each segment.
+
+    On segment ``s`` the entries ``p[control_index[k]]`` take the values
+    ``control_values[s, k]``; ``p`` itself is not changed. This is how a
+    regimen switches a first-order process on and off (plasma exchange
+    removes plasma species at a rate set per session): the model's own
+    reactions carry the process, so its Jacobian, sparsity and mass balance
+    are exact, and the step lands on every switch as it does for infusions.
+    """
+    return _drive(rhs, jac, factor, solve, lu_size, y0, p, t_breaks, inputs, input_target, jumps,
+                  control_index, control_values, t_out, rtol, atol, h_init, h_max, max_steps,
+                  y_out, stats)

@@ -28,9 +28,14 @@ def integrate_scipy(kernel, y0, p, schedule, t_out, method="Radau", rtol=1e-10, 
     t_out = np.asarray(t_out, dtype=np.float64)
     dydt = np.empty(n)
     J = np.empty((n, n))
+    p = np.array(p, dtype=np.float64)
+    control_index = getattr(schedule, "control_index", np.zeros(0, dtype=np.int64))
     for s in range(n_seg):
         t0, t1 = breaks[s], breaks[s + 1]
         y = y + schedule.jumps[s]
+        if control_index.size:
+            p = p.copy()
+            p[control_index] = schedule.control_values[s]
         u = schedule.inputs[s]
         target = schedule.input_target
 

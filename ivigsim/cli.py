@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import warnings
 from pathlib import Path
 
 from ivigsim.errors import IvigsimError
+from ivigsim.interrupts import RunInterrupted
 from ivigsim.regimen import RegimenError
+from ivigsim.store import staged_outputs
 
 # The first four of these a model has are plotted by default.
 DEFAULT_PLOTS = ("igg_total", "autoantibody", "autoantibody_free", "platelets", "tumour", "foci", "il12",
@@ -93,8 +97,7 @@ def _cmd_simulate_agents(args):
         print(f"--- {label} (ODE ivig_antitumour foci: {ode[label]['foci'][-1]:.1f})")
         print(res.summary())
     if args.out:
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
+        out = output_directory(args)
         for label, res in runs.items():
             res.plot(out / f"agents_{label}.png")
             np.savetxt(out / f"foci_{label}.csv", res.foci_counts, fmt="%d", header="lung foci per replicate")
@@ -113,6 +116,9 @@ def _cmd_simulate_agents(args):
 
 
 def _cmd_simulate(args):
+    if args.out:        # refused before the simulation, not after it
+        from ivigsim.store import check_output_directory
+        check_output_directory(args.out, args.overwrite)
     if _is_agent_model(args.model):
         return _cmd_simulate_agents(args)
     from ivigsim.catalogue import load_model
@@ -136,7 +142,7 @@ def _cmd_simulate(args):
     treated = simulate(spec, regimen=regimen, **kwargs)
     untreated = simulate(spec, t_eval=treated.t, **kwargs)
     if args.plot:
-        names = [n for n in args.plot.split(",") if n in treated]
+        names = plot_names(args.plot, treated)
     else:
         names = [n for n in DEFAULT_PLOTS if n in treated][:4] or list(spec.observable_names[:4])
     rows = compare_to_untreated(treated, untreated)
@@ -151,17 +157,40 @@ def _cmd_simulate(args):
     print(format_table(rows, ["output", "unit", "baseline", "peak", "peak_day", "nadir", "nadir_day",
                               "largest_change_vs_untreated_pct", "largest_change_day"]))
     if args.out:
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        treated.to_csv(out / "trajectory.csv")
-        untreated.to_csv(out / "trajectory_untreated.csv")
-        write_rows(rows, out / "summary.csv")
-        if reg:
-            write_rows([reg], out / "regimen.csv")
-        plot_trajectories({regimen.describe() if reg else "simulated": treated, "untreated": untreated},
-                          names, out / "figure.png", title=f"{spec.name}")
+        out = output_directory(args)
+        with staged_outputs(out) as staging:
+            treated.to_csv(staging / "trajectory.csv")
+            untreated.to_csv(staging / "trajectory_untreated.csv")
+            write_rows(rows, staging / "summary.csv")
+            if reg:
+                write_rows([reg], staging / "regimen.csv")
+            plot_trajectories({regimen.describe() if reg else "simulated": treated, "untreated": untreated},
+                              names, staging / "figure.png", title=f"{spec.name}")
         print(f"wrote {out}/trajectory.csv, summary.csv, figure.png")
     return 0
+
+
+def output_directory(args):
+    """``--out`` checked (a new or empty directory, unless --overwrite) and created."""
+    from ivigsim.store import check_output_directory, make_directory
+    out = check_output_directory(args.out, getattr(args, "overwrite", False))
+    return make_directory(out)
+
+
+def plot_names(text, result):
+    """The outputs named in ``--plot``; an unknown name is refused with the known ones."""
+    import difflib
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    known = list(result.model.observable_names) + list(result.model.species_names)
+    for name in names:
+        if name not in result:
+            hint = difflib.get_close_matches(name, known, n=1)
+            more = f" (did you mean '{hint[0]}'?)" if hint else ""
+            raise IvigsimError(f"--plot: model '{result.model.name}' has no output '{name}'{more}; "
+                               f"outputs: {', '.join(known)}")
+    if not names:
+        raise IvigsimError("--plot expects comma-separated output names, e.g. --plot igg_total,ivig")
+    return names
 
 
 def _cmd_run(args):
@@ -169,23 +198,32 @@ def _cmd_run(args):
     if args.resume and args.out and Path(args.out) != Path(args.resume):
         raise IvigsimError("give either --out or --resume DIR (the directory to finish), not both")
     out = args.resume or args.out
+    if args.resume and args.overwrite:
+        raise IvigsimError("give either --resume (finish the run there) or --overwrite (start it again), "
+                           "not both")
     res = run_experiment(args.experiment, out=out, workers=args.workers, scheduler=args.scheduler,
-                         resume=bool(args.resume), progress=not args.quiet)
+                         resume=bool(args.resume), progress=not args.quiet, overwrite=args.overwrite)
     prov = res.provenance
     frame = res.metrics
     metric_names = [c for c in frame.attrs.get("units", {})]
+    undefined = f", {prov['n_undefined']} with undefined metrics" if prov.get("n_undefined") else ""
     print(f"{prov['experiment']}: {prov['n_points']} points on model {prov['model']}, "
-          f"{prov['n_failed']} failed, {prov['wall_seconds']:.1f} s "
+          f"{prov['n_failed']} failed{undefined}, {prov['wall_seconds']:.1f} s "
           f"({prov['simulations_per_second']} simulations/s, {prov['executor']})")
     if metric_names:
-        ok = frame[frame["status"] == "ok"]
+        ok = frame[frame["status"] != "failed"]
         summary = ok.groupby("regimen", sort=False)[metric_names].median()
         units = frame.attrs["units"]
         summary.columns = [f"{c} [{units[c]}]" for c in summary.columns]
         print("median over points:")
         print(summary.to_string(float_format=lambda v: f"{v:.4g}"))
+        missing = {c: int(ok[c].isna().sum()) for c in metric_names if ok[c].isna().any()}
+        if missing:
+            print("undefined (left out of the medians): "
+                  + ", ".join(f"{c} at {n} point{'s' * (n != 1)}" for c, n in missing.items()))
     for row in prov.get("failures", [])[:5]:
-        print(f"  point {row['point_id']} failed: {row['reason']}")
+        verb = "undefined" if str(row["reason"]).startswith("undefined") else "failed"
+        print(f"  point {row['point_id']} {verb}: {row['reason']}")
     print(f"wrote {res.path}/metrics.csv, trajectories.nc, figures/, provenance.json")
     print(f"report: {res.path / 'report.html'}")
     return 0
@@ -211,13 +249,17 @@ def build_parser():
     p.add_argument("--seed", type=int, help="random seed for stochastic methods")
     p.add_argument("--ssa-scale", type=float, help="counts per amount unit for molar species (stochastic)")
     p.add_argument("--replicates", type=int, default=200, help="agent-based models: replicates (default 200)")
-    p.add_argument("--out", help="directory for trajectory.csv, summary.csv and figure.png")
+    p.add_argument("--out", help="directory for trajectory.csv, summary.csv and figure.png "
+                                 "(new or empty, unless --overwrite)")
+    p.add_argument("--overwrite", action="store_true", help="write into a non-empty --out, replacing files")
     p.set_defaults(func=_cmd_simulate)
 
     p = sub.add_parser("run", help="run a parameter sweep declared in an experiment file")
     p.add_argument("experiment", help="experiment file, e.g. experiments/fcrn_dose_response.toml")
-    p.add_argument("--out", help="output directory (default results/<experiment name>)")
-    p.add_argument("--workers", type=int, help="threads on this machine (default: all cores)")
+    p.add_argument("--out", help="output directory, new or empty (default results/<experiment name>)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="write into a non-empty --out, replacing an earlier run's results")
+    p.add_argument("--workers", type=positive_int, help="threads on this machine (default: all cores)")
     p.add_argument("--scheduler", help="dask.distributed scheduler address, e.g. tcp://host:8786")
     p.add_argument("--resume", metavar="DIR", help="finish an interrupted run in DIR")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -236,12 +278,46 @@ def build_parser():
     return parser
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    print(f"ivigsim: warning: {message}", file=sys.stderr)
+
+
+def positive_int(text):
+    """argparse type: a whole number >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
+    return value
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return args.func(args)
+    except RunInterrupted as exc:
+        print(f"ivigsim: {exc}", file=sys.stderr)
+        return exc.exit_code
     except (IvigsimError, RegimenError) as exc:
         print(f"ivigsim: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("ivigsim: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`ivigsim models | head -1`): stop quietly, and keep
+        # Python from complaining again when it flushes stdout at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except OSError as exc:
+        # A full disk or a permission refused while writing: no traceback.
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"ivigsim: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
 
 

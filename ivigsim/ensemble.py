@@ -24,7 +24,10 @@ from ivigsim.metrics import compute_metric, dose_context
 from ivigsim.regimen import Regimen, RegimenError
 from ivigsim.simulation import initial_state, prepare, run_solver
 
-OK, FAILED = 0, 1
+OK, FAILED, UNDEFINED = 0, 1, 2
+#: Status words by code, as metrics.csv writes them. "undefined": the simulation
+#: succeeded but a metric has no value there (NaN), with the reason recorded.
+STATUS_NAMES = ("ok", "failed", "undefined")
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,7 @@ class ChunkResult:
     point_ids: np.ndarray          # (m,) int64
     outputs: np.ndarray            # (m, n_times, n_outputs); NaN where a point failed
     metrics: np.ndarray            # (m, n_metrics)
-    status: np.ndarray             # (m,) int8: OK or FAILED
+    status: np.ndarray             # (m,) int8: OK, FAILED or UNDEFINED
     reasons: tuple                 # (m,) str, "" where OK
     steps: np.ndarray              # (m,) solver steps (accepted)
 
@@ -94,7 +97,7 @@ def run_point(experiment, spec, points, i, t_out, untreated=False):
                   dict(experiment.mechanisms), t_out, experiment.rtol)
     y0 = initial_state(spec, run.kernel, run.values, run.p, run.rtol, run.atol)
     states, stats = run_solver(run.kernel, y0, run.p, run.schedule, run.t_out, run.rtol, run.atol,
-                               model_name=spec.name)
+                               model_name=spec.name, spec=spec)
     observables = evaluate_observables(run.kernel, states, run.p)
     return np.concatenate([observables, states], axis=1), regimen, weight, stats["steps"]
 
@@ -131,7 +134,59 @@ def run_chunk(experiment, points, index, start, stop):
             regimens.append(None)
             weights.append(float("nan"))
     metrics = _chunk_metrics(experiment, names, t_out, outputs, regimens, weights, untreated)
+    for k in np.flatnonzero((status == OK) & np.isnan(metrics).any(axis=1)):
+        status[k] = UNDEFINED
+        reasons[k] = undefined_reason(experiment, spec, points, int(ids[k]), names, t_out, outputs[k],
+                                      metrics[k])
     return ChunkResult(index, ids, outputs, metrics, status, tuple(reasons), steps)
+
+
+def undefined_reason(experiment, spec, points, i, names, t_out, outputs, values):
+    """Why the metrics of point i that are NaN have no value, in words.
+
+    A NaN output is traced to the symbols of its expression that are zero at
+    the first NaN time (``fcrn_occupancy is 0/0 when fcrn_total = 0``).
+    """
+    from ivigsim.expressions import symbols
+    from ivigsim.simulation import resolve_parameters
+
+    parts = []
+    for metric, value in zip(experiment.metrics, values):
+        if not np.isnan(value):
+            continue
+        if not metric.output:
+            parts.append(f"{metric.name} ({metric.kind}) has no value")
+            continue
+        y = outputs[:, names.index(metric.output)]
+        bad = np.flatnonzero(~np.isfinite(y))
+        if bad.size == 0:
+            parts.append(f"{metric.name}: {metric.kind} of {metric.output} has no value at this point "
+                         f"({_why_no_value(metric, y)})")
+            continue
+        k = int(bad[0])
+        zeros = []
+        if metric.output in spec.observable_names:
+            obs = spec.observables[spec.observable_names.index(metric.output)]
+            _, params, weight = point_setup(experiment, spec, points, i)
+            try:
+                env = dict(zip(spec.parameter_names, resolve_parameters(
+                    spec, params, weight if "body_weight" in spec.parameter_names else None)))
+            except (IvigsimError, ValueError):
+                env = {}
+            env.update({n: outputs[k, names.index(n)] for n in spec.species_names})
+            zeros = [f"{s} = 0" for s in sorted(symbols(obs.expression)) if env.get(s) == 0.0]
+        cause = f" when {', '.join(zeros)}" if zeros else ""
+        parts.append(f"{metric.name}: {metric.output} is not a number (0/0 or inf/inf) from day "
+                     f"{t_out[k]:g}{cause}")
+    return "undefined: " + "; ".join(parts)
+
+
+def _why_no_value(metric, y):
+    if metric.kind.startswith("percent_change") and y[0] == 0.0:
+        return "its baseline is 0"
+    if metric.kind == "half_life":
+        return "it does not decline, or reaches 0, within window_days"
+    return "the metric is not defined for this trajectory"
 
 
 def _chunk_metrics(experiment, names, t_out, outputs, regimens, weights, untreated=None):
@@ -162,11 +217,19 @@ class InProcessExecutor:
             for index, start, stop in bounds:
                 yield run_chunk(experiment, points, index, start, stop)
             return
-        with cf.ThreadPoolExecutor(max_workers=self.workers) as pool:
+        pool = cf.ThreadPoolExecutor(max_workers=self.workers)
+        try:
             futures = [pool.submit(run_chunk, experiment, points, index, start, stop)
                        for index, start, stop in bounds]
             for future in cf.as_completed(futures):
                 yield future.result()
+        finally:
+            # On an interrupt (or any early exit) the queued chunks are cancelled
+            # at once; only those already running finish.
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def close(self):
+        """Nothing to release: the threads end with each map_chunks."""
 
 
 class DaskExecutor:
@@ -174,13 +237,23 @@ class DaskExecutor:
 
     name = "dask"
 
-    def __init__(self, address=None, client=None):
+    def __init__(self, address=None, client=None, timeout_s=None):
         try:
             from dask.distributed import Client
         except ImportError as exc:      # optional extra
             raise IvigsimError("the Dask executor needs the 'dask' extra: pip install 'ivigsim[dask]'") from exc
-        self.client = client or Client(address)
         self.address = address
+        self._owns_client = client is None
+        if client is None:
+            timeout_s = timeout_s or float(os.environ.get("IVIGSIM_DASK_TIMEOUT_S", "10"))
+            try:
+                client = Client(address, timeout=f"{timeout_s}s")
+            except (OSError, TimeoutError, ValueError, TypeError) as exc:
+                raise IvigsimError(f"--scheduler {address}: cannot reach a Dask scheduler there within "
+                                   f"{timeout_s:g} s ({type(exc).__name__}: {str(exc)[:200]}); check the "
+                                   f"address (tcp://host:8786) and that the scheduler runs "
+                                   f"(IVIGSIM_DASK_TIMEOUT_S sets the wait)") from None
+        self.client = client
 
     def map_chunks(self, experiment, points, bounds):
         from dask.distributed import as_completed
@@ -188,5 +261,16 @@ class DaskExecutor:
         points_future = self.client.scatter(points, broadcast=True)
         futures = [self.client.submit(run_chunk, experiment_future, points_future, index, start, stop,
                                       pure=False) for index, start, stop in bounds]
-        for future in as_completed(futures):
-            yield future.result()
+        try:
+            for future in as_completed(futures):
+                yield future.result()
+        finally:
+            pending = [f for f in futures if not f.done()]
+            if pending:
+                self.client.cancel(pending)
+
+    def close(self):
+        """Close the client this executor opened (a client passed in stays open)."""
+        if self._owns_client and self.client is not None:
+            self.client.close()
+            self.client = None

@@ -57,6 +57,7 @@ import numpy as np
 
 from ivigsim.catalogue import load_model
 from ivigsim.errors import ModelFileError
+from ivigsim.limits import LimitError, check_output_times, count_output_times, limit
 from ivigsim.regimen import MAX_BODY_WEIGHT_KG, Regimen, RegimenError
 from ivigsim.sensitivity import (INSTALL_HINT, SENSITIVITY_METHODS, runs_per_base_sample,
                                  salib_available)
@@ -71,7 +72,7 @@ __all__ = [
 ]
 
 #: Metric kinds understood by ivigsim's metric computations.
-from ivigsim.metrics import METRIC_KINDS  # noqa: E402  (one list of metric kinds)
+from ivigsim.metrics import METRIC_KINDS, validate_metric  # noqa: E402  (one list of metric kinds)
 #: Metric kinds computed from the regimen alone: they take no ``output``.
 DOSING_METRIC_KINDS = frozenset({"grams_given", "cost_usd", "max_infusion_rate_mg_per_kg_per_min",
                                  "antagonist_mg_given", "apheresis_sessions", "therapy_cost_usd",
@@ -336,8 +337,8 @@ class Sweep:
     @property
     def size(self) -> int:
         """Number of points per regimen and replicate."""
-        if self.method == "grid":
-            return math.prod(len(v.grid_values()) for v in self.variables)
+        if self.method == "grid":      # by arithmetic: nothing is allocated before the size check
+            return math.prod(len(v.values) if v.values is not None else v.count for v in self.variables)
         if self.method == "none":
             return 1
         if self.method in SENSITIVITY_METHODS:
@@ -591,6 +592,14 @@ def _read_header(reader: _Reader, data: dict, path: Path) -> tuple[dict, ModelSp
         reader.fail("experiment.output_step_days",
                     f"{step:g} is longer than t_end_days = {head['t_end_days']:g}")
     head["output_step_days"] = step
+    try:
+        check_output_times(count_output_times(head["t_end_days"], step),
+                           f"t_end_days = {head['t_end_days']:g} at output_step_days = {step:g}",
+                           "shorten t_end_days or lengthen output_step_days")
+    except LimitError as exc:       # blame the step only when a one-day grid would have fitted
+        fits_daily = count_output_times(head["t_end_days"], 1.0) <= limit("IVIGSIM_MAX_OUTPUT_TIMES")
+        reader.fail("experiment.output_step_days" if "output_step_days" in entry and fits_daily
+                    else "experiment.t_end_days", str(exc))
     rtol = reader.number(entry.get("rtol", 1e-6), "experiment.rtol")
     if not 0.0 < rtol < 1.0:
         reader.fail("experiment.rtol", f"expected a relative tolerance in (0, 1), got {rtol!r}")
@@ -599,6 +608,8 @@ def _read_header(reader: _Reader, data: dict, path: Path) -> tuple[dict, ModelSp
     reader.body_weight(weight, "experiment.body_weight_kg", model)
     head["body_weight_kg"] = weight
     head["replicates"] = reader.integer(entry.get("replicates", 1), "experiment.replicates", 1)
+    if head["replicates"] > MAX_POINTS:
+        reader.fail("experiment.replicates", f"more than the {MAX_POINTS} simulations a sweep may hold")
 
     mechanisms = entry.get("mechanisms", {})
     if not isinstance(mechanisms, dict):
@@ -740,6 +751,9 @@ def _read_variable(reader, name, entry, method, model, regimens, fixed) -> Sweep
                                        f"got {entry['high']!r}")
         if "count" in entry:
             count = reader.integer(entry["count"], f"{key}.count", 2)
+            if count > MAX_POINTS:
+                reader.fail(f"{key}.count", f"{count} grid values is more than the {MAX_POINTS} "
+                                            "simulations a sweep may hold; make the grid coarser")
     variable = SweepVariable(name, target, values, low, high, count, scale)
 
     extremes_key = f"{key}.values" if values is not None else None
@@ -835,6 +849,9 @@ def _read_sweep(reader, data, model, regimens, fixed) -> Sweep:
         if "n" not in entry:
             reader.fail("sweep.n", f"a {method} sweep needs the number of points n")
         n = reader.integer(entry["n"], "sweep.n", 2 if method in _SAMPLED_METHODS else 1)
+        if n > MAX_POINTS:
+            reader.fail("sweep.n", f"{n} points is more than the {MAX_POINTS} simulations a sweep "
+                                   "may hold; make the sweep smaller")
         if method == "sobol" and n & (n - 1):
             reader.fail("sweep.n", f"a Sobol sequence needs a power of 2 points (keeps it "
                                    f"balanced), got {n}; nearest: {2 ** round(math.log2(n))}")
@@ -921,7 +938,15 @@ def _read_metric(reader, name, entry, model, t_end, metric_kinds) -> MetricSpec:
                 reader.fail(f"{key}.{field_name}", "only a therapy_cost_usd metric takes this price")
             extra[field_name] = reader.positive(entry[field_name], f"{key}.{field_name}")
     baseline = reader.choice(entry.get("baseline", "start"), f"{key}.baseline", BASELINES)
-    return MetricSpec(name, kind, output, at_day, window, threshold, price, baseline, **extra)
+    metric = MetricSpec(name, kind, output, at_day, window, threshold, price, baseline, **extra)
+    if kind in METRIC_KINDS:
+        # Fields the kind does not use, or needs (half_life's window): refused
+        # now, not by a traceback once the sweep has run.
+        try:
+            validate_metric(metric)
+        except ValueError as exc:
+            reader.fail(key, str(exc))
+    return metric
 
 
 def _read_plot(reader, name, entry, model, sweep, metric_names) -> PlotSpec:

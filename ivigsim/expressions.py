@@ -217,6 +217,8 @@ class _Converter:
 
     def __init__(self, original: str) -> None:
         self.original = original
+        self.constants: dict[int, float] = {}     # id(node) -> value of parts made of numbers only
+        self.keep: list = []
         chars: list[str] = []
         back: list[int] = []
         for i, ch in enumerate(original):
@@ -256,10 +258,10 @@ class _Converter:
         start, end = self.span(node)
         snippet = self.original[start:end].strip()
         if snippet and snippet != self.original.strip():
-            return f"{snippet!r} at column {start + 1} of {self.original.strip()!r}"
+            return f"{_shorten(snippet)!r} at column {start + 1} of {_shorten(self.original.strip())!r}"
         if snippet:
-            return f"{snippet!r}"
-        return f"column {start + 1} of {self.original!r}"
+            return f"{_shorten(snippet)!r}"
+        return f"column {start + 1} of {_shorten(self.original)!r}"
 
     def fail(self, what: str, node: ast.AST) -> None:
         raise ExpressionError(f"{what} (found {self.where(node)})")
@@ -277,16 +279,19 @@ class _Converter:
             if op is None:
                 desc = _FORBIDDEN_BINOPS.get(type(node.op), type(node.op).__name__)
                 self.fail(f"{desc} is not allowed in rate laws; allowed operators: + - * / ^", node)
-            return BinOp(op, self.convert(node.left, depth + 1), self.convert(node.right, depth + 1))
+            if op != "^":
+                return self.chain(node, op, depth)
+            return self.folded(BinOp(op, self.convert(node.left, depth + 1),
+                                     self.convert(node.right, depth + 1)), node)
         if isinstance(node, ast.UnaryOp):
             if isinstance(node.op, ast.USub):
-                return Neg(self.convert(node.operand, depth + 1))
+                return self.folded(Neg(self.convert(node.operand, depth + 1)), node)
             if isinstance(node.op, ast.UAdd):
                 return self.convert(node.operand, depth + 1)
             desc = "'not'" if isinstance(node.op, ast.Not) else "the bitwise operator '~'"
             self.fail(f"{desc} is not allowed in rate laws", node)
         if isinstance(node, ast.Call):
-            return self.call(node, depth)
+            return self.folded(self.call(node, depth), node)
         if isinstance(node, ast.Compare):
             ops = " ".join(_COMPARE_SYMBOLS.get(type(o), "?") for o in node.ops)
             raise ExpressionError(
@@ -297,6 +302,57 @@ class _Converter:
         )
         self.fail(message, node)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def chain(self, node: ast.BinOp, op: str, depth: int) -> Node:
+        """A run of ``+``/``-`` (or ``*``/``/``) operations, converted without recursion.
+
+        A flat sum such as ``a1 + a2 + ... + a500`` is one level of nesting,
+        not 500; a run longer than :data:`_BALANCE_AFTER` terms is rebuilt as a
+        balanced tree (positive terms minus negative terms, or numerator over
+        denominator) so that every later walk of the tree stays shallow.
+        """
+        group = ("+", "-") if op in ("+", "-") else ("*", "/")
+        operands = []          # (op applied to the operand, ast operand), right to left
+        sub = node
+        while isinstance(sub, ast.BinOp) and _AST_BINOPS.get(type(sub.op)) in group:
+            operands.append((_AST_BINOPS[type(sub.op)], sub.right, sub))
+            sub = sub.left
+        operands.reverse()
+        result = self.convert(sub, depth + 1)
+        if len(operands) < _BALANCE_AFTER:
+            for this_op, right, ast_node in operands:
+                result = self.folded(BinOp(this_op, result, self.convert(right, depth + 1)), ast_node)
+            return result
+        kept, inverted = [result], []
+        for this_op, right, _ in operands:
+            (kept if this_op == group[0] else inverted).append(self.convert(right, depth + 1))
+        combined = _balanced(group[0], kept)
+        if inverted:
+            combined = BinOp(group[1], combined, _balanced(group[0], inverted))
+        return self.folded(combined, node)
+
+    def folded(self, result: Node, node: ast.AST) -> Node:
+        """Check that a part made of numbers only evaluates to a finite number.
+
+        ``10^400``, ``10^10^10`` or ``1/0`` are refused here, at load time and
+        with the file's key, instead of hanging the symbolic algebra or
+        reaching the compiled kernel. The tree itself is not rewritten.
+        """
+        children = _children(result)
+        if not all(isinstance(c, Num) or id(c) in self.constants for c in children):
+            return result
+        values = [c.value if isinstance(c, Num) else self.constants[id(c)] for c in children]
+        try:
+            value = _apply(result, values)
+        except (OverflowError, ZeroDivisionError, ValueError) as exc:
+            why = {OverflowError: "is too large to be a number (overflow)",
+                   ZeroDivisionError: "divides by zero"}.get(type(exc), "is not defined")
+            self.fail(f"the constant part {why}", node)
+        if not (isinstance(value, float) and math.isfinite(value)):
+            self.fail("the constant part is not a finite real number", node)
+        self.constants[id(result)] = value
+        self.keep.append(result)          # ids stay unique while the tree is built
+        return result
 
     def constant(self, node: ast.Constant) -> Num:
         value = node.value
@@ -322,6 +378,8 @@ class _Converter:
         name = node.id
         if name.startswith("_"):
             self.fail(f"names starting with '_' are not allowed ({name!r})", node)
+        if name.lower() in ("nan", "inf", "infinity"):
+            self.fail(f"'{name}' is not a finite number; give a finite value", node)
         # Python folds identifiers with NFKC (e.g. fullwidth 'ａ' becomes 'a');
         # insist that what the user wrote is exactly the plain ASCII name.
         if not name.isascii() or self.snippet(node) != name:
@@ -381,10 +439,56 @@ def parse_expression(text: str) -> Node:
         where = ""
         if exc.offset is not None and (exc.lineno or 1) == 1:
             where = f" at column {converter.original_index(exc.offset - 1) + 1}"
-        raise ExpressionError(f"invalid expression {text!r}: {exc.msg}{where}") from None
+        raise ExpressionError(f"invalid expression {_shorten(text)!r}: {exc.msg}{where}") from None
     except (RecursionError, MemoryError):
-        raise ExpressionError(f"expression {text[:40]!r}... is nested too deeply") from None
+        raise ExpressionError(f"expression {_shorten(text)!r} ({len(text):,} characters) is too long or "
+                              f"nested too deeply for the parser (about {_PARSER_CHAIN:,} operations in a "
+                              f"row, or {MAX_DEPTH} levels of parentheses, at most); split it into "
+                              f"observables") from None
     return converter.convert(tree.body)
+
+
+#: Longest expression text repeated in an error message.
+_SHOWN_CHARS = 80
+#: Runs of +/- or *,/ longer than this are rebuilt as balanced trees.
+_BALANCE_AFTER = 32
+#: Roughly the longest run of binary operations Python's parser accepts.
+_PARSER_CHAIN = 2900
+
+
+def _shorten(text: str) -> str:
+    """``text`` cut to :data:`_SHOWN_CHARS` characters, so a 1 MB rate law gives a short message."""
+    return text if len(text) <= _SHOWN_CHARS else text[:_SHOWN_CHARS - 1] + "…"
+
+
+def _balanced(op: str, nodes: list) -> Node:
+    """``nodes[0] op nodes[1] op ...`` as a balanced tree (depth log2 of the count)."""
+    while len(nodes) > 1:
+        nodes = [BinOp(op, nodes[i], nodes[i + 1]) if i + 1 < len(nodes) else nodes[i]
+                 for i in range(0, len(nodes), 2)]
+    return nodes[0]
+
+
+def _children(node: Node) -> tuple:
+    if isinstance(node, BinOp):
+        return (node.left, node.right)
+    if isinstance(node, Neg):
+        return (node.operand,)
+    if isinstance(node, Call):
+        return node.args
+    return (object(),)        # Num and Sym are leaves: nothing to fold
+
+
+def _apply(node: Node, values: list) -> float:
+    """The float value of ``node`` given the values of its children."""
+    if isinstance(node, Neg):
+        return -values[0]
+    if isinstance(node, BinOp):
+        a, b = values
+        if node.op == "^":
+            return math.pow(a, b)
+        return {"+": a + b, "-": a - b, "*": a * b}[node.op] if node.op != "/" else a / b
+    return float(_PY_FUNCS[node.func](*values))
 
 
 # --------------------------------------------------------------- traversal
@@ -476,7 +580,8 @@ def evaluate(node: Node, env: Mapping[str, float]) -> float:
             if node.op == "^":
                 return math.pow(a, b)
         except (ArithmeticError, ValueError) as exc:
-            raise ExpressionError(f"cannot evaluate {to_text(node)!r} with values {a!r}, {b!r}: {exc}") from None
+            raise ExpressionError(f"cannot evaluate {_shorten(to_text(node))!r} with values {a!r}, {b!r}: "
+                                  f"{exc}") from None
         raise ExpressionError(f"unknown operator {node.op!r}")
     if isinstance(node, Call):
         args = [evaluate(a, env) for a in node.args]
@@ -486,7 +591,8 @@ def evaluate(node: Node, env: Mapping[str, float]) -> float:
             raise ExpressionError(f"function {node.func!r} is not allowed") from None
         except (ArithmeticError, ValueError) as exc:
             shown = ", ".join(repr(a) for a in args)
-            raise ExpressionError(f"cannot evaluate {to_text(node)!r} with arguments ({shown}): {exc}") from None
+            raise ExpressionError(f"cannot evaluate {_shorten(to_text(node))!r} with arguments ({shown}): "
+                                  f"{exc}") from None
     raise TypeError(f"not an expression node: {node!r}")
 
 
@@ -668,8 +774,10 @@ def to_sympy(node: Node, symbol_map: Mapping[str, "sympy.Symbol"]) -> "sympy.Exp
             return -conv(n.operand)
         if isinstance(n, BinOp):
             a, b = conv(n.left), conv(n.right)
+            if n.op == "^":
+                return _sympy_power(a, b)
             return {"+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b,
-                    "/": lambda: a / b, "^": lambda: sympy.Pow(a, b)}[n.op]()
+                    "/": lambda: a / b}[n.op]()
         if isinstance(n, Call):
             args = [conv(a) for a in n.args]
             if n.func == "hill":
@@ -684,6 +792,25 @@ def to_sympy(node: Node, symbol_map: Mapping[str, "sympy.Symbol"]) -> "sympy.Exp
         raise TypeError(f"not an expression node: {n!r}")
 
     return conv(node)
+
+
+#: Largest integer exponent of a number that SymPy evaluates exactly; beyond it
+#: ``(1/3)^(10^10)`` would be a rational with billions of digits.
+MAX_EXACT_EXPONENT = 64
+
+
+def _sympy_power(a, b):
+    """``a^b`` in SymPy, exact only for small integer exponents of numbers."""
+    import sympy
+    if a.is_Number and b.is_Number and not (b.is_Integer and abs(int(b)) <= MAX_EXACT_EXPONENT):
+        try:
+            value = math.pow(float(a), float(b))
+        except (OverflowError, ValueError, ZeroDivisionError):
+            value = math.nan
+        if not math.isfinite(value):
+            raise ExpressionError(f"the power {_shorten(str(a))}^{_shorten(str(b))} is not a finite number")
+        return sympy.Float(value)
+    return sympy.Pow(a, b)
 
 
 _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "^": 4}

@@ -16,8 +16,9 @@ import numpy as np
 from ivigsim import steady_state
 from ivigsim.catalogue import load_model
 from ivigsim.errors import ParameterError, SolverError
-from ivigsim.expressions import evaluate, to_text
+from ivigsim.expressions import ExpressionError, evaluate, symbols, to_text
 from ivigsim.kernel.compiled import evaluate_observables, load_kernel
+from ivigsim.limits import check_output_times, count_output_times
 from ivigsim.regimen import Regimen
 from ivigsim.schedule import build_schedule, no_dosing
 from ivigsim.solvers import rodas
@@ -109,8 +110,12 @@ def _atol_vector(spec, atol):
     return vec
 
 
-def run_solver(kernel, y0, p, schedule, t_out, rtol, atol, max_steps=MAX_STEPS, model_name=""):
-    """Integrate; return (states at t_out, stats dict) or raise SolverError."""
+def run_solver(kernel, y0, p, schedule, t_out, rtol, atol, max_steps=MAX_STEPS, model_name="", spec=None):
+    """Integrate; return (states at t_out, stats dict) or raise SolverError.
+
+    With ``spec``, a failure names the reactions whose rate is not a number at
+    the start (a division by zero in a rate law, say).
+    """
     y_out = np.zeros((len(t_out), len(y0)))
     stats = np.zeros(rodas.N_STATS, dtype=np.int64)
     fn = kernel.typed
@@ -124,10 +129,24 @@ def run_solver(kernel, y0, p, schedule, t_out, rtol, atol, max_steps=MAX_STEPS, 
         float(rtol), atol, 0.0, np.inf, int(max_steps), y_out, stats)
     stats_dict = dict(zip(rodas.STAT_NAMES, (int(s) for s in stats)))
     if status != rodas.SUCCESS:
+        culprit = _non_finite_rates(spec, kernel, y0, p) if spec is not None else ""
         raise SolverError(f"model '{model_name}': integration failed: {rodas.STATUS_MESSAGES[status]} "
                           f"(after {stats_dict['steps']} steps, {stats_dict['rejected']} rejected; "
-                          f"rtol={rtol:g}). Check the parameters, or loosen rtol.", status, stats_dict)
+                          f"rtol={rtol:g}){culprit}. Check the parameters, or loosen rtol.", status, stats_dict)
     return y_out, stats_dict
+
+
+def _non_finite_rates(spec, kernel, y, p):
+    """'; reaction 'x' (rate law ...) is nan at the start' for each rate that is not finite at ``y``."""
+    rates = np.empty(kernel.n_reactions)
+    with np.errstate(all="ignore"):
+        kernel.rates(np.ascontiguousarray(y, dtype=np.float64), p, rates)
+    bad = [(r, v) for r, v in zip(spec.reactions, rates) if not np.isfinite(v)]
+    if not bad:
+        return ""
+    shown = "; ".join(f"reaction '{r.name}' (rate law {to_text(r.rate)[:80]!r}) is {v} at the start"
+                      for r, v in bad[:3])
+    return f"; {shown} (a division by zero, or a log of 0, in the rate law?)"
 
 
 _STEADY_STATES = {}
@@ -169,7 +188,7 @@ def _initial_state(spec, kernel, values, p, rtol, atol):
     horizon, integrated = STEADY_STATE_HORIZON_DAY, 0.0
     for _ in range(4):
         ys, _ = run_solver(kernel, y0, p, no_dosing(spec, 0.0, horizon), np.array([horizon]),
-                           min(rtol, 1e-8), atol * 1e-2, model_name=spec.name)
+                           min(rtol, 1e-8), atol * 1e-2, model_name=spec.name, spec=spec)
         integrated += horizon
         outcome = steady_state.newton(kernel.rhs, kernel.jac, ys[0], p, atol, free, conserved)
         if outcome.converged:
@@ -194,6 +213,8 @@ def output_times(t_end, t_eval, schedule, step=DEFAULT_OUTPUT_STEP_DAY):
         if t.size and (t[0] < 0 or t[-1] > t_end):
             raise ParameterError(f"t_eval must lie within [0, t_end = {t_end:g}] days")
         return t
+    check_output_times(count_output_times(t_end, step), f"t_end = {t_end:g} days at one output every "
+                       f"{step:g} days", "shorten t_end, or pass t_eval with the times you need")
     grid = np.linspace(0.0, t_end, int(round(t_end / step)) + 1)
     return np.union1d(grid, schedule.switch_times)
 
@@ -209,6 +230,22 @@ def _with_drug_parameters(spec, regimen, params):
                              f"'{regimen.antagonist}': it lacks the parameter(s) {', '.join(missing)} "
                              "(models fcrn_pk and ivig_autoimmune have them)")
     return {**drug, **dict(params or {})}
+
+
+def _environment(spec, values):
+    """Parameter values and compartment volumes; a volume that is not positive is refused."""
+    try:
+        env = spec.environment(values)
+    except ExpressionError as exc:
+        raise ParameterError(f"model '{spec.name}': a compartment volume cannot be computed: {exc}") from None
+    for c in spec.compartments:
+        volume = env[c.name]
+        if not (math.isfinite(volume) and volume > 0):
+            used = ", ".join(f"{n} = {env[n]:g}" for n in sorted(symbols(c.volume)) if n in env)
+            raise ParameterError(f"model '{spec.name}': compartment '{c.name}' has volume {volume:g} "
+                                 f"{c.unit} (volume = {to_text(c.volume)}{'; ' + used if used else ''}); "
+                                 f"a volume must be a positive number")
+    return env
 
 
 @dataclass(frozen=True)
@@ -241,7 +278,7 @@ def prepare(model, regimen=None, t_end=365.0, body_weight_kg=None, params=None, 
     switches = resolve_mechanisms(spec, mechanisms)
     kernel = load_kernel(spec)
     p = kernel.parameter_vector(values, switches)
-    env = spec.environment(values)
+    env = _environment(spec, values)
     weight = env.get(BODY_WEIGHT, body_weight_kg)
     doses = regimen.doses(weight) if regimen.administrations else ()
     schedule = build_schedule(spec, env, doses, 0.0, float(t_end), regimen.sessions)
@@ -255,7 +292,7 @@ def execute(run, max_steps=MAX_STEPS):
     spec, kernel = run.spec, run.kernel
     y0 = initial_state(spec, kernel, run.values, run.p, run.rtol, run.atol)
     states, stats = run_solver(kernel, y0, run.p, run.schedule, run.t_out, run.rtol, run.atol,
-                               max_steps, spec.name)
+                               max_steps, spec.name, spec=spec)
     return SimulationResult(
         model=spec, t=run.t_out, states=states,
         observables=evaluate_observables(kernel, states, run.p),

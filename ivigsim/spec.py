@@ -285,6 +285,8 @@ class _Reader:
 
     def expression(self, value, key):
         if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if not math.isfinite(value):
+                self.fail(key, f"expected a finite number, got {value!r}")
             value = repr(float(value))
         if not isinstance(value, str):
             self.fail(key, f"expected an expression (text) or a number, got {value!r}")
@@ -413,6 +415,13 @@ def load_model_file(path):
         actual = checked_unit(volume, f"{key}.volume")
         if actual != declared:
             reader.fail(f"{key}.volume", f"the expression has unit {actual}, but unit = {declared}")
+        try:
+            size = evaluate(volume, {p.name: p.value for p in parameters})
+        except ExpressionError as exc:
+            reader.fail(f"{key}.volume", f"cannot be computed from the parameter values: {exc}")
+        if not size > 0:
+            reader.fail(f"{key}.volume", f"the volume is {size:g} {declared} with the parameter values "
+                                         f"of this file; a compartment volume must be positive")
         compartments.append(Compartment(cname, volume, declared, entry.get("description", "")))
     units.update({c.name: c.unit for c in compartments})
     static_units = dict(units)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import platform
+import signal
 import sys
 import time
 from dataclasses import dataclass
@@ -12,13 +13,16 @@ from pathlib import Path
 import numpy as np
 
 from ivigsim.catalogue import load_model
-from ivigsim.ensemble import FAILED, OK, DaskExecutor, InProcessExecutor, chunk_bounds, output_names
+from ivigsim.atomic import atomic_open, atomic_path
+from ivigsim.ensemble import STATUS_NAMES, DaskExecutor, InProcessExecutor, chunk_bounds, output_names
 from ivigsim.errors import IvigsimError
 from ivigsim.experiment import load_experiment
+from ivigsim.interrupts import RunInterrupted, signal_number, sigterm_as_interrupt
+from ivigsim.limits import check_result_size
 from ivigsim.metrics import METRIC_KINDS, metric_unit
 from ivigsim.samplers import sample_points
 from ivigsim.sensitivity import SENSITIVITY_METHODS
-from ivigsim.store import RunDirectory, git_commit
+from ivigsim.store import RunDirectory, git_commit, model_content, staged_outputs
 
 DEFAULT_CHUNK_SIZE = 25
 
@@ -71,7 +75,7 @@ def stored_outputs(experiment, spec):
 
 
 def run_experiment(path, out=None, workers=None, scheduler=None, resume=False, progress=True,
-                   chunk_size=None, executor=None, model=None, parameters=None):
+                   chunk_size=None, executor=None, model=None, parameters=None, overwrite=False):
     """Run every point of an experiment file and write the results.
 
     Parameters
@@ -79,66 +83,116 @@ def run_experiment(path, out=None, workers=None, scheduler=None, resume=False, p
     path : str or Path
         The experiment file (``experiments/*.toml``).
     out : str or Path, optional
-        Output directory; default ``results/<experiment name>``.
+        Output directory; default ``results/<experiment name>``. It must be new
+        or empty, unless ``resume`` or ``overwrite``.
     workers : int, optional
         Threads for the in-process executor (default: all cores).
     scheduler : str, optional
         Address of a dask.distributed scheduler (``tcp://host:8786``) to run on a cluster.
     resume : bool
-        Finish an interrupted run in ``out`` without redoing finished chunks.
+        Finish an interrupted run in ``out`` without redoing finished chunks;
+        refused when the experiment file or the model changed since it started.
     model : str, optional
         Run the experiment on this model (name or path) instead of the file's.
     parameters : mapping of str to float, optional
         Fixed parameter overrides on top of the file's ``[parameters]``.
+    overwrite : bool
+        Write into a non-empty ``out``, replacing the results of an earlier run.
+
+    Raises
+    ------
+    RunInterrupted
+        On Ctrl-C or SIGTERM: queued chunks are cancelled, finished ones kept,
+        and the message says how to resume.
     """
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise IvigsimError(f"--workers expects a whole number >= 1, got {workers!r}")
     experiment = load_experiment(path, metric_kinds=METRIC_KINDS, model=model, parameters=parameters)
     spec = load_model(experiment.model)
+    t = experiment.output_times()
+    check_result_size(experiment.n_points, len(t), len(output_names(spec)), str(experiment.path))
     points = sample_points(experiment, spec)
     out = Path(out) if out else Path("results") / experiment.name
+    inputs = {"experiment_sha256": experiment.file_hash, "model": spec.name, "model_file": spec.path,
+              "experiment_parameters": dict(experiment.parameters), **model_content(spec)}
     run_dir = RunDirectory(out)
-    run_dir.start(experiment, resume)
-    if resume:
-        chunk_size = run_dir.read_provenance()["chunk_size"]
-    chunk_size = chunk_size or DEFAULT_CHUNK_SIZE
-    if executor is None:
-        executor = DaskExecutor(scheduler) if scheduler else InProcessExecutor(workers)
+    run_dir.start(experiment, resume, overwrite=overwrite, inputs=inputs)
+    own_executor = executor is None
+    try:
+        if resume:
+            chunk_size = run_dir.read_provenance()["chunk_size"]
+        chunk_size = chunk_size or DEFAULT_CHUNK_SIZE
+        if executor is None:
+            executor = DaskExecutor(scheduler) if scheduler else InProcessExecutor(workers)
+        return _run(experiment, spec, points, run_dir, executor, chunk_size, inputs, progress)
+    finally:
+        if own_executor and executor is not None:
+            executor.close()
+        run_dir.close()
+
+
+def _run(experiment, spec, points, run_dir, executor, chunk_size, inputs, progress):
+    out = run_dir.path
     bounds = [(k, a, b) for k, (a, b) in enumerate(chunk_bounds(len(points), chunk_size))]
-    todo = [b for b in bounds if b[0] not in run_dir.finished_chunks()]
+    stored = run_dir.finished_chunks()
+    todo = [b for b in bounds if b[0] not in stored]
     provenance = _provenance(experiment, spec, points, executor, chunk_size)
-    run_dir.write_provenance(provenance)
-    _write_points(run_dir.path / "points.csv", experiment, points)
+    provenance.update(inputs)
+    if not stored:      # a resumed run keeps its provenance (same inputs, checked) until it finishes
+        run_dir.write_provenance(provenance)
+    _write_points(out / "points.csv", experiment, points)
 
     started = time.perf_counter()
     bar = _Progress(len(todo), progress)
-    for chunk in executor.map_chunks(experiment, points, todo):
-        run_dir.write_chunk(chunk)
-        bar.advance()
+    done = 0
+    with sigterm_as_interrupt():
+        chunks = executor.map_chunks(experiment, points, todo)
+        try:
+            for chunk in chunks:
+                run_dir.write_chunk(chunk)
+                done += 1
+                bar.advance()
+        except KeyboardInterrupt as exc:
+            chunks.close()              # cancels the queued chunks now
+            signum = signal_number(exc)
+            kept = len(bounds) - len(todo) + done
+            raise RunInterrupted(
+                f"interrupted ({signal.Signals(signum).name}) after {kept} of {len(bounds)} chunks; "
+                f"the finished chunks are kept in {out}. Finish the run with: "
+                f"ivigsim run {experiment.path} --resume {out}", signum) from None
     elapsed = time.perf_counter() - started
-    results = finalize(run_dir, experiment, spec, points)
-    n_failed = int((results.metrics["status"] != "ok").sum())
-    provenance.update(
-        finished=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        wall_seconds=round(elapsed, 3), points_run_now=sum(b - a for _, a, b in todo),
-        simulations_per_second=round(sum(b - a for _, a, b in todo) / elapsed, 2) if elapsed > 0 else None,
-        n_failed=n_failed, failures=results.failed[["point_id", "reason"]].head(100).to_dict("records"),
-    )
-    if "sensitivity_notes" in results.provenance:
-        provenance["sensitivity_notes"] = results.provenance["sensitivity_notes"]
-    run_dir.write_provenance(provenance)
-    from ivigsim.experiment_plots import draw_experiment_plots
-    draw_experiment_plots(experiment, results, out / "figures")
-    finished = ExperimentResults(results.metrics, results.trajectories, provenance, out,
-                                 results.sensitivity)
-    from ivigsim.report import write_report
-    write_report(experiment, spec, finished, out)
+    with sigterm_as_interrupt(), staged_outputs(out) as staging:
+        results = finalize(run_dir, experiment, spec, points, staging)
+        counts = results.metrics["status"].value_counts()
+        provenance.update(
+            finished=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            wall_seconds=round(elapsed, 3), points_run_now=sum(b - a for _, a, b in todo),
+            simulations_per_second=round(sum(b - a for _, a, b in todo) / elapsed, 2) if elapsed > 0 else None,
+            n_failed=int(counts.get("failed", 0)), n_undefined=int(counts.get("undefined", 0)),
+            failures=results.failed[["point_id", "reason"]].head(100).to_dict("records"),
+        )
+        if "sensitivity_notes" in results.provenance:
+            provenance["sensitivity_notes"] = results.provenance["sensitivity_notes"]
+        from ivigsim.experiment_plots import draw_experiment_plots
+        draw_experiment_plots(experiment, results, staging / "figures")
+        finished = ExperimentResults(results.metrics, results.trajectories, provenance, out,
+                                     results.sensitivity)
+        from ivigsim.report import write_report
+        write_report(experiment, spec, finished, staging / "report.html")
+        run_dir.write_provenance(provenance, staging)
     return finished
 
 
-def finalize(run_dir, experiment, spec, points):
+def finalize(run_dir, experiment, spec, points, directory=None):
     """Merge the chunks into metrics.csv (+ .parquet) and trajectories.nc; for a
-    sensitivity sweep, also compute the indices into sensitivity.csv."""
+    sensitivity sweep, also compute the indices into sensitivity.csv.
+
+    The files are written into ``directory`` (default: the run directory), each
+    under a temporary name and then renamed.
+    """
     import pandas as pd
 
+    directory = Path(directory) if directory is not None else run_dir.path
     all_names = output_names(spec)
     t = experiment.output_times()
     outputs, metrics, status, reasons, steps = run_dir.read_chunks(
@@ -154,28 +208,32 @@ def finalize(run_dir, experiment, spec, points):
     for j, metric in enumerate(experiment.metrics):
         table[metric.name] = metrics[:, j]
         units[metric.name] = metric_unit(metric, str(spec.unit_of(metric.output)) if metric.output else "")
-    table["status"] = np.where(status == OK, "ok", "failed")
+    table["status"] = np.array(STATUS_NAMES, dtype=object)[status]
     table["reason"] = reasons
     table["solver_steps"] = steps
     frame = pd.DataFrame(table)
     frame.attrs["units"] = units
-    frame.to_csv(run_dir.path / "metrics.csv", index=False)
+    with atomic_path(directory / "metrics.csv") as tmp:
+        frame.to_csv(tmp, index=False)
     try:
-        frame.to_parquet(run_dir.path / "metrics.parquet", index=False)
+        with atomic_path(directory / "metrics.parquet") as tmp:
+            frame.to_parquet(tmp, index=False)
     except ImportError:
         pass
     keep = stored_outputs(experiment, spec)
     dataset = _dataset(experiment, spec, points, t, outputs[:, :, [all_names.index(n) for n in keep]], keep,
                        status)
-    dataset.to_netcdf(run_dir.path / "trajectories.nc", engine=_netcdf_engine())
+    with atomic_path(directory / "trajectories.nc") as tmp:
+        dataset.to_netcdf(tmp, engine=_netcdf_engine())
     provenance = run_dir.read_provenance()
     sensitivity = None
     if experiment.sweep.method in SENSITIVITY_METHODS:
         from ivigsim.sensitivity import compute_sensitivity
         sensitivity, notes = compute_sensitivity(experiment, frame)
-        sensitivity.to_csv(run_dir.path / "sensitivity.csv", index=False)
+        with atomic_path(directory / "sensitivity.csv") as tmp:
+            sensitivity.to_csv(tmp, index=False)
         provenance["sensitivity_notes"] = notes
-        run_dir.write_provenance(provenance)
+        run_dir.write_provenance(provenance, directory)
     return ExperimentResults(frame, dataset, provenance, run_dir.path, sensitivity)
 
 
@@ -202,27 +260,46 @@ def _netcdf_engine():
 
 
 def load_results(path):
-    """Load a finished sweep directory back as ExperimentResults."""
+    """Load a finished sweep directory back as ExperimentResults.
+
+    Raises
+    ------
+    IvigsimError
+        When the directory holds no finished run, or a result file is damaged
+        (the message says how to rebuild it from the chunks).
+    """
     import pandas as pd
     import xarray as xr
     path = Path(path)
     run_dir = RunDirectory(path)
     provenance = run_dir.read_provenance()
-    metrics = pd.read_csv(path / "metrics.csv", dtype={"reason": str, "regimen": str, "status": str})
+    rebuild = (f"rebuild the results from the stored chunks with: ivigsim run "
+               f"{provenance.get('experiment_file', 'EXPERIMENT')} --resume {path}")
+    if "finished" not in provenance:
+        raise IvigsimError(f"{path}: this run has not finished; {rebuild}")
+    try:
+        metrics = pd.read_csv(path / "metrics.csv", dtype={"reason": str, "regimen": str, "status": str})
+        with xr.open_dataset(path / "trajectories.nc", engine=_netcdf_engine()) as ds:
+            trajectories = ds.load()
+        sensitivity = None
+        if (path / "sensitivity.csv").exists():
+            sensitivity = pd.read_csv(path / "sensitivity.csv", dtype={"metric": str, "regimen": str,
+                                                                        "variable": str})
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        raise IvigsimError(f"{path}: a result file cannot be read ({type(exc).__name__}: "
+                           f"{str(exc)[:200]}); {rebuild}") from None
+    n_points = provenance.get("n_points")
+    if n_points is not None and (len(metrics) != n_points or trajectories.sizes.get("point") != n_points):
+        raise IvigsimError(f"{path}: metrics.csv has {len(metrics)} rows and trajectories.nc "
+                           f"{trajectories.sizes.get('point')} points, but the run had {n_points}; {rebuild}")
     metrics["reason"] = metrics["reason"].fillna("")
-    with xr.open_dataset(path / "trajectories.nc", engine=_netcdf_engine()) as ds:
-        trajectories = ds.load()
-    sensitivity = None
-    if (path / "sensitivity.csv").exists():
-        sensitivity = pd.read_csv(path / "sensitivity.csv", dtype={"metric": str, "regimen": str,
-                                                                    "variable": str})
     return ExperimentResults(metrics, trajectories, provenance, path, sensitivity)
 
 
 def _write_points(path, experiment, points):
     import csv
     names = list(points.values)
-    with open(path, "w", newline="") as fh:
+    with atomic_open(path, "w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["point_id", "regimen", "replicate"] + names)
         for i in range(len(points)):

@@ -108,9 +108,19 @@ def _random_tree(rng, depth):
 
 def test_round_trip_random_trees():
     rng = random.Random(20240601)
+    refused = 0
     for _ in range(500):
         tree = _random_tree(rng, 5)
-        assert parse_expression(to_text(tree)) == tree, to_text(tree)
+        try:
+            parsed = parse_expression(to_text(tree))
+        except ExpressionError as exc:
+            # A part made of numbers only that overflows (exp(1.5e22)) or divides
+            # by zero is refused at load; nothing else may be.
+            assert "the constant part" in str(exc), to_text(tree)
+            refused += 1
+            continue
+        assert parsed == tree, to_text(tree)
+    assert refused < 50
 
 
 def test_to_text_is_canonical():
@@ -175,7 +185,7 @@ def test_non_string_input_is_refused():
 
 def test_excessive_nesting_is_refused():
     with pytest.raises(ExpressionError, match="nested"):
-        parse_expression("+".join(["a"] * (MAX_DEPTH + 10)))
+        parse_expression("exp(" * (MAX_DEPTH + 10) + "a" + ")" * (MAX_DEPTH + 10))
     with pytest.raises(ExpressionError):
         parse_expression("-" * (sys.getrecursionlimit() * 20) + "1")
     # a long but reasonable sum is fine

@@ -21,7 +21,7 @@ from pathlib import Path
 from ivigsim.expressions import to_sympy
 from ivigsim.kernel import sparse_lu
 
-CODEGEN_VERSION = "4"
+CODEGEN_VERSION = "5"      # 5: a checksum line heads each generated module
 
 
 def cache_dir():

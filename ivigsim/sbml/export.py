@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ivigsim.atomic import atomic_write_text
 from ivigsim.sbml import annotation as ann
 from ivigsim.catalogue import load_model
 from ivigsim.errors import IvigsimError
@@ -94,6 +95,8 @@ def export_sbml(model, path=None, regimen=None, body_weight_kg=None, params=None
     libsbml = require_libsbml()
     if initial not in INITIAL_CHOICES:
         raise IvigsimError(f"initial must be one of {INITIAL_CHOICES}, got {initial!r}")
+    if path is not None and Path(path).is_dir():
+        raise IvigsimError(f"OUT {path} is a directory; give a file name, e.g. {Path(path) / 'model.xml'}")
     spec = load_model(model)
     regimen = Regimen.none() if regimen is None else regimen
     if regimen.sessions:
@@ -119,7 +122,10 @@ def export_sbml(model, path=None, regimen=None, body_weight_kg=None, params=None
     writer.dosing(doses)
     text = libsbml.writeSBMLToString(writer.document)
     if path is not None:
-        Path(path).write_text(text, encoding="utf-8")
+        try:
+            atomic_write_text(path, text)
+        except OSError as exc:
+            raise IvigsimError(f"cannot write {path}: {exc.strerror or exc}") from None
     return text
 
 

@@ -37,8 +37,10 @@ from __future__ import annotations
 import keyword
 import re
 import tempfile
+import warnings
 from pathlib import Path
 
+from ivigsim.atomic import atomic_path
 from ivigsim.sbml import annotation as ann
 from ivigsim.errors import IvigsimError
 from ivigsim.expressions import (FUNCTIONS, BinOp, ExpressionError, Num, Sym, infer_unit, parse_expression,
@@ -89,6 +91,9 @@ def import_sbml(path_in, path_out=None, name=None, default_units=None, units=Non
     """
     libsbml = require_libsbml()
     path_in = Path(path_in)
+    if path_out is not None:
+        check_output_file(path_out)
+    _check_entities(path_in)
     document = libsbml.readSBMLFromFile(str(path_in))
     reader = _Importer(libsbml, path_in, document, default_units or {}, units or {})
     record = reader.run(name)
@@ -98,22 +103,73 @@ def import_sbml(path_in, path_out=None, name=None, default_units=None, units=Non
 
 
 def _validate(text, path_in, path_out):
-    """Write the model file (or a temporary copy) and load it with the model-file checks."""
+    """Load the model file with the model-file checks, then (only if it passes) write it.
+
+    The text goes to a temporary file beside ``path_out`` and is renamed over
+    it once it validates, so a failed import leaves an existing file as it was.
+    """
+    def check(target):
+        try:
+            load_model_file(target)
+        except IvigsimError as exc:
+            raise IvigsimError(f"{path_in}: the model imported from it does not validate: {exc}") from None
+
     if path_out is not None:
-        Path(path_out).write_text(text, encoding="utf-8")
-        target = Path(path_out)
-    else:
-        handle = tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False, encoding="utf-8")
-        with handle:
-            handle.write(text)
-        target = Path(handle.name)
+        try:
+            with atomic_path(path_out) as tmp:
+                tmp.write_text(text, encoding="utf-8")
+                check(tmp)
+        except OSError as exc:
+            raise IvigsimError(f"cannot write {path_out}: {exc.strerror or exc}") from None
+        return
+    handle = tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False, encoding="utf-8")
+    with handle:
+        handle.write(text)
     try:
-        load_model_file(target)
-    except IvigsimError as exc:
-        raise IvigsimError(f"{path_in}: the model imported from it does not validate: {exc}") from None
+        check(Path(handle.name))
     finally:
-        if path_out is None:
-            target.unlink()
+        Path(handle.name).unlink()
+
+
+_XML_ENTITIES = {"amp", "lt", "gt", "quot", "apos"}
+_ENTITY_REF = re.compile(rb"&([A-Za-z_][A-Za-z0-9_.-]*);")
+
+
+def _check_entities(path):
+    """Refuse entity declarations (expansion bombs); warn about entities that are not resolved.
+
+    ivigsim reads no document type definition, so an entity other than the
+    five of XML itself (``&amp;`` ...) has no text; libsbml drops it.
+    """
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise IvigsimError(f"{path}: not a readable SBML file: file not found") from None
+    except OSError as exc:
+        raise IvigsimError(f"{path}: cannot read the file: {exc.strerror or exc}") from None
+    at = data.find(b"<!ENTITY")
+    if at >= 0:
+        line = data.count(b"\n", 0, at) + 1
+        raise IvigsimError(f"{path}: line {line}: the file declares XML entities (<!ENTITY ...>); ivigsim "
+                           f"does not expand them (an entity can expand to gigabytes); write their "
+                           f"text into the file instead")
+    unknown = sorted({m.group(1).decode("ascii") for m in _ENTITY_REF.finditer(data)} - _XML_ENTITIES)
+    if unknown:
+        warnings.warn(f"{path}: the XML entit{'y' if len(unknown) == 1 else 'ies'} "
+                      f"{', '.join('&' + u + ';' for u in unknown[:5])} "
+                      f"{'is' if len(unknown) == 1 else 'are'} not resolved (no DTD is read) and "
+                      f"{'is' if len(unknown) == 1 else 'are'} refused or left out of the text", UserWarning,
+                      stacklevel=3)
+
+
+def check_output_file(path, option="OUT"):
+    """Refuse an output path that is a directory or lies in a missing directory."""
+    path = Path(path)
+    if path.is_dir():
+        raise IvigsimError(f"{option} {path} is a directory; give a file name, e.g. {path / 'model.toml'}")
+    if not path.parent.is_dir():
+        raise IvigsimError(f"{option} {path}: the directory {path.parent} does not exist")
+    return path
 
 
 class _Importer(QuantityReading):

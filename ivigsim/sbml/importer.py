@@ -89,6 +89,20 @@ def import_sbml(path_in, path_out=None, name=None, default_units=None, units=Non
         If the SBML uses something ivigsim cannot represent, or its units do
         not fit together; the message names the file and the element.
     """
+    return import_sbml_names(path_in, path_out, name, default_units, units)[0]
+
+
+def import_sbml_names(path_in, path_out=None, name=None, default_units=None, units=None):
+    """:func:`import_sbml`, also returning where each SBML id went.
+
+    Returns
+    -------
+    text : str
+        The model file, as :func:`import_sbml` returns it.
+    names : dict
+        SBML id -> the ivigsim name of the species, parameter or compartment
+        (most keep their id; ids that are not valid names are renamed).
+    """
     libsbml = require_libsbml()
     path_in = Path(path_in)
     if path_out is not None:
@@ -99,7 +113,7 @@ def import_sbml(path_in, path_out=None, name=None, default_units=None, units=Non
     record = reader.run(name)
     text = model_file_text(record)
     _validate(text, path_in, path_out)
-    return text
+    return text, dict(reader.names)
 
 
 def _validate(text, path_in, path_out):

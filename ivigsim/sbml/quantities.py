@@ -34,6 +34,13 @@ class QuantityReading:
                                                     "is not supported")
             if c.isSetSize():
                 self.values[name] = c.getSize()
+            elif c.isSetSpatialDimensions() and c.getSpatialDimensionsAsDouble() == 0 \
+                    and c.getId() not in self.rules_or_assigned():
+                # A point has no size: what it holds is counted in amounts, so its
+                # species' values are amounts whatever hasOnlySubstanceUnits says.
+                self.values[name] = 1.0
+                self.notes.append(f"Compartment '{c.getId()}' has 0 dimensions and no size; it counts as "
+                                  f"size 1, so its species' values are amounts.")
             self.compartments.append(CompartmentRecord(name, None, unit_text(unit, hint), c.getName()))
         if not self.compartments:
             self.fail("model", self.model.getId(), "it has no compartments")

@@ -43,8 +43,8 @@ from pathlib import Path
 from ivigsim.atomic import atomic_path
 from ivigsim.sbml import annotation as ann
 from ivigsim.errors import IvigsimError
-from ivigsim.expressions import (FUNCTIONS, BinOp, ExpressionError, Num, Sym, infer_unit, parse_expression,
-                                 symbols)
+from ivigsim.expressions import (FUNCTIONS, BinOp, ExpressionError, Num, Sym, evaluate, infer_unit,
+                                 parse_expression, symbols)
 from ivigsim.sbml.export import require_libsbml
 from ivigsim.sbml.infer import infer_units
 from ivigsim.sbml.quantities import QuantityReading
@@ -56,6 +56,9 @@ from ivigsim.units import DIMENSIONLESS, UnitError, parse_unit
 
 DEFAULT_UNIT_ROLES = ("time", "substance", "volume")
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+# Packages that only describe how a network is drawn (libSBML also adds 'layout'
+# when it converts a Level 2 file to Level 3).
+_DRAWING_PACKAGES = ("layout", "render")
 
 
 def import_sbml(path_in, path_out=None, name=None, default_units=None, units=None):
@@ -241,13 +244,14 @@ class _Importer(QuantityReading):
         self._model_units()
         self.functions = {f.getId(): f.getMath() for f in self.model.getListOfFunctionDefinitions()}
         self.rules = {r.getVariable(): r.getMath() for r in self.model.getListOfRules()
-                      if r.isAssignment()}
+                      if r.isAssignment() and not self._is_reference(r.getVariable())}
         self._classify_species()
         self._claim_names()
         self._read_compartments()
         self._read_parameters()
         self._read_species()
         self._initial_assignments()
+        self._fixed_stoichiometries()
         reactions = [self._read_reaction(r) for r in self.model.getListOfReactions() if not ann.is_dosing(r)]
         observables = [self._read_rule(var) for var in self.rules]
         self._settle_units()
@@ -291,6 +295,10 @@ class _Importer(QuantityReading):
         namespaces = doc.getNamespaces()
         for i in range(namespaces.getNumNamespaces()):
             uri, package = namespaces.getURI(i), namespaces.getPrefix(i)
+            if package in _DRAWING_PACKAGES:
+                # how the network is drawn; nothing in them changes the simulation
+                self.notes.append(f"The SBML package '{package}' (a drawing of the network) was ignored.")
+                continue
             if package and uri != doc.getSBMLNamespaces().getURI() and doc.getPackageRequired(package):
                 self.fail("model", m.getId(), f"it requires the SBML package '{package}', which ivigsim "
                                               f"does not support")
@@ -316,11 +324,66 @@ class _Importer(QuantityReading):
                 self.fail("reaction", r.getId(), "fast reactions are not supported")
             refs = list(r.getListOfReactants()) + list(r.getListOfProducts())
             for ref in refs:
+                if ref.isSetId() and self._constant_math(ref.getId()) is not None:
+                    continue                     # a number worked out at import (_fixed_stoichiometries)
                 if not ref.getConstant() or ref.getId() in self.rules_or_assigned():
                     self.fail("reaction", r.getId(), f"the stoichiometry of '{ref.getSpecies()}' changes "
                                                      f"in time, which is not supported")
                 if not ref.isSetStoichiometry():
                     self.fail("reaction", r.getId(), f"the stoichiometry of '{ref.getSpecies()}' is not set")
+
+    def _is_reference(self, sbml_id):
+        element = self.model.getElementBySId(sbml_id)
+        return element is not None and element.getTypeCode() == self.sb.SBML_SPECIES_REFERENCE
+
+    def _constant_math(self, ref_id):
+        """The math that sets a stoichiometry once and for all, or None.
+
+        Level 2 ``stoichiometryMath`` becomes an assignment rule when libSBML
+        converts the file to Level 3, and Level 3 may set a stoichiometry by an
+        initial assignment. When that math uses only constant parameters and
+        compartments, the stoichiometry is a number, worked out at import.
+        """
+        m = self.model
+        found = [r.getMath() for r in m.getListOfRules() if r.isAssignment() and r.getVariable() == ref_id]
+        found += [a.getMath() for a in m.getListOfInitialAssignments() if a.getSymbol() == ref_id]
+        if len(found) != 1 or found[0] is None or any(r.isRate() and r.getVariable() == ref_id
+                                                      for r in m.getListOfRules()):
+            return None
+        math = found[0]
+        stack = [math]
+        while stack:
+            node = stack.pop()
+            if node.getType() in (self.sb.AST_NAME_TIME, self.sb.AST_FUNCTION_DELAY) or \
+                    node.getType() == getattr(self.sb, "AST_FUNCTION_RATE_OF", -1):
+                return None
+            if node.getType() == self.sb.AST_NAME:
+                element = m.getElementBySId(node.getName())
+                if element is None or element.getTypeCode() not in (self.sb.SBML_PARAMETER,
+                                                                     self.sb.SBML_COMPARTMENT) \
+                        or not element.getConstant() or node.getName() in self.rules_or_assigned():
+                    return None
+            if node.getType() == self.sb.AST_FUNCTION:
+                return None                      # a call of a function definition: not worth proving
+            stack += [node.getChild(i) for i in range(node.getNumChildren())]
+        return math
+
+    def _fixed_stoichiometries(self):
+        """Set each stoichiometry that :meth:`_constant_math` fixes to its value."""
+        for r in self.model.getListOfReactions():
+            for ref in list(r.getListOfReactants()) + list(r.getListOfProducts()):
+                math = self._constant_math(ref.getId()) if ref.isSetId() else None
+                if math is None:
+                    continue
+                node = self.read_math(math, "stoichiometry in reaction", r.getId())
+                try:
+                    value = evaluate(node, self.values)
+                except (ExpressionError, KeyError) as exc:
+                    self.fail("reaction", r.getId(), f"the stoichiometry of '{ref.getSpecies()}' cannot be "
+                                                     f"worked out: {exc}")
+                ref.setStoichiometry(value)
+                self.notes.append(f"The stoichiometry of '{ref.getSpecies()}' in reaction '{r.getId()}' is "
+                                  f"{value:g}, worked out at import from constant values.")
 
     def rules_or_assigned(self):
         return {r.getVariable() for r in self.model.getListOfRules()} | \

@@ -52,3 +52,47 @@ def test_a_point_compartment_without_size_holds_amounts(tmp_path):
     text, names, spec = _import(CASES / "00048" / "00048-sbml-l3v2.xml", tmp_path)
     assert "has 0 dimensions and no size; it counts as size 1" in text
     assert spec.environment(spec.default_parameters())[names["compartment"]] == 1.0
+
+
+_RATE_RULES = """
+model rates()
+  unit time_unit = second
+  unit substance = mole
+  unit volume = litre
+  compartment cell = 2 litre;
+  species S in cell = 1;
+  species T in cell = 0.5;
+  k = 0.3;
+  k' = -0.1 * k;
+  T' = 0.2 * S - 0.05 * T;
+  R: S => ; k * S * cell;
+end
+"""
+
+
+def test_rate_rules_of_parameters_and_species_match_roadrunner(tmp_path):
+    import numpy as np
+
+    import ivigsim as iv
+
+    antimony = pytest.importorskip("antimony")
+    roadrunner = pytest.importorskip("roadrunner")
+    antimony.clearPreviousLoads()
+    assert antimony.loadAntimonyString(_RATE_RULES) >= 0, antimony.getLastError()
+    xml = antimony.getSBMLString(antimony.getMainModuleName())
+    path = tmp_path / "rates.xml"
+    path.write_text(xml)
+    with pytest.warns(UserWarning, match='units = "unchecked"'):        # k and the numbers have no units
+        text, names, spec = _import(path, tmp_path)
+    assert "rate_rule_k" in {r.name for r in spec.reactions} and spec.units == "unchecked"
+    seconds = np.linspace(0.0, 20.0, 41)
+    res = iv.simulate(spec, t_end=seconds[-1] / 86400, t_eval=seconds / 86400, rtol=1e-10, atol=1e-14)
+    rr = roadrunner.RoadRunner(xml)
+    rr.integrator.relative_tolerance = 1e-10
+    rr.integrator.absolute_tolerance = 1e-14
+    rr.timeCourseSelections = ["time", "[S]", "[T]", "k"]
+    ref = np.asarray(rr.simulate(times=list(seconds)))
+    for k, name in enumerate(("S", "T", "k"), start=1):
+        assert np.allclose(res[names[name]], ref[:, k], rtol=1e-7, atol=1e-12), name
+    # k decays as k0 exp(-0.1 t): the rule runs in the model's own time unit
+    assert res["k"][-1] == pytest.approx(0.3 * np.exp(-0.1 * 20.0), rel=1e-8)

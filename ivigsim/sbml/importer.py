@@ -13,10 +13,12 @@ what it uses. Accepted:
   as one net rate;
 * assignment rules, which become observables (and are substituted where
   kinetic laws use them); initial assignments (evaluated where the model
-  format needs a number).
+  format needs a number);
+* rate rules of species and parameters, which become reactions ``-> x``
+  (:mod:`ivigsim.sbml.rate_rules`).
 
 Boundary and constant species, and species no reaction changes, become
-parameters. Refused: events, rate rules, algebraic rules, constraints,
+parameters. Refused: events, rate rules of compartments, algebraic rules, constraints,
 ``delay``, ``piecewise``, the time symbol, conversion factors, fast reactions,
 variable stoichiometry and required SBML packages. ivigsim dosing that
 :func:`~ivigsim.sbml.export_sbml` wrote (marked by its annotation) is
@@ -48,6 +50,7 @@ from ivigsim.expressions import (FUNCTIONS, BinOp, ExpressionError, Num, Sym, ev
 from ivigsim.sbml.export import require_libsbml
 from ivigsim.sbml.infer import infer_units
 from ivigsim.sbml.quantities import QuantityReading
+from ivigsim.sbml.rate_rules import RateRuleReader
 from ivigsim.sbml.mathml import MathReader, normalised
 from ivigsim.sbml.model_file import DoseRecord, ModelRecord, ParameterRecord, model_file_text
 from ivigsim.sbml.units import read_sbml_unit, unit_text
@@ -111,9 +114,19 @@ def import_sbml_names(path_in, path_out=None, name=None, default_units=None, uni
     if path_out is not None:
         check_output_file(path_out)
     _check_entities(path_in)
-    document = libsbml.readSBMLFromFile(str(path_in))
-    reader = _Importer(libsbml, path_in, document, default_units or {}, units or {})
-    record = reader.run(name)
+    try:
+        reader = _Importer(libsbml, path_in, libsbml.readSBMLFromFile(str(path_in)), default_units or {},
+                           units or {})
+        record = reader.run(name)
+    except UnitsRefusal as exc:
+        # Most published SBML declares few units: import the numbers as written, unchecked.
+        warnings.warn(f"{path_in}: imported with units = \"unchecked\" (dimension checks skipped, so a wrong "
+                      f"unit is not caught): {exc}", UserWarning, stacklevel=3)
+        reader = _Importer(libsbml, path_in, libsbml.readSBMLFromFile(str(path_in)), default_units or {},
+                           units or {}, unchecked=True)
+        record = reader.run(name)
+        record.units = "unchecked"
+        record.notes.insert(1, f"Units are unchecked: {str(exc).removeprefix(f'{path_in.name}: ')}")
     text = model_file_text(record)
     _validate(text, path_in, path_out)
     return text, dict(reader.names)
@@ -127,7 +140,9 @@ def _validate(text, path_in, path_out):
     """
     def check(target):
         try:
-            load_model_file(target)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")          # an unchecked import has warned already
+                load_model_file(target)
         except IvigsimError as exc:
             raise IvigsimError(f"{path_in}: the model imported from it does not validate: {exc}") from None
 
@@ -189,11 +204,17 @@ def check_output_file(path, option="OUT"):
     return path
 
 
+class UnitsRefusal(IvigsimError):
+    """The SBML's units do not fit together or cannot be worked out (the model may import unchecked)."""
+
+
 class _Importer(QuantityReading):
     """Reads one SBML document into a :class:`~ivigsim.sbml.model_file.ModelRecord`."""
 
-    def __init__(self, libsbml, path, document, default_units, units):
+    def __init__(self, libsbml, path, document, default_units, units, unchecked=False):
         self.sb = libsbml
+        self.unchecked = unchecked
+        self.undeclared = set()        # ivigsim names of parameters whose units the SBML leaves out
         self.path = path
         self.file = path.name
         self.document = document
@@ -216,6 +237,18 @@ class _Importer(QuantityReading):
 
     def fail(self, kind, sbml_id, message):
         raise IvigsimError(f"{self.where(kind, sbml_id)}: {message}")
+
+    def unit_fail(self, kind, sbml_id, message, node=None):
+        """A units problem: refused when units are checked, passed over when they are not.
+
+        When ``node`` is given and every quantity in it has declared units (no
+        number without units, no parameter without them), the declarations
+        contradict each other: that is refused in any case.
+        """
+        if node is not None and not (symbols(node) & self.undeclared or _has_number(node)):
+            raise IvigsimError(f"{self.where(kind, sbml_id)}: {message}")
+        if not self.unchecked:
+            raise UnitsRefusal(f"{self.where(kind, sbml_id)}: {message}")
 
     def claim(self, sbml_id, wanted=None):
         """A valid, unused ivigsim name for an SBML id (its own id when it can be)."""
@@ -245,6 +278,7 @@ class _Importer(QuantityReading):
         self.functions = {f.getId(): f.getMath() for f in self.model.getListOfFunctionDefinitions()}
         self.rules = {r.getVariable(): r.getMath() for r in self.model.getListOfRules()
                       if r.isAssignment() and not self._is_reference(r.getVariable())}
+        self.rate_rules = {r.getVariable(): r.getMath() for r in self.model.getListOfRules() if r.isRate()}
         self._classify_species()
         self._claim_names()
         self._read_compartments()
@@ -253,6 +287,7 @@ class _Importer(QuantityReading):
         self._initial_assignments()
         self._fixed_stoichiometries()
         reactions = [self._read_reaction(r) for r in self.model.getListOfReactions() if not ann.is_dosing(r)]
+        reactions += [RateRuleReader(self, var) for var in self.rate_rules]
         observables = [self._read_rule(var) for var in self.rules]
         self._settle_units()
         record = ModelRecord(name=self._model_name(name), description=self._description(),
@@ -309,9 +344,13 @@ class _Importer(QuantityReading):
         for rule in m.getListOfRules():
             if rule.isAlgebraic():
                 self.fail("algebraic rule", rule.getMetaId() or "(no id)", "algebraic rules are not supported")
-            if rule.isRate():
-                self.fail("rate rule", rule.getVariable(), "rate rules are not supported; write the change "
-                          "of a species as reactions")
+            if rule.isRate() and m.getCompartment(rule.getVariable()) is not None:
+                self.fail("rate rule", rule.getVariable(), "a compartment whose size changes by a rate rule "
+                          "is not supported")
+            if rule.isRate() and m.getElementBySId(rule.getVariable()) is not None and \
+                    m.getElementBySId(rule.getVariable()).getTypeCode() == self.sb.SBML_SPECIES_REFERENCE:
+                self.fail("rate rule", rule.getVariable(), "a stoichiometry that changes by a rate rule is "
+                          "not supported")
         for c in m.getListOfConstraints():
             self.fail("constraint", c.getMetaId() or "(no id)", "constraints are not supported")
         if m.isSetConversionFactor():
@@ -439,6 +478,7 @@ class _Importer(QuantityReading):
         self.dynamic = {s.getId() for s in self.model.getListOfSpecies()
                         if s.getId() in changed and not s.getBoundaryCondition() and not s.getConstant()
                         and s.getId() not in self.rules}
+        self.dynamic |= {s.getId() for s in self.model.getListOfSpecies() if s.getId() in self.rate_rules}
 
     def _claim_names(self):
         m = self.model
@@ -567,9 +607,9 @@ class _Importer(QuantityReading):
                 self.params[name].source += f"; unit inferred from {element}"
         missing = [p.name for p in self.params.values() if p.name not in self.unit_of
                    and p.name in self.used_symbols()]
-        if missing:
+        if missing and not self.unchecked:
             example = ", ".join(f"'{n}': '...'" for n in missing[:3])
-            raise IvigsimError(f"{self.file}: the units of parameter(s) {', '.join(missing)} are not declared "
+            raise UnitsRefusal(f"{self.file}: the units of parameter(s) {', '.join(missing)} are not declared "
                                f"and cannot be inferred from the equations; give them: "
                                f"import_sbml(..., units={{{example}}})")
         for p in self.params.values():
@@ -650,3 +690,12 @@ class _Importer(QuantityReading):
 
 
 _EXAMPLE = {"time": "day", "substance": "umol", "volume": "L"}
+
+
+def _has_number(node):
+    """Whether an expression holds a number (in SBML Level 3, a number without units)."""
+    if isinstance(node, Num):
+        return True
+    children = [getattr(node, "operand", None), getattr(node, "left", None), getattr(node, "right", None)]
+    children += list(getattr(node, "args", ()))
+    return any(_has_number(c) for c in children if c is not None)

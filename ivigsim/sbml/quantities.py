@@ -14,6 +14,7 @@ from ivigsim.sbml import annotation as ann
 from ivigsim.errors import IvigsimError
 from ivigsim.expressions import BinOp, ExpressionError, Num, Sym, evaluate, symbols
 from ivigsim.sbml.model_file import CompartmentRecord, ParameterRecord, SpeciesRecord
+from ivigsim.sbml.rate_rules import parameter_states
 from ivigsim.sbml.units import read_sbml_unit, unit_text
 from ivigsim.units import DIMENSIONLESS, UnitError, parse_unit
 
@@ -42,15 +43,15 @@ class QuantityReading:
                 self.notes.append(f"Compartment '{c.getId()}' has 0 dimensions and no size; it counts as "
                                   f"size 1, so its species' values are amounts.")
             self.compartments.append(CompartmentRecord(name, None, unit_text(unit, hint), c.getName()))
-        if not self.compartments:
+        if not self.compartments and not self.rate_rules:
             self.fail("model", self.model.getId(), "it has no compartments")
 
     def _read_parameters(self):
         """Global parameters; the 0/1 switches of an ivigsim export become mechanisms again."""
         self.mechanism_text = {}
         for p in self.model.getListOfParameters():
-            if ann.is_dosing(p) or p.getId() in self.rules:
-                continue
+            if ann.is_dosing(p) or p.getId() in self.rules or p.getId() in self.rate_rules:
+                continue                                         # an observable, or a species
             name = self.names[p.getId()]
             note = ann.read(p)
             value = p.getValue() if p.isSetValue() else None
@@ -85,6 +86,8 @@ class QuantityReading:
             unit, hint = read_sbml_unit(self.model, element.getUnits(), self.where(kind, key))
             self.unit_of[name] = unit
             self.unit_hint[name] = note.get("unit") if note is not None and note.get("unit") else hint
+        else:
+            self.undeclared.add(name)
 
     def _read_species(self):
         """Species that reactions change; the others become parameters, or observables if a rule sets them."""
@@ -115,6 +118,7 @@ class QuantityReading:
             description = (note.get("description") if note is not None else None) or s.getName()
             self.species.append(SpeciesRecord(name, comp, unit_text(conc, conc_hint), None, cumulative,
                                               description))
+        parameter_states(self)
 
     def _fixed_species(self, s, name, value, substance, hint, conc, conc_hint, size):
         """A species no reaction changes, as a parameter (an amount if the SBML uses amounts)."""
@@ -195,6 +199,6 @@ class QuantityReading:
         """A species' initial value: its initial assignment if the model format can hold it, else a number."""
         node = self.assigned.get(s.name)
         allowed = set(self.params) | {c.name for c in self.compartments}
-        if node is not None and symbols(node) <= allowed and self.unit_check(node) == self.unit_of[s.name]:
+        if node is not None and symbols(node) <= allowed and self.unit_check(node) == self.unit_of.get(s.name):
             return node
         return Num(self.values[s.name])

@@ -96,3 +96,37 @@ def test_rate_rules_of_parameters_and_species_match_roadrunner(tmp_path):
         assert np.allclose(res[names[name]], ref[:, k], rtol=1e-7, atol=1e-12), name
     # k decays as k0 exp(-0.1 t): the rule runs in the model's own time unit
     assert res["k"][-1] == pytest.approx(0.3 * np.exp(-0.1 * 20.0), rel=1e-8)
+
+
+_CLOCK = """
+model clock()
+  unit time_unit = 60 second
+  unit substance = 1e-6 mole
+  unit volume = litre
+  unit per_min2 = 1e-6 mole / (60 second * 60 second)
+  compartment cell = 1 litre;
+  species S in cell = 0;
+  k = 0.5 per_min2;
+  R: => S; k * time;
+  S0 := 2 * time;
+end
+"""
+
+
+def test_the_time_symbol_is_a_clock_in_the_models_time_unit(tmp_path):
+    import numpy as np
+
+    import ivigsim as iv
+
+    antimony = pytest.importorskip("antimony")
+    antimony.clearPreviousLoads()
+    assert antimony.loadAntimonyString(_CLOCK) >= 0, antimony.getLastError()
+    path = tmp_path / "clock.xml"
+    path.write_text(antimony.getSBMLString(antimony.getMainModuleName()))
+    text, names, spec = _import(path, tmp_path)
+    assert spec.units == "checked" and spec.unit_of("sbml_time") == iv.units.parse_unit("min")
+    minutes = np.linspace(0.0, 30.0, 7)
+    res = iv.simulate(spec, t_end=30 / 1440, t_eval=minutes / 1440, rtol=1e-10, atol=1e-14)
+    # dS/dt = k t with t in minutes: S = k t^2 / 2; the assignment rule reads the same clock
+    assert np.allclose(res["S"], 0.5 * minutes**2 / 2, rtol=1e-9, atol=1e-12)
+    assert np.allclose(res["S0"], 2 * minutes, rtol=1e-12, atol=1e-12)

@@ -14,12 +14,13 @@ what it uses. Accepted:
 * assignment rules, which become observables (and are substituted where
   kinetic laws use them); initial assignments (evaluated where the model
   format needs a number);
-* rate rules of species and parameters, which become reactions ``-> x``
+* rate rules of species and parameters, which become reactions ``-> x``,
+  and the simulation time (csymbol time), which becomes a clock species
   (:mod:`ivigsim.sbml.rate_rules`).
 
 Boundary and constant species, and species no reaction changes, become
 parameters. Refused: events, rate rules of compartments, algebraic rules, constraints,
-``delay``, ``piecewise``, the time symbol, conversion factors, fast reactions,
+``delay``, ``piecewise``, conversion factors, fast reactions,
 variable stoichiometry and required SBML packages. ivigsim dosing that
 :func:`~ivigsim.sbml.export_sbml` wrote (marked by its annotation) is
 dropped, since the model's ``[doses]`` table, rebuilt from the annotation,
@@ -50,7 +51,7 @@ from ivigsim.expressions import (FUNCTIONS, BinOp, ExpressionError, Num, Sym, ev
 from ivigsim.sbml.export import require_libsbml
 from ivigsim.sbml.infer import infer_units
 from ivigsim.sbml.quantities import QuantityReading
-from ivigsim.sbml.rate_rules import RateRuleReader
+from ivigsim.sbml.rate_rules import RateRuleReader, clock_reactions, model_clock
 from ivigsim.sbml.mathml import MathReader, normalised
 from ivigsim.sbml.model_file import DoseRecord, ModelRecord, ParameterRecord, model_file_text
 from ivigsim.sbml.units import read_sbml_unit, unit_text
@@ -296,7 +297,7 @@ class _Importer(QuantityReading):
                                             if self.annotation and self.annotation.kind == "model" else "initial"))
         record.compartments = self.compartments
         record.species = self.species
-        record.reactions = [rx for group in reactions for rx in group.finish(self)]
+        record.reactions = [rx for group in reactions for rx in group.finish(self)] + clock_reactions(self)
         record.observables = [o.finish(self) for o in observables]
         record.mechanisms = dict(self.mechanism_text)
         for rx in record.reactions:
@@ -520,7 +521,7 @@ class _Importer(QuantityReading):
                 return local[sbml_id]
             return self.resolve(sbml_id, where)
 
-        return MathReader(self.functions, resolve, self.literal)
+        return MathReader(self.functions, resolve, self.literal, lambda where: Sym(model_clock(self)))
 
     def read_math(self, ast, kind, sbml_id, local=None):
         self.context = sbml_id

@@ -136,12 +136,16 @@ class MathReader:
         (a symbol, or an expression to substitute).
     literal : callable
         ``literal(value, units_or_empty, where)`` -> node for a number.
+    time : callable, optional
+        ``time(where)`` -> the node of the simulation time (csymbol time);
+        without it the time is refused.
     """
 
-    def __init__(self, functions, resolve, literal):
+    def __init__(self, functions, resolve, literal, time=None):
         self.functions = functions
         self.resolve = resolve
         self.literal = literal
+        self.time = time
         self.arithmetic = _arithmetic_types()
 
     def read(self, ast, where):
@@ -170,6 +174,8 @@ class MathReader:
         if t == libsbml.AST_NAME:
             name = ast.getName()
             return bound[name] if name in bound else self.resolve(name, self.where)
+        if t == libsbml.AST_NAME_TIME and self.time is not None:
+            return self.time(self.where)
         if t == libsbml.AST_CONSTANT_E:
             return Num(math.e)
         if t == libsbml.AST_CONSTANT_PI:

@@ -151,6 +151,12 @@ class QuantityReading:
             pending[self.names[target]] = (target, node, self.sb.formulaToL3String(ia.getMath()))
             self.equations.append((node, self.unit_of.get(self.names[target]), f"initial assignment '{target}'"))
         self.assigned = {n: node for n, (_, node, _) in pending.items()}
+        for name, amount in self.initial_amounts.items():
+            # an initial amount is a concentration as soon as its compartment's size is known
+            species = next((s for s in self.species if s.name == name), None)
+            if species is not None and name not in pending and name not in self.values and \
+                    species.compartment in self.values and species.compartment not in pending:
+                self.values[name] = amount / self.values[species.compartment]
         while pending:
             ready = [n for n, (_, node, _) in pending.items()
                      if all(s in self.values and s not in pending for s in symbols(node))]

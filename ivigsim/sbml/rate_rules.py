@@ -15,6 +15,11 @@ a rule can be switched off like any reaction.
   dimensionless size 1 (``rate_rule_states``), where its amount and its value
   are the same number in the same unit.
 
+The simulation time (csymbol time) is a species of the same compartment too,
+a clock: it starts at 0 and grows by one model time unit per model time unit
+(``-> clock`` at the rate of the time conversion). Its equation is linear, so
+the solver integrates it exactly.
+
 A compartment whose size follows a rate rule is refused (the concentrations
 in it would need the product rule, which the model format does not write).
 
@@ -24,7 +29,7 @@ rule with the other equations: ``x / f`` must be a time.
 
 from __future__ import annotations
 
-from ivigsim.expressions import BinOp, Sym
+from ivigsim.expressions import BinOp, Num, Sym
 from ivigsim.sbml.model_file import CompartmentRecord, ReactionRecord, SpeciesRecord
 from ivigsim.sbml.units import read_sbml_unit, unit_text
 from ivigsim.units import DIMENSIONLESS
@@ -61,6 +66,32 @@ def parameter_states(imp):
             imp.undeclared.add(name)
         imp.species.append(SpeciesRecord(name, comp, "", None, False,
                                          p.getName() or f"SBML parameter '{sbml_id}', changed by a rate rule"))
+
+
+def model_clock(imp):
+    """The name of the clock species that stands for the simulation time (created once)."""
+    if getattr(imp, "_clock", None) is None:
+        name = imp.claim(None, "sbml_time")
+        comp = state_compartment(imp)
+        imp.unit_of[name] = imp.time_unit
+        imp.unit_hint[name] = imp.time_hint
+        imp.values[name] = 0.0
+        imp.species.append(SpeciesRecord(name, comp, unit_text(imp.time_unit, imp.time_hint), None, False,
+                                         "the simulation time of the SBML model, in its time unit"))
+        imp._clock = name
+    return imp._clock
+
+
+def clock_reactions(imp):
+    """The reaction that advances the clock, if the model reads the time."""
+    name = getattr(imp, "_clock", None)
+    if name is None:
+        return []
+    conversion = imp.time_conversion()
+    mechanism = imp.claim(None, "model_time")
+    return [ReactionRecord(imp.reaction_name("clock"), [], [(name, 1.0)],
+                           Num(1.0) if conversion is None else Sym(conversion), mechanism,
+                           "the simulation time advances: one model time unit per model time unit")]
 
 
 class RateRuleReader:

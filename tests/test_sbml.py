@@ -336,7 +336,7 @@ end
     ("R: S => ; k * S;\n  E1: at (time > 1): S = 2;", "event 'E1'", "events are not supported"),
     ("R: S => ; k * delay(S, 1);", "kinetic law of reaction 'R'", "delay()"),
     ("R: S => ; k * S;\n  cell' = k * cell;", "rate rule 'cell'", "a compartment whose size changes by a rate rule"),
-    ("R: S => ; piecewise(k, S > 1, 0) * S;", "kinetic law of reaction 'R'", "piecewise()"),
+    ("R: S => ; piecewise(k, S > 1) * S;", "kinetic law of reaction 'R'", "piecewise() without an otherwise"),
 ], ids=["event", "delay", "rate_rule", "piecewise"])
 def test_import_refuses_what_ivigsim_cannot_represent(tmp_path, extra, element, what):
     path = antimony_sbml(tmp_path, _BASE.format(extra=extra))

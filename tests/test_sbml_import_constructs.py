@@ -130,3 +130,26 @@ def test_the_time_symbol_is_a_clock_in_the_models_time_unit(tmp_path):
     # dS/dt = k t with t in minutes: S = k t^2 / 2; the assignment rule reads the same clock
     assert np.allclose(res["S"], 0.5 * minutes**2 / 2, rtol=1e-9, atol=1e-12)
     assert np.allclose(res["S0"], 2 * minutes, rtol=1e-12, atol=1e-12)
+
+
+def test_a_cycle_of_assignment_rules_is_refused_with_the_cycle_named(tmp_path):
+    antimony = pytest.importorskip("antimony")
+    antimony.clearPreviousLoads()
+    assert antimony.loadAntimonyString("""
+model cyclic()
+  compartment cell = 1;
+  species S in cell = 1;
+  k = 0.1;
+  a := b + 1;
+  b := 2 * c;
+  c := 3;
+  R: S => ; k * a * S;
+end
+""") >= 0, antimony.getLastError()
+    doc = libsbml.readSBMLFromString(antimony.getSBMLString(antimony.getMainModuleName()))
+    doc.getModel().getAssignmentRuleByVariable("c").setMath(libsbml.parseL3Formula("a / 3"))  # closes the loop
+    path = tmp_path / "cyclic.xml"
+    libsbml.writeSBMLToFile(doc, str(path))
+    with pytest.raises(IvigsimError, match=r"cyclic.xml: assignment rule 'a': the assignment rules form a "
+                                           r"cycle, a -> b -> c -> a"):
+        import_sbml_names(path, default_units=SUITE_UNITS)

@@ -231,6 +231,7 @@ class _Importer(QuantityReading):
         self.equations = []            # (node, unit it must have, element)
         self.rules = {}                # SBML id -> assignment rule math
         self.expanded = {}             # SBML id -> inlined node of its assignment rule
+        self.expanding = []            # assignment rules being inlined, outermost first
 
     # --- messages and names ----------------------------------------------
     def where(self, kind, sbml_id):
@@ -531,11 +532,18 @@ class _Importer(QuantityReading):
         """The node an SBML id stands for in math."""
         m = self.model
         if sbml_id in self.rules:
+            if sbml_id in self.expanding:
+                cycle = self.expanding[self.expanding.index(sbml_id):] + [sbml_id]
+                raise IvigsimError(f"{self.where('assignment rule', sbml_id)}: the assignment rules form a cycle, "
+                                   f"{' -> '.join(cycle)}; each must be computable from the others")
             if sbml_id not in self.expanded:
-                self.expanded[sbml_id] = None                    # marks "being expanded"
-                self.expanded[sbml_id] = self.read_math(self.rules[sbml_id], "assignment rule", sbml_id)
-            if self.expanded[sbml_id] is None:
-                raise IvigsimError(f"{where}: the assignment rules around '{sbml_id}' refer to each other")
+                self.expanding.append(sbml_id)
+                context = getattr(self, "context", None)
+                try:
+                    self.expanded[sbml_id] = self.read_math(self.rules[sbml_id], "assignment rule", sbml_id)
+                finally:
+                    self.expanding.pop()
+                    self.context = context
             return self.expanded[sbml_id]
         species = m.getSpecies(sbml_id)
         if species is not None and sbml_id in self.dynamic and self.amount_differs(species):

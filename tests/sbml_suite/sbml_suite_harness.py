@@ -141,6 +141,7 @@ def reason_class(message):
     text = str(message).splitlines()[0]
     text = re.sub(r"^\S+\.(xml|toml): ", "", text)
     text = re.sub(r"^the model imported from it does not validate: \S+: ", "validation: ", text)
+    text = re.sub(r" \(in '.*'\); ivigsim accepts .*$", "", text)   # the formula and the list of what works
     text = re.sub(r"(?<!function )'[^']*'", "'…'", text)        # ids out, function names kept
     text = re.sub(r"\b\d+(\.\d+)?(e[-+]?\d+)?\b", "N", text)
     return text[:140]

@@ -153,3 +153,31 @@ end
     with pytest.raises(IvigsimError, match=r"cyclic.xml: assignment rule 'a': the assignment rules form a "
                                            r"cycle, a -> b -> c -> a"):
         import_sbml_names(path, default_units=SUITE_UNITS)
+
+
+def test_a_model_of_parameters_and_rules_only_runs_on_the_clock(tmp_path):
+    import numpy as np
+
+    import ivigsim as iv
+
+    antimony = pytest.importorskip("antimony")
+    antimony.clearPreviousLoads()
+    assert antimony.loadAntimonyString("""
+model rules_only()
+  a = 3;
+  b := a * time + avo;
+  avo := 0;
+end
+""") >= 0, antimony.getLastError()
+    doc = libsbml.readSBMLFromString(antimony.getSBMLString(antimony.getMainModuleName()))
+    rule = doc.getModel().getAssignmentRuleByVariable("avo")
+    rule.setMath(libsbml.parseL3Formula("avogadro / 1e23"))            # the csymbol avogadro
+    path = tmp_path / "rules.xml"
+    libsbml.writeSBMLToFile(doc, str(path))
+    with pytest.warns(UserWarning, match='units = "unchecked"'):
+        text, names, spec = _import(path, tmp_path)
+    assert spec.species_names == ("sbml_time",)
+    seconds = np.array([0.0, 1.0, 10.0])
+    res = iv.simulate(spec, t_end=10 / 86400, t_eval=seconds / 86400, rtol=1e-10, atol=1e-14)
+    # the SBML Level 3 value of the Avogadro constant, 6.02214179e23
+    assert np.allclose(res["b"], 3 * seconds + 6.02214179, rtol=1e-12)

@@ -290,6 +290,8 @@ class _Importer(QuantityReading):
         self._fixed_stoichiometries()
         reactions = [self._read_reaction(r) for r in self.model.getListOfReactions() if not ann.is_dosing(r)]
         reactions += [RateRuleReader(self, var) for var in self.rate_rules]
+        if not self.species:
+            model_clock(self)          # nothing else changes in time: the clock is the one state
         observables = [self._read_rule(var) for var in self.rules]
         self._settle_units()
         record = ModelRecord(name=self._model_name(name), description=self._description(),
@@ -321,6 +323,19 @@ class _Importer(QuantityReading):
                                    f"{err.getMessage().strip()}")
         if doc.getModel() is None:
             raise IvigsimError(f"{self.path}: the SBML document has no model")
+        if doc.isPackageEnabled("comp"):
+            # hierarchical submodels: libSBML's flattening gives the one model they describe
+            props = self.sb.ConversionProperties()
+            props.addOption("flatten comp", True)
+            if doc.convert(props) != self.sb.LIBSBML_OPERATION_SUCCESS:
+                errors = "; ".join(doc.getError(i).getMessage().strip() for i in range(doc.getNumErrors())
+                                   if doc.getError(i).getSeverity() >= self.sb.LIBSBML_SEV_ERROR)
+                raise IvigsimError(f"{self.path}: its submodels (SBML package comp) cannot be flattened into "
+                                   f"one model: {errors or 'libSBML gives no reason'}")
+            self.notes.append("The submodels of this hierarchical model (SBML package comp) were flattened "
+                              "into one model.")
+            if doc.getModel() is None:
+                raise IvigsimError(f"{self.path}: the SBML document has no model once its submodels are flattened")
         if doc.getLevel() < 3 and not doc.setLevelAndVersion(3, 2, False):
             raise IvigsimError(f"{self.path}: this SBML Level {doc.getLevel()} model cannot be converted "
                                f"to Level 3, which the importer reads")

@@ -24,6 +24,8 @@ import math
 from ivigsim.errors import IvigsimError
 from ivigsim.expressions import CONDITIONS, BinOp, Call, Neg, Num, Sym
 
+AVOGADRO = 6.02214179e23        # the value the SBML Level 3 specification fixes (CODATA 2006)
+
 # ivigsim function -> libSBML AST type name
 _TRIG_AST = {"sin": "AST_FUNCTION_SIN", "cos": "AST_FUNCTION_COS", "tan": "AST_FUNCTION_TAN",
              "asin": "AST_FUNCTION_ARCSIN", "acos": "AST_FUNCTION_ARCCOS", "atan": "AST_FUNCTION_ARCTAN",
@@ -204,6 +206,8 @@ class MathReader:
             return bound[name] if name in bound else self.resolve(name, self.where)
         if t == libsbml.AST_NAME_TIME and self.time is not None:
             return self.time(self.where)
+        if t == libsbml.AST_NAME_AVOGADRO:
+            return Num(AVOGADRO)                 # per mole
         if t == libsbml.AST_CONSTANT_E:
             return Num(math.e)
         if t == libsbml.AST_CONSTANT_PI:

@@ -43,8 +43,7 @@ class QuantityReading:
                 self.notes.append(f"Compartment '{c.getId()}' has 0 dimensions and no size; it counts as "
                                   f"size 1, so its species' values are amounts.")
             self.compartments.append(CompartmentRecord(name, None, unit_text(unit, hint), c.getName()))
-        if not self.compartments and not self.rate_rules:
-            self.fail("model", self.model.getId(), "it has no compartments")
+        # no compartments: a model of parameters and rules; its states get a compartment of their own
 
     def _read_parameters(self):
         """Global parameters; the 0/1 switches of an ivigsim export become mechanisms again."""

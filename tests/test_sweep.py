@@ -149,6 +149,24 @@ def test_cli_run(tmp_path):
 SHIPPED = sorted((ROOT / "experiments").glob("*.toml"))
 
 
+def _unpriced_cost_cells(path, metrics, columns):
+    """Cells of therapy_cost_usd metrics for arms whose FcRn antagonist has no list price."""
+    from ivigsim.antagonists import price_usd_per_mg
+    from ivigsim.experiment import load_experiment
+    experiment = load_experiment(path)
+    kinds = {m.name: m for m in experiment.metrics}
+    arms = {spec.name: spec.build() for spec in experiment.regimens}
+    cells = np.zeros((len(metrics), len(columns)), dtype=bool)
+    for j, column in enumerate(columns):
+        metric = kinds.get(column)
+        if metric is None or metric.kind != "therapy_cost_usd" or metric.price_usd_per_mg is not None:
+            continue
+        for i, name in enumerate(metrics["regimen"]):
+            drug = arms[name].antagonist
+            cells[i, j] = drug is not None and np.isnan(price_usd_per_mg(drug))
+    return cells
+
+
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
 def test_every_shipped_experiment_runs(path, tmp_path):
     from ivigsim.regression.core import check_results
@@ -156,7 +174,10 @@ def test_every_shipped_experiment_runs(path, tmp_path):
     assert res.provenance["n_failed"] == 0
     assert len(res.metrics) == res.provenance["n_points"] > 0
     metric_columns = list(res.metrics.attrs["units"])
-    assert np.all(np.isfinite(res.metrics[metric_columns].to_numpy()))
+    values = res.metrics[metric_columns].to_numpy()
+    unpriced = _unpriced_cost_cells(path, res.metrics, metric_columns)
+    assert np.all(np.isfinite(values) | unpriced)
+    assert np.all(np.isnan(values[unpriced]))      # an unknown price is NaN, never a guess
     assert any((tmp_path / path.stem / "figures").glob("*.png"))
     # and matches its stored reference (references/<name>/, relative 1e-6): see tests/test_regress.py
     check = check_results(res, path)

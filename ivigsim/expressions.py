@@ -12,7 +12,11 @@ walks the syntax tree, accepting only
 * ``+``, ``-``, ``*``, ``/``, ``^`` (``**`` is accepted as a synonym),
   unary ``-`` and ``+``, parentheses, and
 * calls of the functions in :data:`FUNCTIONS` with the right number of
-  positional arguments.
+  positional arguments: among them the conditions ``lt(a, b)``, ``le``,
+  ``gt``, ``ge``, ``eq``, ``neq`` (1 when true, 0 when false), ``all_of(c1,
+  c2, ...)``, ``any_of(...)``, ``none_of(c)`` (any nonzero value counts as
+  true), and ``piecewise(v1, c1, v2, c2, ..., otherwise)``: the first ``v``
+  whose condition is true, else ``otherwise``.
 
 Everything else (attribute access, subscripts, comparisons, lambdas,
 strings, booleans, keyword arguments, unknown functions, ...) is refused with
@@ -67,6 +71,10 @@ __all__ = [
     "to_text",
 ]
 
+#: The arity of a function that takes any number of arguments (``piecewise``
+#: an odd number, at least 3; ``all_of`` and ``any_of`` at least 2).
+VARIADIC = -1
+
 #: Allowed functions and their number of arguments.
 #:
 #: ``hill(x, K, n) = x^n / (K^n + x^n)`` is a Hill activation and
@@ -82,7 +90,17 @@ FUNCTIONS: dict[str, int] = {
     "pow": 2,
     "hill": 3,
     "mm": 2,
+    "sin": 1, "cos": 1, "tan": 1, "asin": 1, "acos": 1, "atan": 1,
+    "sinh": 1, "cosh": 1, "tanh": 1,
+    "lt": 2, "le": 2, "gt": 2, "ge": 2, "eq": 2, "neq": 2,
+    "all_of": VARIADIC, "any_of": VARIADIC, "none_of": 1,
+    "piecewise": VARIADIC,
 }
+
+#: Functions that give a condition (1 or 0), and the comparisons among them.
+COMPARISONS = ("lt", "le", "gt", "ge", "eq", "neq")
+CONDITIONS = COMPARISONS + ("all_of", "any_of", "none_of")
+_TRIGONOMETRY = ("sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh")
 
 #: Deepest nesting of operations that :func:`parse_expression` accepts.  It
 #: keeps every recursive walk in this module far from Python's recursion limit.
@@ -401,7 +419,14 @@ class _Converter:
             if isinstance(arg, ast.Starred):
                 self.fail("star arguments ('*x') are not allowed", arg)
         arity = FUNCTIONS[func]
-        if len(node.args) != arity:
+        if arity == VARIADIC:
+            n = len(node.args)
+            if func == "piecewise" and (n < 3 or n % 2 == 0):
+                self.fail(f"piecewise() takes value, condition pairs and a last 'otherwise' value (an odd "
+                          f"number of arguments, at least 3) but {n} were given", node)
+            if n < 2:
+                self.fail(f"{func}() takes at least 2 arguments but {n} were given", node)
+        elif len(node.args) != arity:
             plural = "argument" if arity == 1 else "arguments"
             self.fail(f"{func}() takes {arity} {plural} but {len(node.args)} were given", node)
         return Call(func, tuple(self.convert(arg, depth + 1) for arg in node.args))
@@ -491,6 +516,13 @@ def _apply(node: Node, values: list) -> float:
     return float(_PY_FUNCS[node.func](*values))
 
 
+def _piecewise(*args: float) -> float:
+    for k in range(0, len(args) - 1, 2):
+        if args[k + 1] != 0.0:
+            return args[k]
+    return args[-1]
+
+
 # --------------------------------------------------------------- traversal
 def symbols(node: Node) -> frozenset[str]:
     """Return the names of every :class:`Sym` used in ``node``.
@@ -531,6 +563,15 @@ _PY_FUNCS: dict[str, Callable[..., float]] = {
     "pow": math.pow,
     "hill": _hill,
     "mm": lambda x, k: x / (k + x),
+    "sin": math.sin, "cos": math.cos, "tan": math.tan, "asin": math.asin, "acos": math.acos,
+    "atan": math.atan, "sinh": math.sinh, "cosh": math.cosh, "tanh": math.tanh,
+    "lt": lambda a, b: float(a < b), "le": lambda a, b: float(a <= b),
+    "gt": lambda a, b: float(a > b), "ge": lambda a, b: float(a >= b),
+    "eq": lambda a, b: float(a == b), "neq": lambda a, b: float(a != b),
+    "all_of": lambda *a: float(all(x != 0.0 for x in a)),
+    "any_of": lambda *a: float(any(x != 0.0 for x in a)),
+    "none_of": lambda a: float(a == 0.0),
+    "piecewise": _piecewise,
 }
 
 
@@ -583,6 +624,12 @@ def evaluate(node: Node, env: Mapping[str, float]) -> float:
             raise ExpressionError(f"cannot evaluate {_shorten(to_text(node))!r} with values {a!r}, {b!r}: "
                                   f"{exc}") from None
         raise ExpressionError(f"unknown operator {node.op!r}")
+    if isinstance(node, Call) and node.func == "piecewise":
+        # only the branch taken is evaluated: log(x) behind gt(x, 0) is fine at x = 0
+        for k in range(0, len(node.args) - 1, 2):
+            if evaluate(node.args[k + 1], env) != 0.0:
+                return evaluate(node.args[k], env)
+        return evaluate(node.args[-1], env)
     if isinstance(node, Call):
         args = [evaluate(a, env) for a in node.args]
         try:
@@ -731,8 +778,31 @@ def infer_unit(node: Node, unit_of: Callable[[str], Unit]) -> Unit:
         if f == "mm":
             _require_same_unit(units[0], units[1], args[0], args[1], node, "compare")
             return DIMENSIONLESS
+        if f in _TRIGONOMETRY:
+            _require_pure_number(units[0], args[0], node, f"the argument of {f}()")
+            return DIMENSIONLESS
+        if f in COMPARISONS:
+            if _literal_value(args[0]) is None and _literal_value(args[1]) is None:
+                _require_same_unit(units[0], units[1], args[0], args[1], node, "compare")
+            return DIMENSIONLESS
+        if f in CONDITIONS:
+            return DIMENSIONLESS
+        if f == "piecewise":
+            return _piecewise_unit(node, units)
         raise UnitError(f"function {f!r} is not allowed")
     raise TypeError(f"not an expression node: {node!r}")
+
+
+def _piecewise_unit(node: Call, units: list) -> Unit:
+    """The unit shared by the values of a piecewise (a number written literally fits any)."""
+    values = [(a, u) for k, (a, u) in enumerate(zip(node.args, units)) if k % 2 == 0 or k == len(units) - 1]
+    typed = [(a, u) for a, u in values if _literal_value(a) is None]
+    if not typed:
+        return DIMENSIONLESS
+    first, unit = typed[0]
+    for a, u in typed[1:]:
+        _require_same_unit(unit, u, first, a, node, "choose between")
+    return unit
 
 
 # --------------------------------------------------------------- conversion
@@ -786,10 +856,29 @@ def to_sympy(node: Node, symbol_map: Mapping[str, "sympy.Symbol"]) -> "sympy.Exp
             if n.func == "mm":
                 x, k = args
                 return x / (k + x)
+            if n.func in CONDITIONS:
+                return sympy.Piecewise((sympy.Integer(1), condition(n)), (sympy.Integer(0), True))
+            if n.func == "piecewise":
+                pairs = [(args[k], condition(n.args[k + 1])) for k in range(0, len(args) - 1, 2)]
+                return sympy.Piecewise(*pairs, (args[-1], True))
             funcs = {"exp": sympy.exp, "log": sympy.log, "sqrt": sympy.sqrt, "abs": sympy.Abs,
-                     "min": sympy.Min, "max": sympy.Max, "pow": sympy.Pow}
+                     "min": sympy.Min, "max": sympy.Max, "pow": sympy.Pow, "sin": sympy.sin,
+                     "cos": sympy.cos, "tan": sympy.tan, "asin": sympy.asin, "acos": sympy.acos,
+                     "atan": sympy.atan, "sinh": sympy.sinh, "cosh": sympy.cosh, "tanh": sympy.tanh}
             return funcs[n.func](*args)
         raise TypeError(f"not an expression node: {n!r}")
+
+    def condition(n: Node):
+        """A SymPy boolean: comparisons and logic as themselves, any other value as ``!= 0``."""
+        if isinstance(n, Call) and n.func in COMPARISONS:
+            a, b = conv(n.args[0]), conv(n.args[1])
+            return {"lt": sympy.Lt, "le": sympy.Le, "gt": sympy.Gt, "ge": sympy.Ge, "eq": sympy.Eq,
+                    "neq": sympy.Ne}[n.func](a, b)
+        if isinstance(n, Call) and n.func in ("all_of", "any_of"):
+            return (sympy.And if n.func == "all_of" else sympy.Or)(*(condition(a) for a in n.args))
+        if isinstance(n, Call) and n.func == "none_of":
+            return sympy.Not(condition(n.args[0]))
+        return sympy.Ne(conv(n), 0)
 
     return conv(node)
 

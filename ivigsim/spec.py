@@ -6,7 +6,7 @@ units of every rate law; errors name the file and the key.
 
 File layout (see ``models/fcrn_pk.toml`` for a worked example)::
 
-    [model]            name, description, references, mechanisms, initial_state
+    [model]            name, description, references, mechanisms, initial_state, units
     [compartments.X]   volume (an expression), unit, description
     [species.X]        compartment, unit, initial (expression), description
     [parameters.X]     value, unit, bounds = [low, high], source, description;
@@ -20,6 +20,11 @@ File layout (see ``models/fcrn_pk.toml`` for a worked example)::
 Species are concentrations in their compartment; a reaction rate is an amount
 per day (concentration x volume / day), so transport between compartments of
 different volume conserves mass. Time is in days.
+
+``units = "unchecked"`` in ``[model]`` (for a model imported from a file that
+leaves units out) skips the dimension checks, with one warning; symbols are
+still checked, and every value is still read in its declared unit. Shipped
+models are fully checked.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import json
 import math
 import re
 import tomllib
+import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -46,6 +52,7 @@ TIME_UNIT = parse_unit("day")
 BODY_WEIGHT = "body_weight"
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _INITIAL_STATES = ("steady_state", "initial")
+_UNIT_CHECKS = ("checked", "unchecked")
 
 
 @dataclass(frozen=True)
@@ -127,6 +134,7 @@ class ModelSpec:
     observables: tuple[Observable, ...]
     doses: MappingProxyType               # product -> DoseTarget
     path: str = ""
+    units: str = "checked"                # or "unchecked": dimensions were not checked at load
     _index: MappingProxyType = field(default=None, repr=False, compare=False)
     parameter_sets: MappingProxyType = field(default_factory=lambda: MappingProxyType({}), repr=False)
     parameter_set: str = ""               # the name of the set applied, "" for the file's own values
@@ -393,7 +401,7 @@ def load_model_file(path):
 
     header = reader.table(data, "model")
     reader.check_keys(header, "model", ("name", "description", "references", "mechanisms",
-                                        "initial_state"), required=("name", "mechanisms"))
+                                        "initial_state", "units"), required=("name", "mechanisms"))
     name = reader.name(reader.text(header, "model", "name"), "model.name")
     description = reader.text(header, "model", "description", "")
     references = header.get("references", [])
@@ -407,6 +415,14 @@ def load_model_file(path):
     initial_state = header.get("initial_state", "initial")
     if initial_state not in _INITIAL_STATES:
         reader.fail("model.initial_state", f"expected one of {_INITIAL_STATES}, got {initial_state!r}")
+    unit_checks = header.get("units", "checked")
+    if unit_checks not in _UNIT_CHECKS:
+        reader.fail("model.units", f"expected one of {_UNIT_CHECKS}, got {unit_checks!r}")
+    checked = unit_checks == "checked"
+    if not checked:
+        warnings.warn(f"{path}: units = \"unchecked\": the dimensions of rate laws, volumes, initial values and "
+                      f"observables are not checked, so a wrong unit is not caught; values are used as "
+                      f"written in the declared units", UserWarning, stacklevel=2)
 
     seen = {}
 
@@ -444,6 +460,10 @@ def load_model_file(path):
         try:
             return infer_unit(node, lookup)
         except UnitError as exc:
+            if not checked:
+                for sym in symbols(node):
+                    lookup(sym)                  # an undefined symbol is an error all the same
+                return None
             reader.fail(key, f"inconsistent units: {exc}")
 
     compartments = []
@@ -457,7 +477,7 @@ def load_model_file(path):
             if sym not in {p.name for p in parameters}:
                 reader.fail(f"{key}.volume", f"a volume may use parameters only; '{sym}' is not one")
         actual = checked_unit(volume, f"{key}.volume")
-        if actual != declared:
+        if checked and actual != declared:
             reader.fail(f"{key}.volume", f"the expression has unit {actual}, but unit = {declared}")
         try:
             size = evaluate(volume, {p.name: p.value for p in parameters})
@@ -485,7 +505,7 @@ def load_model_file(path):
         sunit = reader.unit(entry, key)
         initial = reader.expression(entry.get("initial", 0.0), f"{key}.initial")
         iu = checked_unit(initial, f"{key}.initial", static_units)   # parameters only
-        if not (iu == sunit or (iu.is_dimensionless and not symbols(initial))):
+        if checked and not (iu == sunit or (iu.is_dimensionless and not symbols(initial))):
             reader.fail(f"{key}.initial", f"the expression has unit {iu}, but the species is in {sunit}")
         cumulative = entry.get("cumulative", False)
         if not isinstance(cumulative, bool):
@@ -517,12 +537,12 @@ def load_model_file(path):
                         for n in involved}
         first = amount_units[involved[0]]
         for n, u in amount_units.items():
-            if u != first:
+            if checked and u != first:
                 reader.fail(f"{key}.equation", f"species '{involved[0]}' and '{n}' have different amount "
                                                f"units ({first} and {u}); a reaction must conserve amount")
         expected = first / TIME_UNIT
         actual = checked_unit(rate, f"{key}.rate")
-        if actual != expected:
+        if checked and actual != expected:
             if actual.same_dimension(expected):
                 reader.fail(f"{key}.rate", f"the rate law is in {actual}, which is {actual.factor_to(expected):g} "
                                            f"x the expected {expected} (amount of species per day); "
@@ -551,7 +571,8 @@ def load_model_file(path):
                 if target not in species_names:
                     reader.fail(f"{key}.{route}", f"unknown species '{target}'")
                 node = reader.expression(fraction, f"{key}.{route}.{target}")
-                if not checked_unit(node, f"{key}.{route}.{target}", static_units).is_dimensionless:
+                fraction_unit = checked_unit(node, f"{key}.{route}.{target}", static_units)
+                if checked and not fraction_unit.is_dimensionless:
                     reader.fail(f"{key}.{route}.{target}", "a dose fraction must be dimensionless")
                 targets.append((target, node))
                 used_species.add(target)
@@ -564,7 +585,7 @@ def load_model_file(path):
             for target, _ in targets:
                 sp = next(s for s in species if s.name == target)
                 want = parse_unit("g") / (sp.unit * comp_units[sp.compartment])
-                if not mpa_unit.same_dimension(want):
+                if checked and not mpa_unit.same_dimension(want):
                     reader.fail(f"{key}.mass_per_amount", f"expected a mass per amount of '{target}' "
                                                           f"(like {want}), got {mpa_unit}")
         doses[product] = DoseTarget(product, MappingProxyType(routes), mpa, mpa_unit)
@@ -582,7 +603,7 @@ def load_model_file(path):
         declared = reader.unit(entry, key)
         actual = checked_unit(expr, f"{key}.expression")
         try:
-            factor = actual.factor_to(declared)
+            factor = actual.factor_to(declared) if checked else 1.0
         except UnitError:
             reader.fail(f"{key}.expression", f"the expression has dimension {actual.dimension_text()}, "
                                              f"which cannot be shown in {declared}")
@@ -599,5 +620,5 @@ def load_model_file(path):
         mechanisms=MappingProxyType(dict(mechanisms)), initial_state=initial_state,
         compartments=tuple(compartments), species=tuple(species), parameters=tuple(parameters),
         reactions=tuple(reactions), observables=tuple(observables), doses=MappingProxyType(doses),
-        path=str(path), _index=index, parameter_sets=parameter_sets,
+        path=str(path), units=unit_checks, _index=index, parameter_sets=parameter_sets,
     )

@@ -11,6 +11,7 @@ import pytest
 from ivigsim.expressions import (
     FUNCTIONS,
     MAX_DEPTH,
+    VARIADIC,
     BinOp,
     Call,
     ExpressionError,
@@ -83,6 +84,8 @@ def test_symbols():
         "exp(-k * t) * log(x / K)",
         "min(a, b) + max(c, 1) * abs(d - e) + sqrt(f) + pow(g, 0.5)",
         "Vmax * mm(C, Km) * hill(FcRn, K50, n)",
+        "piecewise(k * S, all_of(gt(S, 1), none_of(eq(t, 0))), k2, any_of(le(S, 0), neq(a, b)), 0)",
+        "sin(a) * cos(b) + tanh(c / d) - atan(lt(a, b) + ge(c, 1))",
     ],
 )
 def test_round_trip_through_text(text):
@@ -103,7 +106,8 @@ def _random_tree(rng, depth):
     if kind < 0.8:
         return BinOp(rng.choice("+-*/^"), _random_tree(rng, depth - 1), _random_tree(rng, depth - 1))
     func = rng.choice(sorted(FUNCTIONS))
-    return Call(func, tuple(_random_tree(rng, depth - 1) for _ in range(FUNCTIONS[func])))
+    arity = 3 if FUNCTIONS[func] == VARIADIC else FUNCTIONS[func]      # piecewise: value, condition, otherwise
+    return Call(func, tuple(_random_tree(rng, depth - 1) for _ in range(arity)))
 
 
 def test_round_trip_random_trees():

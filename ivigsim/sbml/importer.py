@@ -13,11 +13,14 @@ what it uses. Accepted:
   as one net rate;
 * assignment rules, which become observables (and are substituted where
   kinetic laws use them); initial assignments (evaluated where the model
-  format needs a number).
+  format needs a number);
+* rate rules of species and parameters, which become reactions ``-> x``,
+  and the simulation time (csymbol time), which becomes a clock species
+  (:mod:`ivigsim.sbml.rate_rules`).
 
 Boundary and constant species, and species no reaction changes, become
-parameters. Refused: events, rate rules, algebraic rules, constraints,
-``delay``, ``piecewise``, the time symbol, conversion factors, fast reactions,
+parameters. Refused: events, rate rules of compartments, algebraic rules, constraints,
+``delay``, ``piecewise``, conversion factors, fast reactions,
 variable stoichiometry and required SBML packages. ivigsim dosing that
 :func:`~ivigsim.sbml.export_sbml` wrote (marked by its annotation) is
 dropped, since the model's ``[doses]`` table, rebuilt from the annotation,
@@ -43,11 +46,12 @@ from pathlib import Path
 from ivigsim.atomic import atomic_path
 from ivigsim.sbml import annotation as ann
 from ivigsim.errors import IvigsimError
-from ivigsim.expressions import (FUNCTIONS, BinOp, ExpressionError, Num, Sym, infer_unit, parse_expression,
-                                 symbols)
+from ivigsim.expressions import (FUNCTIONS, BinOp, ExpressionError, Num, Sym, evaluate, infer_unit,
+                                 parse_expression, symbols)
 from ivigsim.sbml.export import require_libsbml
 from ivigsim.sbml.infer import infer_units
 from ivigsim.sbml.quantities import QuantityReading
+from ivigsim.sbml.rate_rules import RateRuleReader, clock_reactions, model_clock
 from ivigsim.sbml.mathml import MathReader, normalised
 from ivigsim.sbml.model_file import DoseRecord, ModelRecord, ParameterRecord, model_file_text
 from ivigsim.sbml.units import read_sbml_unit, unit_text
@@ -56,6 +60,9 @@ from ivigsim.units import DIMENSIONLESS, UnitError, parse_unit
 
 DEFAULT_UNIT_ROLES = ("time", "substance", "volume")
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+# Packages that only describe how a network is drawn (libSBML also adds 'layout'
+# when it converts a Level 2 file to Level 3).
+_DRAWING_PACKAGES = ("layout", "render")
 
 
 def import_sbml(path_in, path_out=None, name=None, default_units=None, units=None):
@@ -89,17 +96,41 @@ def import_sbml(path_in, path_out=None, name=None, default_units=None, units=Non
         If the SBML uses something ivigsim cannot represent, or its units do
         not fit together; the message names the file and the element.
     """
+    return import_sbml_names(path_in, path_out, name, default_units, units)[0]
+
+
+def import_sbml_names(path_in, path_out=None, name=None, default_units=None, units=None):
+    """:func:`import_sbml`, also returning where each SBML id went.
+
+    Returns
+    -------
+    text : str
+        The model file, as :func:`import_sbml` returns it.
+    names : dict
+        SBML id -> the ivigsim name of the species, parameter or compartment
+        (most keep their id; ids that are not valid names are renamed).
+    """
     libsbml = require_libsbml()
     path_in = Path(path_in)
     if path_out is not None:
         check_output_file(path_out)
     _check_entities(path_in)
-    document = libsbml.readSBMLFromFile(str(path_in))
-    reader = _Importer(libsbml, path_in, document, default_units or {}, units or {})
-    record = reader.run(name)
+    try:
+        reader = _Importer(libsbml, path_in, libsbml.readSBMLFromFile(str(path_in)), default_units or {},
+                           units or {})
+        record = reader.run(name)
+    except UnitsRefusal as exc:
+        # Most published SBML declares few units: import the numbers as written, unchecked.
+        warnings.warn(f"{path_in}: imported with units = \"unchecked\" (dimension checks skipped, so a wrong "
+                      f"unit is not caught): {exc}", UserWarning, stacklevel=3)
+        reader = _Importer(libsbml, path_in, libsbml.readSBMLFromFile(str(path_in)), default_units or {},
+                           units or {}, unchecked=True)
+        record = reader.run(name)
+        record.units = "unchecked"
+        record.notes.insert(1, f"Units are unchecked: {str(exc).removeprefix(f'{path_in.name}: ')}")
     text = model_file_text(record)
     _validate(text, path_in, path_out)
-    return text
+    return text, dict(reader.names)
 
 
 def _validate(text, path_in, path_out):
@@ -110,7 +141,9 @@ def _validate(text, path_in, path_out):
     """
     def check(target):
         try:
-            load_model_file(target)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")          # an unchecked import has warned already
+                load_model_file(target)
         except IvigsimError as exc:
             raise IvigsimError(f"{path_in}: the model imported from it does not validate: {exc}") from None
 
@@ -172,11 +205,17 @@ def check_output_file(path, option="OUT"):
     return path
 
 
+class UnitsRefusal(IvigsimError):
+    """The SBML's units do not fit together or cannot be worked out (the model may import unchecked)."""
+
+
 class _Importer(QuantityReading):
     """Reads one SBML document into a :class:`~ivigsim.sbml.model_file.ModelRecord`."""
 
-    def __init__(self, libsbml, path, document, default_units, units):
+    def __init__(self, libsbml, path, document, default_units, units, unchecked=False):
         self.sb = libsbml
+        self.unchecked = unchecked
+        self.undeclared = set()        # ivigsim names of parameters whose units the SBML leaves out
         self.path = path
         self.file = path.name
         self.document = document
@@ -192,6 +231,7 @@ class _Importer(QuantityReading):
         self.equations = []            # (node, unit it must have, element)
         self.rules = {}                # SBML id -> assignment rule math
         self.expanded = {}             # SBML id -> inlined node of its assignment rule
+        self.expanding = []            # assignment rules being inlined, outermost first
 
     # --- messages and names ----------------------------------------------
     def where(self, kind, sbml_id):
@@ -199,6 +239,18 @@ class _Importer(QuantityReading):
 
     def fail(self, kind, sbml_id, message):
         raise IvigsimError(f"{self.where(kind, sbml_id)}: {message}")
+
+    def unit_fail(self, kind, sbml_id, message, node=None):
+        """A units problem: refused when units are checked, passed over when they are not.
+
+        When ``node`` is given and every quantity in it has declared units (no
+        number without units, no parameter without them), the declarations
+        contradict each other: that is refused in any case.
+        """
+        if node is not None and not (symbols(node) & self.undeclared or _has_number(node)):
+            raise IvigsimError(f"{self.where(kind, sbml_id)}: {message}")
+        if not self.unchecked:
+            raise UnitsRefusal(f"{self.where(kind, sbml_id)}: {message}")
 
     def claim(self, sbml_id, wanted=None):
         """A valid, unused ivigsim name for an SBML id (its own id when it can be)."""
@@ -227,14 +279,19 @@ class _Importer(QuantityReading):
         self._model_units()
         self.functions = {f.getId(): f.getMath() for f in self.model.getListOfFunctionDefinitions()}
         self.rules = {r.getVariable(): r.getMath() for r in self.model.getListOfRules()
-                      if r.isAssignment()}
+                      if r.isAssignment() and not self._is_reference(r.getVariable())}
+        self.rate_rules = {r.getVariable(): r.getMath() for r in self.model.getListOfRules() if r.isRate()}
         self._classify_species()
         self._claim_names()
         self._read_compartments()
         self._read_parameters()
         self._read_species()
         self._initial_assignments()
+        self._fixed_stoichiometries()
         reactions = [self._read_reaction(r) for r in self.model.getListOfReactions() if not ann.is_dosing(r)]
+        reactions += [RateRuleReader(self, var) for var in self.rate_rules]
+        if not self.species:
+            model_clock(self)          # nothing else changes in time: the clock is the one state
         observables = [self._read_rule(var) for var in self.rules]
         self._settle_units()
         record = ModelRecord(name=self._model_name(name), description=self._description(),
@@ -243,7 +300,7 @@ class _Importer(QuantityReading):
                                             if self.annotation and self.annotation.kind == "model" else "initial"))
         record.compartments = self.compartments
         record.species = self.species
-        record.reactions = [rx for group in reactions for rx in group.finish(self)]
+        record.reactions = [rx for group in reactions for rx in group.finish(self)] + clock_reactions(self)
         record.observables = [o.finish(self) for o in observables]
         record.mechanisms = dict(self.mechanism_text)
         for rx in record.reactions:
@@ -266,6 +323,19 @@ class _Importer(QuantityReading):
                                    f"{err.getMessage().strip()}")
         if doc.getModel() is None:
             raise IvigsimError(f"{self.path}: the SBML document has no model")
+        if doc.isPackageEnabled("comp"):
+            # hierarchical submodels: libSBML's flattening gives the one model they describe
+            props = self.sb.ConversionProperties()
+            props.addOption("flatten comp", True)
+            if doc.convert(props) != self.sb.LIBSBML_OPERATION_SUCCESS:
+                errors = "; ".join(doc.getError(i).getMessage().strip() for i in range(doc.getNumErrors())
+                                   if doc.getError(i).getSeverity() >= self.sb.LIBSBML_SEV_ERROR)
+                raise IvigsimError(f"{self.path}: its submodels (SBML package comp) cannot be flattened into "
+                                   f"one model: {errors or 'libSBML gives no reason'}")
+            self.notes.append("The submodels of this hierarchical model (SBML package comp) were flattened "
+                              "into one model.")
+            if doc.getModel() is None:
+                raise IvigsimError(f"{self.path}: the SBML document has no model once its submodels are flattened")
         if doc.getLevel() < 3 and not doc.setLevelAndVersion(3, 2, False):
             raise IvigsimError(f"{self.path}: this SBML Level {doc.getLevel()} model cannot be converted "
                                f"to Level 3, which the importer reads")
@@ -277,6 +347,10 @@ class _Importer(QuantityReading):
         namespaces = doc.getNamespaces()
         for i in range(namespaces.getNumNamespaces()):
             uri, package = namespaces.getURI(i), namespaces.getPrefix(i)
+            if package in _DRAWING_PACKAGES:
+                # how the network is drawn; nothing in them changes the simulation
+                self.notes.append(f"The SBML package '{package}' (a drawing of the network) was ignored.")
+                continue
             if package and uri != doc.getSBMLNamespaces().getURI() and doc.getPackageRequired(package):
                 self.fail("model", m.getId(), f"it requires the SBML package '{package}', which ivigsim "
                                               f"does not support")
@@ -287,9 +361,13 @@ class _Importer(QuantityReading):
         for rule in m.getListOfRules():
             if rule.isAlgebraic():
                 self.fail("algebraic rule", rule.getMetaId() or "(no id)", "algebraic rules are not supported")
-            if rule.isRate():
-                self.fail("rate rule", rule.getVariable(), "rate rules are not supported; write the change "
-                          "of a species as reactions")
+            if rule.isRate() and m.getCompartment(rule.getVariable()) is not None:
+                self.fail("rate rule", rule.getVariable(), "a compartment whose size changes by a rate rule "
+                          "is not supported")
+            if rule.isRate() and m.getElementBySId(rule.getVariable()) is not None and \
+                    m.getElementBySId(rule.getVariable()).getTypeCode() == self.sb.SBML_SPECIES_REFERENCE:
+                self.fail("rate rule", rule.getVariable(), "a stoichiometry that changes by a rate rule is "
+                          "not supported")
         for c in m.getListOfConstraints():
             self.fail("constraint", c.getMetaId() or "(no id)", "constraints are not supported")
         if m.isSetConversionFactor():
@@ -302,11 +380,66 @@ class _Importer(QuantityReading):
                 self.fail("reaction", r.getId(), "fast reactions are not supported")
             refs = list(r.getListOfReactants()) + list(r.getListOfProducts())
             for ref in refs:
+                if ref.isSetId() and self._constant_math(ref.getId()) is not None:
+                    continue                     # a number worked out at import (_fixed_stoichiometries)
                 if not ref.getConstant() or ref.getId() in self.rules_or_assigned():
                     self.fail("reaction", r.getId(), f"the stoichiometry of '{ref.getSpecies()}' changes "
                                                      f"in time, which is not supported")
                 if not ref.isSetStoichiometry():
                     self.fail("reaction", r.getId(), f"the stoichiometry of '{ref.getSpecies()}' is not set")
+
+    def _is_reference(self, sbml_id):
+        element = self.model.getElementBySId(sbml_id)
+        return element is not None and element.getTypeCode() == self.sb.SBML_SPECIES_REFERENCE
+
+    def _constant_math(self, ref_id):
+        """The math that sets a stoichiometry once and for all, or None.
+
+        Level 2 ``stoichiometryMath`` becomes an assignment rule when libSBML
+        converts the file to Level 3, and Level 3 may set a stoichiometry by an
+        initial assignment. When that math uses only constant parameters and
+        compartments, the stoichiometry is a number, worked out at import.
+        """
+        m = self.model
+        found = [r.getMath() for r in m.getListOfRules() if r.isAssignment() and r.getVariable() == ref_id]
+        found += [a.getMath() for a in m.getListOfInitialAssignments() if a.getSymbol() == ref_id]
+        if len(found) != 1 or found[0] is None or any(r.isRate() and r.getVariable() == ref_id
+                                                      for r in m.getListOfRules()):
+            return None
+        math = found[0]
+        stack = [math]
+        while stack:
+            node = stack.pop()
+            if node.getType() in (self.sb.AST_NAME_TIME, self.sb.AST_FUNCTION_DELAY) or \
+                    node.getType() == getattr(self.sb, "AST_FUNCTION_RATE_OF", -1):
+                return None
+            if node.getType() == self.sb.AST_NAME:
+                element = m.getElementBySId(node.getName())
+                if element is None or element.getTypeCode() not in (self.sb.SBML_PARAMETER,
+                                                                     self.sb.SBML_COMPARTMENT) \
+                        or not element.getConstant() or node.getName() in self.rules_or_assigned():
+                    return None
+            if node.getType() == self.sb.AST_FUNCTION:
+                return None                      # a call of a function definition: not worth proving
+            stack += [node.getChild(i) for i in range(node.getNumChildren())]
+        return math
+
+    def _fixed_stoichiometries(self):
+        """Set each stoichiometry that :meth:`_constant_math` fixes to its value."""
+        for r in self.model.getListOfReactions():
+            for ref in list(r.getListOfReactants()) + list(r.getListOfProducts()):
+                math = self._constant_math(ref.getId()) if ref.isSetId() else None
+                if math is None:
+                    continue
+                node = self.read_math(math, "stoichiometry in reaction", r.getId())
+                try:
+                    value = evaluate(node, self.values)
+                except (ExpressionError, KeyError) as exc:
+                    self.fail("reaction", r.getId(), f"the stoichiometry of '{ref.getSpecies()}' cannot be "
+                                                     f"worked out: {exc}")
+                ref.setStoichiometry(value)
+                self.notes.append(f"The stoichiometry of '{ref.getSpecies()}' in reaction '{r.getId()}' is "
+                                  f"{value:g}, worked out at import from constant values.")
 
     def rules_or_assigned(self):
         return {r.getVariable() for r in self.model.getListOfRules()} | \
@@ -362,6 +495,7 @@ class _Importer(QuantityReading):
         self.dynamic = {s.getId() for s in self.model.getListOfSpecies()
                         if s.getId() in changed and not s.getBoundaryCondition() and not s.getConstant()
                         and s.getId() not in self.rules}
+        self.dynamic |= {s.getId() for s in self.model.getListOfSpecies() if s.getId() in self.rate_rules}
 
     def _claim_names(self):
         m = self.model
@@ -403,7 +537,7 @@ class _Importer(QuantityReading):
                 return local[sbml_id]
             return self.resolve(sbml_id, where)
 
-        return MathReader(self.functions, resolve, self.literal)
+        return MathReader(self.functions, resolve, self.literal, lambda where: Sym(model_clock(self)))
 
     def read_math(self, ast, kind, sbml_id, local=None):
         self.context = sbml_id
@@ -413,11 +547,18 @@ class _Importer(QuantityReading):
         """The node an SBML id stands for in math."""
         m = self.model
         if sbml_id in self.rules:
+            if sbml_id in self.expanding:
+                cycle = self.expanding[self.expanding.index(sbml_id):] + [sbml_id]
+                raise IvigsimError(f"{self.where('assignment rule', sbml_id)}: the assignment rules form a cycle, "
+                                   f"{' -> '.join(cycle)}; each must be computable from the others")
             if sbml_id not in self.expanded:
-                self.expanded[sbml_id] = None                    # marks "being expanded"
-                self.expanded[sbml_id] = self.read_math(self.rules[sbml_id], "assignment rule", sbml_id)
-            if self.expanded[sbml_id] is None:
-                raise IvigsimError(f"{where}: the assignment rules around '{sbml_id}' refer to each other")
+                self.expanding.append(sbml_id)
+                context = getattr(self, "context", None)
+                try:
+                    self.expanded[sbml_id] = self.read_math(self.rules[sbml_id], "assignment rule", sbml_id)
+                finally:
+                    self.expanding.pop()
+                    self.context = context
             return self.expanded[sbml_id]
         species = m.getSpecies(sbml_id)
         if species is not None and sbml_id in self.dynamic and self.amount_differs(species):
@@ -490,9 +631,9 @@ class _Importer(QuantityReading):
                 self.params[name].source += f"; unit inferred from {element}"
         missing = [p.name for p in self.params.values() if p.name not in self.unit_of
                    and p.name in self.used_symbols()]
-        if missing:
+        if missing and not self.unchecked:
             example = ", ".join(f"'{n}': '...'" for n in missing[:3])
-            raise IvigsimError(f"{self.file}: the units of parameter(s) {', '.join(missing)} are not declared "
+            raise UnitsRefusal(f"{self.file}: the units of parameter(s) {', '.join(missing)} are not declared "
                                f"and cannot be inferred from the equations; give them: "
                                f"import_sbml(..., units={{{example}}})")
         for p in self.params.values():
@@ -573,3 +714,12 @@ class _Importer(QuantityReading):
 
 
 _EXAMPLE = {"time": "day", "substance": "umol", "volume": "L"}
+
+
+def _has_number(node):
+    """Whether an expression holds a number (in SBML Level 3, a number without units)."""
+    if isinstance(node, Num):
+        return True
+    children = [getattr(node, "operand", None), getattr(node, "left", None), getattr(node, "right", None)]
+    children += list(getattr(node, "args", ()))
+    return any(_has_number(c) for c in children if c is not None)

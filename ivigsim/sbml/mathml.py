@@ -7,9 +7,12 @@ ratio so that the units of the MathML can be checked) and
 ``min`` and ``max`` are the MathML functions of SBML Level 3 Version 2.
 
 Reading, only MathML that has a counterpart in the whitelist of
-:mod:`ivigsim.expressions` is accepted; calls of the model's function
-definitions are inlined. Anything else (``piecewise``, comparisons, ``delay``,
-``time``, trigonometry, ``rateOf``, ...) is refused with an
+:mod:`ivigsim.expressions` is accepted (``piecewise``, comparisons and logic
+become ``piecewise``, ``lt`` ... ``neq``, ``all_of``, ``any_of``, ``none_of``;
+``sec``, ``csc``, ``cot`` and their hyperbolic forms become reciprocals);
+calls of the model's function definitions are inlined, and the time is what
+the ``time`` callback makes of it. Anything else (``delay``, ``rateOf``,
+``floor``, ``factorial``, ...) is refused with an
 :class:`~ivigsim.errors.IvigsimError` that names the SBML element and quotes
 the formula.
 """
@@ -19,7 +22,17 @@ from __future__ import annotations
 import math
 
 from ivigsim.errors import IvigsimError
-from ivigsim.expressions import BinOp, Call, Neg, Num, Sym
+from ivigsim.expressions import CONDITIONS, BinOp, Call, Neg, Num, Sym
+
+AVOGADRO = 6.02214179e23        # the value the SBML Level 3 specification fixes (CODATA 2006)
+
+# ivigsim function -> libSBML AST type name
+_TRIG_AST = {"sin": "AST_FUNCTION_SIN", "cos": "AST_FUNCTION_COS", "tan": "AST_FUNCTION_TAN",
+             "asin": "AST_FUNCTION_ARCSIN", "acos": "AST_FUNCTION_ARCCOS", "atan": "AST_FUNCTION_ARCTAN",
+             "sinh": "AST_FUNCTION_SINH", "cosh": "AST_FUNCTION_COSH", "tanh": "AST_FUNCTION_TANH"}
+_RELATIONAL_AST = {"lt": "AST_RELATIONAL_LT", "le": "AST_RELATIONAL_LEQ", "gt": "AST_RELATIONAL_GT",
+                   "ge": "AST_RELATIONAL_GEQ", "eq": "AST_RELATIONAL_EQ", "neq": "AST_RELATIONAL_NEQ"}
+_LOGICAL_AST = {"all_of": "AST_LOGICAL_AND", "any_of": "AST_LOGICAL_OR", "none_of": "AST_LOGICAL_NOT"}
 
 # ----------------------------------------------------------------- writing
 
@@ -113,10 +126,26 @@ def to_ast(node, number_units="dimensionless"):
             return conv(BinOp("/", x, BinOp("+", k, x)))
         if func == "sqrt":
             return apply_ast(libsbml.AST_FUNCTION_ROOT, number_ast(2), conv(args[0]))
+        if func in CONDITIONS:            # a condition used as a number: 1 or 0
+            return apply_ast(libsbml.AST_FUNCTION_PIECEWISE, number_ast(1, number_units),
+                             condition(Call(func, args)), number_ast(0, number_units))
+        if func == "piecewise":
+            children = [condition(a) if k % 2 == 1 and k < len(args) - 1 else conv(a)
+                        for k, a in enumerate(args)]
+            return apply_ast(libsbml.AST_FUNCTION_PIECEWISE, *children)
         simple = {"exp": libsbml.AST_FUNCTION_EXP, "log": libsbml.AST_FUNCTION_LN,
                   "abs": libsbml.AST_FUNCTION_ABS, "min": libsbml.AST_FUNCTION_MIN,
                   "max": libsbml.AST_FUNCTION_MAX, "pow": libsbml.AST_POWER}
+        simple.update({name: getattr(libsbml, kind) for name, kind in _TRIG_AST.items()})
         return apply_ast(simple[func], *(conv(a) for a in args))
+
+    def condition(n):
+        """A MathML boolean: comparisons and logic as themselves, any other value as ``!= 0``."""
+        if isinstance(n, Call) and n.func in _RELATIONAL_AST:
+            return apply_ast(getattr(libsbml, _RELATIONAL_AST[n.func]), conv(n.args[0]), conv(n.args[1]))
+        if isinstance(n, Call) and n.func in _LOGICAL_AST:
+            return apply_ast(getattr(libsbml, _LOGICAL_AST[n.func]), *(condition(a) for a in n.args))
+        return apply_ast(libsbml.AST_RELATIONAL_NEQ, conv(n), number_ast(0, number_units))
 
     return conv(node)
 
@@ -136,12 +165,16 @@ class MathReader:
         (a symbol, or an expression to substitute).
     literal : callable
         ``literal(value, units_or_empty, where)`` -> node for a number.
+    time : callable, optional
+        ``time(where)`` -> the node of the simulation time (csymbol time);
+        without it the time is refused.
     """
 
-    def __init__(self, functions, resolve, literal):
+    def __init__(self, functions, resolve, literal, time=None):
         self.functions = functions
         self.resolve = resolve
         self.literal = literal
+        self.time = time
         self.arithmetic = _arithmetic_types()
 
     def read(self, ast, where):
@@ -157,7 +190,8 @@ class MathReader:
     def refuse(self, what):
         raise IvigsimError(f"{self.where}: {what} is not supported by ivigsim rate laws "
                            f"(in '{self.formula}'); ivigsim accepts + - * / ^, exp, ln, log10, "
-                           f"sqrt, abs, min, max and the model's function definitions")
+                           f"sqrt, abs, min, max, piecewise, comparisons, and, or, not, xor, trigonometry and the "
+                           f"model's function definitions")
 
     def _conv(self, ast, bound):
         import libsbml
@@ -170,6 +204,10 @@ class MathReader:
         if t == libsbml.AST_NAME:
             name = ast.getName()
             return bound[name] if name in bound else self.resolve(name, self.where)
+        if t == libsbml.AST_NAME_TIME and self.time is not None:
+            return self.time(self.where)
+        if t == libsbml.AST_NAME_AVOGADRO:
+            return Num(AVOGADRO)                 # per mole
         if t == libsbml.AST_CONSTANT_E:
             return Num(math.e)
         if t == libsbml.AST_CONSTANT_PI:
@@ -204,7 +242,54 @@ class MathReader:
             return BinOp("/", Call("log", (args[-1],)), Call("log", (base,)))
         if t == libsbml.AST_FUNCTION:
             return self._inline(ast, kids, bound)
+        found = self._logic_or_trigonometry(libsbml, t, kids, bound)
+        if found is not None:
+            return found
         self.refuse(_describe(ast))
+
+    def _logic_or_trigonometry(self, libsbml, t, kids, bound):
+        """Piecewise, comparisons, logic and trigonometry as whitelist functions; None if ``t`` is none."""
+        if t == libsbml.AST_CONSTANT_TRUE:
+            return Num(1.0)
+        if t == libsbml.AST_CONSTANT_FALSE:
+            return Num(0.0)
+        trig = {getattr(libsbml, kind): name for name, kind in _TRIG_AST.items()}
+        relational = {getattr(libsbml, kind): name for name, kind in _RELATIONAL_AST.items()}
+        inverse = {libsbml.AST_FUNCTION_SEC: "cos", libsbml.AST_FUNCTION_CSC: "sin",
+                   libsbml.AST_FUNCTION_COT: "tan", libsbml.AST_FUNCTION_SECH: "cosh",
+                   libsbml.AST_FUNCTION_CSCH: "sinh", libsbml.AST_FUNCTION_COTH: "tanh"}
+        if t not in trig and t not in relational and t not in inverse and t not in (
+                libsbml.AST_FUNCTION_PIECEWISE, libsbml.AST_LOGICAL_AND, libsbml.AST_LOGICAL_OR,
+                libsbml.AST_LOGICAL_NOT, libsbml.AST_LOGICAL_XOR, getattr(libsbml, "AST_LOGICAL_IMPLIES", -1)):
+            return None
+        args = [self._conv(k, bound) for k in kids]
+        if t in trig:
+            return Call(trig[t], (args[0],))
+        if t in inverse:
+            return BinOp("/", Num(1.0), Call(inverse[t], (args[0],)))
+        if t in relational:
+            if len(args) < 2:
+                self.refuse(f"a comparison of {len(args)} values")
+            pairs = [Call(relational[t], (a, b)) for a, b in zip(args, args[1:])]
+            return pairs[0] if len(pairs) == 1 else Call("all_of", tuple(pairs))
+        if t == libsbml.AST_FUNCTION_PIECEWISE:
+            if len(args) % 2 == 0:
+                # SBML leaves the value undefined when no condition holds; ivigsim needs one
+                self.refuse("piecewise() without an otherwise value")
+            return Call("piecewise", tuple(args)) if len(args) > 1 else args[0]
+        if t == libsbml.AST_LOGICAL_NOT:
+            return Call("none_of", (args[0],))
+        if t == getattr(libsbml, "AST_LOGICAL_IMPLIES", -1):
+            return Call("any_of", (Call("none_of", (args[0],)), args[1]))
+        if t == libsbml.AST_LOGICAL_XOR:
+            result = Num(0.0)
+            for a in args:                       # parity: true when an odd number is true
+                result = Call("neq", (Call("any_of", (result, Num(0.0))), Call("any_of", (a, Num(0.0)))))
+            return result
+        empty = Num(1.0) if t == libsbml.AST_LOGICAL_AND else Num(0.0)
+        if len(args) < 2:
+            return Call("any_of", (args[0], Num(0.0))) if args else empty
+        return Call("all_of" if t == libsbml.AST_LOGICAL_AND else "any_of", tuple(args))
 
     def _root(self, args):
         if len(args) == 1:

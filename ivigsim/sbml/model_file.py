@@ -79,6 +79,7 @@ class ModelRecord:
     observables: list = field(default_factory=list)
     doses: list = field(default_factory=list)
     notes: list = field(default_factory=list)      # lines for the header comment
+    units: str = "checked"                         # "unchecked": the file's units did not fit together
 
 
 def default_bounds(value):
@@ -139,6 +140,8 @@ def model_file_text(model):
     for name, text in model.mechanisms.items():
         lines.append(f"mechanisms.{name} = {_string(text)}")
     lines.append(f"initial_state = {_string(model.initial_state)}")
+    if model.units != "checked":
+        lines.append(f"units = {_string(model.units)}")
     lines.append("")
     for c in model.compartments:
         _table(lines, f"compartments.{c.name}", [

@@ -14,6 +14,7 @@ from ivigsim.sbml import annotation as ann
 from ivigsim.errors import IvigsimError
 from ivigsim.expressions import BinOp, ExpressionError, Num, Sym, evaluate, symbols
 from ivigsim.sbml.model_file import CompartmentRecord, ParameterRecord, SpeciesRecord
+from ivigsim.sbml.rate_rules import parameter_states
 from ivigsim.sbml.units import read_sbml_unit, unit_text
 from ivigsim.units import DIMENSIONLESS, UnitError, parse_unit
 
@@ -34,16 +35,22 @@ class QuantityReading:
                                                     "is not supported")
             if c.isSetSize():
                 self.values[name] = c.getSize()
+            elif c.isSetSpatialDimensions() and c.getSpatialDimensionsAsDouble() == 0 \
+                    and c.getId() not in self.rules_or_assigned():
+                # A point has no size: what it holds is counted in amounts, so its
+                # species' values are amounts whatever hasOnlySubstanceUnits says.
+                self.values[name] = 1.0
+                self.notes.append(f"Compartment '{c.getId()}' has 0 dimensions and no size; it counts as "
+                                  f"size 1, so its species' values are amounts.")
             self.compartments.append(CompartmentRecord(name, None, unit_text(unit, hint), c.getName()))
-        if not self.compartments:
-            self.fail("model", self.model.getId(), "it has no compartments")
+        # no compartments: a model of parameters and rules; its states get a compartment of their own
 
     def _read_parameters(self):
         """Global parameters; the 0/1 switches of an ivigsim export become mechanisms again."""
         self.mechanism_text = {}
         for p in self.model.getListOfParameters():
-            if ann.is_dosing(p) or p.getId() in self.rules:
-                continue
+            if ann.is_dosing(p) or p.getId() in self.rules or p.getId() in self.rate_rules:
+                continue                                         # an observable, or a species
             name = self.names[p.getId()]
             note = ann.read(p)
             value = p.getValue() if p.isSetValue() else None
@@ -78,6 +85,8 @@ class QuantityReading:
             unit, hint = read_sbml_unit(self.model, element.getUnits(), self.where(kind, key))
             self.unit_of[name] = unit
             self.unit_hint[name] = note.get("unit") if note is not None and note.get("unit") else hint
+        else:
+            self.undeclared.add(name)
 
     def _read_species(self):
         """Species that reactions change; the others become parameters, or observables if a rule sets them."""
@@ -108,6 +117,7 @@ class QuantityReading:
             description = (note.get("description") if note is not None else None) or s.getName()
             self.species.append(SpeciesRecord(name, comp, unit_text(conc, conc_hint), None, cumulative,
                                               description))
+        parameter_states(self)
 
     def _fixed_species(self, s, name, value, substance, hint, conc, conc_hint, size):
         """A species no reaction changes, as a parameter (an amount if the SBML uses amounts)."""
@@ -140,6 +150,12 @@ class QuantityReading:
             pending[self.names[target]] = (target, node, self.sb.formulaToL3String(ia.getMath()))
             self.equations.append((node, self.unit_of.get(self.names[target]), f"initial assignment '{target}'"))
         self.assigned = {n: node for n, (_, node, _) in pending.items()}
+        for name, amount in self.initial_amounts.items():
+            # an initial amount is a concentration as soon as its compartment's size is known
+            species = next((s for s in self.species if s.name == name), None)
+            if species is not None and name not in pending and name not in self.values and \
+                    species.compartment in self.values and species.compartment not in pending:
+                self.values[name] = amount / self.values[species.compartment]
         while pending:
             ready = [n for n, (_, node, _) in pending.items()
                      if all(s in self.values and s not in pending for s in symbols(node))]
@@ -188,6 +204,6 @@ class QuantityReading:
         """A species' initial value: its initial assignment if the model format can hold it, else a number."""
         node = self.assigned.get(s.name)
         allowed = set(self.params) | {c.name for c in self.compartments}
-        if node is not None and symbols(node) <= allowed and self.unit_check(node) == self.unit_of[s.name]:
+        if node is not None and symbols(node) <= allowed and self.unit_check(node) == self.unit_of.get(s.name):
             return node
         return Num(self.values[s.name])

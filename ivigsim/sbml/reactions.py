@@ -19,7 +19,7 @@ from ivigsim.sbml.model_file import ObservableRecord, ParameterRecord, ReactionR
 from ivigsim.sbml.mathml import apply_ast
 from ivigsim.sbml.units import read_sbml_unit, unit_id, unit_text
 from ivigsim.spec import TIME_UNIT
-from ivigsim.units import UnitError
+from ivigsim.units import DIMENSIONLESS, UnitError
 
 
 def _factors(libsbml, ast):
@@ -101,7 +101,7 @@ class ReactionReader:
         terms = []
         for ref in references:
             coeff = ref.getStoichiometry()
-            if coeff == 0 or ref.getSpecies() not in self.imp.dynamic:
+            if coeff == 0 or ref.getSpecies() not in self.imp.dynamic or ref.getSpecies() in self.imp.rate_rules:
                 continue
             if not (coeff > 0 and math.isfinite(coeff)):
                 self.imp.fail("reaction", self.id, f"the stoichiometry of '{ref.getSpecies()}' is {coeff:g}; "
@@ -123,7 +123,7 @@ class ReactionReader:
         first = next(iter(units.values()))
         for name, unit in units.items():
             if unit != first:
-                imp.fail("reaction", self.id, f"its species are in different amount units ({first} and "
+                imp.unit_fail("reaction", self.id, f"its species are in different amount units ({first} and "
                                               f"{unit} for '{name}'); a reaction must conserve amount")
         return first
 
@@ -132,12 +132,13 @@ class ReactionReader:
         if self.amount is None:
             return []
         actual = imp.unit_check(self.rate)
-        if actual != self.expected:
+        if actual != self.expected and not imp.unchecked:
             what = unit_text(actual) if actual is not None else _unit_problem(self.rate, imp.unit_of)
-            imp.fail("reaction", self.id, f"its kinetic law is in {what}, but a reaction rate must be an "
+            imp.unit_fail("reaction", self.id, f"its kinetic law is in {what}, but a reaction rate must be an "
                                           f"amount of its species per model time unit "
                                           f"({unit_text(self.expected)}); "
-                                          f"correct a parameter's unit with import_sbml(..., units={{...}})")
+                                          f"correct a parameter's unit with import_sbml(..., units={{...}})",
+                          self.rate)
         mechanism = self.mechanism or imp.claim(None, self.name)
         description = self.description
         parts = [(self.name, self.reactants, self.products, self.rate)]
@@ -213,9 +214,12 @@ class RuleReader:
                                         self.description)
             self.node = imp.resolve(self.variable, imp.where("assignment rule", self.variable))
         actual = imp.unit_check(self.node)
+        if actual is None and imp.unchecked:
+            return ObservableRecord(self.name, self.node, unit_text(self.declared or DIMENSIONLESS, self.hint),
+                                    self.description)
         if actual is None:
-            imp.fail("assignment rule", self.variable,
-                     f"its units cannot be worked out: {_unit_problem(self.node, imp.unit_of)}")
+            imp.unit_fail("assignment rule", self.variable,
+                          f"its units cannot be worked out: {_unit_problem(self.node, imp.unit_of)}")
         if self.declared is not None and actual == self.declared:
             return ObservableRecord(self.name, self.node, unit_text(actual, self.hint), self.description)
         if self.declared is not None:

@@ -32,6 +32,8 @@ PUBLISHED_IDS = {
 }
 # Targets beyond the reference list (PK-40: replacement troughs in primary immunodeficiency).
 PUBLISHED_IDS |= {"PK-40"}
+# The therapies beside IVIG: human FcRn deficiency, the FcRn antagonists' IgG lowering, plasma exchange.
+PUBLISHED_IDS |= {"TH-01", "TH-02", "TH-03", "TH-04", "TH-05", "TH-06"}
 EXPECTED = {t.id: t.expected for t in load_targets(TARGETS)}
 
 

@@ -32,6 +32,8 @@ PUBLISHED_IDS = {
 }
 # Targets beyond the reference list (PK-40: replacement troughs in primary immunodeficiency).
 PUBLISHED_IDS |= {"PK-40"}
+# The therapies beside IVIG: human FcRn deficiency, the FcRn antagonists' IgG lowering, plasma exchange.
+PUBLISHED_IDS |= {"TH-01", "TH-02", "TH-03", "TH-04", "TH-05", "TH-06"}
 EXPECTED = {t.id: t.expected for t in load_targets(TARGETS)}
 
 
@@ -169,7 +171,7 @@ def test_targets_for_model_lists_its_targets():
     fcrn = targets_for_model("fcrn_pk")
     ids = [t.id for t in fcrn]
     assert {"PK-01", "PK-07", "PK-16", "PK-22"} <= set(ids)
-    assert all(i.startswith("PK-") for i in ids)
+    assert all(i.startswith(("PK-", "TH-")) for i in ids)
     pk16 = fcrn[ids.index("PK-16")]
     assert pk16 == (pk16.id, pk16.quantity, "fail", pk16.reason) and "Bleeker" in pk16.reason
     assert [t.id for t in targets_for_model("nk_tumour_abm")] == ["NK-02", "NK-03", "NK-04"]

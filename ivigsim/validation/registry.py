@@ -34,7 +34,8 @@ __all__ = ["CheckResult", "Context", "Curve", "Figure", "NotModelled", "REGISTRY
 REGISTRY = {}
 
 _CHECK_MODULES = ("ivigsim.validation.checks_pk", "ivigsim.validation.checks_safety",
-                  "ivigsim.validation.checks_autoimmune", "ivigsim.validation.checks_tumour")
+                  "ivigsim.validation.checks_autoimmune", "ivigsim.validation.checks_tumour",
+                  "ivigsim.validation.checks_therapies")
 
 
 class NotModelled(Exception):
@@ -164,7 +165,8 @@ def build_regimen(spec):
     Parameters
     ----------
     spec : dict, list of dict, or None
-        ``{"kind": "ivig" | "bolus" | "infusion" | "none", ...}`` where the
+        ``{"kind": "ivig" | "bolus" | "infusion" | "fcrn_antagonist" |
+        "plasma_exchange" | "none", ...}`` where the
         other keys are the keyword arguments of that ``Regimen`` constructor
         (``dose_g_per_kg``, ``days``, ``infusion_hours``, ``at_day``, ...);
         a list is the sum of its entries; None is untreated.
@@ -186,8 +188,10 @@ def build_regimen(spec):
             total = total + part
         return total
     if not isinstance(spec, dict) or "kind" not in spec:
-        raise ValueError(f"a regimen is a table with a 'kind' (ivig, bolus, infusion, none), got {spec!r}")
+        raise ValueError(f"a regimen is a table with a 'kind' (ivig, bolus, infusion, fcrn_antagonist, "
+                         f"plasma_exchange, none), got {spec!r}")
     makers = {"ivig": Regimen.ivig, "bolus": Regimen.bolus, "infusion": Regimen.infusion,
+              "fcrn_antagonist": Regimen.fcrn_antagonist, "plasma_exchange": Regimen.plasma_exchange,
               "none": Regimen.none}
     kind = spec["kind"]
     if kind not in makers:

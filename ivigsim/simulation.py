@@ -269,6 +269,9 @@ def prepare(model, regimen=None, t_end=365.0, body_weight_kg=None, params=None, 
             t_eval=None, rtol=DEFAULT_RTOL, atol=None):
     """Resolve and check every input of :func:`simulate`; no integration yet."""
     spec = load_model(model)
+    if spec.events:
+        raise ParameterError(f"model '{spec.name}' has events ({', '.join(e.name for e in spec.events)}); "
+                             f"the solver does not simulate events yet")
     if isinstance(t_end, bool) or not (isinstance(t_end, (int, float)) and math.isfinite(t_end) and t_end > 0):
         raise ParameterError(f"t_end must be a positive number of days, got {t_end!r}")
     if not (0 < rtol < 1):

@@ -15,7 +15,7 @@ File layout (see ``experiments/fcrn_dose_response.toml`` for a worked example)::
     [experiment]              name, model, seed, t_end_days (required); description,
                               output_step_days, rtol, body_weight_kg, replicates, mechanisms
     [parameters]              fixed overrides: parameter name = number
-    [regimens.NAME]           kind = ivig | bolus | infusion | scig | none | fcrn_antagonist |
+    [regimens.NAME]           kind = ivig | bolus | infusion | scig | none | fcrn_antagonist | when_below |
                               plasma_exchange | immunoadsorption, and the keyword arguments of
                               that Regimen constructor; or kind = "combine" with
                               parts = [{kind = ...}, ...] (the parts given together)
@@ -79,7 +79,7 @@ DOSING_METRIC_KINDS = frozenset({"grams_given", "cost_usd", "max_infusion_rate_m
                                  "thrombosis_flag"})
 #: Regimen constructors an experiment may use (``Regimen.<kind>``).
 REGIMEN_KINDS = ("ivig", "bolus", "infusion", "scig", "none", "fcrn_antagonist", "plasma_exchange",
-                 "immunoadsorption", "combine")
+                 "immunoadsorption", "when_below", "combine")
 #: Ways of drawing points from a sweep.
 SWEEP_METHODS = ("grid", "latin_hypercube", "sobol", "sobol_indices", "morris",
                  "virtual_population", "none")

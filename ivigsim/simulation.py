@@ -25,6 +25,7 @@ from ivigsim.schedule import build_schedule, no_dosing
 from ivigsim.solvers import events as solver_events
 from ivigsim.solvers import rodas
 from ivigsim.spec import BODY_WEIGHT
+from ivigsim.triggered import realised_regimen, with_triggered_doses
 from ivigsim.units import UnitError, parse_unit
 from ivigsim.result import SimulationResult
 
@@ -303,6 +304,7 @@ def prepare(model, regimen=None, t_end=365.0, body_weight_kg=None, params=None, 
     if not (0 < rtol < 1):
         raise ParameterError(f"rtol must lie in (0, 1), got {rtol!r}")
     regimen = Regimen.none() if regimen is None else regimen
+    spec = with_triggered_doses(spec, getattr(regimen, "triggered", ()))
     values = resolve_parameters(spec, _with_drug_parameters(spec, regimen, params), body_weight_kg)
     switches = resolve_mechanisms(spec, mechanisms)
     kernel = load_kernel(spec)
@@ -334,7 +336,7 @@ def execute(run, max_steps=MAX_STEPS):
         observables=evaluate_observables(kernel, states, run.p),
         parameters=dict(zip(spec.parameter_names, run.values.tolist())),
         mechanisms={m: bool(s) for m, s in zip(spec.mechanism_names, run.switches)},
-        regimen=run.regimen, body_weight_kg=run.body_weight_kg, stats=stats, dense=dense,
+        regimen=realised_regimen(run.regimen, stats.get("model_events", ())), body_weight_kg=run.body_weight_kg, stats=stats, dense=dense,
     )
 
 

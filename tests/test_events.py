@@ -7,7 +7,7 @@ import pytest
 
 from conftest import DATA
 from ivigsim.errors import SolverError
-from ivigsim.simulation import simulate
+from ivigsim.core.simulation import simulate
 
 RESET = DATA / "language" / "threshold_reset.toml"
 TIGHT = {"rtol": 1e-10, "atol": 1e-14}
@@ -254,7 +254,7 @@ def test_stochastic_methods_refuse_a_model_with_events():
 
 
 def test_a_sweep_point_runs_the_model_events():
-    from ivigsim.simulation import initial_state, prepare, run_solver
+    from ivigsim.core.simulation import initial_state, prepare, run_solver
     run = prepare(str(RESET), t_end=10.0, t_eval=[10.0], rtol=1e-10, atol=1e-14)
     y0 = initial_state(run.spec, run.kernel, run.values, run.p, run.rtol, run.atol)
     states, stats = run_solver(run.kernel, y0, run.p, run.schedule, run.t_out, run.rtol, run.atol, spec=run.spec)

@@ -5,8 +5,8 @@ import pytest
 
 from conftest import DATA
 from ivigsim.errors import ModelFileError
-from ivigsim.simulation import simulate
-from ivigsim.spec import load_model_file
+from ivigsim.core.simulation import simulate
+from ivigsim.core.spec import load_model_file
 
 RULES = DATA / "language" / "rules_decay.toml"
 EVENTS = DATA / "language" / "threshold_reset.toml"
@@ -31,7 +31,7 @@ def test_rules_lower_to_states_and_substituted_rate_laws():
     assert [r.name for r in spec.rules] == ["k_extra", "k_total", "amount", "k_check"]
     elimination = spec.reactions[0]
     # the rate law reads the rules' expressions, in dependency order
-    from ivigsim.expressions import symbols
+    from ivigsim.core.expressions import symbols
     assert symbols(elimination.rate) == {"k0", "k_extra", "A", "body"}
 
 
@@ -143,8 +143,8 @@ def test_duplicate_event_names_are_refused(tmp_path):
 
 
 def test_equations_and_card_show_rules_and_events():
-    from ivigsim.cards import model_card
-    from ivigsim.equations import equations_html, equations_latex, equations_text
+    from ivigsim.interfaces.cards import model_card
+    from ivigsim.core.equations import equations_html, equations_latex, equations_text
     rules = load_model_file(RULES)
     text = equations_text(rules)
     assert "dk_extra/dt = k0*growth   [1/day/day]" in text and "k_total = k0 + k_extra   [1/day]" in text
@@ -158,7 +158,7 @@ def test_equations_and_card_show_rules_and_events():
 
 
 def test_a_delayed_event_with_options_is_rendered_with_them(tmp_path):
-    from ivigsim.equations import equations_text
+    from ivigsim.core.equations import equations_text
     spec = load_with(tmp_path, EVENTS, 'description = "A is restored',
                      'delay = "1 / k"\npriority = "2"\npersistent = false\ndescription = "A is restored')
     assert "when lt(A, A_low) (after 1/k days; priority 2; cancelled if the trigger turns false before)" \

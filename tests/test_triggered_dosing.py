@@ -8,7 +8,7 @@ import pytest
 import ivigsim as iv
 from conftest import DATA
 from ivigsim.errors import ParameterError
-from ivigsim.regimen import RegimenError
+from ivigsim.core.regimen import RegimenError
 
 MODEL = str(DATA / "one_compartment.toml")
 # one_compartment: concentration = drug * mw starts at 300 mg/L and decays at k = 0.1/day; 0.01 g/kg of
@@ -92,7 +92,7 @@ def test_what_the_model_cannot_do_is_refused_naming_it(kwargs, words):
 
 
 def test_the_shipped_experiment_reads_the_regimen_kind():
-    from ivigsim.experiment import load_experiment
+    from ivigsim.sweep.experiment import load_experiment
     experiment = load_experiment("pid_trough_guided")
     kinds = {r.name: r.kind for r in experiment.regimens}
     assert kinds["trough_guided_6"] == "when_below"

@@ -259,3 +259,13 @@ def test_a_sweep_point_runs_the_model_events():
     y0 = initial_state(run.spec, run.kernel, run.values, run.p, run.rtol, run.atol)
     states, stats = run_solver(run.kernel, y0, run.p, run.schedule, run.t_out, run.rtol, run.atol, spec=run.spec)
     assert states[0, 1] == 4.0 and stats["model_events_executed"] == 4
+
+
+def test_a_fit_problem_refuses_a_model_with_events(tmp_path):
+    from fit_helpers import copy_problem, edit
+    from ivigsim.analysis.fitting import FitProblemError, load_problem
+    d = copy_problem(tmp_path)
+    (d / "reset.toml").write_text(RESET.read_text())
+    edit(d / "ivigsim.toml", 'model = "igg_linear"', 'model = "reset.toml"')
+    with pytest.raises(FitProblemError, match=r"\[fit\].model.*has events \(reset\); fitting a model with events"):
+        load_problem(d)

@@ -98,3 +98,12 @@ def test_the_shipped_experiment_reads_the_regimen_kind():
     assert kinds["trough_guided_6"] == "when_below"
     built = next(r for r in experiment.regimens if r.name == "trough_guided_6").build({})
     assert built.triggered[0].threshold == 6.0 and built.triggered[0].unit == "g/L"
+
+
+def test_the_dose_clock_starts_at_the_interval_after_a_steady_state_start():
+    # fcrn_pk starts from its untreated steady state: the clock is not integrated through it
+    regimen = iv.Regimen.when_below("igg_total", 6.0, 0.4, min_interval_days=14.0, unit="g/L")
+    result = iv.simulate("fcrn_pk", regimen=regimen, t_end=1.0, t_eval=[0.0, 1.0], body_weight_kg=70.0)
+    since = result.model.species_index("when_below_1_since")
+    assert result.states[:, since].tolist() == pytest.approx([14.0, 15.0], abs=1e-9)
+    assert result.stats["model_events"] == []        # an untreated patient's IgG is above 6 g/L

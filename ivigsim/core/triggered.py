@@ -115,8 +115,11 @@ def with_triggered_doses(spec, triggered):
             _parameter(interval, dose.min_interval_days, _DAY, "least time between triggered doses"),
             _parameter(start, dose.start_day, _DAY, "no triggered dose before this day"),
         ]
-        species += [Species(since, RULE_COMPARTMENT, _DAY, Sym(interval), "days since the last triggered dose"),
-                    Species(count, RULE_COMPARTMENT, DIMENSIONLESS, Num(0.0), "triggered doses given")]
+        # cumulative: left out of an untreated steady state and set to their initial values at t = 0
+        species += [Species(since, RULE_COMPARTMENT, _DAY, Sym(interval), "days since the last triggered dose",
+                            cumulative=True),
+                    Species(count, RULE_COMPARTMENT, DIMENSIONLESS, Num(0.0), "triggered doses given",
+                            cumulative=True)]
         reactions.append(Reaction(f"{since}_clock", (), ((since, 1.0),), Num(1.0), MECHANISM,
                                   "days since the last triggered dose advance one per day"))
         value = obs.expression if obs.factor == 1.0 else BinOp("*", Num(obs.factor), obs.expression)

@@ -76,7 +76,7 @@ from ivigsim.metrics import METRIC_KINDS, validate_metric  # noqa: E402  (one li
 #: Metric kinds computed from the regimen alone: they take no ``output``.
 DOSING_METRIC_KINDS = frozenset({"grams_given", "cost_usd", "max_infusion_rate_mg_per_kg_per_min",
                                  "antagonist_mg_given", "apheresis_sessions", "therapy_cost_usd",
-                                 "thrombosis_flag"})
+                                 "thrombosis_flag", "albumin_min", "hypoalbuminaemia_flag"})
 #: Regimen constructors an experiment may use (``Regimen.<kind>``).
 REGIMEN_KINDS = ("ivig", "bolus", "infusion", "scig", "none", "fcrn_antagonist", "plasma_exchange",
                  "immunoadsorption", "combine")

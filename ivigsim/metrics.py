@@ -39,13 +39,18 @@ dataclass is one).  The kinds, the fields they need and their units:
   immunoadsorption sessions, count;
 - ``therapy_cost_usd`` (needs a dose context): immunoglobulin grams times
   ``price_usd_per_g``, plus antagonist mg times ``price_usd_per_mg`` (default:
-  the drug's catalogue price; NaN where the catalogue has none), plus sessions
+  the drug's price in the registry :mod:`ivigsim.prices`; NaN where it has none), plus sessions
   times ``price_usd_per_session`` (default
   :data:`ivigsim.apheresis.DEFAULT_PRICE_USD_PER_SESSION`), USD;
 - ``thrombosis_flag`` (needs a dose context): 1 where some day has 35 g or
   more of immunoglobulin (target PK-33), else 0;
 - ``auc_change_pct`` (needs ``baseline = "untreated"``): change of the area
   under the curve against the same patient untreated, %;
+- ``albumin_min`` (needs a dose context): lowest serum albumin through the
+  apheresis sessions and 28 days after, g/L (:mod:`ivigsim.albumin`; a normal
+  42 g/L without sessions);
+- ``hypoalbuminaemia_flag`` (needs a dose context): 1 where that minimum is
+  below 35 g/L, else 0;
 - ``hyperviscosity_band``: 0 below 3 cP, then 1, 2 or 3 for a maximum of the
   output (a viscosity in cP) at or above 3, 4 or 5 cP (target PK-32).
 
@@ -82,7 +87,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ivigsim import albumin as _albumin
 from ivigsim import antagonists as _antagonists
+from ivigsim import prices as _prices
 from ivigsim.apheresis import DEFAULT_PRICE_USD_PER_SESSION
 from ivigsim.regimen import HYPERVISCOSITY_BANDS_CP, THROMBOSIS_RISK_DAILY_G, Regimen
 
@@ -119,16 +126,22 @@ METRIC_KINDS: frozenset[str] = frozenset({
     "thrombosis_flag",
     "hyperviscosity_band",
     "auc_change_pct",
+    "albumin_min",
+    "hypoalbuminaemia_flag",
 })
 
 #: Price of IVIG used for ``cost_usd`` when the spec gives none, US$ per gram:
 #: the target price PK-35 (market prices range from about 73 to more than 350).
-DEFAULT_PRICE_USD_PER_G = 151.0
+DEFAULT_PRICE_USD_PER_G = _prices.IVIG_USD_PER_G
+# Albumin is followed this long after the last apheresis session (albumin_min):
+# it relaxes back towards the patient's level within a few half-times of the
+# two-pool exchange (ivigsim.albumin), well inside four weeks.
+_ALBUMIN_AFTER_DAYS = 28.0
 
 # Kinds computed from the regimen (a DoseContext) rather than the trajectory.
 _CONTEXT_KINDS = frozenset({"grams_given", "cost_usd", "max_infusion_rate_mg_per_kg_per_min",
                             "antagonist_mg_given", "apheresis_sessions", "therapy_cost_usd",
-                            "thrombosis_flag"})
+                            "thrombosis_flag", "albumin_min", "hypoalbuminaemia_flag"})
 # Kinds that accept window_days (half_life requires it).
 _WINDOW_KINDS = frozenset({
     "hyperviscosity_band", "auc_change_pct", "max", "min", "time_of_max", "time_of_min", "percent_change_min", "percent_change_max",
@@ -168,11 +181,13 @@ class DoseContext:
     antagonist_price_usd_per_mg: np.ndarray | None = None
     sessions: np.ndarray | None = None
     max_daily_g: np.ndarray | None = None
+    albumin_min_g_per_l: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n = np.asarray(self.grams_given).shape[0] if np.ndim(self.grams_given) == 1 else 0
         for name, fill in (("antagonist_mg", 0.0), ("antagonist_price_usd_per_mg", np.nan),
-                           ("sessions", 0.0), ("max_daily_g", 0.0)):
+                           ("sessions", 0.0), ("max_daily_g", 0.0),
+                           ("albumin_min_g_per_l", _albumin.NORMAL_G_PER_L)):
             value = getattr(self, name)
             object.__setattr__(self, name, np.full(n, fill) if value is None
                                else np.asarray(value, dtype=float))
@@ -230,11 +245,15 @@ def dose_context(regimens: Sequence[Regimen | None],
     n = len(regimens)
     grams, rates, drug_mg, daily = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
     drug_price, sessions = np.full(n, np.nan), np.zeros(n)
+    albumin = np.full(n, _albumin.NORMAL_G_PER_L)
     known = _antagonists.catalogue()
     for i, (regimen, weight) in enumerate(zip(regimens, weights)):
         if regimen is None:
             continue
         sessions[i] = len(regimen.sessions)
+        if regimen.sessions:
+            last = max(session.end_day for session in regimen.sessions)
+            albumin[i] = _albumin.minimum_g_per_l(regimen.sessions, last + _ALBUMIN_AFTER_DAYS)
         if not regimen.administrations:
             continue
         doses = regimen.doses(float(weight))
@@ -248,7 +267,7 @@ def dose_context(regimens: Sequence[Regimen | None],
             if d.product not in known:
                 by_day[math.floor(d.time_day)] = by_day.get(math.floor(d.time_day), 0.0) + d.amount_g
         daily[i] = max(by_day.values(), default=0.0)
-    return DoseContext(grams, rates, drug_mg, drug_price, sessions, daily)
+    return DoseContext(grams, rates, drug_mg, drug_price, sessions, daily, albumin)
 
 
 # ---------------------------------------------------------------------------
@@ -298,7 +317,9 @@ def metric_unit(spec, output_unit: str) -> str:
         return "USD"
     if kind == "antagonist_mg_given":
         return "mg"
-    if kind in ("apheresis_sessions", "thrombosis_flag", "hyperviscosity_band"):
+    if kind == "albumin_min":
+        return "g/L"
+    if kind in ("apheresis_sessions", "thrombosis_flag", "hyperviscosity_band", "hypoalbuminaemia_flag"):
         return "1"
     return "mg/kg/min"
 
@@ -627,6 +648,10 @@ def _context_metric(spec, y, context: DoseContext | None, where: str) -> np.ndar
         return context.antagonist_mg.copy()
     if spec.kind == "apheresis_sessions":
         return context.sessions.copy()
+    if spec.kind == "albumin_min":
+        return context.albumin_min_g_per_l.copy()
+    if spec.kind == "hypoalbuminaemia_flag":
+        return (context.albumin_min_g_per_l < _albumin.HYPOALBUMINAEMIA_G_PER_L).astype(float)
     if spec.kind == "thrombosis_flag":
         return (context.max_daily_g >= THROMBOSIS_RISK_DAILY_G * (1.0 - 1e-9)).astype(float)
     if spec.kind == "therapy_cost_usd":

@@ -259,9 +259,11 @@ def test_therapy_comparison_file_builds_every_arm():
     from ivigsim.experiment import load_experiment
     exp = load_experiment(ROOT / "experiments" / "therapy_comparison.toml")
     arms = {spec.name: spec.build() for spec in exp.regimens}
-    assert set(arms) == {"ivig", "efgartigimod", "rozanolixizumab", "plex", "ivig_then_plex"}
+    assert set(arms) == {"ivig", "efgartigimod", "rozanolixizumab", "plex", "plex_ffp", "ivig_then_plex"}
     assert arms["efgartigimod"].antagonist == "efgartigimod"
     assert len(arms["plex"].sessions) == 5 and not arms["plex"].administrations
+    assert {s.replacement for s in arms["plex"].sessions} == {"albumin"}
+    assert {s.replacement for s in arms["plex_ffp"].sessions} == {"fresh_frozen_plasma"}
     both = arms["ivig_then_plex"]
     assert len(both.administrations) == 5 and [s.time_day for s in both.sessions] == [5, 7, 9, 11, 13]
     assert both.name == "ivig_then_plex"

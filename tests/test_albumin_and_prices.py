@@ -1,4 +1,4 @@
-"""Serum albumin through apheresis (ivigsim.albumin), the price registry (ivigsim.prices),
+"""Serum albumin through apheresis (ivigsim.core.albumin), the price registry (ivigsim.core.prices),
 and the therapy comparison's albumin and cost readouts."""
 
 import math
@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import ivigsim as iv
-from ivigsim import albumin, prices
-from ivigsim.metrics import DoseContext, compute_metric, dose_context
+from ivigsim.core import albumin, antagonists, prices
+from ivigsim.analysis.metrics import DoseContext, compute_metric, dose_context
 
 R = iv.Regimen
 
@@ -107,19 +107,19 @@ def test_albumin_metrics_from_the_dose_context():
 # -- prices ---------------------------------------------------------------------------
 
 def test_every_registry_price_has_a_unit_and_a_source_and_the_defaults_read_it():
-    from ivigsim.apheresis import DEFAULT_PRICE_USD_PER_SESSION
-    from ivigsim.metrics import DEFAULT_PRICE_USD_PER_G
-    from ivigsim.summary import PRICE_USD_PER_G
+    from ivigsim.core.apheresis import DEFAULT_PRICE_USD_PER_SESSION
+    from ivigsim.analysis.metrics import DEFAULT_PRICE_USD_PER_G
+    from ivigsim.core.summary import PRICE_USD_PER_G
     reg = prices.registry()
     for name, entry in reg.items():
         assert entry.unit in prices.UNITS and len(entry.source) > 20, name
     assert DEFAULT_PRICE_USD_PER_G == PRICE_USD_PER_G == reg["ivig"].value == 151.0
     assert reg["ivig"].range == (73.0, 350.0)
     assert DEFAULT_PRICE_USD_PER_SESSION == pytest.approx(4638.16 / 5)
-    assert iv.antagonists.price_usd_per_mg("efgartigimod") == 14.875
-    for drug in iv.antagonists.catalogue():
+    assert antagonists.price_usd_per_mg("efgartigimod") == 14.875
+    for drug in antagonists.catalogue():
         assert drug in reg, f"{drug} has no entry (priced or NaN) in the price registry"
-    assert not reg["rozanolixizumab"].priced and math.isnan(iv.antagonists.price_usd_per_mg("rozanolixizumab"))
+    assert not reg["rozanolixizumab"].priced and math.isnan(antagonists.price_usd_per_mg("rozanolixizumab"))
 
 
 def test_an_unknown_price_gets_a_did_you_mean():

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import ivigsim as iv
-from ivigsim.demo.therapies import THERAPIES, compare_therapies, lesson_facts
-from ivigsim.prices import price
+from ivigsim.interfaces.demo.therapies import THERAPIES, compare_therapies, lesson_facts
+from ivigsim.core.prices import price
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +92,7 @@ def test_safety_flags_include_labels_hyperviscosity_and_albumin(comparison):
 # -- the words ----------------------------------------------------------------------------
 
 def test_text_quotes_the_simulations(comparison):
-    from ivigsim.demo.text import therapy_sections
+    from ivigsim.interfaces.demo.text import therapy_sections
     f = comparison.facts
     (k1, _, blocker), (k2, _, plex) = therapy_sections(f)
     assert (k1, k2) == ("therapy_blocker", "therapy_plex")
@@ -105,7 +105,7 @@ def test_text_quotes_the_simulations(comparison):
 
 
 def test_text_says_plainly_whether_the_model_blocker_beats_saturation(comparison):
-    from ivigsim.demo.text import therapy_sections
+    from ivigsim.interfaces.demo.text import therapy_sections
     f = dict(comparison.facts)
     strong = {**f, "efgartigimod_day7_pct": 60.0, "efgartigimod_nadir_pct": 75.0, "efgartigimod_igg_fall_pct": 75.0}
     weak = {**f, "efgartigimod_day7_pct": 3.0, "efgartigimod_nadir_pct": 9.0, "efgartigimod_igg_fall_pct": 9.0}
@@ -128,8 +128,8 @@ def test_facts_need_only_the_therapies_they_quote():
 # -- the web page --------------------------------------------------------------------------
 
 def test_page_data_table_and_sources(comparison):
-    from ivigsim.demo.html import therapy_data, therapy_table_html
-    from ivigsim.demo.text import therapy_sources
+    from ivigsim.interfaces.demo.html import therapy_data, therapy_table_html
+    from ivigsim.interfaces.demo.text import therapy_sources
     data = therapy_data(comparison)
     assert [a["key"] for a in data["arms"]] == list(comparison.outcomes) and data["default"] == "ivig"
     plex = next(a for a in data["arms"] if a["key"] == "plex")
@@ -146,7 +146,7 @@ def test_page_data_table_and_sources(comparison):
 # -- the window ----------------------------------------------------------------------------
 
 def test_window_selects_each_therapy(agg, comparison):
-    from ivigsim.demo.therapy_window import TherapyWindow, readout_text
+    from ivigsim.interfaces.demo.therapy_window import TherapyWindow, readout_text
     window = TherapyWindow(comparison)
     assert window.selected == "ivig"
     for i, (key, outcome) in enumerate(comparison.outcomes.items()):
@@ -162,7 +162,7 @@ def test_window_selects_each_therapy(agg, comparison):
 
 
 def test_cli_therapies_without_display_suggests_html(agg, capsys):
-    from ivigsim.demo.cli import add_demo_parser
+    from ivigsim.interfaces.demo.cli import add_demo_parser
     parser = argparse.ArgumentParser(prog="ivigsim")
     add_demo_parser(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["demo", "--therapies"])

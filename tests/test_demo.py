@@ -251,3 +251,6 @@ def test_cli_demo_html_writes_a_self_contained_page(tmp_path, capsys, monkeypatc
     assert not re.search(r"url\(\s*['\"]?https?:", html)
     assert html.count("data:image/png;base64,") == 3
     assert "Kim J, et al." in html and "<code>f_antiidiotype</code>" in html
+    # the therapy selector: its data, table, text and sources
+    assert '"therapies":' in html and html.count("<tr data-therapy=") == 6
+    assert "Why plasma exchange rebounds" in html and "Ulrichts P" in html

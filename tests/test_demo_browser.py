@@ -131,6 +131,33 @@ def test_switches_price_and_reset(page):
     assert page.problems == []
 
 
+def _therapy_d(page, panel, curve="therapy"):
+    return page.get_attribute(f'#panel-th-{panel} path[data-curve="{curve}"]', "d")
+
+
+def test_therapy_selector_redraws_and_marks_the_table_row(page):
+    assert page.is_checked("#therapy-ivig")
+    assert page.get_attribute("#therapy-table tr.selected", "data-therapy") == "ivig"
+    assert page.locator("#therapy-list input[type=radio]").count() == 6
+    before = {panel: _therapy_d(page, panel) for panel in ("igg", "aab")}
+    page.click("#therapy-efgartigimod")
+    assert page.get_attribute("#therapy-table tr.selected", "data-therapy") == "efgartigimod"
+    for panel, d in before.items():
+        assert _therapy_d(page, panel) != d, panel
+    # the selected therapy is drawn once, in colour; every other one in grey
+    assert page.locator('#panel-th-aab path[data-curve="other-efgartigimod"]').count() == 0
+    assert page.locator('#panel-th-aab path[data-curve^="other-"]').count() == 5
+    assert len(_therapy_d(page, "fcrn", "fcrn-drug")) > 100
+    page.click("#therapy-plex")
+    assert page.locator("#panel-th-aab rect.shade").count() == 5          # the five sessions
+    readout = page.inner_text("#readout-th-aab")
+    nadir = re.search(r"nadir (\d+) % below untreated on day (\d+)", readout)
+    row = page.inner_text('#therapy-table tr[data-therapy="plex"]')
+    assert f"−{nadir.group(1)} %, day {nadir.group(2)}" in row
+    assert "Why plasma exchange rebounds" in page.inner_text("#therapies")
+    assert page.problems == []
+
+
 def test_screenshot_is_saved_and_not_blank(page, tmp_path):
     from PIL import Image
     folder = Path(os.environ.get("IVIGSIM_ARTIFACTS") or tmp_path)

@@ -45,7 +45,7 @@ def test_kinds_are_the_documented_set():
         "percent_change_max", "auc", "time_above", "time_below", "half_life", "grams_given",
         "cost_usd", "max_rate_of_rise", "max_infusion_rate_mg_per_kg_per_min",
         "antagonist_mg_given", "apheresis_sessions", "therapy_cost_usd", "thrombosis_flag",
-        "hyperviscosity_band", "auc_change_pct",
+        "hyperviscosity_band", "auc_change_pct", "albumin_min", "hypoalbuminaemia_flag",
     }
     assert DEFAULT_PRICE_USD_PER_G == 151.0
 

@@ -259,9 +259,11 @@ def test_therapy_comparison_file_builds_every_arm():
     from ivigsim.sweep.experiment import load_experiment
     exp = load_experiment(ROOT / "experiments" / "therapy_comparison.toml")
     arms = {spec.name: spec.build() for spec in exp.regimens}
-    assert set(arms) == {"ivig", "efgartigimod", "rozanolixizumab", "plex", "ivig_then_plex"}
+    assert set(arms) == {"ivig", "efgartigimod", "rozanolixizumab", "plex", "plex_ffp", "ivig_then_plex"}
     assert arms["efgartigimod"].antagonist == "efgartigimod"
     assert len(arms["plex"].sessions) == 5 and not arms["plex"].administrations
+    assert {s.replacement for s in arms["plex"].sessions} == {"albumin"}
+    assert {s.replacement for s in arms["plex_ffp"].sessions} == {"fresh_frozen_plasma"}
     both = arms["ivig_then_plex"]
     assert len(both.administrations) == 5 and [s.time_day for s in both.sessions] == [5, 7, 9, 11, 13]
     assert both.name == "ivig_then_plex"
@@ -323,3 +325,53 @@ def test_sbml_export_refuses_sessions(tmp_path):
     from ivigsim.io.sbml.export import export_sbml
     with pytest.raises(IvigsimError, match="plasma exchange or immunoadsorption"):
         export_sbml("fcrn_pk", tmp_path / "m.xml", regimen=R.plasma_exchange())
+
+
+# -- the issue's bad-input list, from experiment files and for every label kind -------------
+
+@pytest.mark.parametrize("regimen, words", [
+    ('kind = "plasma_exchange"\nplasma_volumes = 2.5', "plasma_volumes must lie in (0, 2] plasma volumes"),
+    ('kind = "plasma_exchange"\nplasma_volumes = 0.0', "plasma_volumes must lie in (0, 2] plasma volumes"),
+    ('kind = "plasma_exchange"\nevery_days = 0.02', "sessions overlap"),
+    ('kind = "immunoadsorption"\nplasma_volumes = 3.5', "plasma_volumes must lie in (0, 3]"),
+    ('kind = "immunoadsorption"\ncolumn_efficiency = {igg = 1.2}', "column_efficiency['igg'] must lie in [0, 1]"),
+    ('kind = "fcrn_antagonist"\ndrug = "efgartigimd"\ndose_mg_per_kg = 10.0', "Did you mean 'efgartigimod'?"),
+    ('kind = "fcrn_antagonist"\ndrug = "rozanolixizumab"\ndose_mg = 560.0\nroute = "iv"', "route"),
+])
+def test_bad_therapy_regimens_in_a_file_are_refused_naming_the_key(tmp_path, regimen, words):
+    from ivigsim.sweep.experiment import ExperimentFileError, load_experiment
+    path = _experiment(tmp_path, f"[regimens.arm]\n{regimen}\n")
+    with pytest.raises(ExperimentFileError) as err:
+        load_experiment(path)
+    message = str(err.value)
+    assert "[regimens.arm]" in message and words in message and "\n" not in message
+
+
+@pytest.mark.parametrize("build, words", [
+    (lambda: R.fcrn_antagonist("rozanolixizumab", dose_mg_per_kg=20.0, route="sc"),
+     "rozanolixizumab SC dose 20 mg/kg is outside the labelled 5-10 mg/kg"),
+    (lambda: R.fcrn_antagonist("efgartigimod", dose_mg=500.0, route="sc"),
+     "efgartigimod SC dose 500 mg is outside the labelled 1000-1008 mg"),
+    (lambda: R.fcrn_antagonist("nipocalimab", dose_mg_per_kg=60.0),
+     "nipocalimab IV dose 60 mg/kg is outside the labelled 15-30 mg/kg"),
+])
+def test_every_kind_of_label_range_is_a_flag_not_a_refusal(build, words):
+    regimen = build()
+    flags = regimen.safety_flags(70.0)
+    assert len(flags) == 1 and words in flags[0] and "not a refusal" in flags[0]
+    res = iv.simulate("fcrn_pk", regimen=regimen, t_end=14.0)
+    assert res["fcra_p"].max() > 0.0                    # still given and simulated
+    # at the labelled maximum per dose: 10 mg/kg for a 150 kg patient is 1500 mg > 1200 mg
+    heavy = R.fcrn_antagonist("efgartigimod", dose_mg_per_kg=10.0).safety_flags(150.0)
+    assert heavy == ["efgartigimod IV dose 1500 mg is above the labelled maximum of 1200 mg per dose "
+                     "(a safety flag, not a refusal)"]
+
+
+def test_zero_dose_is_refused_but_the_drug_without_a_dose_changes_nothing():
+    """A dose of 0 mg is refused as a typo; the model with the drug's values and no dose is untreated."""
+    with pytest.raises(RegimenError, match="dose must be > 0"):
+        R.fcrn_antagonist("efgartigimod", dose_mg_per_kg=0.0)
+    untreated = iv.simulate("ivig_autoimmune", t_end=30.0)
+    params = R.fcrn_antagonist("efgartigimod", dose_mg_per_kg=10.0).model_parameters()
+    same = iv.simulate("ivig_autoimmune", t_end=30.0, params=params, t_eval=untreated.t)
+    np.testing.assert_array_equal(same.states, untreated.states)

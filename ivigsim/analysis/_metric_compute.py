@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from ivigsim.core import albumin as _albumin
 from ivigsim.core.apheresis import DEFAULT_PRICE_USD_PER_SESSION
 from ivigsim.core.regimen import HYPERVISCOSITY_BANDS_CP, THROMBOSIS_RISK_DAILY_G
 from ivigsim.analysis._metric_kinds import (
@@ -181,6 +182,10 @@ def _context_metric(spec, y, context: DoseContext | None, where: str) -> np.ndar
         return context.antagonist_mg.copy()
     if spec.kind == "apheresis_sessions":
         return context.sessions.copy()
+    if spec.kind == "albumin_min":
+        return context.albumin_min_g_per_l.copy()
+    if spec.kind == "hypoalbuminaemia_flag":
+        return (context.albumin_min_g_per_l < _albumin.HYPOALBUMINAEMIA_G_PER_L).astype(float)
     if spec.kind == "thrombosis_flag":
         return (context.max_daily_g >= THROMBOSIS_RISK_DAILY_G * (1.0 - 1e-9)).astype(float)
     if spec.kind == "therapy_cost_usd":

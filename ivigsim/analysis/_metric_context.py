@@ -11,8 +11,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ivigsim.core import albumin as _albumin
 from ivigsim.core import antagonists as _antagonists
 from ivigsim.core.regimen import Regimen
+
+# Albumin is followed this long after the last apheresis session (albumin_min):
+# it relaxes back towards the patient's level within a few half-times of the
+# two-pool exchange (ivigsim.core.albumin), well inside four weeks.
+ALBUMIN_AFTER_DAYS = 28.0
 
 
 # ---------------------------------------------------------------------------
@@ -44,11 +50,13 @@ class DoseContext:
     antagonist_price_usd_per_mg: np.ndarray | None = None
     sessions: np.ndarray | None = None
     max_daily_g: np.ndarray | None = None
+    albumin_min_g_per_l: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n = np.asarray(self.grams_given).shape[0] if np.ndim(self.grams_given) == 1 else 0
         for name, fill in (("antagonist_mg", 0.0), ("antagonist_price_usd_per_mg", np.nan),
-                           ("sessions", 0.0), ("max_daily_g", 0.0)):
+                           ("sessions", 0.0), ("max_daily_g", 0.0),
+                           ("albumin_min_g_per_l", _albumin.NORMAL_G_PER_L)):
             value = getattr(self, name)
             object.__setattr__(self, name, np.full(n, fill) if value is None
                                else np.asarray(value, dtype=float))
@@ -106,11 +114,15 @@ def dose_context(regimens: Sequence[Regimen | None],
     n = len(regimens)
     grams, rates, drug_mg, daily = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
     drug_price, sessions = np.full(n, np.nan), np.zeros(n)
+    albumin = np.full(n, _albumin.NORMAL_G_PER_L)
     known = _antagonists.catalogue()
     for i, (regimen, weight) in enumerate(zip(regimens, weights)):
         if regimen is None:
             continue
         sessions[i] = len(regimen.sessions)
+        if regimen.sessions:
+            last = max(session.end_day for session in regimen.sessions)
+            albumin[i] = _albumin.minimum_g_per_l(regimen.sessions, last + ALBUMIN_AFTER_DAYS)
         if not regimen.administrations:
             continue
         doses = regimen.doses(float(weight))
@@ -124,4 +136,4 @@ def dose_context(regimens: Sequence[Regimen | None],
             if d.product not in known:
                 by_day[math.floor(d.time_day)] = by_day.get(math.floor(d.time_day), 0.0) + d.amount_g
         daily[i] = max(by_day.values(), default=0.0)
-    return DoseContext(grams, rates, drug_mg, drug_price, sessions, daily)
+    return DoseContext(grams, rates, drug_mg, drug_price, sessions, daily, albumin)

@@ -11,6 +11,7 @@ import numbers
 
 import numpy as np
 
+from ivigsim.core import prices as _prices
 
 
 #: Every metric kind :func:`compute_metric` understands.
@@ -36,16 +37,18 @@ METRIC_KINDS: frozenset[str] = frozenset({
     "thrombosis_flag",
     "hyperviscosity_band",
     "auc_change_pct",
+    "albumin_min",
+    "hypoalbuminaemia_flag",
 })
 
 #: Price of IVIG used for ``cost_usd`` when the spec gives none, US$ per gram:
 #: the target price PK-35 (market prices range from about 73 to more than 350).
-DEFAULT_PRICE_USD_PER_G = 151.0
+DEFAULT_PRICE_USD_PER_G = _prices.IVIG_USD_PER_G
 
 # Kinds computed from the regimen (a DoseContext) rather than the trajectory.
 CONTEXT_KINDS = frozenset({"grams_given", "cost_usd", "max_infusion_rate_mg_per_kg_per_min",
                             "antagonist_mg_given", "apheresis_sessions", "therapy_cost_usd",
-                            "thrombosis_flag"})
+                            "thrombosis_flag", "albumin_min", "hypoalbuminaemia_flag"})
 # Kinds that accept window_days (half_life requires it).
 WINDOW_KINDS = frozenset({
     "hyperviscosity_band", "auc_change_pct", "max", "min", "time_of_max", "time_of_min", "percent_change_min", "percent_change_max",
@@ -103,7 +106,9 @@ def metric_unit(spec, output_unit: str) -> str:
         return "USD"
     if kind == "antagonist_mg_given":
         return "mg"
-    if kind in ("apheresis_sessions", "thrombosis_flag", "hyperviscosity_band"):
+    if kind == "albumin_min":
+        return "g/L"
+    if kind in ("apheresis_sessions", "thrombosis_flag", "hyperviscosity_band", "hypoalbuminaemia_flag"):
         return "1"
     return "mg/kg/min"
 

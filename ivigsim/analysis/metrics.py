@@ -39,13 +39,18 @@ dataclass is one).  The kinds, the fields they need and their units:
   immunoadsorption sessions, count;
 - ``therapy_cost_usd`` (needs a dose context): immunoglobulin grams times
   ``price_usd_per_g``, plus antagonist mg times ``price_usd_per_mg`` (default:
-  the drug's catalogue price; NaN where the catalogue has none), plus sessions
+  the drug's price in the registry :mod:`ivigsim.core.prices`; NaN where it has none), plus sessions
   times ``price_usd_per_session`` (default
   :data:`ivigsim.core.apheresis.DEFAULT_PRICE_USD_PER_SESSION`), USD;
 - ``thrombosis_flag`` (needs a dose context): 1 where some day has 35 g or
   more of immunoglobulin (target PK-33), else 0;
 - ``auc_change_pct`` (needs ``baseline = "untreated"``): change of the area
   under the curve against the same patient untreated, %;
+- ``albumin_min`` (needs a dose context): lowest serum albumin through the
+  apheresis sessions and 28 days after, g/L (:mod:`ivigsim.core.albumin`; a normal
+  42 g/L without sessions);
+- ``hypoalbuminaemia_flag`` (needs a dose context): 1 where that minimum is
+  below 35 g/L, else 0;
 - ``hyperviscosity_band``: 0 below 3 cP, then 1, 2 or 3 for a maximum of the
   output (a viscosity in cP) at or above 3, 4 or 5 cP (target PK-32).
 

@@ -21,6 +21,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from ivigsim.core import prices as _prices
 from ivigsim.errors import IvigsimError
 
 CATALOGUE_PATH = Path(__file__).parent / "data" / "fcrn_antagonists.toml"
@@ -70,8 +71,6 @@ def catalogue() -> dict[str, Drug]:
             sources[pname] = p["source"]
         label = {key[len("label_"):]: (tuple(v) if isinstance(v, list) else v)
                  for key, v in entry.items() if key.startswith("label_")}
-        if "price_usd_per_mg" in entry:
-            label["price_usd_per_mg"] = float(entry["price_usd_per_mg"])
         drugs[name] = Drug(name, entry["full_name"], entry["design"], tuple(entry["routes"]),
                            entry["default_route"], entry.get("iv_infusion_hours"), label, values,
                            units, sources, tuple(entry.get("references", ())))
@@ -117,5 +116,6 @@ def _span(low, high) -> str:
 
 
 def price_usd_per_mg(name) -> float:
-    """The catalogue's list price of a drug, US$ per mg (NaN where none is given)."""
-    return float(drug(name).label.get("price_usd_per_mg", float("nan")))
+    """The default list price of a drug, US$ per mg, from the price registry
+    (:mod:`ivigsim.core.prices`; NaN where no published price was found)."""
+    return _prices.drug_price_usd_per_mg(drug(name).name)

@@ -42,6 +42,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ivigsim.core import prices as _prices
 from ivigsim.errors import IvigsimError
 
 #: Session kinds.
@@ -67,7 +68,7 @@ DEFAULT_COLUMN_EFFICIENCY = 0.8
 #: Direct hospital cost of one plasma-exchange procedure with albumin, US$:
 #: five procedures cost US$4,638.16 (Winters et al., BMC Health Serv Res
 #: 2011;11:101). An input of the therapy_cost_usd metric (price_usd_per_session).
-DEFAULT_PRICE_USD_PER_SESSION = 4638.16 / 5.0
+DEFAULT_PRICE_USD_PER_SESSION = _prices.SESSION_USD
 
 #: Model parameters a session sets per segment (1/day): removal rate constant
 #: of plasma normal IgG (endogenous, infused, anti-idiotypes, complexes), of

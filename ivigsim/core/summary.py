@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-PRICE_USD_PER_G = 151.0   # target PK-35: about US$151 per gram (range 73 to > 350)
+from ivigsim.core.prices import IVIG_USD_PER_G as PRICE_USD_PER_G   # the price registry (target PK-35)
 
 
 def compare_to_untreated(treated, untreated, names=None):

@@ -44,6 +44,9 @@ METRIC_KINDS = {
     "therapy_cost_usd": "IgG grams x US${price:g} per gram + antagonist mg x its price per mg + "
                         "sessions x the price per session",
     "thrombosis_flag": "1 if some day has 35 g or more of immunoglobulin (PK-33), else 0",
+    "albumin_min": "lowest serum albumin through the apheresis sessions and 28 days after "
+                   "(two-pool albumin kinetics with the replacement fluid's albumin)",
+    "hypoalbuminaemia_flag": "1 if serum albumin falls below 35 g/L, else 0",
     "hyperviscosity_band": "hyperviscosity band of the highest {output}: 0 below 3 cP, 1, 2, 3 from "
                            "3, 4, 5 cP (Crawford et al. 1985)",
     "auc_change_pct": "change of the area under the {output} curve from {baseline}",

@@ -26,7 +26,7 @@ from ivigsim.analysis.metrics import METRIC_KINDS  # noqa: E402,F401  (one list 
 #: Metric kinds computed from the regimen alone: they take no ``output``.
 DOSING_METRIC_KINDS = frozenset({"grams_given", "cost_usd", "max_infusion_rate_mg_per_kg_per_min",
                                  "antagonist_mg_given", "apheresis_sessions", "therapy_cost_usd",
-                                 "thrombosis_flag"})
+                                 "thrombosis_flag", "albumin_min", "hypoalbuminaemia_flag"})
 #: Regimen constructors an experiment may use (``Regimen.<kind>``).
 REGIMEN_KINDS = ("ivig", "bolus", "infusion", "scig", "none", "fcrn_antagonist", "plasma_exchange",
                  "immunoadsorption", "when_below", "combine")

@@ -5,20 +5,26 @@ infusion matters, and what IVIG costs.
   check boxes, reset) over three linked panels;
 * :func:`demo_html` writes the same lesson as one self-contained web page,
   over a precomputed grid of settings;
-* :class:`Lesson` is the computation both share.
+* :class:`Lesson` is the computation both share;
+* :func:`therapy_demo` opens the therapy selector (IVIG beside FcRn blockers,
+  plasma exchange and immunoadsorption; :func:`compare_therapies` is its
+  computation), which the web page carries too.
 
 Names are imported on first use, so ``import ivigsim.interfaces.demo`` (and the CLI's
 ``demo`` command, until it runs) loads nothing heavy.
 """
 
 __all__ = ["demo", "demo_html", "Lesson", "LessonSettings", "LessonResult", "LessonWindow",
-           "NoDisplayError", "CONTROLS", "MECHANISMS"]
+           "NoDisplayError", "CONTROLS", "MECHANISMS", "therapy_demo", "TherapyWindow",
+           "compare_therapies", "THERAPIES"]
 
 _WHERE = {
     "demo": "widgets", "LessonWindow": "widgets", "NoDisplayError": "widgets",
     "demo_html": "html",
     "Lesson": "lesson", "LessonSettings": "lesson", "LessonResult": "lesson",
     "CONTROLS": "lesson", "MECHANISMS": "lesson",
+    "therapy_demo": "therapy_window", "TherapyWindow": "therapy_window",
+    "compare_therapies": "therapies", "THERAPIES": "therapies",
 }
 
 

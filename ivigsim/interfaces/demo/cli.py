@@ -1,7 +1,8 @@
 """``ivigsim demo``: the teaching demo from the command line.
 
-``ivigsim demo`` opens the interactive window; ``ivigsim demo --html FILE``
-writes the lesson as one self-contained web page.
+``ivigsim demo`` opens the interactive window; ``ivigsim demo --therapies``
+the therapy selector; ``ivigsim demo --html FILE`` writes the lesson, the
+therapy selector included, as one self-contained web page.
 """
 
 from __future__ import annotations
@@ -20,6 +21,10 @@ def add_demo_parser(sub):
     p.add_argument("--html", metavar="FILE",
                    help="write the lesson as one self-contained HTML file (works offline) instead "
                         "of opening a window")
+    p.add_argument("--therapies", action="store_true",
+                   help="open the therapy selector instead: IVIG beside efgartigimod, rozanolixizumab, "
+                        "plasma exchange, immunoadsorption and IVIG then plasma exchange (the web page "
+                        "has it too)")
     p.add_argument("--model", default=_MODEL, help=f"model name or path (default {_MODEL})")
     p.add_argument("--weight", type=float, help="body weight in kg (default: the model's)")
     p.add_argument("--workers", type=int, help="--html: threads simulating the grid (default: all cores)")
@@ -43,7 +48,11 @@ def cmd_demo(args):
         return 0
     from ivigsim.interfaces.demo.widgets import NoDisplayError, demo
     try:
-        demo(model=args.model, body_weight_kg=args.weight)
+        if getattr(args, "therapies", False):
+            from ivigsim.interfaces.demo.therapy_window import therapy_demo
+            therapy_demo(model=args.model, body_weight_kg=args.weight)
+        else:
+            demo(model=args.model, body_weight_kg=args.weight)
     except NoDisplayError as exc:
         print(f"ivigsim demo: {exc}", file=sys.stderr)
         return 2

@@ -30,7 +30,7 @@ from ivigsim.core.summary import PRICE_USD_PER_G
 
 _COLOURS = {"igg_total": PALETTE[0], "igg_endogenous": PALETTE[5], "ivig": PALETTE[4],
             "selected": PALETTE[0], "fcrn_saturation": PALETTE[2], "anti_idiotype": PALETTE[3],
-            "untreated": "#595959", "cost": PALETTE[1]}
+            "untreated": "#595959", "cost": PALETTE[1], "other": "#c3cad0"}
 
 
 def _asset(name):
@@ -147,11 +147,14 @@ def demo_html(path, model=MODEL, levels=None, workers=None, price_usd_per_g=PRIC
     """
     from ivigsim import __version__
     from ivigsim.interfaces.demo.grid import compute_grid
-    from ivigsim.interfaces.demo.text import sources
+    from ivigsim.interfaces.demo.text import sources, therapy_sources
+    from ivigsim.interfaces.demo.therapies import compare_therapies
     started = time.perf_counter()
     spec = load_model(model)
     grid = compute_grid(spec, levels=levels, workers=workers)
     data = lesson_data(grid, price_usd_per_g)
+    therapies = compare_therapies(spec, body_weight_kg=grid.body_weight_kg)
+    data["therapies"] = therapy_data(therapies)
     n_points = int(np.prod([len(v) for v in grid.levels.values()]))
     checks = grid.checks
     method = (
@@ -172,7 +175,10 @@ def demo_html(path, model=MODEL, levels=None, workers=None, price_usd_per_g=PRIC
         "<!--IVIGSIM:t_end-->": f"{grid.t_end_days:g}",
         "<!--IVIGSIM:n_points-->": f"{n_points:,}",
         "<!--IVIGSIM:sections-->": _sections_html(spec, grid.body_weight_kg),
-        "<!--IVIGSIM:sources-->": sources(spec),
+        "<!--IVIGSIM:sources-->": sources(spec) + "\n" + therapy_sources(),
+        "<!--IVIGSIM:therapy_weeks-->": f"{therapies.t[-1] / 7:.0f}",
+        "<!--IVIGSIM:therapy_table-->": therapy_table_html(therapies),
+        "<!--IVIGSIM:therapy_sections-->": therapy_sections_html(therapies),
         "/*IVIGSIM:css*/": _asset("lesson.css"),
         "/*IVIGSIM:js*/": _asset("lesson.js"),
         "<!--IVIGSIM:data-->": json.dumps(data, separators=(",", ":")).replace("</", "<\\/"),
@@ -184,3 +190,66 @@ def demo_html(path, model=MODEL, levels=None, workers=None, price_usd_per_g=PRIC
     path = Path(path)
     path.write_text(html, encoding="utf-8")
     return path
+
+
+# -- the therapy selector ------------------------------------------------------------------
+
+_MIN_SHADE_DAY = 0.35     # a 1 h infusion or a session is shaded this wide, to be seen
+
+
+def _shade(regimen, body_weight_kg):
+    spans = [(d.time_day, d.time_day + max(d.duration_day, _MIN_SHADE_DAY))
+             for d in (regimen.doses(body_weight_kg) if regimen.administrations else ())]
+    spans += [(s.time_day, s.time_day + max(s.duration_day, _MIN_SHADE_DAY)) for s in regimen.sessions]
+    return [[round(a, 3), round(b, 3)] for a, b in sorted(spans)]
+
+
+def therapy_data(comparison):
+    """The selector's data (JSON-ready) from a :class:`~ivigsim.interfaces.demo.therapies.TherapyComparison`."""
+    def r(values, digits):
+        return np.round(np.asarray(values, dtype=np.float64), digits).tolist()
+    arms = []
+    for key, o in comparison.outcomes.items():
+        arms.append({"key": key, "label": escape(o.therapy.label), "what": escape(o.therapy.what),
+                     "igg": r(o.igg_total, 2), "aab": r(o.autoantibody_pct, 1),
+                     "fcrn_igg": r(o.fcrn_by_igg_pct, 1), "fcrn_drug": r(o.fcrn_by_drug_pct, 1),
+                     "shade": _shade(o.therapy.regimen(), comparison.body_weight_kg),
+                     "nadir": round(o.nadir_pct, 1), "nadir_day": round(o.nadir_day, 2)})
+    outcomes = comparison.outcomes.values()
+    return {"t": r(comparison.t, 2), "t_end": float(comparison.t[-1]), "default": next(iter(comparison.outcomes)),
+            "untreated_igg": r(comparison.untreated_igg, 2),
+            "igg_top": float(max(max(o.igg_total.max() for o in outcomes), comparison.untreated_igg.max())),
+            "aab_top": float(max(100.0, max(o.autoantibody_pct.max() for o in outcomes))),
+            "arms": arms}
+
+
+def _below(pct):
+    """A fall below untreated as signed text: 48 -> '−48 %', -3 -> '+3 %'."""
+    return f"−{pct:.0f} %" if pct >= 0.5 else f"+{-pct:.0f} %"
+
+
+def _usd(value):
+    return "not priced" if not np.isfinite(value) else f"${value:,.0f}"
+
+
+def therapy_table_html(comparison):
+    """The selector's table, one row per therapy (the page marks the selected row)."""
+    head = ("<tr><th>therapy</th><th>given</th><th>autoantibody nadir<br>(below untreated, day)</th>"
+            "<th>4 weeks after the nadir</th><th>area under the curve,<br>8 weeks</th>"
+            "<th>total IgG<br>lowest–highest</th><th>cost</th><th>safety</th></tr>")
+    rows = []
+    for key, o in comparison.outcomes.items():
+        flags = "<br>".join(escape(f) for f in o.flags)
+        flags = f'<td class="flags-cell">{flags}</td>' if flags else "<td>none</td>"
+        rows.append(
+            f'<tr data-therapy="{escape(key)}"><td>{escape(o.therapy.label)}</td><td>{escape(o.given)}</td>'
+            f"<td>{_below(o.nadir_pct)}, day {o.nadir_day:.0f}</td><td>{_below(o.rebound_pct)}</td>"
+            f"<td>{o.auc_change_pct:+.0f} %</td><td>{o.igg_min:.1f}–{o.igg_max:.1f} g/L</td>"
+            f"<td>{_usd(o.cost_usd)}</td>{flags}</tr>")
+    return f'<table id="therapy-table">\n{head}\n' + "\n".join(rows) + "\n</table>"
+
+
+def therapy_sections_html(comparison):
+    from ivigsim.interfaces.demo.text import therapy_sections
+    return "\n".join(f'<article id="section-{key}">\n<h3>{escape(title)}</h3>\n{body}\n</article>'
+                     for key, title, body in therapy_sections(comparison.facts))

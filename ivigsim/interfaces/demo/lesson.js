@@ -117,7 +117,7 @@
       el("text", { x: x(t), y: M.top + ph + 16, "text-anchor": "middle" }, svg).textContent = String(t);
     }
     el("rect", { class: "frame", x: M.left, y: M.top, width: pw, height: ph }, svg);
-    el("text", { x: M.left + pw / 2, y: H - 3, "text-anchor": "middle" }, svg).textContent = "time [day]   (shaded: infusion days)";
+    el("text", { x: M.left + pw / 2, y: H - 3, "text-anchor": "middle" }, svg).textContent = opts.xlabel || "time [day]   (shaded: infusion days)";
     el("text", { x: 13, y: M.top + ph / 2, "text-anchor": "middle", transform: `rotate(-90 13 ${M.top + ph / 2})` }, svg).textContent = opts.ylabel;
     for (const s of series) {
       let d = "";
@@ -229,6 +229,66 @@
       flags;
   }
 
+  // ---- the therapy selector ----------------------------------------------------------------
+  const TH = DATA.therapies;
+  let therapy = TH ? TH.default : null;
+  function buildTherapies() {
+    const box = document.getElementById("therapy-list");
+    for (const a of TH.arms) {
+      const lab = document.createElement("label");
+      lab.innerHTML = `<input type="radio" name="therapy" id="therapy-${a.key}" value="${a.key}"> ` +
+        `<b>${a.label}</b><span class="what">${a.what}</span>`;
+      box.appendChild(lab);
+      lab.querySelector("input").addEventListener("change", () => { therapy = a.key; updateTherapy(); });
+    }
+    legend("legend-th-igg", [
+      { colour: C.selected, label: "selected therapy" },
+      { colour: C.other, label: "the other therapies" },
+      { colour: C.untreated, label: "untreated", dash: true },
+    ]);
+    legend("legend-th-fcrn", [
+      { colour: C.fcrn_saturation, label: "by IgG (endogenous, IVIG, autoantibody)" },
+      { colour: C.anti_idiotype, label: "by the FcRn blocker", dash: true },
+    ]);
+  }
+  function updateTherapy() {
+    const sel = TH.arms.find((a) => a.key === therapy);
+    document.getElementById(`therapy-${therapy}`).checked = true;
+    const others = (name) => TH.arms.filter((a) => a.key !== therapy).map((a) =>
+      ({ t: TH.t, y: a[name], colour: C.other, width: 1.1, id: `other-${a.key}` }));
+    const xlabel = "time [day]   (shaded: the selected therapy's doses and sessions)";
+    const hundred = TH.t.map(() => 100);
+    plot("panel-th-igg", [
+      { t: TH.t, y: TH.untreated_igg, colour: C.untreated, dash: "6 4", id: "untreated" },
+      ...others("igg"),
+      { t: TH.t, y: sel.igg, colour: C.selected, width: 2.6, id: "therapy" },
+    ], { xmax: TH.t_end, ymax: niceCeil(1.1 * TH.igg_top), ylabel: "total IgG [g/L]", yfmt: (v) => String(v),
+      shade: sel.shade, xlabel: xlabel });
+    plot("panel-th-aab", [
+      { t: TH.t, y: hundred, colour: C.untreated, dash: "6 4", id: "untreated" },
+      ...others("aab"),
+      { t: TH.t, y: sel.aab, colour: C.selected, width: 2.6, id: "therapy" },
+    ], { xmax: TH.t_end, ymax: niceCeil(TH.aab_top), ylabel: "free autoantibody [% of untreated]",
+      yfmt: (v) => String(v), shade: sel.shade, xlabel: xlabel,
+      markers: [{ t: sel.nadir_day, y: 100 - sel.nadir, colour: C.selected,
+        text: `−${sel.nadir.toFixed(0)} % on day ${sel.nadir_day.toFixed(0)}` }] });
+    plot("panel-th-fcrn", [
+      { t: TH.t, y: sel.fcrn_igg, colour: C.fcrn_saturation, width: 2.2, id: "fcrn-igg" },
+      { t: TH.t, y: sel.fcrn_drug, colour: C.anti_idiotype, width: 2.2, dash: "6 4", id: "fcrn-drug" },
+    ], { xmax: TH.t_end, ymax: 100, ylabel: "FcRn occupied [%]", yfmt: (v) => String(v), shade: sel.shade,
+      xlabel: xlabel });
+    const igg = sel.igg;
+    document.getElementById("readout-th-igg").textContent =
+      `${sel.label}: ${Math.min(...igg).toFixed(1)}–${Math.max(...igg).toFixed(1)} g/L`;
+    document.getElementById("readout-th-aab").textContent =
+      `nadir ${sel.nadir.toFixed(0)} % below untreated on day ${sel.nadir_day.toFixed(0)}`;
+    document.getElementById("readout-th-fcrn").textContent =
+      `at most ${Math.max(...sel.fcrn_igg).toFixed(0)} % by IgG, ${Math.max(...sel.fcrn_drug).toFixed(0)} % by a blocker`;
+    for (const row of document.querySelectorAll("#therapy-table tr[data-therapy]")) {
+      row.classList.toggle("selected", row.dataset.therapy === therapy);
+    }
+  }
+
   legend("legend-igg", [
     { colour: C.igg_total, label: "total IgG" },
     { colour: C.igg_endogenous, label: "endogenous IgG (total − infused)", dash: true },
@@ -237,4 +297,5 @@
   resetState();
   buildControls();
   update();
+  if (TH) { buildTherapies(); updateTherapy(); }
 })();

@@ -101,3 +101,110 @@ def sources(spec):
                          f"{escape(par.source)}")
     items += [escape(s) for s in OTHER_SOURCES]
     return "\n".join(f"<li>{item}</li>" for item in items)
+
+
+def _published(target_id):
+    """``(published text, lowest accepted value)`` of a validation target, or ``None``."""
+    from ivigsim.errors import IvigsimError
+    from ivigsim.analysis.validation.targets import load_targets
+    try:
+        targets = load_targets().targets
+    except (IvigsimError, OSError):     # the lesson still reads without the validation file
+        return None
+    for target in targets:
+        if target.id == target_id:
+            return target.published, target.criterion.low
+    return None
+
+
+def therapy_sections(facts):
+    """The therapy selector's text, ``[(id, title, html), ...]``, quoting the simulations' ``facts``.
+
+    Parameters
+    ----------
+    facts : dict
+        From :func:`ivigsim.interfaces.demo.therapies.lesson_facts`.
+
+    The comparison of the FcRn blocker with IVIG's saturation of FcRn says
+    what the model predicts, and says so plainly where the prediction falls
+    short of the published fall of IgG (validation target TH-02).
+    """
+    f = facts
+    sections = []
+    blocker = (
+        "IVIG can take FcRn away from the autoantibody only by competing for it with more IgG: a "
+        f"2 g/kg course lifts total IgG to about {f['igg_peak_ivig']:.0f} g/L and fills endosomal FcRn "
+        f"to {f['saturation_fcrn_peak_pct']:.0f} %. Recycled less, the autoantibody falls, through FcRn "
+        f"saturation alone, by {f['saturation_day7_pct']:.0f} % in the first week and at most "
+        f"{f['saturation_nadir_pct']:.0f} % (day {f['saturation_nadir_day']:.0f}).",
+        "An FcRn blocker such as efgartigimod binds FcRn itself, with nanomolar affinity, from "
+        "milligrams per kilogram. It adds no IgG: every IgG, the autoantibody included, loses its "
+        "protection, so the autoantibody falls together with total IgG instead of beside a rise of it.",
+    )
+    model = (f"In this model efgartigimod at its labelled dose occupies at most "
+             f"{f['efgartigimod_fcrn_peak_pct']:.0f} % of endosomal FcRn and lowers the autoantibody by "
+             f"{f['efgartigimod_day7_pct']:.0f} % in the first week and {f['efgartigimod_nadir_pct']:.0f} % "
+             f"at most (day {f['efgartigimod_nadir_day']:.0f}); rozanolixizumab by "
+             f"{f['rozanolixizumab_nadir_pct']:.0f} % at most.")
+    published = _published("TH-02")
+    faster = (f["efgartigimod_day7_pct"] > f["saturation_day7_pct"]
+              and f["efgartigimod_nadir_pct"] > f["saturation_nadir_pct"])
+    short = False
+    if published is not None:
+        text, low = published
+        model += f" In trials: {escape(text)} (validation target TH-02)."
+        short = low is not None and f["efgartigimod_igg_fall_pct"] < low
+    if faster and not short:
+        verdict = ("The blocker's fall is both faster and deeper than saturation's: select the two and "
+                   "compare panels (e) and (f).")
+    else:
+        verdict = ("Here the model's blocker falls short: the drug reaches too little of FcRn, and the "
+                   "validation suite records the gap to the trials as an expected failure with its measured "
+                   "cause (targets TH-01 to TH-05). Read the blocker's curves as what this calibration "
+                   "predicts, not as what the drug does in patients; the reasoning above is the one the "
+                   "trials bear out.")
+    sections.append(("therapy_blocker", "Why an FcRn blocker can act faster than IVIG's saturation of FcRn",
+                     _p(*blocker) + "\n" + _p(model, verdict)))
+    sections.append(("therapy_plex", "Why plasma exchange rebounds", _p(
+        "A plasma exchange removes what is in the plasma, and only "
+        f"{f['intravascular_pct']:.0f} % of the body's autoantibody is there; the rest is in the "
+        "interstitial fluid of the tissues.",
+        f"The first exchange lowers the free autoantibody by {f['plex_first_end_pct']:.0f} %; two days "
+        f"later, before the second, it is only {f['plex_before_second_pct']:.0f} % below untreated, "
+        "because autoantibody has flowed back from the tissues and synthesis went on. After five "
+        f"exchanges it is {f['plex_nadir_pct']:.0f} % below untreated (day {f['plex_nadir_day']:.0f}); "
+        f"four weeks later only {f['plex_rebound_pct']:.0f} % below: the cells that make it were not "
+        "touched.",
+        "The exchanges also empty FcRn: with less IgG in the body, endosomal FcRn is "
+        f"{f['plex_fcrn_min_pct']:.0f} % occupied instead of {f['fcrn_start_pct']:.0f} %, so it recycles a "
+        "larger share of the autoantibody that is left, and its breakdown slows just when it would help "
+        "most (panel f).",
+        "Immunoadsorption does the same with a column that binds IgG and returns the plasma, so no "
+        "replacement fluid is needed and albumin stays put.",
+        f"Exchanges after IVIG wash the IVIG out again: total IgG on day 14 is "
+        f"{f['washout_igg_day14']:.0f} g/L, against {f['ivig_igg_day14']:.0f} g/L after the IVIG "
+        "course alone, and the grams paid for are in the discarded plasma.")))
+    return sections
+
+
+def therapy_sources(drugs=("efgartigimod", "rozanolixizumab")):
+    """Sources of the therapy selector as HTML list items: the drugs' references, the
+    exchange kinetics, albumin, and the price registry's sources."""
+    from ivigsim.core.antagonists import drug
+    from ivigsim.core.prices import registry
+    items = []
+    for name in drugs:
+        items += [escape(ref) for ref in drug(name).references]
+    items += [
+        "Kaplan AA. A simple and accurate method for prescribing plasma exchange. ASAIO Trans "
+        "1990;36:M597-M599 (removal 1 − exp(−V<sub>exchanged</sub>/V<sub>plasma</sub>)).",
+        "Schwartz J, et al. Guidelines on the use of therapeutic apheresis in clinical practice (ASFA). "
+        "J Clin Apher 2016;31:149-338 (1-1.5 plasma volumes per exchange, alternate days).",
+        "Peters T Jr. All About Albumin. Academic Press, 1996; Fleck A, et al. Lancet 1985;1:781-784 "
+        "(albumin kinetics behind the hypoalbuminaemia flag).",
+    ]
+    for entry in registry().values():
+        if entry.priced:
+            items.append(f"Price of {escape(entry.name.replace('_', ' '))}, {entry.value:g} "
+                         f"{escape(entry.unit)}: {escape(entry.source)}")
+    return "\n".join(f"<li>{item}</li>" for item in items)

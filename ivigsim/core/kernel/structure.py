@@ -1,0 +1,83 @@
+"""A model's rates, right-hand side, sparse Jacobian and observables as one graph.
+
+:func:`model_graph` builds them without any n x n pass: the right-hand side of
+species ``i`` is ``sum_k N[i, k] v_k / V_i`` over the reactions that change
+it, and its Jacobian row holds only the species that those rate laws (and
+``V_i``) read, found from the rate-law dependency graph. Each of those
+entries is differentiated on the shared graph (:mod:`ivigsim.core.kernel.graph`),
+so the cost grows with the number of structural non-zeros.
+
+:func:`jacobian_pattern` is the small function the rest of the kernel calls
+for the structure alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ivigsim.core.expressions import Sym
+from ivigsim.core.kernel.graph import Converter, Graph
+
+
+@dataclass(frozen=True)
+class ModelGraph:
+    """Node ids of a model's outputs in ``graph``.
+
+    ``jacobian`` maps each structural non-zero ``(i, j)`` (row-major order) to
+    the node of d rhs[i] / d y[j]; entries absent from it are exactly zero.
+    """
+
+    graph: Graph
+    rates: tuple
+    rhs: tuple
+    jacobian: dict
+    observables: tuple
+
+
+def model_graph(spec, derivatives=True):
+    """The :class:`ModelGraph` of ``spec`` (``p``: parameters, then mechanism switches).
+
+    With ``derivatives=False`` the Jacobian's entries are None: only its structure is found.
+    """
+    g = Graph()
+    n_par = len(spec.parameters)
+    names = {s.name: g.y(i) for i, s in enumerate(spec.species)}
+    names.update({q.name: g.p(j) for j, q in enumerate(spec.parameters)})
+    names.update({c.name: c.volume for c in spec.compartments})      # converted on first use
+    switch = {m: g.p(n_par + k) for k, m in enumerate(spec.mechanisms)}
+    names.update(switch)              # a mechanism's name in a rate law is its 0/1 switch
+    convert = Converter(g, names)
+
+    rates = tuple(g.op("mul", switch[r.mechanism], convert(r.rate)) for r in spec.reactions)
+    terms = [[] for _ in spec.species]
+    index = {s.name: i for i, s in enumerate(spec.species)}
+    for k, reaction in enumerate(spec.reactions):
+        net = {}
+        for name, c in reaction.reactants:
+            net[index[name]] = net.get(index[name], 0.0) - c
+        for name, c in reaction.products:
+            net[index[name]] = net.get(index[name], 0.0) + c
+        for i, c in net.items():
+            if c != 0.0:
+                terms[i].append(g.op("mul", g.const(c), rates[k]))
+    rhs = tuple(g.op("div", g.sum(terms[i]), convert(Sym(s.compartment)))
+                for i, s in enumerate(spec.species))
+    jacobian = {}
+    for i, f in enumerate(rhs):
+        for j in sorted(g.species_of(f)):
+            jacobian[(i, j)] = g.derivative(f, j) if derivatives else None
+    observables = tuple(
+        g.op("mul", g.const(o.factor), convert(o.expression)) if o.factor != 1.0 else convert(o.expression)
+        for o in spec.observables)
+    return ModelGraph(graph=g, rates=rates, rhs=rhs, jacobian=jacobian, observables=observables)
+
+
+
+def jacobian_pattern(spec):
+    """Structural non-zeros ``{(i, j)}`` of the Jacobian, from the rate-law dependency graph.
+
+    A superset of the entries that are non-zero for some state and parameters:
+    entry (i, j) is in it when a rate law that changes species ``i`` (or the
+    volume of its compartment) reads species ``j``. Nothing is differentiated.
+    """
+    return set(model_graph(spec, derivatives=False).jacobian)

@@ -44,13 +44,17 @@ CODEGEN_VERSION = "7"      # 7: tape kernels for large models (6: imports from i
 #: is above this get a tape kernel; the largest shipped model is 216.
 TAPE_ABOVE = 300
 STYLES = ("straight", "tape")
+_STYLES_CHOSEN = {}
 
 
 def kernel_style(spec, pattern=None):
     """``"tape"`` for a model larger than :data:`TAPE_ABOVE`, else ``"straight"``."""
-    pattern = jacobian_pattern(spec) if pattern is None else pattern
-    size = spec.n_species + len(spec.reactions) + len(pattern)
-    return "tape" if size > TAPE_ABOVE else "straight"
+    key = (spec.fingerprint(), TAPE_ABOVE)
+    if key not in _STYLES_CHOSEN:
+        pattern = jacobian_pattern(spec) if pattern is None else pattern
+        size = spec.n_species + len(spec.reactions) + len(pattern)
+        _STYLES_CHOSEN[key] = "tape" if size > TAPE_ABOVE else "straight"
+    return _STYLES_CHOSEN[key]
 
 
 def cache_dir():
@@ -63,13 +67,13 @@ def cache_dir():
 
 
 def kernel_fingerprint(spec, style=None):
-    """Cache key of the kernel: the model's mathematics, the generator and Numba's version.
-
-    ``style`` forces a kernel style (tests compare the two); None picks the model's own.
+    """Cache key of the kernel: the model's mathematics, its kernel style, the generator and
+    Numba's version. ``style`` forces a style (tests compare the two); None picks the model's own.
     """
     import numba
-    forced = f"_{style}" if style is not None else ""
-    return f"{spec.fingerprint()}_{CODEGEN_VERSION}_{numba.__version__.replace('.', '')}{forced}"
+    style = kernel_style(spec) if style is None else style
+    suffix = "" if style == "straight" else f"_{style}"
+    return f"{spec.fingerprint()}_{CODEGEN_VERSION}_{numba.__version__.replace('.', '')}{suffix}"
 
 
 def _symbolic_model(spec, pattern):
@@ -150,14 +154,13 @@ def generate_source(spec, style=None):
     ``style`` is ``"straight"`` or ``"tape"`` (see the module docstring); None
     picks by the model's size (:func:`kernel_style`).
     """
-    pattern = jacobian_pattern(spec)
-    chosen = kernel_style(spec, pattern) if style is None else style
+    chosen = kernel_style(spec) if style is None else style
     if chosen not in STYLES:
         raise ValueError(f"kernel style must be one of {STYLES}, got {style!r}")
-    key = kernel_fingerprint(spec, style)
+    key = kernel_fingerprint(spec, chosen)
     if chosen == "tape":
         return _tape_source(spec, key)
-    return _straight_source(spec, key, pattern)
+    return _straight_source(spec, key, jacobian_pattern(spec))
 
 
 def _straight_source(spec, key, pattern):

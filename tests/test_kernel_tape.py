@@ -133,7 +133,7 @@ def test_large_network_gets_a_tape_kernel_whose_jacobian_matches_finite_differen
     spec = network_60
     assert codegen.kernel_style(spec) == "tape"
     kernel = load_kernel(spec)
-    assert kernel.lu_size == 0
+    assert kernel.lu_size > 2 * spec.n_species
     n = spec.n_species
     for seed in range(2):
         y, p = _random_point(spec, kernel, seed)
@@ -180,3 +180,31 @@ def test_large_network_simulates_like_scipy_radau(network_60):
     ref = solve_ivp(fun, (0.0, 5.0), y0, method="Radau", t_eval=res.t, rtol=1e-10, atol=1e-12)
     got = np.column_stack([res[s.name] for s in spec.species])
     assert np.max(np.abs(got - ref.y.T)) <= 1e-4 * np.max(np.abs(ref.y))
+
+
+def test_large_network_sparse_lu_solves_like_a_dense_solve(network_60):
+    spec = network_60
+    kernel = load_kernel(spec)
+    n = spec.n_species
+    y, p = _random_point(spec, kernel, 1)
+    J = np.empty((n, n))
+    kernel.jac(y, p, J)
+    rng = np.random.default_rng(2)
+    for c in (1e3, 10.0):
+        lu = np.empty(kernel.lu_size)
+        assert kernel.factor(J, c, lu) == 0
+        b = rng.normal(size=n)
+        x = b.copy()
+        kernel.solve(lu, x)
+        np.testing.assert_allclose(x, np.linalg.solve(c * np.eye(n) - J, b), rtol=1e-10, atol=1e-12)
+
+
+def test_table_lu_declines_an_unsafe_pivot():
+    from ivigsim.core.kernel import lu_tables
+    pattern = {(0, 1), (1, 0)}
+    tables, size = lu_tables.analyse(2, pattern)
+    J = np.array([[0.0, -1.0], [-1.0, 0.0]])
+    lu = np.empty(size)
+    args = [tables[k] for k in ("perm", "row_ptr", "col", "diag", "src_row", "src_col")]
+    assert lu_tables.factor(J, 1e-3, lu, *args) != 0     # multiplier 1000: the solver pivots densely
+    assert lu_tables.factor(J, 10.0, lu, *args) == 0

@@ -23,8 +23,8 @@ Two styles of module, one interface (:mod:`ivigsim.core.kernel.signatures`):
   rate-law dependency graph and evaluated by the compiled tape interpreter of
   :mod:`ivigsim.core.kernel.tape`. Compiling straight-line code takes time
   superlinear in its length, so beyond a few hundred statements the tape is
-  what keeps a 2,000-species model's first use under a minute. Its linear
-  algebra is the solver's dense pivoted LU (``factor`` always declines).
+  what keeps a 2,000-species model's first use under a minute. Its sparse
+  LU is likewise tables plus one compiled routine (:mod:`ivigsim.core.kernel.lu_tables`).
 """
 
 from __future__ import annotations
@@ -35,10 +35,10 @@ from pathlib import Path
 import numpy as np
 
 from ivigsim.core.expressions import to_sympy
-from ivigsim.core.kernel import sparse_lu, tape
+from ivigsim.core.kernel import lu_tables, sparse_lu, tape
 from ivigsim.core.kernel.structure import jacobian_pattern, model_graph
 
-CODEGEN_VERSION = "7"      # 7: tape kernels for large models (6: imports from ivigsim.core.kernel)
+CODEGEN_VERSION = "8"      # 8: tape kernels and table LU for large models (6: imports from ivigsim.core.kernel)
 
 #: Models whose size (species + reactions + structural Jacobian non-zeros)
 #: is above this get a tape kernel; the largest shipped model is 216.
@@ -197,9 +197,13 @@ def _tape_source(spec, key):
     entries = list(model.jacobian.items())
     outputs = {"rates": model.rates, "rhs": model.rhs, "observables": model.observables,
                "jac": tuple(node for _, node in entries)}
+    tables, lu_size = lu_tables.analyse(spec.n_species, set(model.jacobian))
     lines = [_header(spec, key, "import base64\n\nimport numpy as np"),
+             "from ivigsim.core.kernel.lu_tables import factor as table_factor, solve as table_solve",
              "from ivigsim.core.kernel.tape import run_into_matrix, run_into_vector\n",
-             "LU_SIZE = 0\n"]
+             f"LU_SIZE = {lu_size}\n"]
+    for name, array in tables.items():
+        lines.append(f"_LU_{name.upper()} = {tape.array_literal(array)}")
     for name, nodes in outputs.items():
         code, values, registers = tape.build(model.graph, nodes)
         lines.append(f"_{name.upper()}_CODE = {tape.array_literal(code)}")
@@ -217,6 +221,8 @@ def _tape_source(spec, key):
     lines.append(f"@nb.njit(JAC_SIG, {flags})\ndef jac(y, p, J):\n"
                  f"    run_into_matrix(_JAC_CODE, _JAC_VALUES, _JAC_OUT, _JAC_ROWS, _JAC_COLS, y, p, J)\n\n")
     lines.append("@nb.njit(FACTOR_SIG, cache=True)\ndef factor(J, c, lu):\n"
-                 "    return 1          # declined: the solver factors W densely with pivoting\n\n")
-    lines.append("@nb.njit(SOLVE_SIG, cache=True)\ndef solve(lu, b):\n    return\n")
+                 "    return table_factor(J, c, lu, _LU_PERM, _LU_ROW_PTR, _LU_COL, _LU_DIAG, _LU_SRC_ROW,\n"
+                 "                        _LU_SRC_COL)\n\n")
+    lines.append("@nb.njit(SOLVE_SIG, cache=True)\ndef solve(lu, b):\n"
+                 "    table_solve(lu, b, _LU_PERM, _LU_ROW_PTR, _LU_COL, _LU_DIAG)\n")
     return "\n".join(lines)

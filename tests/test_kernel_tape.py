@@ -36,7 +36,7 @@ POINTS = [(0.7, 1.9, 1.3), (2.2, 0.4, 0.6)]
 def _tape_values(graph, nodes, y, p):
     code, values, registers = tape.build(graph, nodes)
     reg = np.empty(code.shape[0])
-    tape.run(code, values, np.asarray(y, float), np.asarray(p, float), reg)
+    tape.run(code, values, 0, np.asarray(y, float), np.asarray(p, float), reg)
     return reg[registers]
 
 

@@ -38,7 +38,7 @@ from ivigsim.core.expressions import to_sympy
 from ivigsim.core.kernel import lu_tables, sparse_lu, tape
 from ivigsim.core.kernel.structure import jacobian_pattern, model_graph
 
-CODEGEN_VERSION = "8"      # 8: tape kernels and table LU for large models (6: imports from ivigsim.core.kernel)
+CODEGEN_VERSION = "9"      # 9: tape kernels and table LU for large models (6: imports from ivigsim.core.kernel)
 
 #: Models whose size (species + reactions + structural Jacobian non-zeros)
 #: is above this get a tape kernel; the largest shipped model is 216.
@@ -188,7 +188,11 @@ def _straight_source(spec, key, pattern):
 
 
 _TAPE_FUNCTIONS = (("rates", "RATES_SIG", "r"), ("rhs", "RHS_SIG", "dydt"),
-                   ("observables", "OBSERVABLES_SIG", "out"))
+                   ("observables", "OBSERVABLES_SIG", "out"), ("jac", "JAC_SIG", "J"))
+
+#: Instructions per tape piece: 40,000 x 4 int32 (640 kB) stays under the 1 MB up to which
+#: Numba embeds a global array in (cacheable) compiled code.
+TAPE_PIECE = 40_000
 
 
 def _tape_source(spec, key):
@@ -200,29 +204,31 @@ def _tape_source(spec, key):
     tables, lu_size = lu_tables.analyse(spec.n_species, set(model.jacobian))
     lines = [_header(spec, key, "import base64\n\nimport numpy as np"),
              "from ivigsim.core.kernel.lu_tables import factor as table_factor, solve as table_solve",
-             "from ivigsim.core.kernel.tape import run_into_matrix, run_into_vector\n",
+             "from ivigsim.core.kernel.tape import gather, run, scatter\n",
              f"LU_SIZE = {lu_size}\n"]
     for name, array in tables.items():
-        lines.append(f"_LU_{name.upper()} = {tape.array_literal(array)}")
-    for name, nodes in outputs.items():
-        code, values, registers = tape.build(model.graph, nodes)
-        lines.append(f"_{name.upper()}_CODE = {tape.array_literal(code)}")
-        lines.append(f"_{name.upper()}_VALUES = {tape.array_literal(values)}")
-        lines.append(f"_{name.upper()}_OUT = {tape.array_literal(registers)}")
-    rows = np.array([i for (i, _), _ in entries], dtype=np.int64)
-    cols = np.array([j for (_, j), _ in entries], dtype=np.int64)
+        lines.append(f"_LU_{name.upper()} = {tape.array_literal(array.astype(np.int32))}")
+    rows = np.array([i for (i, _), _ in entries], dtype=np.int32)
+    cols = np.array([j for (_, j), _ in entries], dtype=np.int32)
     lines.append(f"_JAC_ROWS = {tape.array_literal(rows)}")
-    lines.append(f"_JAC_COLS = {tape.array_literal(cols)}\n\n")
+    lines.append(f"_JAC_COLS = {tape.array_literal(cols)}")
     flags = 'cache=True, error_model="numpy"'
+    wrappers = []
     for name, signature, out in _TAPE_FUNCTIONS:
         big = name.upper()
-        lines.append(f"@nb.njit({signature}, {flags})\ndef {name}(y, p, {out}):\n"
-                     f"    run_into_vector(_{big}_CODE, _{big}_VALUES, _{big}_OUT, y, p, {out})\n\n")
-    lines.append(f"@nb.njit(JAC_SIG, {flags})\ndef jac(y, p, J):\n"
-                 f"    run_into_matrix(_JAC_CODE, _JAC_VALUES, _JAC_OUT, _JAC_ROWS, _JAC_COLS, y, p, J)\n\n")
-    lines.append("@nb.njit(FACTOR_SIG, cache=True)\ndef factor(J, c, lu):\n"
-                 "    return table_factor(J, c, lu, _LU_PERM, _LU_ROW_PTR, _LU_COL, _LU_DIAG, _LU_SRC_ROW,\n"
-                 "                        _LU_SRC_COL)\n\n")
-    lines.append("@nb.njit(SOLVE_SIG, cache=True)\ndef solve(lu, b):\n"
-                 "    table_solve(lu, b, _LU_PERM, _LU_ROW_PTR, _LU_COL, _LU_DIAG)\n")
-    return "\n".join(lines)
+        code, values, registers = tape.build(model.graph, outputs[name])
+        lines.append(f"_{big}_OUT = {tape.array_literal(registers)}")
+        body = [f"    reg = np.empty({max(len(code), 1)})"]
+        for k, first in enumerate(range(0, len(code), TAPE_PIECE)):
+            lines.append(f"_{big}_CODE_{k} = {tape.array_literal(code[first:first + TAPE_PIECE])}")
+            lines.append(f"_{big}_VALUES_{k} = {tape.array_literal(values[first:first + TAPE_PIECE])}")
+            body.append(f"    run(_{big}_CODE_{k}, _{big}_VALUES_{k}, {first}, y, p, reg)")
+        body.append(f"    scatter(_JAC_OUT, _JAC_ROWS, _JAC_COLS, reg, J)" if name == "jac"
+                    else f"    gather(_{big}_OUT, reg, {out})")
+        wrappers.append(f"@nb.njit({signature}, {flags})\ndef {name}(y, p, {out}):\n" + "\n".join(body) + "\n")
+    wrappers.append("@nb.njit(FACTOR_SIG, cache=True)\ndef factor(J, c, lu):\n"
+                    "    return table_factor(J, c, lu, _LU_PERM, _LU_ROW_PTR, _LU_COL, _LU_DIAG, _LU_SRC_ROW,\n"
+                    "                        _LU_SRC_COL)\n")
+    wrappers.append("@nb.njit(SOLVE_SIG, cache=True)\ndef solve(lu, b):\n"
+                    "    table_solve(lu, b, _LU_PERM, _LU_ROW_PTR, _LU_COL, _LU_DIAG)\n")
+    return "\n".join(lines) + "\n\n\n" + "\n\n".join(wrappers)

@@ -31,7 +31,7 @@ from ivigsim.core.kernel.sparse_lu import PIVOT_THRESHOLD
 def analyse(n, pattern):
     """Tables of the filled LU pattern of ``c I - J`` for the Jacobian ``pattern``.
 
-    Returns ``(tables, lu_size)``; ``tables`` is a dict of int64 arrays:
+    Returns ``(tables, lu_size)``; ``tables`` is a dict of integer arrays:
     ``perm`` (permuted row -> model row), ``row_ptr``, ``col`` (sorted within
     a row), ``diag`` (position of each row's pivot) and ``src_row`` /
     ``src_col`` (the entry of J each position starts from, -1 for fill).

@@ -8,8 +8,8 @@ large model's functions are therefore *tapes*: the nodes its outputs need,
 in evaluation order, as an integer instruction array plus constants. One
 interpreter, compiled once for every model (:func:`run`), evaluates a tape
 into a register array; each model's generated module only holds its tapes as
-constant arrays and four thin wrappers, so its compile time barely depends
-on its size.
+constant arrays and thin wrappers, so its compile time barely depends on
+its size.
 
 A tape instruction is a row ``(op, a, b, c)`` of :data:`OPCODES`; ``a, b, c``
 are registers of earlier instructions, or the index into ``y`` / ``p`` for the
@@ -36,8 +36,8 @@ OPCODES = {name: k for k, name in enumerate((
 def build(graph, outputs):
     """The tape computing ``outputs`` (node ids) from ``graph``.
 
-    Returns ``(code, values, out_registers)``: ``code`` int64 (n, 4),
-    ``values`` float64 (n,), and the register of each output.
+    Returns ``(code, values, out_registers)``: ``code`` int32 (n, 4),
+    ``values`` float64 (n,), and the register of each output (int32).
     """
     needed = set()
     stack = list(outputs)
@@ -52,7 +52,7 @@ def build(graph, outputs):
             stack.extend(node[1:])
     order = sorted(needed)                  # operands have smaller ids: a valid evaluation order
     register = {a: r for r, a in enumerate(order)}
-    code = np.zeros((len(order), 4), dtype=np.int64)
+    code = np.zeros((len(order), 4), dtype=np.int32)
     values = np.zeros(len(order))
     for r, a in enumerate(order):
         node = nodes[a]
@@ -64,7 +64,7 @@ def build(graph, outputs):
         else:
             for k, operand in enumerate(node[1:]):
                 code[r, 1 + k] = register[operand]
-    return code, values, np.array([register[a] for a in outputs], dtype=np.int64)
+    return code, values, np.array([register[a] for a in outputs], dtype=np.int32)
 
 
 def array_literal(array):
@@ -76,32 +76,37 @@ def array_literal(array):
 
 
 @nb.njit(cache=True, error_model="numpy", nogil=True)
-def run(code, values, y, p, reg):
-    """Evaluate a tape: ``reg[r]`` receives the value of instruction ``r``."""
+def run(code, values, first, y, p, reg):
+    """Evaluate a piece of a tape: ``reg[first + r]`` receives instruction ``r``'s value.
+
+    A long tape runs as consecutive pieces sharing ``reg`` (operands are
+    registers of the whole tape): Numba embeds a global array in the compiled
+    code, where it can be cached, only up to 1 MB.
+    """
     for r in range(code.shape[0]):
         op = code[r, 0]
         if op == 0:
-            reg[r] = values[r]
+            reg[first + r] = values[r]
         elif op == 1:
-            reg[r] = y[code[r, 1]]
+            reg[first + r] = y[code[r, 1]]
         elif op == 2:
-            reg[r] = p[code[r, 1]]
+            reg[first + r] = p[code[r, 1]]
         elif op == 3:
-            reg[r] = -reg[code[r, 1]]
+            reg[first + r] = -reg[code[r, 1]]
         elif op == 4:
-            reg[r] = reg[code[r, 1]] + reg[code[r, 2]]
+            reg[first + r] = reg[code[r, 1]] + reg[code[r, 2]]
         elif op == 5:
-            reg[r] = reg[code[r, 1]] - reg[code[r, 2]]
+            reg[first + r] = reg[code[r, 1]] - reg[code[r, 2]]
         elif op == 6:
-            reg[r] = reg[code[r, 1]] * reg[code[r, 2]]
+            reg[first + r] = reg[code[r, 1]] * reg[code[r, 2]]
         elif op == 7:
-            reg[r] = reg[code[r, 1]] / reg[code[r, 2]]
+            reg[first + r] = reg[code[r, 1]] / reg[code[r, 2]]
         elif op == 8:
-            reg[r] = reg[code[r, 1]] ** reg[code[r, 2]]
+            reg[first + r] = reg[code[r, 1]] ** reg[code[r, 2]]
         elif op == 9:
-            reg[r] = min(reg[code[r, 1]], reg[code[r, 2]])
+            reg[first + r] = min(reg[code[r, 1]], reg[code[r, 2]])
         elif op == 10:
-            reg[r] = max(reg[code[r, 1]], reg[code[r, 2]])
+            reg[first + r] = max(reg[code[r, 1]], reg[code[r, 2]])
         elif op <= 18:
             a = reg[code[r, 1]]
             b = reg[code[r, 2]]
@@ -121,55 +126,51 @@ def run(code, values, y, p, reg):
                 t = a != 0.0 and b != 0.0
             else:
                 t = a != 0.0 or b != 0.0
-            reg[r] = 1.0 if t else 0.0
+            reg[first + r] = 1.0 if t else 0.0
         elif op == 19:
-            reg[r] = reg[code[r, 1]] if reg[code[r, 2]] != 0.0 else reg[code[r, 3]]
+            reg[first + r] = reg[code[r, 1]] if reg[code[r, 2]] != 0.0 else reg[code[r, 3]]
         else:
             a = reg[code[r, 1]]
             if op == 20:
-                reg[r] = np.exp(a)
+                reg[first + r] = np.exp(a)
             elif op == 21:
-                reg[r] = np.log(a)
+                reg[first + r] = np.log(a)
             elif op == 22:
-                reg[r] = np.sqrt(a)
+                reg[first + r] = np.sqrt(a)
             elif op == 23:
-                reg[r] = abs(a)
+                reg[first + r] = abs(a)
             elif op == 24:
-                reg[r] = 1.0 if a > 0.0 else (-1.0 if a < 0.0 else a * 0.0)
+                reg[first + r] = 1.0 if a > 0.0 else (-1.0 if a < 0.0 else a * 0.0)
             elif op == 25:
-                reg[r] = np.sin(a)
+                reg[first + r] = np.sin(a)
             elif op == 26:
-                reg[r] = np.cos(a)
+                reg[first + r] = np.cos(a)
             elif op == 27:
-                reg[r] = np.tan(a)
+                reg[first + r] = np.tan(a)
             elif op == 28:
-                reg[r] = np.arcsin(a)
+                reg[first + r] = np.arcsin(a)
             elif op == 29:
-                reg[r] = np.arccos(a)
+                reg[first + r] = np.arccos(a)
             elif op == 30:
-                reg[r] = np.arctan(a)
+                reg[first + r] = np.arctan(a)
             elif op == 31:
-                reg[r] = np.sinh(a)
+                reg[first + r] = np.sinh(a)
             elif op == 32:
-                reg[r] = np.cosh(a)
+                reg[first + r] = np.cosh(a)
             else:
-                reg[r] = np.tanh(a)
+                reg[first + r] = np.tanh(a)
 
 
-@nb.njit(cache=True, error_model="numpy", nogil=True)
-def run_into_vector(code, values, out_registers, y, p, out):
-    """``out[m]`` = output ``m`` of the tape (one register array per call)."""
-    reg = np.empty(code.shape[0])
-    run(code, values, y, p, reg)
+@nb.njit(cache=True, nogil=True)
+def gather(out_registers, reg, out):
+    """``out[m] = reg[out_registers[m]]``."""
     for m in range(out_registers.shape[0]):
         out[m] = reg[out_registers[m]]
 
 
-@nb.njit(cache=True, error_model="numpy", nogil=True)
-def run_into_matrix(code, values, out_registers, rows, cols, y, p, out):
-    """``out`` = 0 except ``out[rows[m], cols[m]]`` = output ``m`` (a sparse Jacobian)."""
-    reg = np.empty(code.shape[0])
-    run(code, values, y, p, reg)
+@nb.njit(cache=True, nogil=True)
+def scatter(out_registers, rows, cols, reg, out):
+    """``out`` = 0 except ``out[rows[m], cols[m]] = reg[out_registers[m]]`` (a sparse Jacobian)."""
     out[:, :] = 0.0
     for m in range(out_registers.shape[0]):
         out[rows[m], cols[m]] = reg[out_registers[m]]

@@ -23,8 +23,8 @@ empty kernel cache, so it is a first use:
   straight-line code), in a fresh process, stopped after ``--before-timeout``.
 
 It also times one Rodas4 step's pieces at each size (one ``jac``, one
-``rhs``, one dense pivoted LU of W = I/(h gamma) - J), which is what a step
-costs. Writes benchmarks/results_compile.md.
+``rhs``, the kernel's sparse LU of W = I/(h gamma) - J and the dense pivoted
+LU the solver falls back to), which is what a step costs. Writes benchmarks/results_compile.md.
 """
 
 from __future__ import annotations
@@ -89,6 +89,10 @@ else:
             out["jac_ms"] = 1e3 * best(lambda: kernel.jac(y, p, J), 20)
             out["rhs_ms"] = 1e3 * best(lambda: kernel.rhs(y, p, f), 20)
             out["dense_lu_ms"] = 1e3 * best(lambda: lu_factor(W.copy(), piv), 3 if n > 1000 else 10)
+            lu = np.empty(max(kernel.lu_size, 1))
+            out["sparse_lu_status"] = int(kernel.factor(J, 40.0, lu))
+            out["sparse_lu_ms"] = 1e3 * best(lambda: kernel.factor(J, 40.0, lu), 10)
+            out["lu_size"] = kernel.lu_size
 print("RESULT " + json.dumps(out))
 """
 
@@ -153,7 +157,8 @@ def main():
         row["cold_s"], row["cold_range"] = statistics.median(cold), (min(cold), max(cold))
         step = worker("step", model_path, work / f"cold{n}_0")
         row.update(warm_s=step["kernel_s"], jac_ms=step["jac_ms"], rhs_ms=step["rhs_ms"],
-                   dense_lu_ms=step["dense_lu_ms"])
+                   dense_lu_ms=step["dense_lu_ms"], sparse_lu_ms=step["sparse_lu_ms"],
+                   sparse_lu_status=step["sparse_lu_status"], lu_size=step["lu_size"])
         rr = [worker("roadrunner", sbml_path, work / "rr")["roadrunner_s"] for _ in range(args.repeats)]
         row["roadrunner_s"] = statistics.median(rr)
         if old is not None and n in args.before_sizes:
@@ -184,9 +189,12 @@ def write_results(rows, args):
                      f"{fmt(r['generate_s'])} | {1e6 * r['generate_s'] / r['nnz']:.0f} | "
                      f"{fmt(r['model_file_s'])} | {fmt(r['roadrunner_s'])} |")
     lines += ["", "One Rodas4 step's pieces (best of a few calls; a step is 1 Jacobian, 1 LU, 6 RHS, "
-              "6 solves):", "", "| species | jac | rhs | dense pivoted LU of W |", "|---:|---:|---:|---:|"]
+              "6 solves):", "", "| species | jac | rhs | sparse LU of W (stored entries) | dense pivoted LU of W |",
+              "|---:|---:|---:|---:|---:|"]
     for r in rows:
-        lines.append(f"| {r['n']} | {r['jac_ms']:.3f} ms | {r['rhs_ms']:.3f} ms | {r['dense_lu_ms']:.3f} ms |")
+        declined = "" if r["sparse_lu_status"] == 0 else " (declined)"
+        lines.append(f"| {r['n']} | {r['jac_ms']:.3f} ms | {r['rhs_ms']:.3f} ms | {r['sparse_lu_ms']:.3f} ms "
+                     f"({r['lu_size']:,}){declined} | {r['dense_lu_ms']:.3f} ms |")
     text = "\n".join(lines) + "\n"
     (HERE / "results_compile.md").write_text(text, encoding="utf-8")
     print(text)

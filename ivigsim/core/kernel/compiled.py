@@ -192,10 +192,10 @@ def load_kernel(spec, style=None):
     ``style`` (``"straight"`` or ``"tape"``) forces a kernel style, for tests
     and benchmarks; None lets :func:`ivigsim.core.kernel.codegen.kernel_style` pick.
     """
+    check_model_size(spec.name, spec.n_species, len(spec.reactions))   # before the key: it reads the rate laws
     key = kernel_fingerprint(spec, style)
     if key in _LOADED:
         return _LOADED[key]
-    check_model_size(spec.name, spec.n_species, len(spec.reactions))
     module = _load_module(spec, key, style)
     path = cache_dir() / f"kernel_{spec.name}_{key}.py"
     kernel = Kernel(

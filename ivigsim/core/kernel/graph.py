@@ -184,24 +184,30 @@ class Graph:
         if op in ("min", "max"):
             u, v = args
             return o("select", d[0], o("le" if op == "min" else "ge", u, v), d[1])
-        u, du = args[0], d[0]
-        inner = {
-            "exp": lambda: a,
-            "log": lambda: o("div", self.one, u),
-            "sqrt": lambda: o("div", self.const(0.5), a),
-            "abs": lambda: o("sign", u),
-            "sign": lambda: self.zero,
-            "sin": lambda: o("cos", u),
-            "cos": lambda: o("neg", o("sin", u)),
-            "tan": lambda: o("add", self.one, o("mul", a, a)),
-            "asin": lambda: o("div", self.one, o("sqrt", o("sub", self.one, o("mul", u, u)))),
-            "acos": lambda: o("neg", o("div", self.one, o("sqrt", o("sub", self.one, o("mul", u, u))))),
-            "atan": lambda: o("div", self.one, o("add", self.one, o("mul", u, u))),
-            "sinh": lambda: o("cosh", u),
-            "cosh": lambda: o("sinh", u),
-            "tanh": lambda: o("sub", self.one, o("mul", a, a)),
-        }[op]()
-        return o("mul", inner, du)
+        return o("mul", _OUTER[op](self, a, args[0]), d[0])
+
+
+def _inverse_sqrt_one_minus_square(g, u):
+    return g.op("div", g.one, g.op("sqrt", g.op("sub", g.one, g.op("mul", u, u))))
+
+
+#: d f(u) / du of each function of one argument, given the graph, the node a = f(u) and u.
+_OUTER = {
+    "exp": lambda g, a, u: a,
+    "log": lambda g, a, u: g.op("div", g.one, u),
+    "sqrt": lambda g, a, u: g.op("div", g.const(0.5), a),
+    "abs": lambda g, a, u: g.op("sign", u),
+    "sign": lambda g, a, u: g.zero,
+    "sin": lambda g, a, u: g.op("cos", u),
+    "cos": lambda g, a, u: g.op("neg", g.op("sin", u)),
+    "tan": lambda g, a, u: g.op("add", g.one, g.op("mul", a, a)),
+    "asin": lambda g, a, u: _inverse_sqrt_one_minus_square(g, u),
+    "acos": lambda g, a, u: g.op("neg", _inverse_sqrt_one_minus_square(g, u)),
+    "atan": lambda g, a, u: g.op("div", g.one, g.op("add", g.one, g.op("mul", u, u))),
+    "sinh": lambda g, a, u: g.op("cosh", u),
+    "cosh": lambda g, a, u: g.op("sinh", u),
+    "tanh": lambda g, a, u: g.op("sub", g.one, g.op("mul", a, a)),
+}
 
 
 class Converter:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ivigsim.core.expressions import Sym
+from ivigsim.core.expressions import Sym, symbols
 from ivigsim.core.kernel.graph import Converter, Graph
 
 
@@ -62,10 +62,8 @@ def model_graph(spec, derivatives=True):
                 terms[i].append(g.op("mul", g.const(c), rates[k]))
     rhs = tuple(g.op("div", g.sum(terms[i]), convert(Sym(s.compartment)))
                 for i, s in enumerate(spec.species))
-    jacobian = {}
-    for i, f in enumerate(rhs):
-        for j in sorted(g.species_of(f)):
-            jacobian[(i, j)] = g.derivative(f, j) if derivatives else None
+    jacobian = {(i, j): g.derivative(rhs[i], j) if derivatives else None
+                for i, j in sorted(jacobian_pattern(spec))}
     observables = tuple(
         g.op("mul", g.const(o.factor), convert(o.expression)) if o.factor != 1.0 else convert(o.expression)
         for o in spec.observables)
@@ -76,8 +74,35 @@ def model_graph(spec, derivatives=True):
 def jacobian_pattern(spec):
     """Structural non-zeros ``{(i, j)}`` of the Jacobian, from the rate-law dependency graph.
 
-    A superset of the entries that are non-zero for some state and parameters:
-    entry (i, j) is in it when a rate law that changes species ``i`` (or the
-    volume of its compartment) reads species ``j``. Nothing is differentiated.
+    Entry (i, j) is in it when a rate law that changes species ``i`` (or the
+    volume of its compartment) reads species ``j``: a superset of the entries
+    that are non-zero for some state and parameters, found from the names each
+    expression reads, in time linear in the size of the rate laws.
     """
-    return set(model_graph(spec, derivatives=False).jacobian)
+    index = {s.name: i for i, s in enumerate(spec.species)}
+    volumes = {c.name: c.volume for c in spec.compartments}
+    found = {}
+
+    def reads(name_or_node, seen=()):
+        """Species read by an expression, through the compartment volumes it names."""
+        out = set()
+        for name in symbols(name_or_node):
+            if name in index:
+                out.add(index[name])
+            elif name in volumes and name not in seen:
+                if name not in found:
+                    found[name] = reads(volumes[name], (*seen, name))
+                out |= found[name]
+        return out
+
+    pattern = set()
+    for reaction in spec.reactions:
+        read = reads(reaction.rate)
+        net = {}
+        for name, c in (*((n, -c) for n, c in reaction.reactants), *reaction.products):
+            net[index[name]] = net.get(index[name], 0.0) + c
+        for i, c in net.items():
+            if c != 0.0:
+                row = read | reads(Sym(spec.species[i].compartment))
+                pattern.update((i, j) for j in row)
+    return pattern

@@ -71,7 +71,8 @@ def _random_point(spec, kernel, seed):
     rng = np.random.default_rng(seed)
     y = rng.uniform(0.1, 2.0, spec.n_species)
     values = spec.default_parameters() * rng.uniform(0.8, 1.25, len(spec.parameters))
-    p = kernel.parameter_vector(values, np.ones(len(spec.mechanisms)))
+    switches = np.ones(len(spec.mechanisms)) if seed == 0 else rng.integers(0, 2, len(spec.mechanisms))
+    p = kernel.parameter_vector(values, switches)      # mechanisms switched off too, from seed 1 on
     return y, p
 
 
@@ -137,6 +138,7 @@ def test_large_network_gets_a_tape_kernel_whose_jacobian_matches_finite_differen
     n = spec.n_species
     for seed in range(2):
         y, p = _random_point(spec, kernel, seed)
+        p[len(spec.parameters):] = 1.0                  # the network's one mechanism on
         J = np.empty((n, n))
         kernel.jac(y, p, J)
         fd = np.empty((n, n))
@@ -187,6 +189,7 @@ def test_large_network_sparse_lu_solves_like_a_dense_solve(network_60):
     kernel = load_kernel(spec)
     n = spec.n_species
     y, p = _random_point(spec, kernel, 1)
+    p[len(spec.parameters):] = 1.0
     J = np.empty((n, n))
     kernel.jac(y, p, J)
     rng = np.random.default_rng(2)

@@ -34,11 +34,8 @@ class ModelGraph:
     observables: tuple
 
 
-def model_graph(spec, derivatives=True):
-    """The :class:`ModelGraph` of ``spec`` (``p``: parameters, then mechanism switches).
-
-    With ``derivatives=False`` the Jacobian's entries are None: only its structure is found.
-    """
+def model_graph(spec):
+    """The :class:`ModelGraph` of ``spec`` (``p``: parameters, then mechanism switches)."""
     g = Graph()
     n_par = len(spec.parameters)
     names = {s.name: g.y(i) for i, s in enumerate(spec.species)}
@@ -62,8 +59,7 @@ def model_graph(spec, derivatives=True):
                 terms[i].append(g.op("mul", g.const(c), rates[k]))
     rhs = tuple(g.op("div", g.sum(terms[i]), convert(Sym(s.compartment)))
                 for i, s in enumerate(spec.species))
-    jacobian = {(i, j): g.derivative(rhs[i], j) if derivatives else None
-                for i, j in sorted(jacobian_pattern(spec))}
+    jacobian = {(i, j): g.derivative(rhs[i], j) for i, j in sorted(jacobian_pattern(spec))}
     observables = tuple(
         g.op("mul", g.const(o.factor), convert(o.expression)) if o.factor != 1.0 else convert(o.expression)
         for o in spec.observables)

@@ -148,7 +148,7 @@ def _import_kernel_module(spec, path, key):
     return module
 
 
-def _load_module(spec, key):
+def _load_module(spec, key, style=None):
     """Import the kernel module, regenerating it once when the cache entry is damaged.
 
     A generated file whose checksum does not match, or one that fails to import
@@ -171,7 +171,7 @@ def _load_module(spec, key):
         note(f"compiling {spec.name} (first use, ~10 s)…")
     for attempt in (1, 2):
         if not path.exists():
-            _write_atomically(path, _with_checksum(generate_source(spec)))
+            _write_atomically(path, _with_checksum(generate_source(spec, style)))
         try:
             return _import_kernel_module(spec, path, key)
         except Exception as exc:       # noqa: BLE001 - whatever broke, the entry is rebuilt once
@@ -186,13 +186,17 @@ def _load_module(spec, key):
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def load_kernel(spec):
-    """The compiled kernel of ``spec``: from this process, from disk, or built now."""
-    key = kernel_fingerprint(spec)
+def load_kernel(spec, style=None):
+    """The compiled kernel of ``spec``: from this process, from disk, or built now.
+
+    ``style`` (``"straight"`` or ``"tape"``) forces a kernel style, for tests
+    and benchmarks; None lets :func:`ivigsim.core.kernel.codegen.kernel_style` pick.
+    """
+    check_model_size(spec.name, spec.n_species, len(spec.reactions))   # before the key: it reads the rate laws
+    key = kernel_fingerprint(spec, style)
     if key in _LOADED:
         return _LOADED[key]
-    check_model_size(spec.name, spec.n_species, len(spec.reactions))
-    module = _load_module(spec, key)
+    module = _load_module(spec, key, style)
     path = cache_dir() / f"kernel_{spec.name}_{key}.py"
     kernel = Kernel(
         fingerprint=key, rhs=module.rhs, jac=module.jac, rates=module.rates,

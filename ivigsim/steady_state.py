@@ -189,7 +189,7 @@ def chord(rhs, linear, y, p, atol, free, conserved, totals, max_iterations=MAX_N
 #: A state is stable when no eigenvalue of the Jacobian on the conserved-moiety
 #: manifold has a real part above this fraction of the spectral radius (the
 #: round-off level of the eigenvalues; a real unstable mode is far above it).
-STABILITY_TOLERANCE = 1e-9
+STABILITY_TOLERANCE = 1e-10
 
 
 def is_stable(jac, y, p, free, conserved):

@@ -104,7 +104,9 @@ def newton(rhs, jac, y, p, atol, free, conserved, totals=None, max_iterations=MA
     f = np.empty(n)
     jacobian = np.zeros((n, n))
     idx = np.flatnonzero(free)
+    block = np.ix_(idx, idx)
     zeros = np.zeros(conserved.shape[0])
+    a = np.empty((idx.size + conserved.shape[0], idx.size))
     step = previous = np.inf
     for iteration in range(1, max_iterations + 1):
         rhs(y, p, f)
@@ -112,7 +114,9 @@ def newton(rhs, jac, y, p, atol, free, conserved, totals=None, max_iterations=MA
         scale = np.abs(y[idx]) + atol[idx]
         # Columns scaled by each species' magnitude and rows by their largest
         # entry: the raw Jacobian spans 1e-5 to 1e8 per day.
-        a = np.vstack([jacobian[np.ix_(idx, idx)], conserved]) * scale[None, :]
+        a[:idx.size] = jacobian[block]
+        a[idx.size:] = conserved
+        a *= scale[None, :]
         b = np.concatenate([-f[idx], zeros if totals is None else totals - conserved @ y[idx]])
         row = np.max(np.abs(a), axis=1)
         row[row == 0] = 1.0
@@ -192,15 +196,19 @@ def chord(rhs, linear, y, p, atol, free, conserved, totals, max_iterations=MAX_N
 STABILITY_TOLERANCE = 1e-10
 
 
-def is_stable(jac, y, p, free, conserved):
+def manifold(conserved):
+    """Orthonormal basis (n_free, n_free - n_laws) of the directions that keep every conserved total."""
+    from scipy.linalg import null_space
+    return null_space(conserved) if conserved.shape[0] else None
+
+
+def is_stable(jac, y, p, free, conserved, basis=None):
     """Whether the steady state ``y`` attracts nearby states that keep the conserved totals.
 
     The Jacobian is restricted to the directions that keep every conserved
-    total (the null space of ``conserved``), which removes the zero
-    eigenvalue each conservation law contributes.
+    total (``basis``, from :func:`manifold` of ``conserved`` when not given),
+    which removes the zero eigenvalue each conservation law contributes.
     """
-    from scipy.linalg import null_space
-
     idx = np.flatnonzero(free)
     if idx.size == 0:
         return True
@@ -208,7 +216,7 @@ def is_stable(jac, y, p, free, conserved):
     jac(np.ascontiguousarray(y, dtype=np.float64), p, jacobian)
     j = jacobian[np.ix_(idx, idx)]
     if conserved.shape[0]:
-        q = null_space(conserved)
+        q = manifold(conserved) if basis is None else basis
         j = q.T @ j @ q
     if j.size == 0:
         return True

@@ -142,21 +142,38 @@ class Simulator:
         return self._laws[key]
 
     def _start(self, run):
-        """(the file's initial values, compartment volume of each species) at the run's parameters."""
-        key = run.values.tobytes() if self.start_key is None else run.values[self.start_key].tobytes()
-        if key not in self._starts:
+        """What the run's steady state must keep: ``(initial values, free species, conserved rows,
+        conserved totals, basis of the conserved manifold)`` at the run's parameters."""
+        key = self._start_of(run)
+        found = self._starts.get(key)
+        if found is None:
             env = self.spec.environment(run.values)
             initial = np.array([evaluate(s.initial, env) for s in self.spec.species], dtype=np.float64)
             volumes = np.array([env[s.compartment] for s in self.spec.species], dtype=np.float64)
-            self._starts[key] = (initial, volumes)
-        return self._starts[key]
+            free, basis = self._system(run)
+            conserved = basis * volumes[free][None, :]
+            found = (initial, free, conserved, conserved @ initial[free], None)
+            if len(self._starts) >= MEMORY:
+                self._starts.clear()
+            self._starts[key] = found
+        return found
 
     def _targets(self, run):
         """(free, conserved rows, conserved totals, initial values) of the run's steady state."""
-        free, basis = self._system(run)
-        initial, volumes = self._start(run)
-        conserved = basis * volumes[free][None, :]
-        return free, conserved, conserved @ initial[free], initial
+        initial, free, conserved, totals, _ = self._start(run)
+        return free, conserved, totals, initial
+
+    def _manifold(self, run):
+        """Basis of the run's conserved manifold (computed once per initial-value parameters)."""
+        found = self._start(run)
+        if found[4] is None and found[2].shape[0]:
+            found = found[:4] + (steady_state.manifold(found[2]),)
+            self._starts[self._start_of(run)] = found
+        return found[4]
+
+    def _start_of(self, run):
+        values = run.values if self.start_key is None else run.values[self.start_key]
+        return values.tobytes(), run.switches.tobytes()
 
     def initial_state(self, run, condition):
         """The run's state at t = 0: warm-started steady state when possible (see the module)."""
@@ -210,7 +227,8 @@ class Simulator:
                                       free, conserved, totals, WARM_NEWTON_ITERATIONS)
         if not outcome.converged:
             return None
-        if stable and not steady_state.is_stable(kernel.jac, outcome.y, run.p, free, conserved):
+        if stable and not steady_state.is_stable(kernel.jac, outcome.y, run.p, free, conserved,
+                                                 self._manifold(run)):
             return None
         return outcome.y
 

@@ -127,10 +127,17 @@ def newton(rhs, jac, y, p, atol, free, conserved, totals=None, max_iterations=MA
         y[idx] += delta * scale
         if step < ROUND_OFF_STEP or (step < STEP_TOLERANCE and step > 0.5 * previous):
             break
-    return _outcome(rhs, y, p, atol, idx, f, iteration, step)
+    return assess(rhs, y, p, atol, free, iteration, step)
 
 
-def _outcome(rhs, y, p, atol, idx, f, iteration, step):
+def assess(rhs, y, p, atol, free, iterations, step, idx=None):
+    """The :class:`NewtonOutcome` of iterations that ended at ``y`` (modified) with scaled ``step``.
+
+    Also used for the compiled iterations of :mod:`ivigsim.solvers.newton`;
+    ``idx`` is ``np.flatnonzero(free)`` when the caller has it.
+    """
+    idx = np.flatnonzero(free) if idx is None else idx
+    f = np.empty(y.size)
     # Round-off of the least-squares solve leaves ~1e-40 in species that are
     # identically zero (no IVIG given, a switched-off mechanism): far below the
     # solver's resolution, so they are returned as the exact zeros they are.
@@ -138,7 +145,7 @@ def _outcome(rhs, y, p, atol, idx, f, iteration, step):
     rhs(y, p, f)
     residual = float(np.max(np.abs(f[idx]) / (np.abs(y[idx]) + atol[idx]))) if idx.size else 0.0
     ok = bool(step < STEP_TOLERANCE and np.all(np.isfinite(y)) and np.all(y[idx] >= -atol[idx]))
-    return NewtonOutcome(y, ok, iteration, step, residual)
+    return NewtonOutcome(y, ok, iterations, step, residual)
 
 
 @dataclass(frozen=True)
@@ -159,7 +166,7 @@ def linearise(jac, y, p, atol, free, conserved):
     a = np.vstack([jacobian[np.ix_(idx, idx)], conserved]) * scale[None, :]
     row = np.max(np.abs(a), axis=1)
     row[row == 0] = 1.0
-    return Linearisation(scale, row, np.linalg.pinv(a / row[:, None], rcond=1e-15))
+    return Linearisation(scale, row, np.ascontiguousarray(np.linalg.pinv(a / row[:, None], rcond=1e-15)))
 
 
 def chord(rhs, linear, y, p, atol, free, conserved, totals, max_iterations=MAX_NEWTON_ITERATIONS):
@@ -187,7 +194,7 @@ def chord(rhs, linear, y, p, atol, free, conserved, totals, max_iterations=MAX_N
             break
         if step > 0.5 * previous:        # not contracting: the frozen matrix is too far off
             break
-    return _outcome(rhs, y, p, atol, idx, f, iteration, step)
+    return assess(rhs, y, p, atol, free, iteration, step)
 
 
 #: A state is stable when no eigenvalue of the Jacobian on the conserved-moiety

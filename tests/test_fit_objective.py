@@ -78,6 +78,8 @@ def test_sensitivities_are_one_batched_pass_per_condition(tmp_path, monkeypatch)
 
     def counting_entry(driver):
         compiled = original(driver)
+        if driver is not module.integrate_batch:
+            return compiled
 
         def counting(*args):
             calls.append(args[5].shape[0])                     # rows of the batch

@@ -162,3 +162,37 @@ def test_batch_driver_with_session_controls_equals_the_single_run():
     # and the controls act: the sessions remove plasma IgG
     removed = run.spec.species_index("igg_removed")
     assert out[0, -1, removed] > 0.3 * y0[run.spec.species_index("igg_p")]
+
+
+def test_compiled_newton_and_chord_iterations_equal_the_python_ones(fcrn_problem):
+    from ivigsim.solvers.newton import chord_iterate, newton_iterate
+    simulator = Objective(fcrn_problem).simulator.fork()
+    condition = fcrn_problem.conditions[0]
+    base = simulator.prepare(condition, {}, np.array([0.0]))
+    y_base = _cold(base)
+    run = simulator.prepare(condition, _parameters(fcrn_problem, {"cl_uptake": 1.2, "fcrn_total": 0.9}),
+                            np.array([0.0]))
+    free, conserved, totals, initial = simulator._targets(run)
+    idx = np.flatnonzero(free)
+    fn = run.kernel.typed
+    python = steady_state.newton(run.kernel.rhs, run.kernel.jac, np.where(free, y_base, initial), run.p,
+                                 run.atol, free, conserved, totals)
+    y, info = np.where(free, y_base, initial), np.zeros(1)
+    iterations = entry(newton_iterate)(fn.rhs, fn.jac, y, run.p, run.atol, idx, conserved, totals, 30,
+                                       steady_state.STEP_TOLERANCE, steady_state.ROUND_OFF_STEP, info)
+    compiled = steady_state.assess(run.kernel.rhs, y, run.p, run.atol, free, iterations, info[0])
+    assert python.converged and compiled.converged and 2 <= compiled.iterations <= 8
+    assert _scaled_difference(compiled.y, python.y, run.atol) < 1e-12
+    # chord from the base state with the base matrix, for a finite-difference-sized step
+    near = simulator.prepare(condition, _parameters(fcrn_problem, {"k_recycle": 1.0 + 1e-4}), np.array([0.0]))
+    free, conserved, totals, initial = simulator._targets(near)
+    linear = steady_state.linearise(base.kernel.jac, y_base, base.p, base.atol, free, conserved)
+    python = steady_state.chord(near.kernel.rhs, linear, np.where(free, y_base, initial), near.p, near.atol,
+                                free, conserved, totals)
+    y = np.where(free, y_base, initial)
+    iterations = entry(chord_iterate)(fn.rhs, linear.inverse, linear.row, linear.scale, y, near.p, idx, conserved,
+                                      totals, 30, steady_state.STEP_TOLERANCE, steady_state.ROUND_OFF_STEP, info)
+    compiled = steady_state.assess(near.kernel.rhs, y, near.p, near.atol, free, iterations, info[0])
+    assert python.converged and compiled.converged
+    assert _scaled_difference(compiled.y, python.y, near.atol) < 1e-12
+    assert _scaled_difference(compiled.y, _cold(near), near.atol) < 1e-10

@@ -15,8 +15,8 @@ round-off:
   when it converges to a stable state, otherwise the cold route of
   :func:`ivigsim.simulation.initial_state` (integrate, then Newton); each
   finite-difference row starts from the base row's steady state by the chord
-  method. A warm state equals the cold one to round-off (about 1e-12 of
-  each species);
+  method. Both iterate in compiled code (:mod:`ivigsim.solvers.newton`). A
+  warm state equals the cold one to round-off (about 1e-12 of each species);
 * all rows of a condition (base and perturbed) go through one call to the
   compiled batch driver, entered without Numba's per-call argument typing.
 
@@ -38,6 +38,7 @@ from ivigsim.expressions import evaluate, symbols
 from ivigsim.simulation import MAX_STEPS, initial_state, prepare
 from ivigsim.solvers import rodas
 from ivigsim.solvers.batch import entry, integrate_batch
+from ivigsim.solvers.newton import chord_iterate, newton_iterate
 from ivigsim.spec import BODY_WEIGHT
 
 #: Newton iterations a warm start may take before the cold route takes over.
@@ -138,8 +139,11 @@ class Simulator:
             free = ~self.cumulative & np.any(self.stoichiometry[:, active] != 0, axis=1)
             ones = np.ones(self.spec.n_species)
             basis = steady_state.conservation_rows(self.stoichiometry, ones, active, free)
-            self._laws[key] = (free, basis)
+            self._laws[key] = (free, basis, np.flatnonzero(free))
         return self._laws[key]
+
+    def _free_index(self, run):
+        return self._system(run)[2]
 
     def _start(self, run):
         """What the run's steady state must keep: ``(initial values, free species, conserved rows,
@@ -150,7 +154,7 @@ class Simulator:
             env = self.spec.environment(run.values)
             initial = np.array([evaluate(s.initial, env) for s in self.spec.species], dtype=np.float64)
             volumes = np.array([env[s.compartment] for s in self.spec.species], dtype=np.float64)
-            free, basis = self._system(run)
+            free, basis, _ = self._system(run)
             conserved = basis * volumes[free][None, :]
             found = (initial, free, conserved, conserved @ initial[free], None)
             if len(self._starts) >= MEMORY:
@@ -208,9 +212,14 @@ class Simulator:
                     base_free, base_conserved, _, _ = self._targets(base)
                     linear = steady_state.linearise(base.kernel.jac, y_base, base.p, base.atol, base_free,
                                                     base_conserved)
-                guess = np.where(free, y_base, initial)
-                outcome = steady_state.chord(base.kernel.rhs, linear, guess, run.p, run.atol, free, conserved,
-                                             totals)
+                y = np.where(free, y_base, initial)
+                info = np.zeros(1)
+                iterations = entry(chord_iterate)(
+                    run.kernel.typed.rhs, linear.inverse, linear.row, linear.scale, y, run.p, self._free_index(run),
+                    conserved, totals, steady_state.MAX_NEWTON_ITERATIONS, steady_state.STEP_TOLERANCE,
+                    steady_state.ROUND_OFF_STEP, info)
+                outcome = steady_state.assess(run.kernel.rhs, y, run.p, run.atol, free, iterations, info[0],
+                                              self._free_index(run))
                 y = outcome.y if outcome.converged else self._newton(run, y_base, stable=False)
             if y is None:
                 y = _shared_cache_retry(initial_state, self.spec, run.kernel, run.values, run.p, run.rtol,
@@ -223,8 +232,13 @@ class Simulator:
         """Newton's method from ``guess`` at the run's parameters; None when it does not hold."""
         free, conserved, totals, initial = self._targets(run)
         kernel = run.kernel
-        outcome = steady_state.newton(kernel.rhs, kernel.jac, np.where(free, guess, initial), run.p, run.atol,
-                                      free, conserved, totals, WARM_NEWTON_ITERATIONS)
+        y = np.where(free, guess, initial)
+        info = np.zeros(1)
+        iterations = entry(newton_iterate)(
+            kernel.typed.rhs, kernel.typed.jac, y, run.p, run.atol, self._free_index(run), conserved, totals,
+            WARM_NEWTON_ITERATIONS, steady_state.STEP_TOLERANCE, steady_state.ROUND_OFF_STEP, info)
+        outcome = steady_state.assess(kernel.rhs, y, run.p, run.atol, free, iterations, info[0],
+                                      self._free_index(run))
         if not outcome.converged:
             return None
         if stable and not steady_state.is_stable(kernel.jac, outcome.y, run.p, free, conserved,

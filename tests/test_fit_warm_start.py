@@ -196,3 +196,19 @@ def test_compiled_newton_and_chord_iterations_equal_the_python_ones(fcrn_problem
     assert python.converged and compiled.converged
     assert _scaled_difference(compiled.y, python.y, near.atol) < 1e-12
     assert _scaled_difference(compiled.y, _cold(near), near.atol) < 1e-10
+
+
+def test_jacobian_after_residuals_reuses_the_base_run_and_gives_the_same_numbers(fcrn_problem, monkeypatch):
+    import ivigsim.fitting.simulator as module
+    x = np.array([float(p.to_scale(p.nominal)) for p in Objective(fcrn_problem).estimated]) + 0.03
+    fresh = Objective(fcrn_problem).fork().sensitivities(x)
+    objective = Objective(fcrn_problem).fork()
+    objective.residuals(x)
+    rows = []
+    original = module.Simulator.integrate
+    monkeypatch.setattr(module.Simulator, "integrate",
+                        lambda self, runs, y0s, condition: rows.append(len(runs)) or original(self, runs, y0s, condition))
+    after = objective.sensitivities(x)
+    assert rows == [len(objective.estimated)]          # the perturbed rows only: the base run was kept
+    np.testing.assert_array_equal(after[0], fresh[0])
+    np.testing.assert_array_equal(after[1], fresh[1])

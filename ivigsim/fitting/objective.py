@@ -144,8 +144,7 @@ class Objective:
         simulator = self.simulator
         for condition, rows, times, t_index in self.by_condition:
             run = simulator.prepare(condition, self._overrides(values, condition), times)
-            y0 = simulator.initial_state(run, condition)
-            states = simulator.integrate([run], y0[None, :], condition)[0]
+            states = simulator.trajectory(run, condition)
             observables = simulator.observables(run, states)
             sim[rows] = self._observe(list(zip(rows, t_index)), states, observables, run.values)
         return sim
@@ -198,9 +197,7 @@ class Objective:
         simulator = self.simulator
         base = simulator.prepare(condition, self._overrides(values[0], condition), times)
         runs = [base] + [simulator.prepare(condition, self._overrides(v, condition), times) for v in values[1:]]
-        y_base = simulator.initial_state(base, condition)
-        y0s = np.concatenate([y_base[None, :], simulator.nearby_initial_states(base, y_base, runs[1:])])
-        states = simulator.integrate(runs, y0s, condition)
+        states = simulator.batch(runs, condition)
         pairs = list(zip(rows, t_index))
         observed = []
         for k, run in enumerate(runs):

@@ -212,3 +212,16 @@ def test_jacobian_after_residuals_reuses_the_base_run_and_gives_the_same_numbers
     assert rows == [len(objective.estimated)]          # the perturbed rows only: the base run was kept
     np.testing.assert_array_equal(after[0], fresh[0])
     np.testing.assert_array_equal(after[1], fresh[1])
+
+
+def test_outputs_at_the_start_only_equal_the_driver_s(fcrn_problem):
+    """A condition observed at t = 0 only needs no integration; the shortcut gives the driver's numbers."""
+    simulator = Objective(fcrn_problem).simulator.fork()
+    condition = fcrn_problem.conditions[0]
+    run = simulator.prepare(condition, {}, np.array([0.0, 0.0]))
+    y0 = simulator.initial_state(run, condition)
+    short = simulator.integrate([run, run], np.array([y0, 1.1 * y0]), condition)
+    full, _ = simulation.run_solver(run.kernel, 1.1 * y0, run.p, run.schedule, run.t_out, run.rtol, run.atol)
+    assert short.shape == (2, 2, y0.size)
+    np.testing.assert_array_equal(short[1], full)
+    np.testing.assert_array_equal(short[0, 0], y0 + run.schedule.jumps[0])

@@ -30,10 +30,10 @@ Run: ``python benchmarks/bench_fit.py [--starts 100] [--pypesto-starts 20] [--wo
 ``--problem DIR`` also times ivigsim alone on another problem directory (the FcRn
 recalibration ``fits/fcrn_human``): its conditions differ in regimen and start
 from each parameter vector's own steady state, which one PEtab SBML model cannot
-carry, so pyPESTO is not run on it. On that problem the same starts are also run
-with every steady state found cold (``Objective(problem, warm_start=False)``:
-integration, then Newton), the reference for the warm starts, which must reach
-the same best objective.
+carry, so pyPESTO is not run on it. On that problem ``--cold-starts`` starts are
+also run with every steady state found cold (``Objective(problem,
+warm_start=False)``: integration, then Newton), the reference for the warm
+starts, which must reach the same best objective.
 
 Wall times on a shared machine depend on its load; each line also gives the
 process CPU time (all threads), which depends on it far less.
@@ -238,7 +238,8 @@ def main():
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--problem", help="also time ivigsim alone on this problem directory")
     parser.add_argument("--problem-only", action="store_true", help="with --problem: skip the comparison")
-    parser.add_argument("--no-cold", action="store_true", help="with --problem: skip the cold-steady-state reference")
+    parser.add_argument("--cold-starts", type=int, default=20,
+                        help="with --problem: starts run both warm and cold (1 worker) for the reference; 0: skip")
     args = parser.parse_args()
     if args.problem:
         other = load_problem(args.problem)
@@ -252,12 +253,15 @@ def main():
             print(f"  {name}: {value:.6g}")
         _, seconds_one, cpu_one, _ = run_ivigsim(other, args.starts, 1, with_profiles=False)
         print(f"{other.name}: the same {args.starts} starts on 1 worker: {seconds_one:.2f} s (CPU {cpu_one:.2f} s)")
-        if not args.no_cold:
-            best, cold_seconds, cold_cpu = run_cold(other, args.starts, args.workers)
-            print(f"{other.name}: the same starts, steady states cold, {args.workers} workers: {cold_seconds:.2f} s "
-                  f"(CPU {cold_cpu:.2f} s); best objective {best!r} (relative difference "
-                  f"{abs(best - result.value) / abs(result.value):.1e}); warm starts {cold_seconds / seconds:.2f} x "
-                  f"faster in wall time, {cold_cpu / cpu:.2f} x in CPU time")
+        if args.cold_starts:
+            n = args.cold_starts
+            warm, warm_seconds, warm_cpu, _ = run_ivigsim(other, n, 1, with_profiles=False)
+            best, cold_seconds, cold_cpu = run_cold(other, n, 1)
+            print(f"{other.name}: {n} starts on 1 worker: warm-started steady states {warm_seconds:.2f} s "
+                  f"(CPU {warm_cpu:.2f} s), best {warm.value!r}; every steady state cold {cold_seconds:.2f} s "
+                  f"(CPU {cold_cpu:.2f} s), best {best!r}; relative difference "
+                  f"{abs(best - warm.value) / abs(warm.value):.1e}; warm starts {cold_seconds / warm_seconds:.2f} x "
+                  f"faster in wall time, {cold_cpu / warm_cpu:.2f} x in CPU time")
         if args.problem_only:
             return
     directory = Path(tempfile.mkdtemp()) / "xla_four_patients"

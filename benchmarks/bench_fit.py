@@ -51,9 +51,9 @@ from pathlib import Path
 import numpy as np
 
 import ivigsim as iv
-from ivigsim.fitting import load_problem
-from ivigsim.fitting.multistart import start_points
-from ivigsim.fitting.objective import Objective
+from ivigsim.analysis.fitting import load_problem
+from ivigsim.analysis.fitting.multistart import start_points
+from ivigsim.analysis.fitting.objective import Objective
 
 TRUE = {"cl_p1": 0.0025, "cl_p2": 0.0032, "cl_p3": 0.0040, "cl_p4": 0.0050, "cl_extravasation": 0.035,
         "lymph_flow": 0.08}
@@ -111,14 +111,14 @@ def run_ivigsim(problem, starts, workers, with_profiles=True):
     if not with_profiles:
         return result, seconds, cpu, float("nan")
     began = time.perf_counter()
-    from ivigsim.fitting.uncertainty import profiles, wald
+    from ivigsim.analysis.fitting.uncertainty import profiles, wald
     profiles(result.objective, result.x, result.value, wald(result.objective, result.x), workers, False)
     return result, seconds, cpu, time.perf_counter() - began
 
 
 def run_cold(problem, starts, workers):
     """The same starts with every steady state found cold: (best objective, wall s, CPU s)."""
-    from ivigsim.fitting.multistart import map_ordered, optimise
+    from ivigsim.analysis.fitting.multistart import map_ordered, optimise
     objective = Objective(problem, warm_start=False)
     points = start_points(objective, starts, problem.seed)
     began, cpu = time.perf_counter(), time.process_time()
@@ -146,8 +146,8 @@ def gradient_timing(problem, repeats=20):
 def forward_sensitivity_jacobian(objective, x, cache):
     """Residual Jacobian from forward sensitivities (benchmarks/_forward_sensitivity.py)."""
     from _forward_sensitivity import augmented_functions, integrate_sensitivities
-    from ivigsim.kernel.compiled import evaluate_observables
-    from ivigsim.simulation import initial_state
+    from ivigsim.core.kernel.compiled import evaluate_observables
+    from ivigsim.core.simulation import initial_state
     spec = objective.spec
     values = objective.values(x)
     sigma = objective.sigmas(values)

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 import ivigsim as iv
-from ivigsim import simulation, steady_state
+from ivigsim.core import simulation, steady_state
 from ivigsim.errors import ParameterError
-from ivigsim.fitting import load_problem
-from ivigsim.fitting.objective import Objective
-from ivigsim.solvers import rodas
-from ivigsim.solvers.batch import entry, integrate_batch
+from ivigsim.analysis.fitting import load_problem
+from ivigsim.analysis.fitting.objective import Objective
+from ivigsim.core.solvers import rodas
+from ivigsim.core.solvers.batch import entry, integrate_batch
 
 from fit_helpers import copy_problem, edit
 
@@ -51,7 +51,7 @@ def _parameters(problem, factors):
 
 
 def test_warm_started_steady_state_equals_the_cold_one(fcrn_problem, monkeypatch):
-    import ivigsim.fitting.simulator as module
+    import ivigsim.analysis.fitting.simulator as module
     simulator = Objective(fcrn_problem).simulator.fork()
     condition = fcrn_problem.conditions[0]
     times = np.array([0.0, 7.0])
@@ -165,7 +165,7 @@ def test_batch_driver_with_session_controls_equals_the_single_run():
 
 
 def test_compiled_newton_and_chord_iterations_equal_the_python_ones(fcrn_problem):
-    from ivigsim.solvers.newton import chord_iterate, newton_iterate
+    from ivigsim.core.solvers.newton import chord_iterate, newton_iterate
     simulator = Objective(fcrn_problem).simulator.fork()
     condition = fcrn_problem.conditions[0]
     base = simulator.prepare(condition, {}, np.array([0.0]))
@@ -199,7 +199,7 @@ def test_compiled_newton_and_chord_iterations_equal_the_python_ones(fcrn_problem
 
 
 def test_jacobian_after_residuals_reuses_the_base_run_and_gives_the_same_numbers(fcrn_problem, monkeypatch):
-    import ivigsim.fitting.simulator as module
+    import ivigsim.analysis.fitting.simulator as module
     x = np.array([float(p.to_scale(p.nominal)) for p in Objective(fcrn_problem).estimated]) + 0.03
     fresh = Objective(fcrn_problem).fork().sensitivities(x)
     objective = Objective(fcrn_problem).fork()

@@ -31,7 +31,7 @@ import math
 import numpy as np
 
 from ivigsim.core.expressions import Sym, evaluate
-from ivigsim.analysis.fitting.simulator import Simulator, _shared_cache_retry
+from ivigsim.analysis.fitting.simulator import Simulator, shared_cache_retry
 from ivigsim.core.simulation import execute
 
 #: Forward-difference step on the estimation scale (absolute on log scales, relative on lin).
@@ -153,7 +153,7 @@ class Objective:
         """``(t, {observable id: values})``: the model's curves of one condition on a fine time grid."""
         values = self.values(x)
         run = self._prepare(condition, self._overrides(values, condition), None)
-        result = _shared_cache_retry(execute, run)
+        result = shared_cache_retry(execute, run)
         n_t = len(result.t)
         p_values = np.fromiter(result.parameters.values(), float, len(self.spec.parameter_names))
         curves = {}

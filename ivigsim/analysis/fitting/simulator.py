@@ -190,7 +190,7 @@ class Simulator:
         if self.steady and self.warm_start and previous is not None:
             y = self._newton(run, previous, stable=True)
         if y is None:
-            y = _shared_cache_retry(initial_state, self.spec, run.kernel, run.values, run.p, run.rtol, run.atol)
+            y = shared_cache_retry(initial_state, self.spec, run.kernel, run.values, run.p, run.rtol, run.atol)
         self._remember(key, y)
         self._previous[condition.name] = y
         return y
@@ -223,7 +223,7 @@ class Simulator:
                                               self._free_index(run))
                 y = outcome.y if outcome.converged else self._newton(run, y_base, stable=False)
             if y is None:
-                y = _shared_cache_retry(initial_state, self.spec, run.kernel, run.values, run.p, run.rtol,
+                y = shared_cache_retry(initial_state, self.spec, run.kernel, run.values, run.p, run.rtol,
                                         run.atol)
             self._remember(key, y)
             out[k] = y
@@ -329,7 +329,7 @@ class Simulator:
         return out
 
 
-def _shared_cache_retry(function, *args, attempts=3):
+def shared_cache_retry(function, *args, attempts=3):
     """Call ``function``, retrying when two threads evicted the same steady-state cache entry.
 
     :func:`ivigsim.core.simulation.initial_state` keeps a bounded cache of steady

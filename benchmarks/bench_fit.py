@@ -30,7 +30,13 @@ Run: ``python benchmarks/bench_fit.py [--starts 100] [--pypesto-starts 20] [--wo
 ``--problem DIR`` also times ivigsim alone on another problem directory (the FcRn
 recalibration ``fits/fcrn_human``): its conditions differ in regimen and start
 from each parameter vector's own steady state, which one PEtab SBML model cannot
-carry, so pyPESTO is not run on it.
+carry, so pyPESTO is not run on it. On that problem ``--cold-starts`` starts are
+also run with every steady state found cold (``Objective(problem,
+warm_start=False)``: integration, then Newton), the reference for the warm
+starts, which must reach the same best objective.
+
+Wall times on a shared machine depend on its load; each line also gives the
+process CPU time (all threads), which depends on it far less.
 """
 
 from __future__ import annotations
@@ -96,29 +102,45 @@ def make_problem(directory):
     return load_problem(directory)
 
 
-def run_ivigsim(problem, starts, workers):
+def run_ivigsim(problem, starts, workers, with_profiles=True):
+    """(result, wall seconds of the starts, CPU seconds of the starts, wall seconds of all profiles)."""
     iv.fit(problem, n_starts=2, workers=1, profiles=False, progress=False)       # compile outside the timing
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     result = iv.fit(problem, n_starts=starts, workers=workers, profiles=False, progress=False)
-    seconds = time.perf_counter() - began
+    seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
+    if not with_profiles:
+        return result, seconds, cpu, float("nan")
     began = time.perf_counter()
     from ivigsim.analysis.fitting.uncertainty import profiles, wald
     profiles(result.objective, result.x, result.value, wald(result.objective, result.x), workers, False)
-    return result, seconds, time.perf_counter() - began
+    return result, seconds, cpu, time.perf_counter() - began
+
+
+def run_cold(problem, starts, workers):
+    """The same starts with every steady state found cold: (best objective, wall s, CPU s)."""
+    from ivigsim.analysis.fitting.multistart import map_ordered, optimise
+    objective = Objective(problem, warm_start=False)
+    points = start_points(objective, starts, problem.seed)
+    began, cpu = time.perf_counter(), time.process_time()
+    results = map_ordered(lambda k: optimise(objective.fork(), points[k], k), range(starts), workers)
+    seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
+    return min(r.objective for r in results if r.ok), seconds, cpu
 
 
 def gradient_timing(problem, repeats=20):
     """Median seconds of one batched finite-difference Jacobian and of one objective evaluation."""
-    objective = Objective(problem)
+    objective = Objective(problem).fork()
     x = start_points(objective, 1, problem.seed)[0]
     objective.residual_jacobian(x)
     jac, fun = [], []
-    for _ in range(repeats):
+    # Each call at a new point nearby, as in a fit (at the same point the objective would
+    # reuse what it computed there).
+    for k in range(repeats):
         t = time.perf_counter()
-        objective.residual_jacobian(x)
+        objective.residual_jacobian(x + 1e-3 * (2 * k + 1))
         jac.append(time.perf_counter() - t)
         t = time.perf_counter()
-        objective.residuals(x)
+        objective.residuals(x + 1e-3 * (2 * k + 2))
         fun.append(time.perf_counter() - t)
     return float(np.median(jac)), float(np.median(fun)), len(x)
 
@@ -218,26 +240,42 @@ def main():
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--problem", help="also time ivigsim alone on this problem directory")
     parser.add_argument("--problem-only", action="store_true", help="with --problem: skip the comparison")
+    parser.add_argument("--cold-starts", type=int, default=20,
+                        help="with --problem: starts run both warm and cold (1 worker) for the reference; 0: skip")
     args = parser.parse_args()
     if args.problem:
         other = load_problem(args.problem)
-        result, seconds, profile_seconds = run_ivigsim(other, args.starts, args.workers)
+        result, seconds, cpu, profile_seconds = run_ivigsim(other, args.starts, args.workers)
         print(f"{other.name}: {len(result.objective.names)} parameters, {result.objective.n_data} data, "
               f"{len(other.conditions)} conditions; {args.starts} starts on {args.workers} workers: "
-              f"{seconds:.2f} s; best objective {result.value:.8g}; {result.n_converged} starts at the best; "
-              f"{sum(not s.ok for s in result.starts)} failed; profiles {profile_seconds:.2f} s")
+              f"{seconds:.2f} s (CPU {cpu:.2f} s); best objective {result.value!r}; {result.n_converged} starts "
+              f"at the best; {sum(not s.ok for s in result.starts)} failed; "
+              f"{sum(s.n_evaluations for s in result.starts)} residual evaluations; profiles {profile_seconds:.2f} s")
         for name, value in result.estimates.items():
             print(f"  {name}: {value:.6g}")
+        _, seconds_one, cpu_one, _ = run_ivigsim(other, args.starts, 1, with_profiles=False)
+        print(f"{other.name}: the same {args.starts} starts on 1 worker: {seconds_one:.2f} s (CPU {cpu_one:.2f} s)")
+        if args.cold_starts:
+            n = args.cold_starts
+            warm, warm_seconds, warm_cpu, _ = run_ivigsim(other, n, 1, with_profiles=False)
+            best, cold_seconds, cold_cpu = run_cold(other, n, 1)
+            print(f"{other.name}: {n} starts on 1 worker: warm-started steady states {warm_seconds:.2f} s "
+                  f"(CPU {warm_cpu:.2f} s), best {warm.value!r}; every steady state cold {cold_seconds:.2f} s "
+                  f"(CPU {cold_cpu:.2f} s), best {best!r}; relative difference "
+                  f"{abs(best - warm.value) / abs(warm.value):.1e}; warm starts {cold_seconds / warm_seconds:.2f} x "
+                  f"faster in wall time, {cold_cpu / warm_cpu:.2f} x in CPU time")
         if args.problem_only:
             return
     directory = Path(tempfile.mkdtemp()) / "xla_four_patients"
     problem = make_problem(directory)
-    result, seconds, profile_seconds = run_ivigsim(problem, args.starts, args.workers)
-    _, seconds_one, _ = run_ivigsim(problem, args.starts, 1)
+    result, seconds, cpu, profile_seconds = run_ivigsim(problem, args.starts, args.workers)
+    _, seconds_one, cpu_one, _ = run_ivigsim(problem, args.starts, 1, with_profiles=False)
+    same, same_seconds, _, _ = run_ivigsim(problem, args.pypesto_starts, 1, with_profiles=False)
     jac_s, fun_s, n_par = gradient_timing(problem)
-    print(f"ivigsim: {args.starts} starts on {args.workers} workers: {seconds:.2f} s; best objective "
+    print(f"ivigsim: {args.starts} starts on {args.workers} workers: {seconds:.2f} s (CPU {cpu:.2f} s); best objective "
           f"{result.value:.8g}; {result.n_converged} starts at the best; profiles {profile_seconds:.2f} s; "
-          f"the same {args.starts} starts on 1 worker: {seconds_one:.2f} s")
+          f"the same {args.starts} starts on 1 worker: {seconds_one:.2f} s (CPU {cpu_one:.2f} s); "
+          f"pyPESTO's {args.pypesto_starts} starts on 1 worker: {same_seconds:.2f} s, best {same.value:.8g}")
     print(f"ivigsim: one residual evaluation {fun_s * 1e3:.2f} ms (4 conditions); one batched "
           f"finite-difference Jacobian ({n_par} parameters) {jac_s * 1e3:.2f} ms "
           f"= {jac_s / fun_s:.2f} x an evaluation")
@@ -259,7 +297,11 @@ def main():
           f"{p_seconds:.2f} s; best objective {best:.8g} ({finished} finished)")
     print(f"same point: pyPESTO objective {consistency[0]:.10g}, ivigsim {consistency[1]:.10g} "
           f"(relative difference {abs(consistency[0] - consistency[1]) / abs(consistency[1]):.2e})")
-    print(f"best objectives: relative difference {abs(best - result.value) / abs(result.value):.2e}")
+    print(f"best objectives: relative difference {abs(best - result.value) / abs(result.value):.2e} "
+          f"(ivigsim {args.starts} starts); {abs(best - same.value) / abs(same.value):.2e} (ivigsim on the same "
+          f"{args.pypesto_starts} starts)")
+    print(f"the same {args.pypesto_starts} starts from the same points: pyPESTO {p_seconds:.2f} s (1 process), "
+          f"ivigsim {same_seconds:.2f} s (1 worker): {p_seconds / same_seconds:.1f} x")
     print(f"wall time per start: ivigsim {per_ivigsim * 1e3:.1f} ms ({args.workers} workers), "
           f"{seconds_one / args.starts * 1e3:.1f} ms (1 worker); pyPESTO {per_pypesto * 1e3:.1f} ms (1 process); "
           f"ratio {per_pypesto / per_ivigsim:.1f} x ({args.workers} workers), "

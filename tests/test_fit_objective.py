@@ -72,20 +72,27 @@ def test_a_clamp_wins_over_an_estimate_and_has_zero_sensitivity(tmp_path):
 
 
 def test_sensitivities_are_one_batched_pass_per_condition(tmp_path, monkeypatch):
-    import ivigsim.analysis.fitting.objective as module
+    import ivigsim.analysis.fitting.simulator as module
     calls = []
-    original = module.integrate_batch
+    original = module.entry
 
-    def counting(*args):
-        calls.append(args[5].shape[0])                         # rows of the batch
-        return original(*args)
+    def counting_entry(driver):
+        compiled = original(driver)
+        if driver is not module.integrate_batch:
+            return compiled
 
-    monkeypatch.setattr(module, "integrate_batch", counting)
+        def counting(*args):
+            calls.append(args[5].shape[0])                     # rows of the batch
+            return compiled(*args)
+        return counting
+
+    monkeypatch.setattr(module, "entry", counting_entry)
     objective = Objective(load_problem(multi_condition(tmp_path)))
     objective.sensitivities(np.log10([0.004, 0.05, 25.0]))
-    # Two conditions x (steady-state relaxation + regimen): four compiled calls, of 1 + 3 rows for the
-    # first patient and 1 + 2 for the second, whose synthesis is clamped (no row for igg_production_a).
-    assert calls == [4, 4, 3, 3]
+    # One compiled call per condition (steady states come from Newton's method, not from
+    # integration): 1 + 3 rows for the first patient and 1 + 2 for the second, whose
+    # synthesis is clamped (no row for igg_production_a).
+    assert calls == [4, 3]
 
 
 def test_fcrn_model_gradient_through_the_steady_state_agrees_with_central_differences(tmp_path):

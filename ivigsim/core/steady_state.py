@@ -18,6 +18,16 @@ Two structural facts make ``J`` singular and are handled explicitly:
   rank deficient. Their totals ``Σ l_i V_i y_i`` come from the left null space
   of the stoichiometry of the reactions that are switched on, and are added to
   the Newton system as extra rows, so each step keeps them.
+
+Warm starts. Many nearby parameter vectors (a fit's successive evaluations,
+its finite-difference perturbations) need a steady state each. From a
+neighbour's steady state, Newton's method alone converges in a few
+iterations, so :func:`newton` takes the conserved totals to reach (those of
+the new parameter vector's initial values) instead of keeping the start's,
+and :func:`chord` reuses one factorised Newton matrix for many small
+perturbations. :func:`is_stable` tells whether a state found this way is one
+an untreated patient relaxes to (a warm start must not land on an unstable
+branch that the cold integration would never reach).
 """
 
 from __future__ import annotations
@@ -69,7 +79,7 @@ def conservation_rows(stoichiometry, volumes, active, free):
     return (left * volumes[free][:, None]).T  # rows l_i V_i: amounts are conserved
 
 
-def newton(rhs, jac, y, p, atol, free, conserved):
+def newton(rhs, jac, y, p, atol, free, conserved, totals=None, max_iterations=MAX_NEWTON_ITERATIONS):
     """Refine ``y`` towards ``rhs(y) = 0`` on the ``free`` species.
 
     Parameters
@@ -84,22 +94,30 @@ def newton(rhs, jac, y, p, atol, free, conserved):
     free : ndarray of bool, shape (n_species,)
     conserved : ndarray, shape (n_laws, n_free)
         Rows of :func:`conservation_rows`.
+    totals : ndarray, shape (n_laws,), optional
+        Conserved totals ``conserved @ y[free]`` to reach (the first step
+        lands on them: the laws are linear). Default: keep those of ``y``.
+    max_iterations : int
     """
     y = np.array(y, dtype=np.float64)
     n = y.size
     f = np.empty(n)
     jacobian = np.zeros((n, n))
     idx = np.flatnonzero(free)
+    block = np.ix_(idx, idx)
     zeros = np.zeros(conserved.shape[0])
+    a = np.empty((idx.size + conserved.shape[0], idx.size))
     step = previous = np.inf
-    for iteration in range(1, MAX_NEWTON_ITERATIONS + 1):
+    for iteration in range(1, max_iterations + 1):
         rhs(y, p, f)
         jac(y, p, jacobian)
         scale = np.abs(y[idx]) + atol[idx]
         # Columns scaled by each species' magnitude and rows by their largest
         # entry: the raw Jacobian spans 1e-5 to 1e8 per day.
-        a = np.vstack([jacobian[np.ix_(idx, idx)], conserved]) * scale[None, :]
-        b = np.concatenate([-f[idx], zeros])
+        a[:idx.size] = jacobian[block]
+        a[idx.size:] = conserved
+        a *= scale[None, :]
+        b = np.concatenate([-f[idx], zeros if totals is None else totals - conserved @ y[idx]])
         row = np.max(np.abs(a), axis=1)
         row[row == 0] = 1.0
         delta, *_ = np.linalg.lstsq(a / row[:, None], b / row, rcond=None)
@@ -109,6 +127,17 @@ def newton(rhs, jac, y, p, atol, free, conserved):
         y[idx] += delta * scale
         if step < ROUND_OFF_STEP or (step < STEP_TOLERANCE and step > 0.5 * previous):
             break
+    return assess(rhs, y, p, atol, free, iteration, step)
+
+
+def assess(rhs, y, p, atol, free, iterations, step, idx=None):
+    """The :class:`NewtonOutcome` of iterations that ended at ``y`` (modified) with scaled ``step``.
+
+    Also used for the compiled iterations of :mod:`ivigsim.core.solvers.newton`;
+    ``idx`` is ``np.flatnonzero(free)`` when the caller has it.
+    """
+    idx = np.flatnonzero(free) if idx is None else idx
+    f = np.empty(y.size)
     # Round-off of the least-squares solve leaves ~1e-40 in species that are
     # identically zero (no IVIG given, a switched-off mechanism): far below the
     # solver's resolution, so they are returned as the exact zeros they are.
@@ -116,4 +145,88 @@ def newton(rhs, jac, y, p, atol, free, conserved):
     rhs(y, p, f)
     residual = float(np.max(np.abs(f[idx]) / (np.abs(y[idx]) + atol[idx]))) if idx.size else 0.0
     ok = bool(step < STEP_TOLERANCE and np.all(np.isfinite(y)) and np.all(y[idx] >= -atol[idx]))
-    return NewtonOutcome(y, ok, iteration, step, residual)
+    return NewtonOutcome(y, ok, iterations, step, residual)
+
+
+@dataclass(frozen=True)
+class Linearisation:
+    """The scaled Newton matrix at one state, kept as its pseudo-inverse for :func:`chord`."""
+
+    scale: np.ndarray        # (n_free,) species magnitudes the columns were scaled by
+    row: np.ndarray          # (n_free + n_laws,) row scaling
+    inverse: np.ndarray      # (n_free, n_free + n_laws) pseudo-inverse of the scaled matrix
+
+
+def linearise(jac, y, p, atol, free, conserved):
+    """The Newton matrix of :func:`newton` at ``y``, factorised once (see :func:`chord`)."""
+    idx = np.flatnonzero(free)
+    jacobian = np.zeros((y.size, y.size))
+    jac(np.ascontiguousarray(y, dtype=np.float64), p, jacobian)
+    scale = np.abs(y[idx]) + atol[idx]
+    a = np.vstack([jacobian[np.ix_(idx, idx)], conserved]) * scale[None, :]
+    row = np.max(np.abs(a), axis=1)
+    row[row == 0] = 1.0
+    return Linearisation(scale, row, np.ascontiguousarray(np.linalg.pinv(a / row[:, None], rcond=1e-15)))
+
+
+def chord(rhs, linear, y, p, atol, free, conserved, totals, max_iterations=MAX_NEWTON_ITERATIONS):
+    """:func:`newton` with the Newton matrix frozen at a nearby state (the chord method).
+
+    For a small perturbation of the parameters (a finite-difference step) the
+    neighbour's Jacobian is exact to the size of the perturbation, so the
+    iteration contracts by about that factor per step while each step costs
+    one right-hand side and one matrix-vector product. Converged means the same
+    as in :func:`newton`.
+    """
+    y = np.array(y, dtype=np.float64)
+    f = np.empty(y.size)
+    idx = np.flatnonzero(free)
+    step = previous = np.inf
+    for iteration in range(1, max_iterations + 1):
+        rhs(y, p, f)
+        b = np.concatenate([-f[idx], totals - conserved @ y[idx]]) / linear.row
+        delta = linear.inverse @ b
+        if not np.all(np.isfinite(delta)):
+            break
+        previous, step = step, (float(np.max(np.abs(delta))) if delta.size else 0.0)
+        y[idx] += delta * linear.scale
+        if step < ROUND_OFF_STEP or (step < STEP_TOLERANCE and step > 0.5 * previous):
+            break
+        if step > 0.5 * previous:        # not contracting: the frozen matrix is too far off
+            break
+    return assess(rhs, y, p, atol, free, iteration, step)
+
+
+#: A state is stable when no eigenvalue of the Jacobian on the conserved-moiety
+#: manifold has a real part above this fraction of the spectral radius (the
+#: round-off level of the eigenvalues; a real unstable mode is far above it).
+STABILITY_TOLERANCE = 1e-10
+
+
+def manifold(conserved):
+    """Orthonormal basis (n_free, n_free - n_laws) of the directions that keep every conserved total."""
+    from scipy.linalg import null_space
+    return null_space(conserved) if conserved.shape[0] else None
+
+
+def is_stable(jac, y, p, free, conserved, basis=None):
+    """Whether the steady state ``y`` attracts nearby states that keep the conserved totals.
+
+    The Jacobian is restricted to the directions that keep every conserved
+    total (``basis``, from :func:`manifold` of ``conserved`` when not given),
+    which removes the zero eigenvalue each conservation law contributes.
+    """
+    idx = np.flatnonzero(free)
+    if idx.size == 0:
+        return True
+    jacobian = np.zeros((y.size, y.size))
+    jac(np.ascontiguousarray(y, dtype=np.float64), p, jacobian)
+    j = jacobian[np.ix_(idx, idx)]
+    if conserved.shape[0]:
+        q = manifold(conserved) if basis is None else basis
+        j = q.T @ j @ q
+    if j.size == 0:
+        return True
+    eigenvalues = np.linalg.eigvals(j)
+    radius = float(np.max(np.abs(eigenvalues)))
+    return bool(np.all(np.isfinite(eigenvalues)) and np.max(eigenvalues.real) <= STABILITY_TOLERANCE * radius)

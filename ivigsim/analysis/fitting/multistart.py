@@ -3,7 +3,9 @@
 Starting points are a Latin hypercube (:class:`scipy.stats.qmc.LatinHypercube`)
 over the estimation-scale box, drawn from ``numpy.random.SeedSequence(seed)``.
 Start 0 is the nominal values of ``parameters.tsv``. Each start is independent
-and deterministic, so results are placed by start id and are the same for one
+and deterministic (it works on its own :meth:`~ivigsim.analysis.fitting.objective.Objective.fork`
+of the objective, whose warm-started steady states follow that start's own
+evaluations), so results are placed by start id and are the same for one
 worker or many. A start whose simulation fails is recorded with its reason;
 the others go on.
 
@@ -137,7 +139,7 @@ def run_starts(objective, n_starts, seed, workers=1, progress=True):
     lock = threading.Lock()
 
     def one(k):
-        result = optimise(objective, points[k], k)
+        result = optimise(objective.fork(), points[k], k)
         with lock:
             done[0] += 1
             if progress:

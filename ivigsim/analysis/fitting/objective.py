@@ -10,35 +10,32 @@ where ``h`` is the observable's transformation (lin, log or log10), ``y`` the
 simulated and ``m`` the measured value; a log-transformed datum also adds
 ``log(m)`` (``log(m ln 10)`` for log10), the Jacobian of the transformation.
 
-Simulations go through :func:`ivigsim.core.simulation.prepare` and
-:func:`~ivigsim.core.simulation.execute`, like every other run. Sensitivities are
-forward finite differences on the estimation scale, computed in one compiled
-batch per condition (:mod:`ivigsim.core.solvers.batch`): the base point and every
-perturbed parameter vector are relaxed to their own untreated steady state and
-then integrated through the regimen, all in two calls to compiled code. A
-perturbed relaxation starts from the base steady state shifted by the change
-of the species' initial values, since those set conserved totals (FcRn).
+Simulations go through :class:`ivigsim.analysis.fitting.simulator.Simulator`: runs
+prepared once per condition, untreated steady states warm-started from the
+previous parameter vector's, and every integration of a condition in one call
+to the compiled batch driver (:mod:`ivigsim.core.solvers.batch`). Sensitivities are
+forward finite differences on the estimation scale: the base point and every
+perturbed parameter vector of a condition are integrated together, each from
+its own untreated steady state (found by the chord method from the base one).
+
+An objective remembers the steady states of the parameter vectors it saw, so
+one optimisation should use its own copy (:meth:`Objective.fork`): the
+numbers then depend on that optimisation's own sequence of evaluations only.
 """
 
 from __future__ import annotations
 
+import copy
 import math
-from dataclasses import replace
 
 import numpy as np
 
-from ivigsim.errors import IvigsimError, SolverError
-from ivigsim.core.expressions import Sym, evaluate, symbols
-from ivigsim.core.kernel.compiled import evaluate_observables
-from ivigsim.core.simulation import STEADY_STATE_HORIZON_DAY, execute, initial_state, prepare
-from ivigsim.core.spec import BODY_WEIGHT
-from ivigsim.core.schedule import no_dosing
-from ivigsim.core.solvers import rodas
-from ivigsim.core.solvers.batch import integrate_batch
+from ivigsim.core.expressions import Sym, evaluate
+from ivigsim.analysis.fitting.simulator import Simulator, shared_cache_retry
+from ivigsim.core.simulation import execute
 
 #: Forward-difference step on the estimation scale (absolute on log scales, relative on lin).
 FD_STEP = 1e-4
-MAX_STEPS = 200_000
 _LN10 = math.log(10.0)
 
 
@@ -46,10 +43,11 @@ class Objective:
     """Negative log-likelihood of a :class:`~ivigsim.analysis.fitting.problem.FitProblem` and its pieces.
 
     ``x`` is always the vector of estimated parameters on their estimation
-    scale, in ``problem.estimated`` order.
+    scale, in ``problem.estimated`` order. ``warm_start=False`` finds every
+    steady state by the cold route (integration, then Newton).
     """
 
-    def __init__(self, problem):
+    def __init__(self, problem, warm_start=True):
         self.problem = problem
         spec = problem.spec
         self.estimated = problem.estimated
@@ -85,14 +83,19 @@ class Objective:
             times = np.unique(data.time[rows])
             self.by_condition.append((c, rows, times, np.searchsorted(times, data.time[rows])))
         self.spec = spec
-        self.regimens = {c.name: c.regimen.build() for c in problem.conditions}
+        self.simulator = Simulator(problem, warm_start)
         # Name tuples of the model, looked up once (the spec builds them on every access).
         self.parameter_names = spec.parameter_names
         self.parameter_set = frozenset(self.parameter_names)
         self.parameter_index = {name: i for i, name in enumerate(self.parameter_names)}
         self.species_names = spec.species_names
         self.observable_names = spec.observable_names
-        self.schedule_symbols = _schedule_symbols(spec)
+
+    def fork(self):
+        """This objective with its own warm-start memory: one per optimisation (thread)."""
+        new = copy.copy(self)
+        new.simulator = self.simulator.fork()
+        return new
 
     # ------------------------------------------------------------------ parameters
     def values(self, x):
@@ -116,25 +119,7 @@ class Objective:
 
     # ------------------------------------------------------------------ simulation
     def _prepare(self, condition, params, times):
-        return prepare(self.spec, self.regimens[condition.name], self.problem.t_end_days,
-                       condition.body_weight_kg if BODY_WEIGHT in self.spec.parameter_names else None,
-                       params, None, times, self.problem.rtol)
-
-    def _prepare_nearby(self, base, condition, params, times):
-        """``prepare`` for a parameter vector next to ``base``'s; reuses its dosing schedule
-        when no parameter the schedule depends on (volumes, dose targets, weight) changed."""
-        # The base run checked every override; a perturbed row differs from it in one estimated
-        # parameter, which the finite-difference step keeps inside its (model-checked) bounds.
-        values = base.values.copy()
-        changed = set()
-        for name, value in params.items():
-            index = self.parameter_index[name]
-            if value != values[index]:
-                values[index] = value
-                changed.add(name)
-        if changed & self.schedule_symbols:
-            return self._prepare(condition, params, times)
-        return replace(base, values=values, p=base.kernel.parameter_vector(values, base.switches))
+        return self.simulator.full_prepare(condition, params, times)
 
     def _observe(self, rows, states, observables, p_values):
         """Simulated value of each measurement row from one trajectory at the condition's times."""
@@ -156,19 +141,19 @@ class Objective:
         """Simulated (untransformed) value of every measurement, shape (n_data,)."""
         values = self.values(x)
         sim = np.empty(self.n_data)
+        simulator = self.simulator
         for condition, rows, times, t_index in self.by_condition:
-            run = self._prepare(condition, self._overrides(values, condition), times)
-            result = _shared_cache_retry(execute, run)
-            n_values = len(self.spec.parameter_names)
-            sim[rows] = self._observe(list(zip(rows, t_index)), result.states, result.observables,
-                                      np.fromiter(result.parameters.values(), float, n_values))
+            run = simulator.prepare(condition, self._overrides(values, condition), times)
+            states = simulator.trajectory(run, condition)
+            observables = simulator.observables(run, states)
+            sim[rows] = self._observe(list(zip(rows, t_index)), states, observables, run.values)
         return sim
 
     def curves(self, x, condition):
         """``(t, {observable id: values})``: the model's curves of one condition on a fine time grid."""
         values = self.values(x)
         run = self._prepare(condition, self._overrides(values, condition), None)
-        result = _shared_cache_retry(execute, run)
+        result = shared_cache_retry(execute, run)
         n_t = len(result.t)
         p_values = np.fromiter(result.parameters.values(), float, len(self.spec.parameter_names))
         curves = {}
@@ -209,63 +194,16 @@ class Objective:
         return sim, sens
 
     def _batch(self, condition, rows, times, t_index, values):
-        base = self._prepare(condition, self._overrides(values[0], condition), times)
-        runs = [base] + [self._prepare_nearby(base, condition, self._overrides(v, condition), times)
-                         for v in values[1:]]
-        kernel, spec = base.kernel, self.spec
-        fn = kernel.typed
-        m = len(runs)
-        ps = np.ascontiguousarray([r.p for r in runs])
-        y0 = _shared_cache_retry(initial_state, spec, kernel, base.values, base.p, base.rtol, base.atol)
-        if spec.initial_state == "steady_state":
-            # Each perturbed patient starts from its own untreated steady state: relax it from
-            # the base one (a nearby point) over the same horizon the steady-state routine uses.
-            # Initial values set the conserved totals (e.g. FcRn: free + bound = fcrn_total), so the
-            # start is shifted by the change of the initial values before relaxing.
-            initial = np.array([self._initial_values(r.values) for r in runs])
-            starts = y0[None, :] + (initial - initial[0][None, :])
-            relax = no_dosing(spec, 0.0, STEADY_STATE_HORIZON_DAY)
-            y0s = self._integrate(fn, kernel.lu_size, starts, ps, relax,
-                                  [relax] * m, np.array([STEADY_STATE_HORIZON_DAY]), min(base.rtol, 1e-8),
-                                  base.atol * 1e-2)[:, 0, :]
-            cumulative = np.array([s.cumulative for s in spec.species])
-            y0s[:, cumulative] = y0[cumulative]
-        else:
-            y0s = np.array([_shared_cache_retry(initial_state, spec, kernel, r.values, r.p, r.rtol, r.atol)
-                            for r in runs])
-        for r in runs[1:]:
-            if not np.array_equal(r.schedule.t_breaks, base.schedule.t_breaks):
-                raise SolverError(f"condition '{condition.name}': dosing times depend on an estimated "
-                                  "parameter; finite differences need a fixed schedule", -1)
-        states = self._integrate(fn, kernel.lu_size, np.ascontiguousarray(y0s), ps, base.schedule,
-                                 [r.schedule for r in runs], base.t_out, base.rtol, base.atol)
+        simulator = self.simulator
+        base = simulator.prepare(condition, self._overrides(values[0], condition), times)
+        runs = [base] + [simulator.prepare(condition, self._overrides(v, condition), times) for v in values[1:]]
+        states = simulator.batch(runs, condition)
         pairs = list(zip(rows, t_index))
         observed = []
         for k, run in enumerate(runs):
-            obs = evaluate_observables(kernel, states[k], run.p)
+            obs = simulator.observables(run, states[k])
             observed.append(self._observe(pairs, states[k], obs, run.values))
         return observed
-
-    def _initial_values(self, values):
-        env = self.spec.environment(values)
-        return [evaluate(species.initial, env) for species in self.spec.species]
-
-    def _integrate(self, fn, lu_size, y0s, ps, base_schedule, schedules, t_out, rtol, atol):
-        m, n = y0s.shape
-        inputs = np.ascontiguousarray(np.stack([s.inputs for s in schedules]))
-        jumps = np.ascontiguousarray(np.stack([s.jumps for s in schedules]))
-        out = np.zeros((m, len(t_out), n))
-        stats = np.zeros((m, rodas.N_STATS), dtype=np.int64)
-        status = np.zeros(m, dtype=np.int64)
-        integrate_batch(fn.rhs, fn.jac, fn.factor, fn.solve, lu_size, np.ascontiguousarray(y0s), ps,
-                        base_schedule.t_breaks, inputs, base_schedule.input_target, jumps,
-                        np.ascontiguousarray(t_out, dtype=np.float64), float(rtol),
-                        np.ascontiguousarray(atol), MAX_STEPS, out, stats, status)
-        bad = np.flatnonzero(status != rodas.SUCCESS)
-        if bad.size:
-            raise SolverError(f"model '{self.spec.name}': a sensitivity integration failed: "
-                              f"{rodas.STATUS_MESSAGES[int(status[bad[0]])]}", int(status[bad[0]]))
-        return out
 
     # ------------------------------------------------------------------ objective
     def residuals(self, x, sim=None):
@@ -321,38 +259,6 @@ class Objective:
         d_dh = np.where(normal, d / sigma ** 2, np.sign(d) / sigma)
         d_dsigma = np.where(normal, 1 / sigma - d ** 2 / sigma ** 3, 1 / sigma - np.abs(d) / sigma ** 2)
         return value, d_dh * slope, d_dsigma, prior_grad
-
-
-def _shared_cache_retry(function, *args, attempts=3):
-    """Call ``function``, retrying when two threads evicted the same steady-state cache entry.
-
-    :func:`ivigsim.core.simulation.initial_state` keeps a bounded cache of steady
-    states shared by all threads; when it is full, two threads can both pick
-    the oldest entry to evict and the second gets a KeyError (or the dict
-    changes size under an iterator). The value computed does not depend on
-    the cache, so calling again gives the same result.
-    """
-    for attempt in range(attempts):
-        try:
-            return function(*args)
-        except IvigsimError:
-            raise
-        except (KeyError, RuntimeError):
-            if attempt == attempts - 1:
-                raise
-
-
-def _schedule_symbols(spec):
-    """Parameters a dosing schedule depends on: body weight, compartment volumes, dose targets."""
-    names = {BODY_WEIGHT}
-    for c in spec.compartments:
-        names |= symbols(c.volume)
-    for target in spec.doses.values():
-        names |= symbols(target.mass_per_amount)
-        for route in target.routes.values():
-            for _, fraction in route:
-                names |= symbols(fraction)
-    return names & set(spec.parameter_names)
 
 
 def _transform(y, kind):

@@ -95,6 +95,7 @@ class Profile:
 
 def profile_one(objective, best, best_value, k, step0, threshold):
     """Profile estimated parameter ``k`` from the optimum ``best`` in both directions."""
+    objective = objective.fork()      # its own warm-start memory, followed step by step
     xs, values = [best[k]], [best_value]
     ends = {}
     for direction in (-1.0, 1.0):

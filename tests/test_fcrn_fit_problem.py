@@ -11,7 +11,7 @@ import ivigsim as iv
 from conftest import ROOT
 
 PROBLEM = ROOT / "fits" / "fcrn_human"
-FITTED = ("cl_uptake", "k_recycle", "k_deg")
+FITTED = ("cl_uptake", "k_deg", "cl_uptake_h", "fcrn_total_h")
 MODELS = ("fcrn_pk", "fcrn_pk_qss", "ivig_autoimmune")
 
 

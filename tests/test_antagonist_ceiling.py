@@ -26,7 +26,7 @@ def test_no_fcrn_catabolic_ratio_is_one_plus_recycling_over_catabolism(ctx):
     """
     fluxes = baseline_fluxes(ctx, model="fcrn_pk", body_weight_kg=70.0).values
     ko = fcrn_deficiency_catabolism(ctx, model="fcrn_pk", body_weight_kg=70.0,
-                                    knockout_params={"fcrn_total": 0.0}).values
+                                    knockout_params={"fcrn_total": 0.0, "fcrn_total_h": 0.0}).values
     assert ko["fcr_ratio"] == pytest.approx(1.0 + fluxes["recycling_over_catabolism"], rel=1e-3)
     assert ko["knockout_igg"] < ko["wild_type_igg"]
     # Plasma and interstitium scale together (first-order distribution); the wild type also
@@ -41,7 +41,7 @@ def test_complete_blockade_approaches_the_fcrn_deficient_steady_state():
     blocked = iv.simulate("fcrn_pk", regimen=drug, t_end=112.0, t_eval=t, params=HOLD_ALL)
     assert blocked["fcrn_occupancy_antagonist"][t >= 5.0].min() > 0.999
     untreated = iv.simulate("fcrn_pk", t_end=1.0)
-    knockout = iv.simulate("fcrn_pk", t_end=1.0, params={"fcrn_total": 0.0})
+    knockout = iv.simulate("fcrn_pk", t_end=1.0, params={"fcrn_total": 0.0, "fcrn_total_h": 0.0})
     ceiling = knockout["igg_total"][0] / untreated["igg_total"][0]
     assert blocked["igg_total"][-1] / untreated["igg_total"][0] == pytest.approx(ceiling, rel=0.01)
 

@@ -152,7 +152,8 @@ def test_without_dimers_the_previous_model_is_recovered():
     """f_dimer = 0, the former complex clearance (2 /day) and FcRn values: the factorial of the model before the
     blockade (free-autoantibody AUC over 180 days: -4.9 %, -27.6 %, both -28.0 %, Bliss -31.1 %)."""
     # the FcRn values of that model, before the human recalibration (fits/fcrn_human)
-    before_refit = {"cl_uptake": 0.00756, "k_recycle": 4.0515, "k_deg": 2216.0}
+    # (one FcRn pool: no uptake into the haematopoietic pool)
+    before_refit = {"cl_uptake": 0.00756, "k_recycle": 4.0515, "k_deg": 2216.0, "cl_uptake_h": 0.0}
     f = iv.mechanism_factorial(MODEL, COURSE, 180, "autoantibody_free_auc", body_weight_kg=70,
                                params={"f_dimer": 0.0, "k_complex_clearance": 2.0, **before_refit})
     assert f.single["fcrn_saturation"] == pytest.approx(0.049, abs=5e-4)
@@ -167,8 +168,10 @@ def test_dimers_keep_the_ivig_budget_and_dissociate():
                       mechanisms={"anti_idiotype": False})
     p = res.parameters
     vp, vi, ve = (70 * p["v_plasma"], 70 * p["v_interstitial"], 70 * p["v_endosome"])
+    ve_h = 70 * p["v_endosome_h"]
     present = ((res["ivig_p"] + res["aid_p"] + 2 * res["dimer_p"]) * vp + (res["ivig_i"] + res["aid_i"]) * vi
-               + (res["ivig_e"] + res["ivig_fcrn"] + res["aid_e"] + res["aid_fcrn"]) * ve)
+               + (res["ivig_e"] + res["ivig_fcrn"] + res["aid_e"] + res["aid_fcrn"]) * ve
+               + (res["ivig_e_h"] + res["ivig_fcrn_h"] + res["aid_e_h"] + res["aid_fcrn_h"]) * ve_h)
     gone = res["ivig_catabolised"] + res["aid_catabolised"]
     dosed = 2.0 * 70 * 1000.0 / p["mw_igg"]                                   # umol of IgG in 2 g/kg
     k = res.t >= 5.0

@@ -11,7 +11,7 @@ import ivigsim as iv
 from conftest import ROOT
 
 PROBLEM = ROOT / "fits" / "fcrn_human"
-FITTED = ("cl_uptake", "k_recycle", "k_deg")
+FITTED = ("cl_uptake", "k_deg", "cl_uptake_h", "fcrn_total_h")
 MODELS = ("fcrn_pk", "fcrn_pk_qss", "ivig_autoimmune")
 
 
@@ -115,9 +115,11 @@ def test_kim_law_in_the_same_distribution_gives_the_numbers_the_targets_quote():
 def test_fitting_engine_finds_the_same_optimum_and_intervals(fitted):
     """iv.fit on the same tables reproduces calibrate.py's optimum and Wald intervals (fitted.toml)."""
     result = iv.fit(PROBLEM, n_starts=2, workers=1, profiles=False, progress=False)
-    names = ("cl_uptake", "k_recycle", "k_deg", "aab_production")
+    names = ("cl_uptake", "k_deg", "aab_production", "cl_uptake_h", "fcrn_total_h")
     for k, name in enumerate(names):
-        assert result.best_parameters[name] == pytest.approx(fitted[name]["value"], rel=1e-4), name
+        # cl_uptake_h and fcrn_total_h lie on a ridge (correlation 0.97): the two optimisers stop
+        # about 1e-4 apart along it, at the same objective
+        assert result.best_parameters[name] == pytest.approx(fitted[name]["value"], rel=5e-4), name
         half = 1.959964 * result.wald.se[k]                       # log10 scale
         low, high = fitted[name]["ci95"]
         assert 10 ** (np.log10(result.best_parameters[name]) - half) == pytest.approx(low, rel=1e-2), name

@@ -86,8 +86,10 @@ def test_qss_agrees_with_full_model(regimen):
         assert relative_difference(full, qss, name) < 0.01, name
     # The course visibly perturbs the system, so the agreement is not trivial.
     assert np.max(full["ivig"]) > 5.0
-    # free FcRn falls to less than half its baseline share (about 23 % of the receptor at baseline)
-    assert 1.0 - np.max(full["fcrn_occupancy"]) < 0.5 * (1.0 - full["fcrn_occupancy"][0])
+    # FcRn occupancy (both pools) at least doubles from its baseline of about 11 %: the
+    # haematopoietic pool saturates, while the endothelial pool, 92 % of the receptor, stays far
+    # from saturation
+    assert np.max(full["fcrn_occupancy"]) > 2.0 * full["fcrn_occupancy"][0]
 
 
 @pytest.mark.parametrize("regimen", sorted(REGIMENS))
@@ -120,7 +122,7 @@ def test_untreated_steady_states_agree():
     totals = {m: float(run(m, iv.Regimen.none(), t_end=1.0)["igg_total"][0])
               for m in ("fcrn_pk", "fcrn_pk_qss", "igg_linear")}
     ref = totals["fcrn_pk"]
-    assert ref == pytest.approx(11.02, rel=0.01)
+    assert ref == pytest.approx(11.52, rel=0.01)
     for model, value in totals.items():
         assert value == pytest.approx(ref, rel=0.005), model
 
@@ -138,7 +140,7 @@ def tracer_half_life(model, params=()):
 
 
 def test_qss_fcrn_knockout_shortens_half_life():
-    knockout = tracer_half_life("fcrn_pk_qss", (("fcrn_total", 0.0),))
+    knockout = tracer_half_life("fcrn_pk_qss", (("fcrn_total", 0.0), ("fcrn_total_h", 0.0)))
     default = tracer_half_life("fcrn_pk_qss")
     assert 2.0 < knockout < 10.0
     assert 18.0 < default < 26.0

@@ -15,7 +15,7 @@ COURSE = iv.Regimen.ivig(dose_g_per_kg=0.4, days=5, infusion_hours=8)
 
 def test_tracer_with_fcrn_capacity_zero_is_the_igg_knockout():
     """Without FcRn, an IgG and the tracer are the same molecule to the model."""
-    same = {"fcrn_total": 0.0, "tracer_production": 0.03, "aab_production": 0.03, "mw_tracer": 150.0}
+    same = {"fcrn_total": 0.0, "fcrn_total_h": 0.0, "tracer_production": 0.03, "aab_production": 0.03, "mw_tracer": 150.0}
     res = iv.simulate("fcrn_pk", regimen=COURSE, t_end=60, body_weight_kg=70, params=same, rtol=1e-10)
     np.testing.assert_allclose(res["tracer"], res["autoantibody"], rtol=1e-8)
 
@@ -27,8 +27,9 @@ def test_tracer_ignores_ivig_and_is_conserved():
     assert treated["autoantibody"].min() < 0.95 * untreated["autoantibody"][0]      # the IgG does respond
     # infused = in the body + catabolised (umol)
     p = treated.parameters
-    vp, vi, ve = (70 * p[k] for k in ("v_plasma", "v_interstitial", "v_endosome"))
-    body = treated["tracer_p"] * vp + treated["tracer_i"] * vi + treated["tracer_e"] * ve
+    vp, vi, ve, ve_h = (70 * p[k] for k in ("v_plasma", "v_interstitial", "v_endosome", "v_endosome_h"))
+    body = (treated["tracer_p"] * vp + treated["tracer_i"] * vi + treated["tracer_e"] * ve
+            + treated["tracer_e_h"] * ve_h)
     infused = p["tracer_production"] * 70 / p["mw_tracer"] * treated.t
     np.testing.assert_allclose(body - body[0] + treated["tracer_catabolised"], infused, rtol=1e-7,
                                atol=1e-9 * infused[-1])
@@ -39,7 +40,7 @@ def test_tracer_steady_state_is_the_analytic_one():
     res = iv.simulate("fcrn_pk", t_end=1, body_weight_kg=70)
     p = res.parameters
     rate = p["tracer_production"] * 70 / p["mw_tracer"]                       # umol/day
-    clearance = p["cl_uptake"] * 70                                             # every pinocytosed molecule is degraded
+    clearance = (p["cl_uptake"] + p["cl_uptake_h"]) * 70                        # every pinocytosed molecule is degraded
     assert res["tracer_p"][0] == pytest.approx(rate / clearance, rel=1e-9)
 
 

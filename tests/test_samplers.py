@@ -228,7 +228,8 @@ def test_virtual_population_distribution(tmp_path, model):
     exp = experiment(tmp_path, POPULATION.format(n=n), extra=extra)
     points = sample_points(exp, model)
     assert len(points) == n
-    typical = {"cl_uptake": 0.00756, "fcrn_total": 49.8, "aab_production": 0.04}
+    typical = {"cl_uptake": model.parameters[model.parameter_index("cl_uptake")].value, "fcrn_total": 49.8,
+               "aab_production": 0.04}
     cv = {"cl_uptake": 0.3, "fcrn_total": 0.25, "aab_production": 0.5}
     eta = {}
     for name in typical:

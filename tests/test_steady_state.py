@@ -41,17 +41,19 @@ def test_fcrn_pool_is_a_conserved_moiety_and_newton_keeps_it():
     env = spec.environment(run.values)
     volumes = np.array([env[s.compartment] for s in spec.species])
     rows = steady_state.conservation_rows(spec.stoichiometry(), volumes, np.ones(len(spec.reactions), bool), free)
-    assert rows.shape[0] == 1                       # free FcRn + every bound form
+    assert rows.shape[0] == 2                       # each FcRn pool: free FcRn + every bound form
     names = list(np.array(spec.species_names)[free])
-    pool = [n for n in names if n == "fcrn" or n.endswith("_fcrn")]
-    assert {"fcrn", "igg_fcrn", "ivig_fcrn", "aab_fcrn"} <= set(pool)
-    law = rows[0] / rows[0][names.index("fcrn")]
-    expected = {n: (volumes[spec.species_index(n)] / volumes[spec.species_index("fcrn")]
-                    if n in pool else 0.0) for n in names}
-    np.testing.assert_allclose(law, [expected[n] for n in names], atol=1e-12)
-    # the steady state keeps the pool the file starts with: fcrn_total in the endosome
-    bound = sum(y[spec.species_index(n)] for n in pool)
-    assert bound == pytest.approx(run.values[spec.parameter_index("fcrn_total")], rel=1e-10)
+    for receptor, total, suffix in (("fcrn", "fcrn_total", ""), ("fcrn_h", "fcrn_total_h", "_h")):
+        pool = [n for n in names if n == receptor or n.endswith("_fcrn" + suffix)]
+        assert {receptor, "igg_fcrn" + suffix, "ivig_fcrn" + suffix, "aab_fcrn" + suffix} <= set(pool)
+        expected = np.array([volumes[spec.species_index(n)] / volumes[spec.species_index(receptor)]
+                             if n in pool else 0.0 for n in names])
+        # the pool's law lies in the span of the conservation rows (any basis of the two)
+        coef = np.linalg.lstsq(rows.T, expected, rcond=None)[0]
+        np.testing.assert_allclose(rows.T @ coef, expected, atol=1e-9)
+        # the steady state keeps the pool the file starts with: fcrn_total(_h) in its endosome
+        bound = sum(y[spec.species_index(n)] for n in pool)
+        assert bound == pytest.approx(run.values[spec.parameter_index(total)], rel=1e-10)
 
 
 def test_steady_state_drift_is_round_off_not_failure():

@@ -42,6 +42,10 @@ output = "fcrn_occupancy"
 [metrics.peak]
 kind = "max"
 output = "igg_total"
+
+# no haematopoietic FcRn either, so that fcrn_total = 0 leaves no FcRn at all
+[parameters]
+fcrn_total_h = 0.0
 """)
     return path, run_experiment(path, out=directory / "run", workers=1, progress=False)
 

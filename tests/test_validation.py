@@ -72,11 +72,15 @@ def test_expected_failures_say_why_and_unmodelled_ones_say_so():
 
 
 def test_every_criterion_must_hold(run):
-    """PK-16: timing and recovery hold, the magnitude (primary) does not, so the target fails."""
-    row = run[0].row("PK-16")
+    """PK-40: the plateau holds, the slope (primary) does not, so the target fails; PK-16 holds all three."""
+    row = run[0].row("PK-40")
     passed = {c.criterion.output: c.passed for c in row.criteria}
-    assert passed == {"reduction": False, "nadir_day": True, "recovering": True}
+    assert passed == {"slope": False, "plateau": True}
     assert row.outcome == "fail"
+    pk16 = run[0].row("PK-16")
+    assert {c.criterion.output: c.passed for c in pk16.criteria} == {"reduction": True, "nadir_day": True,
+                                                                     "recovering": True}
+    assert pk16.outcome == "pass"
     pk06 = run[0].row("PK-06")
     assert {c.criterion.output: c.passed for c in pk06.criteria} == {"direction": True, "hyper_over_kim": True,
                                                                      "hypo_over_kim": True}
@@ -172,8 +176,9 @@ def test_targets_for_model_lists_its_targets():
     ids = [t.id for t in fcrn]
     assert {"PK-01", "PK-07", "PK-16", "PK-22"} <= set(ids)
     assert all(i.startswith(("PK-", "TH-")) for i in ids)
-    pk16 = fcrn[ids.index("PK-16")]
-    assert pk16 == (pk16.id, pk16.quantity, "fail", pk16.reason) and "Bleeker" in pk16.reason
+    pk40 = fcrn[ids.index("PK-40")]
+    assert pk40 == (pk40.id, pk40.quantity, "fail", pk40.reason) and "meta-regression" in pk40.reason
+    assert fcrn[ids.index("PK-16")].expected == "pass"
     assert [t.id for t in targets_for_model("nk_tumour_abm")] == ["NK-02", "NK-03", "NK-04"]
     assert targets_for_model("no_such_model") == []
 
@@ -181,7 +186,7 @@ def test_targets_for_model_lists_its_targets():
 def test_cli_writes_the_report(tmp_path, capsys):
     parser = argparse.ArgumentParser(prog="ivigsim")
     add_validate_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["validate", "--out", str(tmp_path), "--only", "AI-03", "PK-16"])
+    args = parser.parse_args(["validate", "--out", str(tmp_path), "--only", "AI-03", "PK-40"])
     assert args.func(args) == 0
     printed = capsys.readouterr().out
     assert "| **all** | 1 / 2 | 1 | 0 | 2 / 2 |" in printed

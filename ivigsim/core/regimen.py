@@ -37,6 +37,7 @@ import numpy as np
 
 from ivigsim.core import antagonists as _antagonists
 from ivigsim.core import apheresis as _apheresis
+from ivigsim.errors import IvigsimError
 
 __all__ = [
     "RegimenError",
@@ -115,7 +116,7 @@ def hyperviscosity_flags(peak_viscosity_cp) -> list[str]:
     return [f"predicted serum viscosity up to {peak:.2f} cP, {what} (Crawford et al. 1985)"]
 
 
-class RegimenError(ValueError):
+class RegimenError(IvigsimError, ValueError):
     """A dosing schedule that cannot be given as written.
 
     The message is meant for a clinician: it names the offending entry (or

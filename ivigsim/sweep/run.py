@@ -224,8 +224,11 @@ def finalize(run_dir, experiment, spec, points, directory=None):
     directory = Path(directory) if directory is not None else run_dir.path
     all_names = output_names(spec)
     t = experiment.output_times()
+    keep = stored_outputs(experiment, spec)
+    # only the outputs the result file keeps are read: every species of every point would be several times more
     outputs, metrics, status, reasons, steps = run_dir.read_chunks(
-        len(points), len(t), len(all_names), len(experiment.metrics))
+        len(points), len(t), len(all_names), len(experiment.metrics),
+        columns=[all_names.index(n) for n in keep])
     if np.any(status < 0):
         missing = int((status < 0).sum())
         raise IvigsimError(f"{run_dir.path}: {missing} points have no results yet; run again with --resume")
@@ -249,9 +252,7 @@ def finalize(run_dir, experiment, spec, points, directory=None):
             frame.to_parquet(tmp, index=False)
     except ImportError:
         pass
-    keep = stored_outputs(experiment, spec)
-    dataset = _dataset(experiment, spec, points, t, outputs[:, :, [all_names.index(n) for n in keep]], keep,
-                       status)
+    dataset = _dataset(experiment, spec, points, t, outputs, keep, status)
     with atomic_path(directory / "trajectories.nc") as tmp:
         dataset.to_netcdf(tmp, engine=_netcdf_engine())
     provenance = run_dir.read_provenance()

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from ivigsim.sweep.executors import TASKS_PER_WORKER, DaskExecutor, ThreadExecutor
+from ivigsim.sweep.executors import TASKS_PER_WORKER, DaskExecutor, ProcessExecutor, ThreadExecutor
 
 
 class Recorder:
@@ -73,6 +73,16 @@ def test_an_exception_stops_the_map_and_cancels_the_queued_tasks(workers):
     assert len(fn.started) < 5 + TASKS_PER_WORKER * workers + 2
 
 
+@pytest.mark.slow
+def test_processes_run_every_task_once_and_carry_read_only_mappings():
+    import types
+    shared = types.MappingProxyType({"offset": 7})      # frozen experiment tables are such mappings
+    executor = ProcessExecutor(2, preload=())
+    assert sorted(executor.map(_add_from_mapping, range(20), shared)) == list(range(7, 27))
+    with pytest.raises(ZeroDivisionError, match="task 3"):
+        list(executor.map(_fail_at_3, range(20), 0))
+
+
 def test_dask_runs_every_task_once():
     distributed = pytest.importorskip("dask.distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
@@ -94,3 +104,7 @@ def _fail_at_3(offset, task):
     if task == 3:
         raise ZeroDivisionError("task 3")
     return offset + task
+
+
+def _add_from_mapping(mapping, task):
+    return mapping["offset"] + task

@@ -71,6 +71,17 @@ def test_bit_identical_whatever_the_worker_count(reference, tmp_path):
                                   reference.trajectories["autoantibody"].values)
 
 
+def test_bit_identical_in_worker_processes(reference, tmp_path):
+    from ivigsim.sweep.executors import ProcessExecutor
+    res = run_experiment(SMALL, out=tmp_path / "processes", progress=False, chunk_size=4,
+                         executor=ProcessExecutor(2))
+    assert res.provenance["executor"] == "processes"
+    np.testing.assert_array_equal(res.metrics.drop(columns="solver_steps").to_numpy(),
+                                  reference.metrics.drop(columns="solver_steps").to_numpy())
+    np.testing.assert_array_equal(res.trajectories["autoantibody"].values,
+                                  reference.trajectories["autoantibody"].values)
+
+
 def test_a_failing_point_is_recorded_and_the_others_survive(reference, tmp_path, monkeypatch):
     real = ensemble.run_point
 

@@ -1,4 +1,4 @@
-"""Generic executors: ``map(fn, tasks, *shared)`` on threads of this process or on a Dask cluster.
+"""Generic executors: ``map(fn, tasks, *shared)`` on threads, processes or a Dask cluster.
 
 They know nothing of models or sweeps. ``fn(*shared, task)`` runs once per
 task and the results are yielded as they finish, in any order: a caller that
@@ -15,8 +15,12 @@ exception reaches the caller with its own traceback.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import copyreg
+import io
 import itertools
 import os
+import pickle
+import types
 
 from ivigsim.errors import IvigsimError
 
@@ -76,6 +80,85 @@ class ThreadExecutor:
 
     def close(self):
         """Nothing to release: the threads end with each map."""
+
+
+class ProcessExecutor:
+    """Runs tasks in worker processes of this machine: no shared GIL, so the
+    Python part of each task runs in parallel too.
+
+    The ``shared`` arguments are sent to each worker once, when it starts.
+    Workers are forked from a clean server process (``forkserver``) that has
+    imported ``preload`` once; each loads what it needs (compiled kernels
+    from the disk cache) on its first task. ``fn`` and the tasks must be
+    picklable (``fn`` a module-level function).
+
+    Parameters
+    ----------
+    workers : int, optional
+        Processes (default: :func:`default_workers`).
+    preload : tuple of str
+        Modules the server imports before forking workers.
+    """
+
+    name = "processes"
+
+    def __init__(self, workers=None, preload=("ivigsim.sweep.ensemble",)):
+        self.workers = workers or default_workers()
+        self.preload = tuple(preload)
+
+    def map(self, fn, tasks, *shared):
+        """Yield ``fn(*shared, task)`` for each task, as each finishes."""
+        import multiprocessing
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(list(self.preload))
+        tasks = iter(tasks)
+        pool = cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=context,
+                                      initializer=_set_shared, initargs=(_dumps(shared),))
+        pending = {pool.submit(_call_shared, fn, task)
+                   for task in itertools.islice(tasks, TASKS_PER_WORKER * self.workers)}
+        try:
+            while pending:
+                done, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+                for future in done:
+                    result = future.result()
+                    for task in itertools.islice(tasks, 1):
+                        pending.add(pool.submit(_call_shared, fn, task))
+                    yield result
+                del done, future
+        finally:
+            for future in pending:
+                future.cancel()
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def close(self):
+        """Nothing to release: the processes end with each map."""
+
+
+_SHARED = ()
+
+
+def _mapping_proxy(items):
+    return types.MappingProxyType(items)
+
+
+def _dumps(value):
+    """Pickle ``value``; read-only mappings (frozen experiment tables) travel as their contents."""
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = {**copyreg.dispatch_table,
+                              types.MappingProxyType: lambda m: (_mapping_proxy, (dict(m),))}
+    pickler.dump(value)
+    return buffer.getvalue()
+
+
+def _set_shared(payload):
+    """Worker initializer: keep the shared arguments of this map."""
+    global _SHARED
+    _SHARED = pickle.loads(payload)
+
+
+def _call_shared(fn, task):
+    return fn(*_SHARED, task)
 
 
 class DaskExecutor:

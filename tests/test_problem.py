@@ -80,3 +80,13 @@ def test_vary_equals_a_fresh_prepare():
     np.testing.assert_array_equal(varied.p, fresh.p)
     np.testing.assert_array_equal(varied.t_out, fresh.t_out)
     np.testing.assert_array_equal(solve(varied).states, solve(fresh).states)
+
+
+def test_vary_keeps_the_course_end_and_body_weight():
+    spec = iv.load_model("fcrn_pk")
+    base = prepare(spec, COURSE, 60, 80, t_eval=[0.0, 10.0, 20.0])
+    values = resolve_parameters(spec, {"fcrn_total": 45.0}, 80)
+    varied = vary(base, values)
+    assert varied.schedule.t_breaks[-1] == 60.0 and varied.body_weight_kg == 80.0
+    np.testing.assert_array_equal(varied.schedule.inputs, prepare(spec, COURSE, 60, 80, {"fcrn_total": 45.0},
+                                                                  t_eval=[0.0, 10.0, 20.0]).schedule.inputs)

@@ -391,13 +391,14 @@ def vary(problem, values=None, switches=None, regimen=None, t_end=None, t_eval=N
     For callers that ask many nearby questions of one model (the demo's
     sliders): ``values`` must come from :func:`resolve_parameters` (checked
     there), ``switches`` from :func:`resolve_mechanisms`. The dosing schedule is
-    rebuilt when ``regimen``, ``t_end`` or the values change; the body weight
-    stays the problem's.
+    rebuilt; the body weight stays the problem's, ``t_end`` defaults to the
+    problem's, and the output grid is ``t_eval`` or, without it, the default
+    grid of :func:`prepare` (not the problem's own ``t_eval``).
     """
     values = problem.values if values is None else np.asarray(values, dtype=np.float64)
     switches = problem.switches if switches is None else np.asarray(switches, dtype=np.float64)
     regimen = problem.regimen if regimen is None else regimen
-    t_end = float(problem.t_out[-1]) if t_end is None else float(t_end)
+    t_end = float(problem.schedule.t_breaks[-1]) if t_end is None else float(t_end)   # the course's end
     env = problem.spec.environment(values)
     doses = regimen.doses(problem.body_weight_kg) if regimen.administrations else ()
     schedule = build_schedule(problem.spec, env, doses, 0.0, t_end, regimen.sessions)

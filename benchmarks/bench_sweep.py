@@ -559,7 +559,8 @@ def profile(sw, n_points, chunk_size, rounds, log):
     Each round runs the three views in turn on the same points; medians over rounds.
     """
     from ivigsim.core import simulation
-    from ivigsim.sweep.ensemble import InProcessExecutor, chunk_bounds, point_setup, run_chunk
+    from ivigsim.sweep.ensemble import chunk_bounds, chunk_task, point_setup, run_chunk
+    from ivigsim.sweep.executors import ThreadExecutor
     from ivigsim.core.kernel.compiled import evaluate_observables
     from ivigsim.core.simulation import initial_state, prepare, run_solver
 
@@ -612,7 +613,7 @@ def profile(sw, n_points, chunk_size, rounds, log):
             simulation._STEADY_STATES.clear()
             clock.reset()
             t = time.perf_counter()
-            for _ in InProcessExecutor(2).map_chunks(ex, pts, bounds):
+            for _ in ThreadExecutor(2).map(chunk_task, bounds, ex, pts):
                 pass
             samples["w2"].append(time.perf_counter() - t)
             samples["c2"].append(clock.total())
@@ -841,7 +842,7 @@ def report(args, info, n_points, repeats, sweeps, refs, profs, problems, ref_loa
             "Time inside the compiled solver = time in `ivigsim.core.solvers.rodas.integrate` calls (steady "
             "state and year; Numba's argument dispatch included); Python = the rest. One thread: "
             "`ensemble.run_point`'s pieces timed one by one, and whole `run_chunk`s (adds metrics and "
-            "chunk bookkeeping). Two threads: the chunks through `InProcessExecutor(2)` as "
+            "chunk bookkeeping). Two threads: the chunks through `ThreadExecutor(2)` as "
             "`run_experiment(workers=2)` runs them; per point in thread-ms = 2 × wall / points. "
             f"{args.profile_points} points, medians of {args.profile_rounds} rounds (the three views in "
             "turn in each). Others' load: " +

@@ -4,9 +4,8 @@ import numpy as np
 import pytest
 
 import ivigsim as iv
-from ivigsim.core import simulation
-from ivigsim.core.kernel.compiled import evaluate_observables, load_kernel
-from ivigsim.core.schedule import build_schedule
+from ivigsim.core.kernel.compiled import evaluate_observables
+from ivigsim.core.simulation import SolverOptions, prepare, solve, start_state
 from ivigsim.core.solvers.scipy_reference import integrate_scipy
 
 MODELS = sorted(iv.model_paths())
@@ -14,24 +13,24 @@ COURSE = iv.Regimen.ivig(dose_g_per_kg=0.4, days=5, infusion_hours=8, every_days
 
 
 def _setup(name, regimen, t_end, weight=70.0):
+    """The model's problem and its untreated steady state found at rtol 1e-10."""
     spec = iv.load_model(name)
-    kernel = load_kernel(spec)
-    values = simulation.resolve_parameters(spec, None, weight if "body_weight" in spec.parameter_names else None)
-    p = kernel.parameter_vector(values, np.ones(len(spec.mechanisms)))
-    env = spec.environment(values)
-    doses = regimen.doses(env.get("body_weight", weight)) if spec.doses else ()
-    schedule = build_schedule(spec, env, doses, 0.0, t_end)
-    t_out = simulation.output_times(t_end, None, schedule)
-    atol = np.full(spec.n_species, 1e-9)
-    y0 = simulation.initial_state(spec, kernel, values, p, 1e-10, atol)
-    return spec, kernel, p, schedule, t_out, y0, atol
+    problem = prepare(spec, regimen if spec.doses else None, t_end,
+                      weight if "body_weight" in spec.parameter_names else None, rtol=1e-10, atol=1e-9)
+    return problem, start_state(problem)
+
+
+def _states(problem, y0, rtol, atol):
+    solution = solve(problem, SolverOptions(rtol, atol), start=y0)
+    return solution.states, solution.stats
 
 
 @pytest.mark.parametrize("name", MODELS)
 def test_agrees_with_scipy_radau_on_observables(name):
-    spec, kernel, p, schedule, t_out, y0, atol = _setup(name, COURSE, 56.0)
+    problem, y0 = _setup(name, COURSE, 56.0)
+    kernel, p, schedule, t_out = problem.kernel, problem.p, problem.schedule, problem.t_out
     reference, _ = integrate_scipy(kernel, y0, p, schedule, t_out, "Radau", rtol=1e-10, atol=1e-14)
-    states, _ = simulation.run_solver(kernel, y0, p, schedule, t_out, 1e-8, atol * 1e-2)
+    states, _ = _states(problem, y0, 1e-8, problem.atol * 1e-2)
     ours = evaluate_observables(kernel, states, p)
     ref = evaluate_observables(kernel, reference, p)
     scale = np.maximum(np.abs(ref).max(axis=0), 1e-300)
@@ -40,11 +39,12 @@ def test_agrees_with_scipy_radau_on_observables(name):
 
 @pytest.mark.parametrize("name", MODELS)
 def test_error_falls_as_tolerance_falls(name):
-    spec, kernel, p, schedule, t_out, y0, atol = _setup(name, COURSE, 56.0)
-    reference, _ = integrate_scipy(kernel, y0, p, schedule, t_out, "Radau", rtol=1e-11, atol=1e-15)
+    problem, y0 = _setup(name, COURSE, 56.0)
+    reference, _ = integrate_scipy(problem.kernel, y0, problem.p, problem.schedule, problem.t_out, "Radau",
+                                   rtol=1e-11, atol=1e-15)
     errors, steps = [], []
     for rtol in (1e-4, 1e-6, 1e-8):
-        states, stats = simulation.run_solver(kernel, y0, p, schedule, t_out, rtol, atol * rtol / 1e-6)
+        states, stats = _states(problem, y0, rtol, problem.atol * rtol / 1e-6)
         scale = np.abs(reference).max(axis=0) + 1e-12
         errors.append(np.max(np.abs(states - reference) / scale))
         steps.append(stats["steps"])

@@ -10,6 +10,7 @@ import pytest
 import ivigsim as iv
 from conftest import DATA, ROOT
 from ivigsim.sweep import ensemble
+from ivigsim.sweep.executors import DaskExecutor
 from ivigsim.errors import IvigsimError, SolverError
 from ivigsim.sweep.run import load_results, run_experiment
 
@@ -70,6 +71,17 @@ def test_bit_identical_whatever_the_worker_count(reference, tmp_path):
                                   reference.trajectories["autoantibody"].values)
 
 
+def test_bit_identical_in_worker_processes(reference, tmp_path):
+    from ivigsim.sweep.executors import ProcessExecutor
+    res = run_experiment(SMALL, out=tmp_path / "processes", progress=False, chunk_size=4,
+                         executor=ProcessExecutor(2))
+    assert res.provenance["executor"] == "processes"
+    np.testing.assert_array_equal(res.metrics.drop(columns="solver_steps").to_numpy(),
+                                  reference.metrics.drop(columns="solver_steps").to_numpy())
+    np.testing.assert_array_equal(res.trajectories["autoantibody"].values,
+                                  reference.trajectories["autoantibody"].values)
+
+
 def test_a_failing_point_is_recorded_and_the_others_survive(reference, tmp_path, monkeypatch):
     real = ensemble.run_point
 
@@ -88,6 +100,26 @@ def test_a_failing_point_is_recorded_and_the_others_survive(reference, tmp_path,
     np.testing.assert_array_equal(frame.loc[ok, "peak"], reference.metrics.loc[ok, "peak"])
     assert res.provenance["n_failed"] == 1
     assert res.provenance["failures"][0]["point_id"] == 4
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_bug_stops_the_run_with_its_traceback_saved(tmp_path, monkeypatch, workers):
+    """Only ivigsim errors become failed points; anything else is a bug and must not be hidden."""
+    real = ensemble.solve
+
+    def buggy(problem, *args, **kwargs):
+        if problem.values[problem.spec.parameter_index("fcrn_total")] == 60.0:
+            raise ZeroDivisionError("a bug in the pipeline")
+        return real(problem, *args, **kwargs)
+
+    monkeypatch.setattr(ensemble, "solve", buggy)
+    out = tmp_path / "run"
+    with pytest.raises(ZeroDivisionError, match="a bug in the pipeline") as info:
+        run_experiment(SMALL, out=out, workers=workers, progress=False, chunk_size=3)
+    saved = (out / "traceback.txt").read_text()
+    assert "ZeroDivisionError: a bug in the pipeline" in saved and "in buggy" in saved
+    assert any("traceback is saved in" in note for note in info.value.__notes__)
+    assert not (out / "metrics.csv").exists()
 
 
 def test_killed_sweep_resumes_without_redoing_chunks(reference, tmp_path, monkeypatch):
@@ -131,7 +163,7 @@ def test_dask_local_cluster_gives_identical_results(reference, tmp_path):
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
                                   dashboard_address=None) as cluster, distributed.Client(cluster) as client:
         res = run_experiment(SMALL, out=tmp_path / "dask", progress=False, chunk_size=4,
-                             executor=ensemble.DaskExecutor(client=client))
+                             executor=DaskExecutor(client=client))
     assert res.provenance["executor"] == "dask"
     np.testing.assert_array_equal(res.metrics.drop(columns="solver_steps").to_numpy(),
                                   reference.metrics.drop(columns="solver_steps").to_numpy())

@@ -3,17 +3,25 @@
 This is the Python edge of the numerics: it resolves names to arrays, checks
 every input a user can get wrong, runs the compiled solver and turns a failed
 status into a clear :class:`~ivigsim.errors.SolverError`.
+
+One run goes through one seam, whoever asks for it (``simulate``, a sweep,
+the demo, the validation checks, the SBML export)::
+
+    problem = prepare(model, regimen, t_end, body_weight_kg, params, ...)  # Problem
+    solution = solve(problem, SolverOptions(rtol=1e-8))                    # Solution
+    result = solution.result()                                            # SimulationResult
 """
 
 from __future__ import annotations
 
 import difflib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from ivigsim.core import steady_state
+from ivigsim.core.cache import BoundedCache
 from ivigsim.core.catalogue import load_model
 from ivigsim.errors import ParameterError, SolverError
 from ivigsim.core.expressions import ExpressionError, evaluate, symbols, to_text
@@ -178,8 +186,9 @@ def _non_finite_rates(spec, kernel, y, p):
     return f"; {shown} (a division by zero, or a log of 0, in the rate law?)"
 
 
-_STEADY_STATES = {}
+# Untreated steady states, by kernel, initial values, parameters and tolerances.
 _STEADY_STATE_CACHE_SIZE = 256
+_STEADY_STATES = BoundedCache(_STEADY_STATE_CACHE_SIZE, "steady states")
 
 
 def initial_state(spec, kernel, values, p, rtol, atol):
@@ -192,11 +201,7 @@ def initial_state(spec, kernel, values, p, rtol, atol):
     # them share a kernel but not a starting state.
     initial = (spec.initial_state,) + tuple(to_text(s.initial) for s in spec.species)
     key = (kernel.fingerprint, initial, p.tobytes(), rtol, atol.tobytes())
-    if key not in _STEADY_STATES:
-        if len(_STEADY_STATES) >= _STEADY_STATE_CACHE_SIZE:
-            _STEADY_STATES.pop(next(iter(_STEADY_STATES)))
-        _STEADY_STATES[key] = _initial_state(spec, kernel, values, p, rtol, atol)
-    return _STEADY_STATES[key].copy()
+    return _STEADY_STATES.get_or_compute(key, lambda: _initial_state(spec, kernel, values, p, rtol, atol)).copy()
 
 
 def _initial_state(spec, kernel, values, p, rtol, atol):
@@ -279,8 +284,44 @@ def _environment(spec, values):
 
 
 @dataclass(frozen=True)
-class PreparedRun:
-    """Everything the solver needs for one simulation, resolved and checked."""
+class SolverOptions:
+    """How to integrate a :class:`Problem`: tolerances and the step budget.
+
+    Parameters
+    ----------
+    rtol : float
+        Relative error tolerance, in (0, 1).
+    atol : float, dict, array or None
+        Absolute tolerance in each species' declared unit: one number, a
+        ``{species: value}`` dict (others get ``DEFAULT_ATOL``), an array with
+        one value per species, or None for ``DEFAULT_ATOL`` everywhere.
+    max_steps : int
+        Most solver steps before the integration is reported as failed.
+    """
+
+    rtol: float = DEFAULT_RTOL
+    atol: object = None
+    max_steps: int = MAX_STEPS
+
+    def __post_init__(self):
+        if isinstance(self.rtol, bool) or not isinstance(self.rtol, (int, float)) or not 0 < self.rtol < 1:
+            raise ParameterError(f"rtol must lie in (0, 1), got {self.rtol!r}")
+        if isinstance(self.max_steps, bool) or not isinstance(self.max_steps, (int, np.integer)) \
+                or self.max_steps < 1:
+            raise ParameterError(f"max_steps must be a whole number >= 1, got {self.max_steps!r}")
+
+    def atol_vector(self, spec):
+        """Absolute tolerance per species of ``spec``, shape (n_species,)."""
+        return _atol_vector(spec, self.atol)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Everything the solver needs for one simulation, resolved and checked.
+
+    Built by :func:`prepare`, integrated by :func:`solve`. ``rtol`` and ``atol``
+    are the tolerances it was prepared with: the default of :func:`solve`.
+    """
 
     spec: object
     kernel: object
@@ -294,10 +335,66 @@ class PreparedRun:
     regimen: object
     body_weight_kg: float | None
 
+    @property
+    def options(self):
+        """The :class:`SolverOptions` this problem was prepared with."""
+        return SolverOptions(self.rtol, self.atol)
+
+
+#: The former name of :class:`Problem`.
+PreparedRun = Problem
+
+
+@dataclass(frozen=True)
+class Solution:
+    """A solved :class:`Problem`: states and observables on its output grid.
+
+    ``result()`` wraps it as the user-facing :class:`SimulationResult`.
+    """
+
+    problem: Problem
+    options: SolverOptions
+    y0: np.ndarray                # (n_species,) the state at t = 0 (before the doses at 0)
+    states: np.ndarray            # (n_times, n_species)
+    observables: np.ndarray       # (n_times, n_observables)
+    stats: dict                   # solver statistics (steps, rejected, ...)
+
+    @property
+    def t(self):
+        """Output times, days, shape (n_times,)."""
+        return self.problem.t_out
+
+    def dense(self, times):
+        """The solver's own solution at ``times`` (days): the same integration, output there."""
+        run = self.problem
+        ys, _ = run_solver(run.kernel, self.y0, run.p, run.schedule, np.asarray(times, dtype=np.float64),
+                           run.rtol, run.atol, self.options.max_steps, run.spec.name, spec=run.spec)
+        return ys, evaluate_observables(run.kernel, ys, run.p)
+
+    def result(self):
+        """This solution as a :class:`~ivigsim.core.result.SimulationResult`."""
+        run, spec = self.problem, self.problem.spec
+        return SimulationResult(
+            model=spec, t=run.t_out, states=self.states, observables=self.observables,
+            parameters=dict(zip(spec.parameter_names, run.values.tolist())),
+            mechanisms={m: bool(s) for m, s in zip(spec.mechanism_names, run.switches)},
+            regimen=realised_regimen(run.regimen, self.stats.get("model_events", ())),
+            body_weight_kg=run.body_weight_kg, stats=self.stats, dense=self.dense,
+        )
+
 
 def prepare(model, regimen=None, t_end=365.0, body_weight_kg=None, params=None, mechanisms=None,
             t_eval=None, rtol=DEFAULT_RTOL, atol=None):
-    """Resolve and check every input of :func:`simulate`; no integration yet."""
+    """Resolve and check every input of a simulation; no integration yet.
+
+    The arguments are those of :func:`simulate`; ``rtol`` and ``atol`` become
+    the problem's own tolerances (the untreated steady state is found with
+    them, and :func:`solve` uses them unless given other options).
+
+    Returns
+    -------
+    Problem
+    """
     spec = load_model(model)
     if isinstance(t_end, bool) or not (isinstance(t_end, (int, float)) and math.isfinite(t_end) and t_end > 0):
         raise ParameterError(f"t_end must be a positive number of days, got {t_end!r}")
@@ -314,30 +411,85 @@ def prepare(model, regimen=None, t_end=365.0, body_weight_kg=None, params=None, 
     doses = regimen.doses(weight) if regimen.administrations else ()
     schedule = build_schedule(spec, env, doses, 0.0, float(t_end), regimen.sessions)
     t_out = output_times(float(t_end), t_eval, schedule)
-    return PreparedRun(spec, kernel, values, switches, p, schedule, t_out, float(rtol),
+    return Problem(spec, kernel, values, switches, p, schedule, t_out, float(rtol),
                        _atol_vector(spec, atol), regimen, weight)
 
 
-def execute(run, max_steps=MAX_STEPS):
-    """Integrate a prepared run from its initial state; returns a SimulationResult."""
+def vary(problem, values=None, switches=None, regimen=None, t_end=None, t_eval=None):
+    """``problem`` with other parameter values, mechanism switches or course; the model is not re-read.
+
+    For callers that ask many nearby questions of one model (the demo's
+    sliders): ``values`` must come from :func:`resolve_parameters` (checked
+    there), ``switches`` from :func:`resolve_mechanisms`. The dosing schedule is
+    rebuilt; the body weight stays the problem's, ``t_end`` defaults to the
+    problem's, and the output grid is ``t_eval`` or, without it, the default
+    grid of :func:`prepare` (not the problem's own ``t_eval``).
+    """
+    values = problem.values if values is None else np.asarray(values, dtype=np.float64)
+    switches = problem.switches if switches is None else np.asarray(switches, dtype=np.float64)
+    regimen = problem.regimen if regimen is None else regimen
+    t_end = float(problem.schedule.t_breaks[-1]) if t_end is None else float(t_end)   # the course's end
+    env = problem.spec.environment(values)
+    doses = regimen.doses(problem.body_weight_kg) if regimen.administrations else ()
+    schedule = build_schedule(problem.spec, env, doses, 0.0, t_end, regimen.sessions)
+    return replace(problem, values=values, switches=switches,
+                   p=problem.kernel.parameter_vector(values, switches), schedule=schedule,
+                   t_out=output_times(t_end, t_eval, schedule), regimen=regimen)
+
+
+def with_options(problem, options):
+    """``problem`` with the tolerances of ``options`` (the same object when they agree)."""
+    atol = options.atol_vector(problem.spec)
+    if options.rtol == problem.rtol and np.array_equal(atol, problem.atol):
+        return problem
+    return replace(problem, rtol=float(options.rtol), atol=atol)
+
+
+def start_state(problem):
+    """State of ``problem`` at t = 0, before any dose: the file's initial values or the untreated steady state.
+
+    Found with the problem's own tolerances (and remembered, see :func:`initial_state`).
+    """
+    return initial_state(problem.spec, problem.kernel, problem.values, problem.p, problem.rtol, problem.atol)
+
+
+def solve(problem, options=None, start=None):
+    """Integrate a prepared :class:`Problem` from its initial state.
+
+    The one place a deterministic run is integrated: the untreated steady state
+    (or the file's initial values), the course, the observables.
+
+    Parameters
+    ----------
+    problem : Problem
+        From :func:`prepare`.
+    options : SolverOptions, optional
+        Tolerances and step budget; default the problem's own tolerances and
+        ``MAX_STEPS``.
+    start : ndarray, shape (n_species,), optional
+        State at t = 0 to start from; default :func:`start_state` under ``options``.
+
+    Returns
+    -------
+    Solution
+
+    Raises
+    ------
+    SolverError
+        When the steady state or the integration fails.
+    """
+    options = problem.options if options is None else options
+    run = with_options(problem, options)
     spec, kernel = run.spec, run.kernel
-    y0 = initial_state(spec, kernel, run.values, run.p, run.rtol, run.atol)
+    y0 = start_state(run) if start is None else np.array(start, dtype=np.float64)
     states, stats = run_solver(kernel, y0, run.p, run.schedule, run.t_out, run.rtol, run.atol,
-                               max_steps, spec.name, spec=spec)
+                               options.max_steps, spec.name, spec=spec)
+    return Solution(run, options, y0, states, evaluate_observables(kernel, states, run.p), stats)
 
-    def dense(times):
-        """The solver's own solution at ``times`` (days): the same integration, output there."""
-        ys, _ = run_solver(kernel, y0, run.p, run.schedule, np.asarray(times, dtype=np.float64), run.rtol,
-                           run.atol, max_steps, spec.name, spec=spec)
-        return ys, evaluate_observables(kernel, ys, run.p)
 
-    return SimulationResult(
-        model=spec, t=run.t_out, states=states,
-        observables=evaluate_observables(kernel, states, run.p),
-        parameters=dict(zip(spec.parameter_names, run.values.tolist())),
-        mechanisms={m: bool(s) for m, s in zip(spec.mechanism_names, run.switches)},
-        regimen=realised_regimen(run.regimen, stats.get("model_events", ())), body_weight_kg=run.body_weight_kg, stats=stats, dense=dense,
-    )
+def execute(run, max_steps=MAX_STEPS):
+    """``solve(run).result()`` with a step budget: the integrated run as a SimulationResult."""
+    return solve(run, SolverOptions(run.rtol, run.atol, max_steps)).result()
 
 
 def simulate(model, regimen=None, t_end=365.0, body_weight_kg=None, params=None,
@@ -390,5 +542,5 @@ def simulate(model, regimen=None, t_end=365.0, body_weight_kg=None, params=None,
         raise ParameterError(f"unknown method {method!r}; available: 'ode', 'ssa', 'tau_leaping'")
     if ssa_scale is not None or tau_day is not None:
         raise ParameterError("ssa_scale and tau_day apply to method='ssa' or 'tau_leaping' only")
-    return execute(prepare(model, regimen, t_end, body_weight_kg, params, mechanisms, t_eval, rtol, atol),
-                   max_steps)
+    problem = prepare(model, regimen, t_end, body_weight_kg, params, mechanisms, t_eval, rtol, atol)
+    return solve(problem, SolverOptions(problem.rtol, problem.atol, max_steps)).result()

@@ -1,29 +1,30 @@
 """The ensemble engine: many sweep points through the compiled solver, in parallel.
 
 A sweep is cut into chunks of consecutive point ids. A chunk is the unit of
-work (for threads here, or for Dask workers) and of storage (one file each),
+work (:func:`chunk_task`, mapped by a generic executor of
+:mod:`ivigsim.sweep.executors` over threads or Dask workers) and of storage (one file each),
 so a killed run loses at most the chunks in flight. Inside a chunk every point
-is independent: it is prepared, integrated by the Numba solver (which releases
-the GIL, so threads run in parallel) and reduced to its metrics. A point that
-fails is recorded with its reason; the others go on. Results are placed by
+is independent: it is prepared and solved through the one seam of
+:mod:`ivigsim.core.simulation` (the Numba solver releases the GIL, so threads
+run in parallel) and reduced to its metrics. A point that fails with an
+ivigsim error is recorded with its reason; the others go on; any other
+exception is a bug and stops the run. Results are placed by
 point id, never by completion order, so 1 worker and 16 give identical numbers.
 """
 
 from __future__ import annotations
 
-import concurrent.futures as cf
-import os
 from dataclasses import dataclass
 
 import numpy as np
 
 from ivigsim.core.catalogue import load_model
 from ivigsim.errors import IvigsimError
-from ivigsim.core.kernel.compiled import evaluate_observables
 from ivigsim.analysis.metrics import compute_metric, dose_context
-from ivigsim.core.regimen import Regimen, RegimenError
-from ivigsim.core.simulation import initial_state, prepare, run_solver
+from ivigsim.core.regimen import Regimen
+from ivigsim.core.simulation import prepare, solve
 from ivigsim.core.triggered import realised_regimen
+from ivigsim.sweep.executors import default_workers  # noqa: F401  (its former home; callers import it here)
 
 OK, FAILED, UNDEFINED = 0, 1, 2
 #: Status words by code, as metrics.csv writes them. "undefined": the simulation
@@ -49,8 +50,10 @@ def chunk_bounds(n_points, chunk_size):
     return [(a, min(a + chunk_size, n_points)) for a in range(0, n_points, chunk_size)]
 
 
-def default_workers():
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+def chunk_task(experiment, points, bound):
+    """:func:`run_chunk` of ``bound = (index, start, stop)``: the task an executor maps over."""
+    index, start, stop = bound
+    return run_chunk(experiment, points, index, start, stop)
 
 
 def point_setup(experiment, spec, points, i):
@@ -94,16 +97,13 @@ def run_point(experiment, spec, points, i, t_out, untreated=False):
     if untreated:
         regimen = Regimen.none()
     has_weight = "body_weight" in spec.parameter_names
-    run = prepare(spec, regimen, experiment.t_end_days, weight if has_weight else None, params,
-                  dict(experiment.mechanisms), t_out, experiment.rtol)
-    y0 = initial_state(run.spec, run.kernel, run.values, run.p, run.rtol, run.atol)
-    states, stats = run_solver(run.kernel, y0, run.p, run.schedule, run.t_out, run.rtol, run.atol,
-                               model_name=spec.name, spec=run.spec)
-    observables = evaluate_observables(run.kernel, states, run.p)
+    solution = solve(prepare(spec, regimen, experiment.t_end_days, weight if has_weight else None, params,
+                             dict(experiment.mechanisms), t_out, experiment.rtol))
+    states = solution.states
     if regimen.triggered:     # the doses a state-triggered regimen gave; its dose counters are not outputs
-        regimen = realised_regimen(regimen, stats["model_events"])
+        regimen = realised_regimen(regimen, solution.stats["model_events"])
         states = states[:, :spec.n_species]
-    return np.concatenate([observables, states], axis=1), regimen, weight, stats["steps"]
+    return np.concatenate([solution.observables, states], axis=1), regimen, weight, solution.stats["steps"]
 
 
 def output_names(spec):
@@ -112,7 +112,13 @@ def output_names(spec):
 
 
 def run_chunk(experiment, points, index, start, stop):
-    """Run points [start, stop) of a sweep; failures are recorded, never raised."""
+    """Run points [start, stop) of a sweep.
+
+    A point whose inputs or integration fail with an :class:`~ivigsim.errors.IvigsimError`
+    (a refused regimen or parameter, a solver failure) is recorded as failed
+    with its reason, and the others go on. Any other exception is a bug: it
+    is raised, and stops the run.
+    """
     spec = load_model(experiment.model)
     t_out = experiment.output_times()
     names = output_names(spec)
@@ -132,7 +138,7 @@ def run_chunk(experiment, points, index, start, stop):
                 untreated[k] = run_point(experiment, spec, points, int(i), t_out, untreated=True)[0]
             regimens.append(regimen)
             weights.append(weight)
-        except (IvigsimError, RegimenError, ValueError, ArithmeticError) as exc:
+        except IvigsimError as exc:
             status[k] = FAILED
             reasons[k] = f"{type(exc).__name__}: {exc}"
             regimens.append(None)
@@ -209,76 +215,3 @@ def _chunk_metrics(experiment, names, t_out, outputs, regimens, weights, untreat
         reference = untreated[good][:, :, column] if metric.baseline == "untreated" else None
         values[good, j] = compute_metric(metric, t_out, y, context, untreated=reference)
     return values
-
-
-class InProcessExecutor:
-    """Runs chunks on threads of this process (the solver releases the GIL)."""
-
-    name = "in-process"
-
-    def __init__(self, workers=None):
-        self.workers = workers or default_workers()
-
-    def map_chunks(self, experiment, points, bounds):
-        """Yield ChunkResults as they finish (any order); ``bounds`` is [(index, start, stop)]."""
-        if self.workers == 1:
-            for index, start, stop in bounds:
-                yield run_chunk(experiment, points, index, start, stop)
-            return
-        pool = cf.ThreadPoolExecutor(max_workers=self.workers)
-        try:
-            futures = [pool.submit(run_chunk, experiment, points, index, start, stop)
-                       for index, start, stop in bounds]
-            for future in cf.as_completed(futures):
-                yield future.result()
-        finally:
-            # On an interrupt (or any early exit) the queued chunks are cancelled
-            # at once; only those already running finish.
-            pool.shutdown(wait=False, cancel_futures=True)
-
-    def close(self):
-        """Nothing to release: the threads end with each map_chunks."""
-
-
-class DaskExecutor:
-    """Ships chunks to a dask.distributed cluster; each worker compiles once (disk cache) and reuses it."""
-
-    name = "dask"
-
-    def __init__(self, address=None, client=None, timeout_s=None):
-        try:
-            from dask.distributed import Client
-        except ImportError as exc:      # optional extra
-            raise IvigsimError("the Dask executor needs the 'dask' extra: pip install 'ivigsim[dask]'") from exc
-        self.address = address
-        self._owns_client = client is None
-        if client is None:
-            timeout_s = timeout_s or float(os.environ.get("IVIGSIM_DASK_TIMEOUT_S", "10"))
-            try:
-                client = Client(address, timeout=f"{timeout_s}s")
-            except (OSError, TimeoutError, ValueError, TypeError) as exc:
-                raise IvigsimError(f"--scheduler {address}: cannot reach a Dask scheduler there within "
-                                   f"{timeout_s:g} s ({type(exc).__name__}: {str(exc)[:200]}); check the "
-                                   f"address (tcp://host:8786) and that the scheduler runs "
-                                   f"(IVIGSIM_DASK_TIMEOUT_S sets the wait)") from None
-        self.client = client
-
-    def map_chunks(self, experiment, points, bounds):
-        from dask.distributed import as_completed
-        experiment_future = self.client.scatter(experiment, broadcast=True)
-        points_future = self.client.scatter(points, broadcast=True)
-        futures = [self.client.submit(run_chunk, experiment_future, points_future, index, start, stop,
-                                      pure=False) for index, start, stop in bounds]
-        try:
-            for future in as_completed(futures):
-                yield future.result()
-        finally:
-            pending = [f for f in futures if not f.done()]
-            if pending:
-                self.client.cancel(pending)
-
-    def close(self):
-        """Close the client this executor opened (a client passed in stays open)."""
-        if self._owns_client and self.client is not None:
-            self.client.close()
-            self.client = None

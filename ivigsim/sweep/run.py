@@ -14,7 +14,8 @@ import numpy as np
 
 from ivigsim.core.catalogue import load_model
 from ivigsim.io.atomic import atomic_open, atomic_path
-from ivigsim.sweep.ensemble import STATUS_NAMES, DaskExecutor, InProcessExecutor, chunk_bounds, output_names
+from ivigsim.sweep.ensemble import STATUS_NAMES, chunk_bounds, chunk_task, output_names
+from ivigsim.sweep.executors import DaskExecutor, ThreadExecutor
 from ivigsim.errors import IvigsimError
 from ivigsim.sweep.experiment import load_experiment
 from ivigsim.sweep.interrupts import RunInterrupted, signal_number, sigterm_as_interrupt
@@ -130,7 +131,7 @@ def run_experiment(path, out=None, workers=None, scheduler=None, resume=False, p
             chunk_size = run_dir.read_provenance()["chunk_size"]
         chunk_size = chunk_size or DEFAULT_CHUNK_SIZE
         if executor is None:
-            executor = DaskExecutor(scheduler) if scheduler else InProcessExecutor(workers)
+            executor = DaskExecutor(scheduler) if scheduler else ThreadExecutor(workers)
         return _run(experiment, spec, points, run_dir, executor, chunk_size, inputs, progress)
     finally:
         if own_executor and executor is not None:
@@ -153,11 +154,12 @@ def _run(experiment, spec, points, run_dir, executor, chunk_size, inputs, progre
     from ivigsim.interfaces.progress import bar as progress_bar
     with sigterm_as_interrupt(), progress_bar(sum(b - a for _, a, b in todo), experiment.name, "point",
                                               progress) as bar:
-        chunks = executor.map_chunks(experiment, points, todo)
+        chunks = executor.map(chunk_task, todo, experiment, points)
         try:
             for chunk in chunks:
                 run_dir.write_chunk(chunk)
                 bar.update(len(chunk.point_ids))
+                del chunk               # memory: only the chunks in flight are held
         except KeyboardInterrupt as exc:
             chunks.close()              # cancels the queued chunks now
             signum = signal_number(exc)
@@ -166,6 +168,15 @@ def _run(experiment, spec, points, run_dir, executor, chunk_size, inputs, progre
                 f"interrupted ({signal.Signals(signum).name}) after {kept} of {len(bounds)} chunks; "
                 f"the finished chunks are kept in {out}. Finish the run with: "
                 f"ivigsim run {experiment.path} --resume {out}", signum) from None
+        except IvigsimError:
+            chunks.close()
+            raise
+        except Exception as exc:        # a bug, not a failed point: keep its traceback with the run
+            chunks.close()
+            saved = save_traceback(out, exc)
+            exc.add_note(f"ivigsim: this is a bug, not a failed point; the run stopped and its traceback "
+                         f"is saved in {saved} (finished chunks are kept; --resume {out} goes on)")
+            raise
     elapsed = time.perf_counter() - started
     with sigterm_as_interrupt(), staged_outputs(out) as staging:
         results = finalize(run_dir, experiment, spec, points, staging)
@@ -189,6 +200,18 @@ def _run(experiment, spec, points, run_dir, executor, chunk_size, inputs, progre
     return finished
 
 
+TRACEBACK_FILE = "traceback.txt"
+
+
+def save_traceback(out, exc):
+    """Write ``exc`` with its traceback to ``out/traceback.txt`` (atomically); returns the path."""
+    import traceback
+    path = Path(out) / TRACEBACK_FILE
+    with atomic_open(path, "w") as fh:
+        fh.write("".join(traceback.format_exception(exc)))
+    return path
+
+
 def finalize(run_dir, experiment, spec, points, directory=None):
     """Merge the chunks into metrics.csv (+ .parquet) and trajectories.nc; for a
     sensitivity sweep, also compute the indices into sensitivity.csv.
@@ -201,8 +224,11 @@ def finalize(run_dir, experiment, spec, points, directory=None):
     directory = Path(directory) if directory is not None else run_dir.path
     all_names = output_names(spec)
     t = experiment.output_times()
+    keep = stored_outputs(experiment, spec)
+    # only the outputs the result file keeps are read: every species of every point would be several times more
     outputs, metrics, status, reasons, steps = run_dir.read_chunks(
-        len(points), len(t), len(all_names), len(experiment.metrics))
+        len(points), len(t), len(all_names), len(experiment.metrics),
+        columns=[all_names.index(n) for n in keep])
     if np.any(status < 0):
         missing = int((status < 0).sum())
         raise IvigsimError(f"{run_dir.path}: {missing} points have no results yet; run again with --resume")
@@ -226,9 +252,7 @@ def finalize(run_dir, experiment, spec, points, directory=None):
             frame.to_parquet(tmp, index=False)
     except ImportError:
         pass
-    keep = stored_outputs(experiment, spec)
-    dataset = _dataset(experiment, spec, points, t, outputs[:, :, [all_names.index(n) for n in keep]], keep,
-                       status)
+    dataset = _dataset(experiment, spec, points, t, outputs, keep, status)
     with atomic_path(directory / "trajectories.nc") as tmp:
         dataset.to_netcdf(tmp, engine=_netcdf_engine())
     provenance = run_dir.read_provenance()

@@ -242,9 +242,15 @@ class RunDirectory:
             np.savez(fh, point_ids=chunk.point_ids, outputs=chunk.outputs, metrics=chunk.metrics,
                      status=chunk.status, reasons=np.array(chunk.reasons, dtype=str), steps=chunk.steps)
 
-    def read_chunks(self, n_points, n_times, n_outputs, n_metrics):
-        """All chunks merged by point id."""
-        outputs = np.full((n_points, n_times, n_outputs), np.nan)
+    def read_chunks(self, n_points, n_times, n_outputs, n_metrics, columns=None):
+        """All chunks merged by point id.
+
+        With ``columns`` (indices into the stored outputs) only those outputs
+        are read into memory: a chunk holds every species and observable, a
+        result file only a few of them.
+        """
+        columns = None if columns is None else np.asarray(columns, dtype=np.int64)
+        outputs = np.full((n_points, n_times, n_outputs if columns is None else len(columns)), np.nan)
         metrics = np.full((n_points, n_metrics), np.nan)
         status = np.full(n_points, -1, dtype=np.int8)
         reasons = np.array([""] * n_points, dtype=object)
@@ -252,7 +258,7 @@ class RunDirectory:
         for path in sorted(self.chunks.glob(_CHUNK_GLOB)):
             with np.load(path) as data:
                 ids = data["point_ids"]
-                outputs[ids] = data["outputs"]
+                outputs[ids] = data["outputs"] if columns is None else data["outputs"][:, :, columns]
                 metrics[ids] = data["metrics"]
                 status[ids] = data["status"]
                 reasons[ids] = data["reasons"]

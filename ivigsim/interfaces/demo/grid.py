@@ -18,7 +18,6 @@ just IVIG).
 
 from __future__ import annotations
 
-import itertools
 import math
 import tempfile
 from dataclasses import dataclass
@@ -133,7 +132,8 @@ def _run_sweep(text, workers, levels, names, bar):
     keeping three outputs: holding every chunk's full trajectories (every
     species and observable) at once took over a gigabyte.
     """
-    from ivigsim.sweep.ensemble import FAILED, chunk_bounds, default_workers, output_names
+    from ivigsim.sweep.ensemble import FAILED, chunk_bounds, chunk_task, output_names
+    from ivigsim.sweep.executors import ThreadExecutor, default_workers
     from ivigsim.sweep.experiment import load_experiment
     from ivigsim.sweep.samplers import sample_points
     with tempfile.TemporaryDirectory() as tmp:
@@ -147,29 +147,13 @@ def _run_sweep(text, workers, levels, names, bar):
     grid = np.empty(tuple(len(levels[n]) for n in names) + (len(t), 3))
     index = _index(points, levels, names)
     bounds = [(i, a, b) for i, (a, b) in enumerate(chunk_bounds(len(points), _CHUNK_POINTS))]
-    for chunk in _stream_chunks(experiment, points, bounds, workers or default_workers()):
+    # a generic executor keeps two chunks per thread in flight: a new one starts as each finishes
+    for chunk in ThreadExecutor(workers or default_workers()).map(chunk_task, bounds, experiment, points):
         if np.any(chunk.status == FAILED):
             raise RuntimeError(f"lesson grid: {chunk.reasons[int(np.argmax(chunk.status))]}")
         grid[tuple(i[chunk.point_ids] for i in index)] = chunk.outputs[:, :, columns]
         bar.update(len(chunk.point_ids))
     return grid, t
-
-
-def _stream_chunks(experiment, points, bounds, workers):
-    """The ensemble engine's chunks, at most two per thread in flight: a new one starts as each finishes."""
-    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-
-    from ivigsim.sweep.ensemble import run_chunk
-    todo = iter(bounds)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        pending = {pool.submit(run_chunk, experiment, points, *b) for b in itertools.islice(todo, 2 * workers)}
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                yield future.result()
-                following = next(todo, None)
-                if following is not None:
-                    pending.add(pool.submit(run_chunk, experiment, points, *following))
 
 
 def _index(points, levels, names):

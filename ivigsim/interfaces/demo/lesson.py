@@ -7,7 +7,7 @@ limits?* The matplotlib window (:mod:`ivigsim.interfaces.demo.widgets`) asks it 
 every slider move, so it is built to answer fast: the model is resolved and its
 kernel loaded once (:func:`ivigsim.core.simulation.prepare`), and each answer only
 rebuilds what a slider changed (regimen, dosing schedule, parameter vector)
-before :func:`ivigsim.core.simulation.execute`. Simulations already done are kept,
+before :func:`ivigsim.core.simulation.solve`. Simulations already done are kept,
 and the untreated steady state is reused while the patient's parameters stay
 the same (the steady-state cache of :mod:`ivigsim.core.simulation`).
 
@@ -30,8 +30,7 @@ from ivigsim.core.regimen import (
     THROMBOSIS_RISK_RATE_MG_PER_KG_PER_MIN,
     Regimen,
 )
-from ivigsim.core.schedule import build_schedule
-from ivigsim.core.simulation import execute, output_times, prepare, resolve_parameters
+from ivigsim.core.simulation import prepare, resolve_parameters, solve, vary
 from ivigsim.core.spec import BODY_WEIGHT
 from ivigsim.core.summary import PRICE_USD_PER_G
 
@@ -248,15 +247,8 @@ class Lesson:
             self._runs.move_to_end(key)
             return self._runs[key]
         regimen = Regimen.none() if regimen is None else regimen
-        env = self.spec.environment(values)
-        doses = regimen.doses(self.body_weight_kg) if regimen.administrations else ()
-        schedule = build_schedule(self.spec, env, doses, 0.0, float(t_end))
-        switches = self._switches(mechanisms)
-        run = dataclasses.replace(
-            self._base, values=values, switches=switches,
-            p=self._base.kernel.parameter_vector(values, switches), schedule=schedule,
-            t_out=output_times(float(t_end), t_eval, schedule), regimen=regimen)
-        result = execute(run)
+        run = vary(self._base, values, self._switches(mechanisms), regimen, t_end, t_eval)
+        result = solve(run).result()
         self._runs[key] = result
         if len(self._runs) > _CACHE_SIZE:
             self._runs.popitem(last=False)

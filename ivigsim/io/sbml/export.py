@@ -38,7 +38,8 @@ from ivigsim.core.regimen import Regimen
 from ivigsim.io.sbml.mathml import apply_ast, name_ast, number_ast, time_ast, to_ast
 from ivigsim.io.sbml.units import UnitTable
 from ivigsim.core.schedule import build_schedule
-from ivigsim.core.simulation import DEFAULT_ATOL, initial_state, resolve_mechanisms, resolve_parameters
+from ivigsim.core.simulation import (DEFAULT_ATOL, prepare, resolve_mechanisms, resolve_parameters,
+                                     start_state, vary)
 from ivigsim.core.spec import BODY_WEIGHT, TIME_UNIT
 from ivigsim.core.units import DIMENSIONLESS, parse_unit
 
@@ -132,12 +133,9 @@ def export_sbml(model, path=None, regimen=None, body_weight_kg=None, params=None
 def _initial_values(spec, values, switches, initial, env):
     if initial == "file" or spec.initial_state != "steady_state":
         return np.array([evaluate(s.initial, env) for s in spec.species])
-    from ivigsim.core.kernel.compiled import load_kernel
-
-    kernel = load_kernel(spec)
-    p = kernel.parameter_vector(values, switches)
-    atol = np.full(spec.n_species, DEFAULT_ATOL)
-    return initial_state(spec, kernel, values, p, STEADY_STATE_RTOL, atol)
+    # the state simulate starts from, found at a tighter tolerance
+    problem = prepare(spec, None, 1.0, rtol=STEADY_STATE_RTOL, atol=DEFAULT_ATOL)
+    return start_state(vary(problem, values, switches))
 
 
 class _Writer:

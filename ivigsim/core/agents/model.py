@@ -48,7 +48,7 @@ from ivigsim.core.catalogue import model_dirs, model_paths
 from ivigsim.errors import ModelFileError, ParameterError, SolverError
 from ivigsim.core.simulation import resolve_parameters, simulate
 from ivigsim.core.solvers import agents as core
-from ivigsim.core.spec import Parameter, _Reader, read_toml
+from ivigsim.core.spec import Parameter, TableReader, read_toml
 from ivigsim.core.units import UnitError, parse_unit
 
 AGENT_DIR = "agents"                   # models/agents/: agent models, unseen by the reaction catalogue
@@ -117,7 +117,7 @@ def load_agent_model(name_or_path):
     text = str(name_or_path)
     path = Path(text) if text.endswith(".toml") or os.sep in text or "/" in text \
         else _agent_model_path(text)
-    reader = _Reader(path)
+    reader = TableReader(path)
     data = read_toml(path)
     for k in data:
         if k not in ("model", "parameters"):

@@ -8,6 +8,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from ivigsim.errors import IvigsimError
+
 #: Routes a dose may take: intravenous, or subcutaneous into a depot.
 ROUTES = ("iv", "sc")
 #: Highest infusion rate on the product labels, mg/kg/min.
@@ -40,7 +42,7 @@ TIME_TOL_DAY = 1e-9
 REL_TOL = 1e-9
 
 
-class RegimenError(ValueError):
+class RegimenError(IvigsimError, ValueError):
     """A dosing schedule that cannot be given as written.
 
     The message is meant for a clinician: it names the offending entry (or

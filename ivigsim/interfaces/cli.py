@@ -10,7 +10,6 @@ from pathlib import Path
 
 from ivigsim.errors import IvigsimError
 from ivigsim.sweep.interrupts import RunInterrupted, signal_number
-from ivigsim.core.regimen import RegimenError
 from ivigsim.sweep.store import staged_outputs
 
 # The first four of these a model has are plotted by default.
@@ -323,7 +322,7 @@ def main(argv=None):
     except RunInterrupted as exc:
         print(f"ivigsim: {exc}", file=sys.stderr)
         return exc.exit_code
-    except (IvigsimError, RegimenError) as exc:
+    except IvigsimError as exc:  # RegimenError and every other refusal
         print(f"ivigsim: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as exc:

@@ -15,6 +15,7 @@ import numpy as np
 
 from ivigsim.core.expressions import evaluate, to_text
 from ivigsim.core.units import Unit, parse_unit
+from ivigsim.core.views import view
 
 TIME_UNIT = parse_unit("day")
 BODY_WEIGHT = "body_weight"
@@ -105,15 +106,11 @@ class ModelSpec:
     parameter_set: str = ""               # the name of the set applied, "" for the file's own values
 
     def __repr__(self):
-        from ivigsim.interfaces.notebook import clip, short_list
-        return clip(f"ModelSpec(name={self.name!r}, {self.n_species} species, {len(self.reactions)} reactions, "
-                    f"{len(self.parameters)} parameters, mechanisms: {short_list(self.mechanisms)}; "
-                    f"observables: {short_list(self.observable_names)}; file {self.path!r})")
+        return view("model.repr")(self)
 
     def _repr_html_(self):
         """The model card, equations included, with long sections folded (for notebooks)."""
-        from ivigsim.interfaces.cards import model_card_html
-        return model_card_html(self, collapsed=True)
+        return view("model.html")(self)
 
     # --- lookups ---------------------------------------------------------
     @property

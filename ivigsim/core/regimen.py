@@ -67,6 +67,7 @@ from ivigsim.core._regimen_types import (
     RegimenError,
 )
 from ivigsim.core._regimen_words import describe
+from ivigsim.core.views import view
 
 __all__ = [
     "RegimenError",
@@ -776,17 +777,14 @@ class Regimen:
         return describe(self)
 
     def __repr__(self) -> str:
-        from ivigsim.interfaces.regimen_view import regimen_repr
-        return regimen_repr(self)
+        return view("regimen.repr")(self)
 
     def _repr_html_(self) -> str:
-        from ivigsim.interfaces.regimen_view import regimen_html
-        return regimen_html(self)
+        return view("regimen.html")(self)
 
     def plot(self, body_weight_kg: float = 70.0, ax=None):
         """Plot the infusion-rate timeline (mg/kg/min against days) for one patient; returns the axes."""
-        from ivigsim.interfaces.regimen_view import plot_regimen
-        return plot_regimen(self, body_weight_kg, ax=ax)
+        return view("regimen.plot")(self, body_weight_kg, ax=ax)
 
     # -- helpers --------------------------------------------------------------
 

@@ -7,7 +7,6 @@ status into a clear :class:`~ivigsim.errors.SolverError`.
 
 from __future__ import annotations
 
-import difflib
 import math
 from dataclasses import dataclass
 
@@ -33,13 +32,6 @@ STEADY_STATE_HORIZON_DAY = 4000.0
 MAX_STEPS = 500_000
 
 
-def _unknown(kind, name, known, model_name):
-    hint = difflib.get_close_matches(name, known, n=1)
-    more = f" Did you mean '{hint[0]}'?" if hint else ""
-    return ParameterError(f"model '{model_name}' has no {kind} '{name}'.{more} "
-                          f"Known: {', '.join(known)}")
-
-
 def resolve_parameters(spec, params=None, body_weight_kg=None):
     """Parameter vector of ``spec`` with overrides by name, each checked.
 
@@ -56,7 +48,7 @@ def resolve_parameters(spec, params=None, body_weight_kg=None):
         overrides[BODY_WEIGHT] = body_weight_kg
     for name, raw in overrides.items():
         if name not in spec.parameter_names:
-            raise _unknown("parameter", name, spec.parameter_names, spec.name)
+            raise ParameterError.unknown("parameter", name, spec.parameter_names, spec.name)
         par = spec.parameters[spec.parameter_index(name)]
         value = raw
         if isinstance(raw, (tuple, list)):
@@ -89,7 +81,7 @@ def resolve_mechanisms(spec, mechanisms=None):
     switches = np.ones(len(spec.mechanisms))
     for name, on in dict(mechanisms or {}).items():
         if name not in spec.mechanisms:
-            raise _unknown("mechanism", name, spec.mechanism_names, spec.name)
+            raise ParameterError.unknown("mechanism", name, spec.mechanism_names, spec.name)
         if not isinstance(on, (bool, np.bool_)):
             raise ParameterError(f"mechanism '{name}': expected True or False, got {on!r}")
         switches[spec.mechanism_names.index(name)] = 1.0 if on else 0.0
@@ -264,6 +256,10 @@ class PreparedRun:
     regimen: object
     body_weight_kg: float | None
 
+    def initial_state(self) -> np.ndarray:
+        """State at t = 0 of this run (see :func:`initial_state`)."""
+        return initial_state(self.spec, self.kernel, self.values, self.p, self.rtol, self.atol)
+
 
 def prepare(model, regimen=None, t_end=365.0, body_weight_kg=None, params=None, mechanisms=None,
             t_eval=None, rtol=DEFAULT_RTOL, atol=None):
@@ -348,7 +344,7 @@ def simulate(model, regimen=None, t_end=365.0, body_weight_kg=None, params=None,
     SimulationResult
     """
     if method in ("ssa", "tau_leaping"):
-        from ivigsim.core.stochastic import simulate_stochastic      # imports this module
+        from ivigsim.core.stochastic import simulate_stochastic
         run = prepare(model, regimen, t_end, body_weight_kg, params, mechanisms, t_eval, rtol, atol)
         return simulate_stochastic(run, method, seed, ssa_scale=ssa_scale, tau_day=tau_day)
     if method != "ode":

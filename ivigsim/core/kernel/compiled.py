@@ -17,6 +17,7 @@ from ivigsim.core.kernel.codegen import cache_dir, generate_source, kernel_finge
 from ivigsim.core.limits import check_model_size
 from ivigsim.core.kernel.signatures import (FACTOR_SIG, JAC_SIG, OBSERVABLES_SIG, RATES_SIG, RHS_SIG,
                                        SOLVE_SIG)
+from ivigsim.core.views import view
 
 try:  # typed function pointers: passing them skips a per-call dispatcher lookup
     from numba.core.types import WrapperAddressProtocol
@@ -167,8 +168,7 @@ def _load_module(spec, key):
                       f"generated again", RuntimeWarning, stacklevel=3)
         _remove_entry(path)
     if not any((directory / "__pycache__").glob(f"{path.stem}.*.nbi")):    # Numba has no compiled copy yet
-        from ivigsim.interfaces.progress import note
-        note(f"compiling {spec.name} (first use, ~10 s)…")
+        view("progress.note")(f"compiling {spec.name} (first use, ~10 s)…")
     for attempt in (1, 2):
         if not path.exists():
             _write_atomically(path, _with_checksum(generate_source(spec)))

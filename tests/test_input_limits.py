@@ -12,6 +12,7 @@ from ivigsim.errors import IvigsimError, ModelFileError, SolverError
 from ivigsim.sweep.experiment import load_experiment
 from ivigsim.core.expressions import ExpressionError, evaluate, parse_expression
 from ivigsim.core.spec import load_model_file
+from ivigsim.core.cache import BoundedCache
 
 
 def model_with(tmp_path, old, new, name="variant"):
@@ -120,7 +121,7 @@ def test_the_limit_can_be_raised_by_its_environment_variable(monkeypatch):
 def test_model_size_is_bounded_with_a_clear_message(monkeypatch):
     from ivigsim.core.kernel import compiled
     monkeypatch.setenv("IVIGSIM_MAX_SPECIES", "1")
-    monkeypatch.setattr(compiled, "_LOADED", {})
+    monkeypatch.setattr(compiled, "_LOADED", BoundedCache(64, "kernels"))
     with pytest.raises(IvigsimError, match=r"has 2 species, more than the 1 .*IVIGSIM_MAX_SPECIES=2"):
         iv.simulate(MODEL, t_end=5.0)
 

@@ -9,9 +9,11 @@ from pathlib import Path
 
 from ivigsim.paths import CHECKOUT_DIR
 from ivigsim.errors import ModelFileError
+from ivigsim.core.cache import BoundedCache
 from ivigsim.core.spec import ModelSpec, load_model_file
 
-_CACHE = {}
+# Models parsed in this process, by file and modification time.
+_CACHE = BoundedCache(128, "models")
 
 
 def shipped_dir(kind):
@@ -98,6 +100,4 @@ def load_model(name_or_path):
     except FileNotFoundError:
         raise ModelFileError(path, "", "file not found") from None
     key = (str(path), stamp)
-    if key not in _CACHE:
-        _CACHE[key] = load_model_file(path)
-    return _CACHE[key]
+    return _CACHE.get_or_compute(key, lambda: load_model_file(path))

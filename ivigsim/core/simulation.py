@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ivigsim.core import steady_state
+from ivigsim.core.cache import BoundedCache
 from ivigsim.core.catalogue import load_model
 from ivigsim.errors import ParameterError, SolverError
 from ivigsim.core.expressions import ExpressionError, evaluate, symbols, to_text
@@ -141,8 +142,9 @@ def _non_finite_rates(spec, kernel, y, p):
     return f"; {shown} (a division by zero, or a log of 0, in the rate law?)"
 
 
-_STEADY_STATES = {}
+# Untreated steady states, by kernel, initial values, parameters and tolerances.
 _STEADY_STATE_CACHE_SIZE = 256
+_STEADY_STATES = BoundedCache(_STEADY_STATE_CACHE_SIZE, "steady states")
 
 
 def initial_state(spec, kernel, values, p, rtol, atol):
@@ -155,11 +157,7 @@ def initial_state(spec, kernel, values, p, rtol, atol):
     # them share a kernel but not a starting state.
     initial = (spec.initial_state,) + tuple(to_text(s.initial) for s in spec.species)
     key = (kernel.fingerprint, initial, p.tobytes(), rtol, atol.tobytes())
-    if key not in _STEADY_STATES:
-        if len(_STEADY_STATES) >= _STEADY_STATE_CACHE_SIZE:
-            _STEADY_STATES.pop(next(iter(_STEADY_STATES)))
-        _STEADY_STATES[key] = _initial_state(spec, kernel, values, p, rtol, atol)
-    return _STEADY_STATES[key].copy()
+    return _STEADY_STATES.get_or_compute(key, lambda: _initial_state(spec, kernel, values, p, rtol, atol)).copy()
 
 
 def _initial_state(spec, kernel, values, p, rtol, atol):

@@ -42,6 +42,7 @@ from numbers import Real
 import numpy as np
 
 from ivigsim.errors import ParameterError, SolverError
+from ivigsim.core.cache import BoundedCache
 from ivigsim.core.kernel.compiled import evaluate_observables
 from ivigsim.core.result import SimulationResult
 from ivigsim.core.solvers import ssa
@@ -55,7 +56,8 @@ MAX_COUNT = 2 ** 53            # counts above this lose integer precision as flo
 _CELL = parse_unit("cell")
 _MOL = parse_unit("mol")
 _AVOGADRO = 6.02214076e23
-_STRUCTURE = {}
+# Reaction structures checked for SSA, by model fingerprint.
+_STRUCTURE = BoundedCache(128, "reaction structures")
 
 
 def _amount_text(unit):
@@ -124,9 +126,10 @@ def species_scales(spec, ssa_scale=None):
 
 def _structure(spec):
     """Reactant and net-change lists of the reactions (CSR arrays), checked for SSA."""
-    key = spec.fingerprint()
-    if key in _STRUCTURE:
-        return _STRUCTURE[key]
+    return _STRUCTURE.get_or_compute(spec.fingerprint(), lambda: _build_structure(spec))
+
+
+def _build_structure(spec):
     reactant_ptr, reactant_species = [0], []
     change_ptr, change_species, change_delta = [0], [], []
     stoich = spec.stoichiometry()
@@ -153,7 +156,6 @@ def _structure(spec):
     as_int = lambda v: np.array(v, dtype=np.int64)      # noqa: E731
     result = (as_int(reactant_ptr), as_int(reactant_species), as_int(change_ptr),
               as_int(change_species), as_int(change_delta))
-    _STRUCTURE[key] = result
     return result
 
 

@@ -13,6 +13,7 @@ import numba as nb
 import numpy as np
 
 from ivigsim.errors import IvigsimError
+from ivigsim.core.cache import BoundedCache
 from ivigsim.core.kernel.codegen import cache_dir, generate_source, kernel_fingerprint
 from ivigsim.core.limits import check_model_size
 from ivigsim.core.kernel.signatures import (FACTOR_SIG, JAC_SIG, OBSERVABLES_SIG, RATES_SIG, RHS_SIG,
@@ -25,7 +26,8 @@ try:  # typed function pointers: passing them skips a per-call dispatcher lookup
 except ImportError:  # pragma: no cover - older or newer Numba: pass the dispatchers themselves
     WrapperAddressProtocol = None
 
-_LOADED = {}
+# Kernels loaded in this process, by fingerprint (one per model structure).
+_LOADED = BoundedCache(64, "kernels")
 
 
 if WrapperAddressProtocol is not None:
@@ -189,8 +191,10 @@ def _load_module(spec, key):
 def load_kernel(spec):
     """The compiled kernel of ``spec``: from this process, from disk, or built now."""
     key = kernel_fingerprint(spec)
-    if key in _LOADED:
-        return _LOADED[key]
+    return _LOADED.get_or_compute(key, lambda: _load_kernel(spec, key))
+
+
+def _load_kernel(spec, key):
     check_model_size(spec.name, spec.n_species, len(spec.reactions))
     module = _load_module(spec, key)
     path = cache_dir() / f"kernel_{spec.name}_{key}.py"
@@ -206,5 +210,4 @@ def load_kernel(spec):
             rates=_typed(module.rates, RATES_SIG), observables=_typed(module.observables, OBSERVABLES_SIG),
             factor=_typed(module.factor, FACTOR_SIG), solve=_typed(module.solve, SOLVE_SIG)),
     )
-    _LOADED[key] = kernel
     return kernel

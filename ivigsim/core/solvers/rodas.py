@@ -34,6 +34,7 @@ import numba as nb
 import numpy as np
 from numba import types
 
+from ivigsim.core.kernel.lazy import LazyJit
 from ivigsim.core.kernel.signatures import FactorFunction, JacFunction, RhsFunction, SolveFunction
 from ivigsim.core.solvers.linalg import lu_factor, lu_solve
 
@@ -315,8 +316,13 @@ def _drive(rhs, jac, factor, solve, lu_size, y0, p0, t_breaks, inputs, input_tar
     return SUCCESS
 
 
-@nb.njit(_SIGNATURE, cache=True, nogil=True)
-def integrate(rhs, jac, factor, solve, lu_size, y0, p, t_breaks, inputs, input_target, jumps, t_out,
+# The two entry points are compiled on first use, not at import (see ivigsim.core.kernel.lazy).
+_LAZY = LazyJit(globals())
+__getattr__ = _LAZY.module_getattr()
+
+
+@_LAZY.define("integrate", _SIGNATURE, cache=True, nogil=True)
+def _integrate(rhs, jac, factor, solve, lu_size, y0, p, t_breaks, inputs, input_target, jumps, t_out,
               rtol, atol, h_init, h_max, max_steps, y_out, stats):
     """Integrate across the segments ``[t_breaks[s], t_breaks[s+1]]``.
 
@@ -332,8 +338,8 @@ def integrate(rhs, jac, factor, solve, lu_size, y0, p, t_breaks, inputs, input_t
                   no_index, no_values, t_out, rtol, atol, h_init, h_max, max_steps, y_out, stats)
 
 
-@nb.njit(_SIGNATURE_CONTROLLED, cache=True, nogil=True)
-def integrate_controlled(rhs, jac, factor, solve, lu_size, y0, p, t_breaks, inputs, input_target,
+@_LAZY.define("integrate_controlled", _SIGNATURE_CONTROLLED, cache=True, nogil=True)
+def _integrate_controlled(rhs, jac, factor, solve, lu_size, y0, p, t_breaks, inputs, input_target,
                          jumps, control_index, control_values, t_out, rtol, atol, h_init, h_max,
                          max_steps, y_out, stats):
     """:func:`integrate` with parameters that are constant within each segment.

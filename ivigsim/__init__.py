@@ -12,8 +12,9 @@ from ivigsim.errors import IvigsimError, ModelFileError, ParameterError, SolverE
 from ivigsim.core.regimen import Regimen, RegimenError
 from ivigsim.core.result import SimulationResult
 from ivigsim.core.simulation import simulate
+from ivigsim.interfaces import views as _views  # noqa: F401  (registers the views of core objects)
 
-__version__ = "0.1.0"
+from ivigsim.version import __version__
 
 __all__ = [
     "load_model", "model_paths", "experiment_paths", "load_agent_model", "model_card", "model_equations",

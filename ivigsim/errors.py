@@ -23,6 +23,15 @@ class ModelFileError(IvigsimError, ValueError):
 class ParameterError(IvigsimError, ValueError):
     """A parameter override or input value is refused (unknown name, NaN, out of bounds)."""
 
+    @classmethod
+    def unknown(cls, kind, name, known, model_name):
+        """The error for a name the model does not have, with the closest known name as a hint."""
+        import difflib
+        hint = difflib.get_close_matches(name, known, n=1)
+        more = f" Did you mean '{hint[0]}'?" if hint else ""
+        return cls(f"model '{model_name}' has no {kind} '{name}'.{more} "
+                   f"Known: {', '.join(known)}")
+
 
 class SolverError(IvigsimError, RuntimeError):
     """The numerical integration failed; carries the status code and solver statistics."""

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Union
 
+from ivigsim.errors import IvigsimError
+
 
 #: The arity of a function that takes any number of arguments (``piecewise``
 #: an odd number, at least 3; ``all_of`` and ``any_of`` at least 2).
@@ -47,7 +49,7 @@ MAX_DEPTH = 200
 BINOPS = ("+", "-", "*", "/", "^")
 
 
-class ExpressionError(ValueError):
+class ExpressionError(IvigsimError, ValueError):
     """A rate-law or observable expression is invalid, forbidden or cannot be evaluated."""
 
 

@@ -242,8 +242,8 @@ class InVitroInhibition:
         ratio on a second axis; saved as PNG and SVG (see :mod:`ivigsim.interfaces.sweep_plots`).
         Returns the two paths written."""
         from ivigsim.interfaces.plotting import PALETTE
-        from ivigsim.interfaces.sweep_plots import _figure, _save
-        with _figure(5.6, 3.8) as (fig, ax):
+        from ivigsim.interfaces.sweep_plots import new_figure, save_figure
+        with new_figure(5.6, 3.8) as (fig, ax):
             ax.plot(self.ivig_mg_per_ml, 100.0 * self.inhibition, "-o", ms=3, lw=1.6,
                     color=PALETTE[0], label="inhibition of antigen binding")
             ax.plot([self.ivig_at_max_mg_per_ml], [100.0 * self.max_inhibition], "D", ms=7,
@@ -259,7 +259,7 @@ class InVitroInhibition:
             patient = self.patient_igg_mg_per_ml
             top = ax.secondary_xaxis("top", functions=(lambda x: x / patient, lambda r: r * patient))
             top.set_xlabel("IVIG : patient IgG (mass)")
-            return _save(fig, path)
+            return save_figure(fig, path)
 
 
 def well_concentrations(values, what):

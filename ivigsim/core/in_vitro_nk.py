@@ -97,8 +97,8 @@ class InVitroNKAssay:
     def plot(self, path):
         """Suppression [%] against IVIG [mg/mL] (log axis); saved as PNG and SVG. Returns the paths."""
         from ivigsim.interfaces.plotting import PALETTE
-        from ivigsim.interfaces.sweep_plots import _figure, _save
-        with _figure(5.6, 3.8) as (fig, ax):
+        from ivigsim.interfaces.sweep_plots import new_figure, save_figure
+        with new_figure(5.6, 3.8) as (fig, ax):
             ax.plot(self.ivig_mg_per_ml, 100.0 * self.suppression, "-o", ms=3, lw=1.6, color=PALETTE[0],
                     label="suppression of NK cytotoxicity")
             ax.axhline(100.0 * self.parameters["nk_imax"], color="0.5", lw=0.8, ls=":", label="nk_imax")
@@ -107,7 +107,7 @@ class InVitroNKAssay:
             ax.set_ylabel("suppression [%]")
             ax.grid(alpha=0.3)
             ax.legend(frameon=False, fontsize=8, loc="upper left")
-            return _save(fig, path)
+            return save_figure(fig, path)
 
 
 def in_vitro_nk_suppression(model="ivig_autoimmune", ivig_mg_per_ml=_DEFAULT_IVIG, baseline_cytotoxicity_pct=None,

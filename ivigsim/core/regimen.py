@@ -51,6 +51,7 @@ from ivigsim.core._regimen_checks import (
     whole_number,
 )
 from ivigsim.core._regimen_table import read_event_table
+from ivigsim.core._regimen_triggered import TriggeredDose, check_triggered_dose
 from ivigsim.core._regimen_types import (
     HARD_MAX_RATE_MG_PER_KG_PER_MIN,
     HOURS_PER_DAY,
@@ -67,6 +68,7 @@ from ivigsim.core._regimen_types import (
     RegimenError,
 )
 from ivigsim.core._regimen_words import describe
+from ivigsim.core.views import view
 
 __all__ = [
     "RegimenError",
@@ -152,7 +154,6 @@ class Regimen:
         except _apheresis.ApheresisError as exc:
             raise RegimenError(f"plasma exchange / immunoadsorption: {exc}") from None
         object.__setattr__(self, "sessions", tuple(sorted(sessions, key=lambda s: s.time_day)))
-        from ivigsim.core.triggered import TriggeredDose
         triggered = tuple(self.triggered)
         for i, dose in enumerate(triggered):
             if not isinstance(dose, TriggeredDose):
@@ -581,7 +582,6 @@ class Regimen:
             at once. The doses given are in ``result.regimen`` after a
             simulation (see :mod:`ivigsim.core.triggered`).
         """
-        from ivigsim.core.triggered import TriggeredDose, check_triggered_dose
         dose = TriggeredDose(observable, threshold, dose_g_per_kg, min_interval_days, unit, product, route,
                              start_day)
         check_triggered_dose(dose, "Regimen.when_below")
@@ -840,17 +840,14 @@ class Regimen:
         return describe(self)
 
     def __repr__(self) -> str:
-        from ivigsim.interfaces.regimen_view import regimen_repr
-        return regimen_repr(self)
+        return view("regimen.repr")(self)
 
     def _repr_html_(self) -> str:
-        from ivigsim.interfaces.regimen_view import regimen_html
-        return regimen_html(self)
+        return view("regimen.html")(self)
 
     def plot(self, body_weight_kg: float = 70.0, ax=None):
         """Plot the infusion-rate timeline (mg/kg/min against days) for one patient; returns the axes."""
-        from ivigsim.interfaces.regimen_view import plot_regimen
-        return plot_regimen(self, body_weight_kg, ax=ax)
+        return view("regimen.plot")(self, body_weight_kg, ax=ax)
 
     # -- helpers --------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ivigsim.errors import ParameterError
+from ivigsim.core.views import view
 
 
 @dataclass(frozen=True)
@@ -34,12 +35,10 @@ class SimulationResult:
     dense: object = field(default=None, repr=False, compare=False)
 
     def __repr__(self):
-        from ivigsim.interfaces.notebook import result_repr
-        return result_repr(self)
+        return view("result.repr")(self)
 
     def _repr_html_(self):
-        from ivigsim.interfaces.notebook import result_html
-        return result_html(self)
+        return view("result.html")(self)
 
     def __getitem__(self, name):
         spec = self.model
@@ -92,18 +91,15 @@ class SimulationResult:
 
     def to_dataframe(self, names=None):
         """Tidy table (pandas): columns ``time_day``, ``output``, ``value``, ``unit``; default every output."""
-        from ivigsim.interfaces.notebook import result_dataframe
-        return result_dataframe(self, names)
+        return view("result.dataframe")(self, names)
 
     def to_xarray(self, names=None):
         """``xarray.Dataset`` over ``time`` (days), one variable per output with ``attrs['units']``."""
-        from ivigsim.interfaces.notebook import result_xarray
-        return result_xarray(self, names)
+        return view("result.xarray")(self, names)
 
     def plot(self, outputs=None, ax=None, label=None):
         """Plot outputs (one unit per axes) against time; returns the matplotlib axes."""
-        from ivigsim.interfaces.plotting import plot_outputs
-        return plot_outputs(self, outputs, ax=ax, label=label)
+        return view("result.plot")(self, outputs, ax=ax, label=label)
 
     def to_csv(self, path, names=None):
         """Write ``t`` and the chosen columns (default: observables) with units in the header."""

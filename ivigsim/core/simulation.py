@@ -14,7 +14,6 @@ the demo, the validation checks, the SBML export)::
 
 from __future__ import annotations
 
-import difflib
 import math
 from dataclasses import dataclass, replace
 
@@ -46,13 +45,6 @@ EVENT_LOG_SIZE = 100_000     # executed model events listed in the stats (all ar
 MODEL_EVENTS = "model"       # run_solver's default: the events of the model given as ``spec``
 
 
-def _unknown(kind, name, known, model_name):
-    hint = difflib.get_close_matches(name, known, n=1)
-    more = f" Did you mean '{hint[0]}'?" if hint else ""
-    return ParameterError(f"model '{model_name}' has no {kind} '{name}'.{more} "
-                          f"Known: {', '.join(known)}")
-
-
 def resolve_parameters(spec, params=None, body_weight_kg=None):
     """Parameter vector of ``spec`` with overrides by name, each checked.
 
@@ -69,7 +61,7 @@ def resolve_parameters(spec, params=None, body_weight_kg=None):
         overrides[BODY_WEIGHT] = body_weight_kg
     for name, raw in overrides.items():
         if name not in spec.parameter_names:
-            raise _unknown("parameter", name, spec.parameter_names, spec.name)
+            raise ParameterError.unknown("parameter", name, spec.parameter_names, spec.name)
         par = spec.parameters[spec.parameter_index(name)]
         value = raw
         if isinstance(raw, (tuple, list)):
@@ -102,7 +94,7 @@ def resolve_mechanisms(spec, mechanisms=None):
     switches = np.ones(len(spec.mechanisms))
     for name, on in dict(mechanisms or {}).items():
         if name not in spec.mechanisms:
-            raise _unknown("mechanism", name, spec.mechanism_names, spec.name)
+            raise ParameterError.unknown("mechanism", name, spec.mechanism_names, spec.name)
         if not isinstance(on, (bool, np.bool_)):
             raise ParameterError(f"mechanism '{name}': expected True or False, got {on!r}")
         switches[spec.mechanism_names.index(name)] = 1.0 if on else 0.0
@@ -335,6 +327,10 @@ class Problem:
     regimen: object
     body_weight_kg: float | None
 
+    def initial_state(self) -> np.ndarray:
+        """State at t = 0 of this run (see :func:`initial_state`)."""
+        return initial_state(self.spec, self.kernel, self.values, self.p, self.rtol, self.atol)
+
     @property
     def options(self):
         """The :class:`SolverOptions` this problem was prepared with."""
@@ -531,7 +527,7 @@ def simulate(model, regimen=None, t_end=365.0, body_weight_kg=None, params=None,
     SimulationResult
     """
     if method in ("ssa", "tau_leaping"):
-        from ivigsim.core.stochastic import simulate_stochastic      # imports this module
+        from ivigsim.core.stochastic import simulate_stochastic
         run = prepare(model, regimen, t_end, body_weight_kg, params, mechanisms, t_eval, rtol, atol)
         if run.spec.events:
             raise ParameterError(f"model '{run.spec.name}' has events "

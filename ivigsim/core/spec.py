@@ -51,6 +51,7 @@ from ivigsim.errors import ModelFileError
 from ivigsim.core.expressions import (BinOp, ExpressionError, Num, evaluate, infer_unit, parse_expression,
                                  symbols, to_text)
 from ivigsim.core.units import DIMENSIONLESS, Unit, UnitError, parse_unit
+from ivigsim.core.views import view
 from ivigsim.core import rules as rule_lang
 
 TIME_UNIT = parse_unit("day")
@@ -147,15 +148,11 @@ class ModelSpec:
     events: tuple = ()                    # Event objects
 
     def __repr__(self):
-        from ivigsim.interfaces.notebook import clip, short_list
-        return clip(f"ModelSpec(name={self.name!r}, {self.n_species} species, {len(self.reactions)} reactions, "
-                    f"{len(self.parameters)} parameters, mechanisms: {short_list(self.mechanisms)}; "
-                    f"observables: {short_list(self.observable_names)}; file {self.path!r})")
+        return view("model.repr")(self)
 
     def _repr_html_(self):
         """The model card, equations included, with long sections folded (for notebooks)."""
-        from ivigsim.interfaces.cards import model_card_html
-        return model_card_html(self, collapsed=True)
+        return view("model.html")(self)
 
     # --- lookups ---------------------------------------------------------
     @property
@@ -260,7 +257,7 @@ class ModelSpec:
 # Loading
 # --------------------------------------------------------------------------
 
-class _Reader:
+class TableReader:
     """Reads typed values out of the TOML tables, failing with file and key."""
 
     error = ModelFileError       # subclasses reading other files raise their own kind
@@ -404,7 +401,7 @@ def read_toml(path, error=ModelFileError):
 def load_model_file(path):
     """Parse and validate one model file into a :class:`ModelSpec`."""
     path = Path(path)
-    reader = _Reader(path)
+    reader = TableReader(path)
     data = read_toml(path)
     for k in data:
         if k not in ("model", "compartments", "species", "parameters", "reactions",

@@ -45,7 +45,6 @@ from ivigsim.errors import ParameterError, SolverError
 from ivigsim.core.cache import BoundedCache
 from ivigsim.core.kernel.compiled import evaluate_observables
 from ivigsim.core.result import SimulationResult
-from ivigsim.core.simulation import _unknown, initial_state
 from ivigsim.core.solvers import ssa
 from ivigsim.core.units import parse_unit
 
@@ -96,7 +95,7 @@ def species_scales(spec, ssa_scale=None):
     if isinstance(ssa_scale, dict):
         for name, value in ssa_scale.items():
             if name not in spec.species_names:
-                raise _unknown("species", name, spec.species_names, spec.name)
+                raise ParameterError.unknown("species", name, spec.species_names, spec.name)
             scales[spec.species_index(name)] = _check_scale(value, f"ssa_scale['{name}']")
     elif ssa_scale is not None:
         value = _check_scale(ssa_scale, "ssa_scale")
@@ -263,7 +262,7 @@ def simulate_stochastic(run, method="ssa", seed=None, ssa_scale=None, tau_day=No
         raise ParameterError(f"model '{spec.name}': compartment '{bad.compartment}' has no positive volume")
     counts_per_conc = scales * volumes
 
-    y0 = initial_state(spec, kernel, run.values, run.p, run.rtol, run.atol)
+    y0 = run.initial_state()
     n0 = _to_counts(y0 * counts_per_conc, "the initial state")
     schedule = run.schedule
     jump_counts = np.ascontiguousarray(_to_counts(schedule.jumps * counts_per_conc, "a bolus"))

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from ivigsim.errors import ParameterError
+from ivigsim.core._regimen_triggered import TriggeredDose, check_triggered_dose  # noqa: F401  (their home before)
 from ivigsim.core.events import Event
 from ivigsim.core.expressions import BinOp, Call, Num, Sym
 from ivigsim.core.rules import RULE_COMPARTMENT, TIME
@@ -44,26 +45,6 @@ from ivigsim.core.units import DIMENSIONLESS, UnitError, parse_unit
 PREFIX = "when_below"
 MECHANISM = "triggered_dosing"
 _DAY = parse_unit("day")
-
-
-@dataclass(frozen=True)
-class TriggeredDose:
-    """Give ``dose_g_per_kg`` of ``product`` when ``observable`` < ``threshold``, at most every interval."""
-
-    observable: str
-    threshold: float                 # in ``unit``, or in the observable's declared unit if unit is ""
-    dose_g_per_kg: float
-    min_interval_days: float
-    unit: str = ""
-    product: str = "ivig"
-    route: str = "iv"
-    start_day: float = 0.0
-
-    def describe(self):
-        unit = f" {self.unit}" if self.unit else ""
-        return (f"{self.dose_g_per_kg:g} g/kg {self.product} ({self.route}) when {self.observable} < "
-                f"{self.threshold:g}{unit}, at most every {self.min_interval_days:g} days"
-                + (f", from day {self.start_day:g}" if self.start_day else ""))
 
 
 def _names(k):
@@ -174,23 +155,3 @@ def realised_regimen(regimen, model_events):
         dose = regimen.triggered[k]
         given.append(Administration(t, dose.dose_g_per_kg, True, 0.0, dose.route, dose.product))
     return Regimen(tuple(regimen.administrations) + tuple(given), name=regimen.name, sessions=regimen.sessions)
-
-
-def check_triggered_dose(dose, where):
-    """Refuse an invalid triggered dose with a message naming the argument."""
-    from ivigsim.core.regimen import RegimenError
-    if not isinstance(dose.observable, str) or not dose.observable:
-        raise RegimenError(f"{where}: observable must be an observable's name, got {dose.observable!r}")
-    for field_name, low in (("threshold", None), ("dose_g_per_kg", None), ("min_interval_days", 0.0),
-                            ("start_day", 0.0)):
-        value = getattr(dose, field_name)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise RegimenError(f"{where}: {field_name} must be a finite number, got {value!r}")
-        if low is not None and value < low:
-            raise RegimenError(f"{where}: {field_name} must be at least {low:g}, got {value!r}")
-    if dose.dose_g_per_kg <= 0:
-        raise RegimenError(f"{where}: dose_g_per_kg must be positive, got {dose.dose_g_per_kg!r}")
-    if dose.route not in ("iv", "sc"):
-        raise RegimenError(f"{where}: route must be 'iv' or 'sc', got {dose.route!r}")
-    if not isinstance(dose.unit, str):
-        raise RegimenError(f"{where}: unit must be text such as 'g/L', got {dose.unit!r}")

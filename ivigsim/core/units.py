@@ -50,6 +50,8 @@ import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from ivigsim.errors import IvigsimError
+
 __all__ = [
     "BASE_DIMENSIONS",
     "DIMENSIONLESS",
@@ -70,7 +72,7 @@ _ZERO_DIMS: tuple[Fraction, ...] = (Fraction(0),) * _NDIM
 _SCALE_RTOL = 1e-12
 
 
-class UnitError(ValueError):
+class UnitError(IvigsimError, ValueError):
     """A unit string could not be understood, or two units do not fit together.
 
     The message is meant to be read by the author of a model file: it names

@@ -10,7 +10,7 @@ import json
 
 import numpy as np
 
-from ivigsim.interfaces.experiment_plots import _variable_unit
+from ivigsim.interfaces.experiment_plots import variable_unit
 from ivigsim.sweep.sensitivity import SENSITIVITY_METHODS
 from ivigsim.interfaces._report_setup import metric_definition, metric_unit_of, output_text
 from ivigsim.interfaces._report_text import FEW_POINTS, MAX_LISTED_FAILURES
@@ -97,7 +97,7 @@ def results_section(experiment, spec, results) -> str:
 
 
 def swept_header(experiment, swept):
-    return [f"{n} [{u}]" if (u := _variable_unit(experiment, n)) else n for n in swept]
+    return [f"{n} [{u}]" if (u := variable_unit(experiment, n)) else n for n in swept]
 
 
 def metric_header(experiment, spec):

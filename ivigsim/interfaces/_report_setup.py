@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import itertools
 
-from ivigsim.interfaces.experiment_plots import _variable_unit
+from ivigsim.interfaces.experiment_plots import variable_unit
 from ivigsim.analysis.metrics import DEFAULT_PRICE_USD_PER_G, metric_unit
 from ivigsim.core.regimen import RegimenError
 from ivigsim.core.spec import BODY_WEIGHT
@@ -220,7 +220,7 @@ def _sweep(experiment, spec, notes) -> str:
     if sweep.variables:
         parts.append(html_table(["variable", "what it is", "values", "unit", "note in the file"], [
             [v.name, variable_target(experiment, spec, v), variable_values(v),
-             _variable_unit(experiment, v.name), notes.get(f"sweep.variables.{v.name}", "")]
+             variable_unit(experiment, v.name), notes.get(f"sweep.variables.{v.name}", "")]
             for v in sweep.variables]))
     if sweep.variability:
         parts.append(paragraph("Inter-individual variability: each patient's value is the model's value "

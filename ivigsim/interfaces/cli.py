@@ -9,8 +9,8 @@ import warnings
 from pathlib import Path
 
 from ivigsim.errors import IvigsimError
+from ivigsim.interfaces.cli_args import add_course_arguments, course_regimen, parameter_overrides
 from ivigsim.sweep.interrupts import RunInterrupted, signal_number
-from ivigsim.core.regimen import RegimenError
 from ivigsim.sweep.store import staged_outputs
 
 # The first four of these a model has are plotted by default.
@@ -18,44 +18,10 @@ DEFAULT_PLOTS = ("igg_total", "autoantibody", "autoantibody_free", "platelets", 
                  "nk_activated", "igg_endogenous", "ivig", "ivig_plasma")
 
 
-def add_course_arguments(p):
-    """The options that describe one patient and a standard IVIG course (simulate, export-sbml)."""
-    p.add_argument("model", help="model name (see 'ivigsim models') or path to a .toml file")
-    p.add_argument("--dose", type=float, help="g/kg per infusion day (omit for untreated)")
-    p.add_argument("--days", type=int, default=5, help="infusion days per course (default 5)")
-    p.add_argument("--infusion-hours", type=float, default=8.0, help="hours per daily infusion (default 8)")
-    p.add_argument("--every", type=float, default=28.0, help="days between course starts (default 28)")
-    p.add_argument("--cycles", type=int, default=1, help="number of courses (default 1)")
-    p.add_argument("--start", type=float, default=0.0, help="day of the first infusion (default 0)")
-    p.add_argument("--weight", type=float, help="body weight in kg (default: the model's)")
-    p.add_argument("--param", action="append", metavar="NAME=VALUE", help="override a parameter (repeatable)")
-
-
-def course_regimen(args):
-    """The IVIG course the options describe, or None when no --dose was given."""
-    from ivigsim.core.regimen import Regimen
-    if args.dose is None:
-        return None
-    return Regimen.ivig(dose_g_per_kg=args.dose, days=args.days, infusion_hours=args.infusion_hours,
-                        every_days=args.every, cycles=args.cycles, start_day=args.start)
-
-
-def parameter_overrides(args):
-    """``--param NAME=VALUE`` options as a dict of floats."""
-    params = {}
-    for item in args.param or ():
-        name, _, value = item.partition("=")
-        try:
-            params[name.strip()] = float(value)
-        except ValueError:
-            raise IvigsimError(f"--param expects NAME=NUMBER, got {item!r}") from None
-    return params
-
-
 def _is_agent_model(name):
-    from ivigsim.core.agents.model import _agent_model_path
+    from ivigsim.core.agents.model import agent_model_path
     try:
-        _agent_model_path(name)
+        agent_model_path(name)
     except IvigsimError:
         return False
     return True
@@ -92,7 +58,8 @@ def _write_agent_outputs(out, runs, ode, t_end):
     """Per-replicate foci, the agents' figures and the foci distribution against the ODE."""
     import numpy as np
 
-    from ivigsim.interfaces.plotting import PALETTE, _pyplot
+    from ivigsim.interfaces.plotting import PALETTE
+    from ivigsim.interfaces.style import pyplot as _pyplot
     for label, res in runs.items():
         res.plot(out / f"agents_{label}.png")
         np.savetxt(out / f"foci_{label}.csv", res.foci_counts, fmt="%d", header="lung foci per replicate")
@@ -227,7 +194,7 @@ def _cmd_run(args):
 
 
 def build_parser():
-    from ivigsim import __version__
+    from ivigsim.version import __version__
     parser = argparse.ArgumentParser(prog="ivigsim", description="In-silico mechanism simulator for IVIG therapy.")
     parser.add_argument("--version", action="version", version=f"ivigsim {__version__}")
     parser.add_argument("--quiet", dest="global_quiet", action="store_true",
@@ -323,7 +290,7 @@ def main(argv=None):
     except RunInterrupted as exc:
         print(f"ivigsim: {exc}", file=sys.stderr)
         return exc.exit_code
-    except (IvigsimError, RegimenError) as exc:
+    except IvigsimError as exc:  # RegimenError and every other refusal
         print(f"ivigsim: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as exc:

@@ -23,7 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ivigsim.interfaces.plotting import PALETTE, _pyplot
+from ivigsim.interfaces.plotting import PALETTE
+from ivigsim.interfaces.style import pyplot as _pyplot
 
 __all__ = ["label", "dose_response", "heatmap", "fan", "bars", "tornado", "sensitivity_bars"]
 
@@ -67,7 +68,7 @@ def _stem_paths(path) -> tuple[Path, Path]:
 
 
 @contextmanager
-def _figure(width: float, height: float):
+def new_figure(width: float, height: float):
     """A new figure and axes, closed on leaving the block even after an error."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(width, height), layout="constrained")
@@ -77,7 +78,7 @@ def _figure(width: float, height: float):
         plt.close(fig)
 
 
-def _save(fig, path) -> list[Path]:
+def save_figure(fig, path) -> list[Path]:
     """Save ``fig`` as PNG and SVG next to each other and return the two paths."""
     png, svg = _stem_paths(path)
     fig.savefig(png, dpi=_DPI)
@@ -175,7 +176,7 @@ def dose_response(x, y, path, *, x_label: str, y_label: str, groups=None,
                 f"group_labels has {len(names)} labels for {len(group_values)} groups"
             )
 
-    with _figure(5.6, 3.8) as (fig, ax):
+    with new_figure(5.6, 3.8) as (fig, ax):
         replicated = False
         for k, (group, name) in enumerate(zip(group_values, names)):
             colour = PALETTE[k % len(PALETTE)]
@@ -223,7 +224,7 @@ def dose_response(x, y, path, *, x_label: str, y_label: str, groups=None,
                 title = (f"median, {_percent(_INNER_BAND[0])}–{_percent(_INNER_BAND[1])} % and "
                          f"{_percent(_OUTER_BAND[0])}–{_percent(_OUTER_BAND[1])} %")
             ax.legend(frameon=False, fontsize=8, title=title, title_fontsize=8)
-        return _save(fig, path)
+        return save_figure(fig, path)
 
 
 def heatmap(x, y, z, path, *, x_label: str, y_label: str, z_label: str) -> list[Path]:
@@ -278,7 +279,7 @@ def heatmap(x, y, z, path, *, x_label: str, y_label: str, z_label: str) -> list[
 
     width = min(3.0 + 0.55 * xs.shape[0], 12.0)
     height = min(2.4 + 0.4 * ys.shape[0], 10.0)
-    with _figure(max(width, 4.8), max(height, 3.4)) as (fig, ax):
+    with new_figure(max(width, 4.8), max(height, 3.4)) as (fig, ax):
         cmap = matplotlib.colormaps["viridis"].with_extremes(bad="#BBBBBB")
         masked = np.ma.masked_invalid(grid)
         mesh = ax.pcolormesh(np.arange(xs.shape[0] + 1) - 0.5, np.arange(ys.shape[0] + 1) - 0.5,
@@ -302,7 +303,7 @@ def heatmap(x, y, z, path, *, x_label: str, y_label: str, z_label: str) -> list[
                             color="white" if dark else "black")
                 else:
                     ax.text(col, row, "n/a", ha="center", va="center", fontsize=7, color="black")
-        return _save(fig, path)
+        return save_figure(fig, path)
 
 
 def _tick_positions(n: int, most: int = 12) -> np.ndarray:
@@ -357,7 +358,7 @@ def fan(t, trajectories, path, *, y_label: str,
         raise ValueError(f"quantiles must be increasing values in [0, 1], got {quantiles!r}")
     values = _nanquantiles(traj, q, axis=0)
 
-    with _figure(6.0, 3.8) as (fig, ax):
+    with new_figure(6.0, 3.8) as (fig, ax):
         colour = PALETTE[0]
         n_bands = q.size // 2
         for k in range(n_bands):
@@ -373,7 +374,7 @@ def fan(t, trajectories, path, *, y_label: str,
         ax.set_title(f"n = {traj.shape[0]}", fontsize=9, loc="right")
         ax.grid(alpha=0.3)
         ax.legend(frameon=False, fontsize=8)
-        return _save(fig, path)
+        return save_figure(fig, path)
 
 
 def bars(labels, values, path, *, y_label: str, errors=None) -> list[Path]:
@@ -415,7 +416,7 @@ def bars(labels, values, path, *, y_label: str, errors=None) -> list[Path]:
             )
 
     width = min(max(3.6, 0.7 * len(names) + 2.0), 14.0)
-    with _figure(width, 3.8) as (fig, ax):
+    with new_figure(width, 3.8) as (fig, ax):
         positions = np.arange(len(names))
         colours = [PALETTE[i % len(PALETTE)] for i in range(len(names))]
         drawn = np.where(np.isfinite(heights), heights, 0.0)
@@ -442,7 +443,7 @@ def bars(labels, values, path, *, y_label: str, errors=None) -> list[Path]:
         ax.set_ylabel(y_label)
         ax.axhline(0.0, color="black", lw=0.8)
         ax.grid(axis="y", alpha=0.3)
-        return _save(fig, path)
+        return save_figure(fig, path)
 
 
 def tornado(names, low_values, high_values, baseline, path, *, x_label: str) -> list[Path]:
@@ -486,7 +487,7 @@ def tornado(names, low_values, high_values, baseline, path, *, x_label: str) -> 
     swing = np.abs(np.nan_to_num(high, nan=base) - np.nan_to_num(low, nan=base))
     order = np.argsort(-swing, kind="stable")[::-1]   # widest at the top
 
-    with _figure(6.0, max(2.4, 0.45 * len(names) + 1.4)) as (fig, ax):
+    with new_figure(6.0, max(2.4, 0.45 * len(names) + 1.4)) as (fig, ax):
         rows = np.arange(len(names))
         sides = ((low, PALETTE[0], "input low"), (high, PALETTE[1], "input high"))
         for values, colour, text in sides:
@@ -500,7 +501,7 @@ def tornado(names, low_values, high_values, baseline, path, *, x_label: str) -> 
         ax.set_xlabel(x_label)
         ax.grid(axis="x", alpha=0.3)
         ax.legend(frameon=False, fontsize=8, loc="best")
-        return _save(fig, path)
+        return save_figure(fig, path)
 
 
 def sensitivity_bars(names, first, first_conf, total, total_conf, path, *, title: str = "",
@@ -545,7 +546,7 @@ def sensitivity_bars(names, first, first_conf, total, total_conf, path, *, title
         series.append((np.where(np.isfinite(heights), heights, 0.0), errors))
 
     width = min(max(4.0, 0.9 * n + 2.0), 14.0)
-    with _figure(width, 3.8) as (fig, ax):
+    with new_figure(width, 3.8) as (fig, ax):
         positions = np.arange(n)
         bar_width = 0.38
         for k, ((heights, errors), text) in enumerate(zip(series, (first_label, total_label))):
@@ -562,4 +563,4 @@ def sensitivity_bars(names, first, first_conf, total, total_conf, path, *, title
         ax.legend(frameon=False, fontsize=8, loc="best")
         if title:
             ax.set_title(title, fontsize=10)
-        return _save(fig, path)
+        return save_figure(fig, path)

@@ -10,7 +10,7 @@ import math
 
 from ivigsim.core.regimen import MAX_BODY_WEIGHT_KG
 from ivigsim.core.spec import BODY_WEIGHT, ModelSpec
-from ivigsim.core.spec import _Reader as _ModelReader
+from ivigsim.core.spec import TableReader as _ModelReader
 from ivigsim.sweep._experiment_types import BODY_WEIGHT_VARIABLE, NAME_RE, ExperimentFileError
 
 # ---------------------------------------------------------------------------

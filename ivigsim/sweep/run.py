@@ -353,7 +353,7 @@ def _write_points(path, experiment, points):
 
 def _provenance(experiment, spec, points, executor, chunk_size):
     from importlib.metadata import version
-    from ivigsim import __version__
+    from ivigsim.version import __version__
     return {
         "ivigsim_version": __version__, "git_commit": git_commit(),
         "experiment": experiment.name, "experiment_file": str(experiment.path),

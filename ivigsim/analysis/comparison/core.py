@@ -59,6 +59,7 @@ import numpy as np
 
 from ivigsim.analysis.comparison.plan import (SHARED_FILE, load_variant_spec, looks_like_path, plan_comparison,
                                   resolved_model, shared_outputs)
+from ivigsim.analysis.comparison._text import DEFAULT_ATOL, atol_text, percent, text_table  # noqa: F401
 from ivigsim.errors import IvigsimError
 
 __all__ = ["Variant", "Comparison", "parse_variant", "as_variant", "compare", "relative_difference",
@@ -66,11 +67,6 @@ __all__ = ["Variant", "Comparison", "parse_variant", "as_variant", "compare", "r
 
 #: Default relative tolerance of the verdict.
 DEFAULT_RTOL = 0.05
-#: Default absolute tolerance of the verdict, in each metric's unit: the sweep
-#: solver's absolute tolerance (1e-9 in declared units), below which
-#: trajectories are not resolved.
-DEFAULT_ATOL = 1e-9
-
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
@@ -476,28 +472,6 @@ class Comparison:
                  f"{r.reference_value:.6g}", f"{r.variant_value:.6g}", f"{r.n_differ}/{r.n_points}",
                  r.verdict] for r in self.metrics.itertuples()]
         return headers, rows
-
-
-def percent(value: float) -> str:
-    """A relative difference as a percentage with 3 significant digits; ``inf`` as is."""
-    return "inf" if not math.isfinite(value) else f"{100.0 * value:.3g} %"
-
-
-def atol_text(atol) -> str:
-    """The absolute tolerance as text, one number or per metric."""
-    if isinstance(atol, Mapping):
-        return "atol (" + ", ".join(f"{k}: {v:g}" for k, v in atol.items()) + f"; else {DEFAULT_ATOL:g})"
-    return f"{atol:g}"
-
-
-def text_table(headers, rows, markdown=False) -> str:
-    """Rows of cells as aligned plain text, or as a Markdown table."""
-    cells = [headers] + [[str(c) for c in row] for row in rows]
-    if markdown:
-        out = ["| " + " | ".join(cells[0]) + " |", "|" + "|".join("---" for _ in headers) + "|"]
-        return "\n".join(out + ["| " + " | ".join(row) + " |" for row in cells[1:]])
-    widths = [max(len(row[k]) for row in cells) for k in range(len(headers))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells)
 
 
 def _check_tolerances(rtol, atol):

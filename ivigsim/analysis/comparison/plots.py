@@ -11,9 +11,10 @@ import math
 
 import numpy as np
 
-from ivigsim.interfaces.plotting import PALETTE, _pyplot
+from ivigsim.interfaces.plotting import PALETTE
 from ivigsim.interfaces.style import MARKERS, figure_legend
-from ivigsim.interfaces.sweep_plots import _save, label
+from ivigsim.interfaces.style import pyplot as _pyplot
+from ivigsim.interfaces.sweep_plots import label, save_figure
 
 __all__ = ["overlay_trajectories", "metric_scatter", "FEW_POINTS"]
 
@@ -66,7 +67,7 @@ def overlay_trajectories(t, outputs, path, *, title=""):
         figure_legend(fig, axes)           # below the panels, never over a curve
         if title:
             fig.suptitle(title, fontsize=10)
-        return _save(fig, path)
+        return save_figure(fig, path)
     finally:
         plt.close(fig)
 
@@ -117,7 +118,7 @@ def metric_scatter(panels, path, *, reference_label):
             ax.set_ylabel(label("variant", unit), fontsize=8)
             ax.grid(alpha=0.3)
         figure_legend(fig, axes)
-        return _save(fig, path)
+        return save_figure(fig, path)
     finally:
         plt.close(fig)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ivigsim.analysis.comparison.core import atol_text, percent, text_table
+from ivigsim.analysis.comparison._text import atol_text, percent, text_table
 
 __all__ = ["write_comparison"]
 

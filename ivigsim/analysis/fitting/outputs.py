@@ -142,7 +142,7 @@ def spec_bytes(spec):
 def provenance(result):
     from importlib.metadata import PackageNotFoundError, version
     import scipy
-    import ivigsim
+    from ivigsim.version import __version__
     try:
         numba_version = version("numba")
     except PackageNotFoundError:      # pragma: no cover
@@ -158,7 +158,7 @@ def provenance(result):
         "gradient": "forward finite differences, one compiled batch per condition",
         "best_objective": result.value, "best_start": result.best.index,
         "estimates": result.estimates, "seconds": result.seconds,
-        "versions": {"ivigsim": ivigsim.__version__, "python": sys.version.split()[0], "numpy": np.__version__,
+        "versions": {"ivigsim": __version__, "python": sys.version.split()[0], "numpy": np.__version__,
                      "scipy": scipy.__version__, "numba": numba_version},
         "platform": platform.platform(),
     }

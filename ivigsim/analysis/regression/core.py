@@ -160,7 +160,7 @@ def _trajectories_csv(dataset) -> str:
 def _sidecar(results, experiment_path, name) -> dict:
     from importlib.metadata import version
 
-    from ivigsim import __version__
+    from ivigsim.version import __version__
     from ivigsim.core.catalogue import load_model
     from ivigsim.sweep.store import git_commit
 

@@ -182,7 +182,7 @@ def _describe_samples(samples, alpha) -> dict:
 
 
 def _sidecar(samples) -> dict:
-    from ivigsim import __version__
+    from ivigsim.version import __version__
     from ivigsim.sweep.store import git_commit
     alpha = _per_test_alpha(samples)
     return {

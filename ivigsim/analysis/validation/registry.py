@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ivigsim.errors import IvigsimError
+
 __all__ = ["CheckResult", "Context", "Curve", "Figure", "NotModelled", "REGISTRY", "build_regimen",
            "check_parameters", "checks", "freeze", "register"]
 
@@ -38,7 +40,7 @@ _CHECK_MODULES = ("ivigsim.analysis.validation.checks_pk", "ivigsim.analysis.val
                   "ivigsim.analysis.validation.checks_therapies")
 
 
-class NotModelled(Exception):
+class NotModelled(IvigsimError):
     """Raised by a check whose quantity no shipped model represents; the target then fails."""
 
 

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 
-from ivigsim.interfaces.plotting import PALETTE
 
 __all__ = ["format_summary", "render_figure", "write_report"]
 
@@ -45,13 +44,14 @@ def format_summary(report):
 
 def _band_in_check_units(row, criterion):
     """The criterion's range in the unit the check's curves are drawn in."""
-    from ivigsim.analysis.validation.runner import _convert
+    from ivigsim.analysis.validation._units import convert_unit
     check_unit = row.units.get(criterion.output, criterion.unit)
-    factor = _convert(1.0, check_unit, criterion.unit, row.id)
+    factor = convert_unit(1.0, check_unit, criterion.unit, row.id)
     return criterion.low / factor, criterion.high / factor
 
 
 def _draw_curves(ax, figure):
+    from ivigsim.interfaces.plotting import PALETTE
     n_bars = sum(c.kind == "bar" for c in figure.curves)
     width, j = 0.8 / max(1, n_bars), 0
     for k, curve in enumerate(figure.curves):
@@ -73,6 +73,7 @@ def _draw_curves(ax, figure):
 
 
 def _draw_context(ax, row, figure):
+    from ivigsim.interfaces.plotting import PALETTE
     _draw_curves(ax, figure)
     if figure.log_x:
         ax.set_xscale("log")
@@ -132,7 +133,7 @@ def _draw_gauge(ax, judged):
 
 def render_figure(row, path):
     """Draw one target's figure (context curve and one gauge per criterion) to ``path`` (PNG)."""
-    from ivigsim.interfaces.plotting import _pyplot
+    from ivigsim.interfaces.style import pyplot as _pyplot
     plt = _pyplot()
     gauges = max(1, len(row.criteria))
     rows = max(3, gauges)                      # a lone gauge keeps the height of one row
@@ -172,7 +173,7 @@ def render_figure(row, path):
 # ---------------------------------------------------------------------------
 
 def _header(report):
-    from ivigsim import __version__
+    from ivigsim.version import __version__
     total = len(report.rows)
     expected = total - len(report.unexpected)
     return (f"ivigsim {__version__}; targets from `{report.targets_path}`; {total} targets, "

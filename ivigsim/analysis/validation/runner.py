@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ivigsim.errors import IvigsimError
-from ivigsim.core.units import UnitError, parse_unit
+from ivigsim.analysis.validation._units import convert_unit
 from ivigsim.analysis.validation.registry import Context, NotModelled, checks
 from ivigsim.analysis.validation.targets import load_targets
 
@@ -180,16 +180,6 @@ def _format_value(value, unit=""):
     return f"{value:.4g}{unit}"
 
 
-def _convert(value, from_unit, to_unit, where):
-    """``value`` from the check's unit into the target's."""
-    if from_unit == to_unit:
-        return value
-    try:
-        return value * parse_unit(from_unit).factor_to(parse_unit(to_unit))
-    except UnitError as exc:
-        raise ValueError(f"{where}: the check gives {from_unit!r}, the target wants {to_unit!r}: {exc}") from None
-
-
 def _judge(criterion, result, target_id):
     """A CriterionResult: the check's value for ``criterion.output``, converted and compared."""
     name = criterion.output
@@ -204,7 +194,7 @@ def _judge(criterion, result, target_id):
         return CriterionResult(criterion, bool(value), bool(value))
     if is_bool or not isinstance(value, numbers.Real):
         raise ValueError(f"{target_id}: '{name}' needs a number in {criterion.unit}, got {value!r}")
-    value = _convert(float(value), result.units.get(name, "1"), criterion.unit, f"{target_id} '{name}'")
+    value = convert_unit(float(value), result.units.get(name, "1"), criterion.unit, f"{target_id} '{name}'")
     low, high = criterion.low, criterion.high
     passed = (math.isfinite(value) and low - _RANGE_RTOL * abs(low) <= value <= high + _RANGE_RTOL * abs(high))
     return CriterionResult(criterion, value, bool(passed))

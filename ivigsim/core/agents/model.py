@@ -48,8 +48,9 @@ from ivigsim.core.catalogue import model_dirs, model_paths
 from ivigsim.errors import ModelFileError, ParameterError, SolverError
 from ivigsim.core.simulation import resolve_parameters, simulate
 from ivigsim.core.solvers import agents as core
-from ivigsim.core.spec import Parameter, _Reader, read_toml
+from ivigsim.core.spec import Parameter, TableReader, read_toml
 from ivigsim.core.units import UnitError, parse_unit
+from ivigsim.core.views import view
 
 AGENT_DIR = "agents"                   # models/agents/: agent models, unseen by the reaction catalogue
 DRIVER_MODEL = "ivig_antitumour"
@@ -86,8 +87,7 @@ class AgentModel:
         return f"AgentModel(name={self.name!r}, {len(self.parameters)} parameters, file {self.path!r})"
 
     def _repr_html_(self):
-        from ivigsim.interfaces.cards import model_card_html
-        return model_card_html(self, collapsed=True)
+        return view("model.html")(self)
 
     @property
     def parameter_names(self):
@@ -100,7 +100,7 @@ class AgentModel:
         return np.array([p.value for p in self.parameters])
 
 
-def _agent_model_path(name):
+def agent_model_path(name):
     for d in model_dirs():
         path = d / AGENT_DIR / f"{name}.toml"
         if path.is_file():
@@ -116,8 +116,8 @@ def load_agent_model(name_or_path):
         return name_or_path
     text = str(name_or_path)
     path = Path(text) if text.endswith(".toml") or os.sep in text or "/" in text \
-        else _agent_model_path(text)
-    reader = _Reader(path)
+        else agent_model_path(text)
+    reader = TableReader(path)
     data = read_toml(path)
     for k in data:
         if k not in ("model", "parameters"):

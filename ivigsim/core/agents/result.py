@@ -105,7 +105,8 @@ class AgentResult:
 
     def plot(self, path):
         """Histogram of foci counts and a fan (median, 50 % and 90 % bands) of tumour cells."""
-        from ivigsim.interfaces.plotting import PALETTE, _pyplot
+        from ivigsim.interfaces.plotting import PALETTE
+        from ivigsim.interfaces.style import pyplot as _pyplot
         plt = _pyplot()
         blue, red = PALETTE[0], PALETTE[1]
         fig, (ax_foci, ax_fan) = plt.subplots(1, 2, figsize=(11, 4))

@@ -15,9 +15,11 @@ import numpy as np
 from ivigsim.errors import IvigsimError
 from ivigsim.core.cache import BoundedCache
 from ivigsim.core.kernel.codegen import cache_dir, generate_source, kernel_fingerprint
+from ivigsim.core.kernel.lazy import LazyJit
 from ivigsim.core.limits import check_model_size
 from ivigsim.core.kernel.signatures import (FACTOR_SIG, JAC_SIG, OBSERVABLES_SIG, RATES_SIG, RHS_SIG,
                                        SOLVE_SIG)
+from ivigsim.core.views import view
 
 try:  # typed function pointers: passing them skips a per-call dispatcher lookup
     from numba.core.types import WrapperAddressProtocol
@@ -45,7 +47,11 @@ if WrapperAddressProtocol is not None:
 
 
 def _typed(dispatcher, signature):
-    return dispatcher if WrapperAddressProtocol is None else _FunctionPointer(dispatcher, signature)
+    # With NUMBA_DISABLE_JIT=1 the "dispatchers" are plain Python functions, which
+    # have no machine address: the Python drivers then call them directly.
+    if WrapperAddressProtocol is None or nb.config.DISABLE_JIT:
+        return dispatcher
+    return _FunctionPointer(dispatcher, signature)
 
 
 @dataclass(frozen=True)
@@ -86,8 +92,14 @@ class Kernel:
                                np.asarray(switches, dtype=np.float64)])
 
 
-@nb.njit(nb.types.void(nb.types.FunctionType(OBSERVABLES_SIG), nb.float64[:, ::1],
-                       nb.float64[::1], nb.float64[:, ::1]), cache=True, error_model="numpy")
+# Compiled on first use, not at import (see ivigsim.core.kernel.lazy).
+_LAZY = LazyJit(globals())
+__getattr__ = _LAZY.module_getattr()
+
+
+@_LAZY.define("observables_over_time",
+              nb.types.void(nb.types.FunctionType(OBSERVABLES_SIG), nb.float64[:, ::1],
+                            nb.float64[::1], nb.float64[:, ::1]), cache=True, error_model="numpy")
 def _observables_over_time(observables, y, p, out):
     for k in range(y.shape[0]):
         observables(y[k], p, out[k])
@@ -97,7 +109,7 @@ def evaluate_observables(kernel, y, p):
     """Observables for every row of ``y`` (n_times, n_species) -> (n_times, n_observables)."""
     out = np.empty((y.shape[0], kernel.n_observables))
     if kernel.n_observables:
-        _observables_over_time(kernel.typed.observables, np.ascontiguousarray(y), p, out)
+        _LAZY.get("observables_over_time")(kernel.typed.observables, np.ascontiguousarray(y), p, out)
     return out
 
 
@@ -169,8 +181,7 @@ def _load_module(spec, key, style=None):
                       f"generated again", RuntimeWarning, stacklevel=3)
         _remove_entry(path)
     if not any((directory / "__pycache__").glob(f"{path.stem}.*.nbi")):    # Numba has no compiled copy yet
-        from ivigsim.interfaces.progress import note
-        note(f"compiling {spec.name} (first use, ~10 s)…")
+        view("progress.note")(f"compiling {spec.name} (first use, ~10 s)…")
     for attempt in (1, 2):
         if not path.exists():
             _write_atomically(path, _with_checksum(generate_source(spec, style)))

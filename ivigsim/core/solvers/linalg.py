@@ -7,7 +7,12 @@ from Numba (which allocates a copy on every call).
 import numba as nb
 import numpy as np
 
+from ivigsim.core.kernel.lazy import LazyJit
 from ivigsim.core.kernel.signatures import FACTOR_SIG, SOLVE_SIG
+
+# The two do-nothing factorisations are compiled on first use, not at import.
+_LAZY = LazyJit(globals())
+__getattr__ = _LAZY.module_getattr()
 
 
 @nb.njit(cache=True)
@@ -77,8 +82,8 @@ def solve(a, b):
     return x
 
 
-@nb.njit(FACTOR_SIG, cache=True)
-def dense_only_factor(J, c, lu):
+@_LAZY.define("dense_only_factor", FACTOR_SIG, cache=True)
+def _dense_only_factor(J, c, lu):
     """A ``factor`` that always declines, so the solver uses its dense pivoted LU.
 
     For hand-written problems without a generated sparse factorisation.
@@ -86,7 +91,7 @@ def dense_only_factor(J, c, lu):
     return 1
 
 
-@nb.njit(SOLVE_SIG, cache=True)
-def dense_only_solve(lu, b):
+@_LAZY.define("dense_only_solve", SOLVE_SIG, cache=True)
+def _dense_only_solve(lu, b):
     """Never called: :func:`dense_only_factor` always declines."""
     return

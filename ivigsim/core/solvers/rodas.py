@@ -35,6 +35,7 @@ import numpy as np
 from numba import types
 
 from ivigsim.core.kernel.events import TimingFunction, TriggersFunction, ValuesFunction
+from ivigsim.core.kernel.lazy import LazyJit
 from ivigsim.core.kernel.signatures import FactorFunction, JacFunction, RhsFunction, SolveFunction
 from ivigsim.core.solvers import events as ev
 from ivigsim.core.solvers.events import hermite as _hermite
@@ -423,8 +424,13 @@ def _drive(rhs, jac, factor, solve, lu_size, y0, p0, t_breaks, inputs, input_tar
     return SUCCESS
 
 
-@nb.njit(_SIGNATURE, cache=True, nogil=True)
-def integrate(rhs, jac, factor, solve, lu_size, y0, p, t_breaks, inputs, input_target, jumps, t_out,
+# The entry points are compiled on first use, not at import (see ivigsim.core.kernel.lazy).
+_LAZY = LazyJit(globals())
+__getattr__ = _LAZY.module_getattr()
+
+
+@_LAZY.define("integrate", _SIGNATURE, cache=True, nogil=True)
+def _integrate(rhs, jac, factor, solve, lu_size, y0, p, t_breaks, inputs, input_target, jumps, t_out,
               rtol, atol, h_init, h_max, max_steps, y_out, stats):
     """Integrate across the segments ``[t_breaks[s], t_breaks[s+1]]``.
 
@@ -443,8 +449,8 @@ def integrate(rhs, jac, factor, solve, lu_size, y0, p, t_breaks, inputs, input_t
                   np.zeros(1, dtype=np.int64), none_i, none_f, none_i, np.zeros(ev.N_INFO, dtype=np.int64))
 
 
-@nb.njit(_SIGNATURE_CONTROLLED, cache=True, nogil=True)
-def integrate_controlled(rhs, jac, factor, solve, lu_size, y0, p, t_breaks, inputs, input_target,
+@_LAZY.define("integrate_controlled", _SIGNATURE_CONTROLLED, cache=True, nogil=True)
+def _integrate_controlled(rhs, jac, factor, solve, lu_size, y0, p, t_breaks, inputs, input_target,
                          jumps, control_index, control_values, t_out, rtol, atol, h_init, h_max,
                          max_steps, y_out, stats):
     """:func:`integrate` with parameters that are constant within each segment.
@@ -463,11 +469,11 @@ def integrate_controlled(rhs, jac, factor, solve, lu_size, y0, p, t_breaks, inpu
                   np.zeros(1, dtype=np.int64), none_i, none_f, none_i, np.zeros(ev.N_INFO, dtype=np.int64))
 
 
-@nb.njit(_SIGNATURE_EVENTS, cache=True, nogil=True)
-def integrate_events(rhs, jac, factor, solve, lu_size, y0, p, t_breaks, inputs, input_target, jumps,
-                     control_index, control_values, t_out, rtol, atol, h_init, h_max, max_steps, y_out,
-                     stats, triggers, values, timing, persistent, initial_value, use_trigger_values,
-                     has_delay, offsets, targets, log_t, log_e, info):
+@_LAZY.define("integrate_events", _SIGNATURE_EVENTS, cache=True, nogil=True)
+def _integrate_events(rhs, jac, factor, solve, lu_size, y0, p, t_breaks, inputs, input_target, jumps,
+                      control_index, control_values, t_out, rtol, atol, h_init, h_max, max_steps, y_out,
+                      stats, triggers, values, timing, persistent, initial_value, use_trigger_values,
+                      has_delay, offsets, targets, log_t, log_e, info):
     """:func:`integrate_controlled` with model events (see :mod:`ivigsim.core.solvers.events`).
 
     The functions and arrays after ``stats`` are those of

@@ -145,7 +145,7 @@ def demo_html(path, model=MODEL, levels=None, workers=None, price_usd_per_g=PRIC
     Path
         The file written.
     """
-    from ivigsim import __version__
+    from ivigsim.version import __version__
     from ivigsim.interfaces.demo.grid import compute_grid
     from ivigsim.interfaces.demo.text import sources, therapy_sources
     from ivigsim.interfaces.demo.therapies import compare_therapies

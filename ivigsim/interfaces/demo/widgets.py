@@ -14,7 +14,6 @@ from __future__ import annotations
 from ivigsim.interfaces.demo.lesson import CONTROLS, MECHANISMS, MODEL, Lesson
 from ivigsim.interfaces.demo.redraw import Region, RegionRedraw
 from ivigsim.errors import IvigsimError
-from ivigsim.core.regimen import RegimenError
 
 FIGSIZE = (14.0, 9.2)
 _SLIDER_X = (0.815, 0.915)
@@ -155,7 +154,7 @@ class LessonWindow:
         settings = self.settings()
         try:
             result = self.lesson.compute(settings)
-        except (IvigsimError, RegimenError) as exc:
+        except IvigsimError as exc:  # RegimenError and every other refusal
             self.status.set_text(f"not simulated: {exc}".replace("$", r"\$"))
             self.blitted = self._fast.redraw()
             return self.result

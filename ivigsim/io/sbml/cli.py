@@ -22,7 +22,7 @@ def _pairs(items, option):
 
 
 def _regimen(args):
-    from ivigsim.interfaces.cli import course_regimen
+    from ivigsim.interfaces.cli_args import course_regimen
     from ivigsim.core.regimen import Regimen
 
     if args.regimen_table and args.dose is not None:
@@ -34,7 +34,7 @@ def _regimen(args):
 
 def cmd_export_sbml(args):
     """``ivigsim export-sbml MODEL OUT.xml [regimen options]``."""
-    from ivigsim.interfaces.cli import parameter_overrides
+    from ivigsim.interfaces.cli_args import parameter_overrides
     from ivigsim.io.sbml.export import export_sbml
 
     params = parameter_overrides(args)
@@ -64,7 +64,7 @@ def cmd_import_sbml(args):
 
 def add_sbml_parsers(sub):
     """Add the ``export-sbml`` and ``import-sbml`` commands to an argparse subparsers object."""
-    from ivigsim.interfaces.cli import add_course_arguments
+    from ivigsim.interfaces.cli_args import add_course_arguments
 
     p = sub.add_parser("export-sbml", help="write a model (one patient, optionally a regimen) as SBML L3V2",
                        description="Write a model as SBML Level 3 Version 2 for other tools (COPASI, "

@@ -1,0 +1,92 @@
+"""The views of core objects: registered with :mod:`ivigsim.core.views` on import.
+
+Each view imports its module on first use, so registering them costs nothing
+at ``import ivigsim`` (no matplotlib, pandas or xarray until a view is shown).
+"""
+
+from __future__ import annotations
+
+from ivigsim.core import views
+
+__all__ = ["register_views"]
+
+
+def _model_repr(spec):
+    from ivigsim.interfaces.notebook import clip, short_list
+    return clip(f"ModelSpec(name={spec.name!r}, {spec.n_species} species, {len(spec.reactions)} reactions, "
+                f"{len(spec.parameters)} parameters, mechanisms: {short_list(spec.mechanisms)}; "
+                f"observables: {short_list(spec.observable_names)}; file {spec.path!r})")
+
+
+def _model_html(spec):
+    from ivigsim.interfaces.cards import model_card_html
+    return model_card_html(spec, collapsed=True)
+
+
+def _result_repr(result):
+    from ivigsim.interfaces.notebook import result_repr
+    return result_repr(result)
+
+
+def _result_html(result):
+    from ivigsim.interfaces.notebook import result_html
+    return result_html(result)
+
+
+def _result_dataframe(result, names=None):
+    from ivigsim.interfaces.notebook import result_dataframe
+    return result_dataframe(result, names)
+
+
+def _result_xarray(result, names=None):
+    from ivigsim.interfaces.notebook import result_xarray
+    return result_xarray(result, names)
+
+
+def _result_plot(result, outputs=None, ax=None, label=None):
+    from ivigsim.interfaces.plotting import plot_outputs
+    return plot_outputs(result, outputs, ax=ax, label=label)
+
+
+def _regimen_repr(regimen):
+    from ivigsim.interfaces.regimen_view import regimen_repr
+    return regimen_repr(regimen)
+
+
+def _regimen_html(regimen):
+    from ivigsim.interfaces.regimen_view import regimen_html
+    return regimen_html(regimen)
+
+
+def _regimen_plot(regimen, body_weight_kg=70.0, ax=None):
+    from ivigsim.interfaces.regimen_view import plot_regimen
+    return plot_regimen(regimen, body_weight_kg, ax=ax)
+
+
+def _note(message):
+    from ivigsim.interfaces.progress import note
+    note(message)
+
+
+VIEWS = {
+    "model.repr": _model_repr,
+    "model.html": _model_html,
+    "result.repr": _result_repr,
+    "result.html": _result_html,
+    "result.dataframe": _result_dataframe,
+    "result.xarray": _result_xarray,
+    "result.plot": _result_plot,
+    "regimen.repr": _regimen_repr,
+    "regimen.html": _regimen_html,
+    "regimen.plot": _regimen_plot,
+    "progress.note": _note,
+}
+
+
+def register_views() -> None:
+    """Register every view above with :mod:`ivigsim.core.views`."""
+    for name, function in VIEWS.items():
+        views.register(name, function)
+
+
+register_views()

@@ -42,6 +42,7 @@ Examples
 from __future__ import annotations
 
 import ast
+import functools
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -92,6 +93,7 @@ FUNCTIONS: dict[str, int] = {
     "mm": 2,
     "sin": 1, "cos": 1, "tan": 1, "asin": 1, "acos": 1, "atan": 1,
     "sinh": 1, "cosh": 1, "tanh": 1,
+    "floor": 1, "ceil": 1, "factorial": 1, "rem": 2,
     "lt": 2, "le": 2, "gt": 2, "ge": 2, "eq": 2, "neq": 2,
     "all_of": VARIADIC, "any_of": VARIADIC, "none_of": 1,
     "piecewise": VARIADIC,
@@ -572,6 +574,10 @@ _PY_FUNCS: dict[str, Callable[..., float]] = {
     "any_of": lambda *a: float(any(x != 0.0 for x in a)),
     "none_of": lambda a: float(a == 0.0),
     "piecewise": _piecewise,
+    "floor": lambda x: float(math.floor(x)) if math.isfinite(x) else x,
+    "ceil": lambda x: float(math.ceil(x)) if math.isfinite(x) else x,
+    "factorial": lambda x: math.gamma(x + 1.0),
+    "rem": math.fmod,
 }
 
 
@@ -764,9 +770,12 @@ def infer_unit(node: Node, unit_of: Callable[[str], Unit]) -> Unit:
         if f == "sqrt":
             u = units[0]
             return Unit(math.sqrt(u.scale), tuple(d * Fraction(1, 2) for d in u.dims))
-        if f == "abs":
+        if f in ("abs", "floor", "ceil"):
             return units[0]
-        if f in ("min", "max"):
+        if f == "factorial":
+            _require_pure_number(units[0], args[0], node, "the argument of factorial()")
+            return DIMENSIONLESS
+        if f in ("min", "max", "rem"):
             _require_same_unit(units[0], units[1], args[0], args[1], node, f"take {f}() of")
             return units[0]
         if f == "pow":
@@ -861,6 +870,8 @@ def to_sympy(node: Node, symbol_map: Mapping[str, "sympy.Symbol"]) -> "sympy.Exp
             if n.func == "piecewise":
                 pairs = [(args[k], condition(n.args[k + 1])) for k in range(0, len(args) - 1, 2)]
                 return sympy.Piecewise(*pairs, (args[-1], True))
+            if n.func in _STEPS:
+                return _step_functions()[n.func](*args)
             funcs = {"exp": sympy.exp, "log": sympy.log, "sqrt": sympy.sqrt, "abs": sympy.Abs,
                      "min": sympy.Min, "max": sympy.Max, "pow": sympy.Pow, "sin": sympy.sin,
                      "cos": sympy.cos, "tan": sympy.tan, "asin": sympy.asin, "acos": sympy.acos,
@@ -881,6 +892,30 @@ def to_sympy(node: Node, symbol_map: Mapping[str, "sympy.Symbol"]) -> "sympy.Exp
         return sympy.Ne(conv(n), 0)
 
     return conv(node)
+
+
+#: Functions that are constant between jumps (``factorial`` is defined on whole
+#: numbers only). Their derivative is taken as zero, which is exact between the
+#: jumps, so that the Jacobian needs nothing the kernel cannot print.
+_STEPS = ("floor", "ceil", "factorial", "rem")
+
+
+@functools.lru_cache(maxsize=1)
+def _step_functions() -> dict:
+    """SymPy forms of :data:`_STEPS` (classes made once, on first use)."""
+    import sympy
+
+    # named as SymPy's own functions, so that the code printer writes math.floor, ...
+    floor = type("floor", (sympy.floor,), {"fdiff": lambda self, argindex=1: sympy.S.Zero})
+    ceiling = type("ceiling", (sympy.ceiling,), {"fdiff": lambda self, argindex=1: sympy.S.Zero})
+    gamma = type("gamma", (sympy.gamma,), {"fdiff": lambda self, argindex=1: sympy.S.Zero})
+
+    def rem(a, b):
+        # the remainder of a truncating division: it has the sign of a (C's fmod)
+        q = a / b
+        return a - b * sympy.Piecewise((ceiling(q), q < 0), (floor(q), True))
+
+    return {"floor": floor, "ceil": ceiling, "factorial": lambda x: gamma(x + 1), "rem": rem}
 
 
 #: Largest integer exponent of a number that SymPy evaluates exactly; beyond it

@@ -18,9 +18,11 @@ from ivigsim.catalogue import load_model
 from ivigsim.errors import ParameterError, SolverError
 from ivigsim.expressions import ExpressionError, evaluate, symbols, to_text
 from ivigsim.kernel.compiled import evaluate_observables, load_kernel
+from ivigsim.kernel.events import load_events
 from ivigsim.limits import check_output_times, count_output_times
 from ivigsim.regimen import Regimen
 from ivigsim.schedule import build_schedule, no_dosing
+from ivigsim.solvers import events as solver_events
 from ivigsim.solvers import rodas
 from ivigsim.spec import BODY_WEIGHT
 from ivigsim.units import UnitError, parse_unit
@@ -31,6 +33,7 @@ DEFAULT_ATOL = 1e-9          # in each species' declared unit
 DEFAULT_OUTPUT_STEP_DAY = 0.25
 STEADY_STATE_HORIZON_DAY = 4000.0
 MAX_STEPS = 500_000
+EVENT_LOG_SIZE = 100_000     # executed model events listed in the stats (all are counted)
 
 
 def _unknown(kind, name, known, model_name):
@@ -110,24 +113,44 @@ def _atol_vector(spec, atol):
     return vec
 
 
-def run_solver(kernel, y0, p, schedule, t_out, rtol, atol, max_steps=MAX_STEPS, model_name="", spec=None):
+def run_solver(kernel, y0, p, schedule, t_out, rtol, atol, max_steps=MAX_STEPS, model_name="", spec=None,
+               events=None):
     """Integrate; return (states at t_out, stats dict) or raise SolverError.
 
     With ``spec``, a failure names the reactions whose rate is not a number at
-    the start (a division by zero in a rate law, say).
+    the start (a division by zero in a rate law, say). With ``events`` (the
+    model's :class:`~ivigsim.kernel.events.EventFunctions`) the model's events
+    run, and the stats dict lists them under ``"events"`` as (time, name) pairs.
     """
     y_out = np.zeros((len(t_out), len(y0)))
     stats = np.zeros(rodas.N_STATS, dtype=np.int64)
     fn = kernel.typed
-    status = rodas.integrate_controlled(
-        fn.rhs, fn.jac, fn.factor, fn.solve, kernel.lu_size,
-        np.ascontiguousarray(y0, dtype=np.float64), p,
-        schedule.t_breaks, schedule.inputs, schedule.input_target, schedule.jumps,
-        np.ascontiguousarray(schedule.control_index, dtype=np.int64),
-        np.ascontiguousarray(schedule.control_values, dtype=np.float64),
-        np.ascontiguousarray(t_out, dtype=np.float64),
-        float(rtol), atol, 0.0, np.inf, int(max_steps), y_out, stats)
+    args = (fn.rhs, fn.jac, fn.factor, fn.solve, kernel.lu_size,
+            np.ascontiguousarray(y0, dtype=np.float64), p,
+            schedule.t_breaks, schedule.inputs, schedule.input_target, schedule.jumps,
+            np.ascontiguousarray(schedule.control_index, dtype=np.int64),
+            np.ascontiguousarray(schedule.control_values, dtype=np.float64),
+            np.ascontiguousarray(t_out, dtype=np.float64),
+            float(rtol), atol, 0.0, np.inf, int(max_steps), y_out, stats)
+    if events is None:
+        status = rodas.integrate_controlled(*args)
+    else:
+        log_t, log_e, info = np.zeros(EVENT_LOG_SIZE), np.zeros(EVENT_LOG_SIZE, dtype=np.int64), \
+            np.zeros(solver_events.N_INFO, dtype=np.int64)
+        status = rodas.integrate_events(*args, events.triggers, events.values, events.timing, events.persistent,
+                                        events.initial_value, events.use_trigger_values, events.has_delay,
+                                        events.offsets, events.targets, log_t, log_e, info)
     stats_dict = dict(zip(rodas.STAT_NAMES, (int(s) for s in stats)))
+    if events is not None:
+        n = min(int(info[solver_events.INFO_EXECUTED]), EVENT_LOG_SIZE)
+        stats_dict["events"] = [(float(t), spec.events[int(e)].name) for t, e in zip(log_t[:n], log_e[:n])]
+        stats_dict["events_executed"] = int(info[solver_events.INFO_EXECUTED])
+        if status in solver_events.STATUS_MESSAGES:
+            event = spec.events[int(info[solver_events.INFO_FAILED])]
+            raise SolverError(f"model '{model_name}': event '{event.name}' (trigger {event.trigger_text!r}): "
+                              f"{solver_events.STATUS_MESSAGES[status]}"
+                              + (f"; more than {solver_events.MAX_EXECUTIONS_AT_ONE_TIME} executions at one "
+                                 f"time" if status == solver_events.EVENT_LOOP else ""), status, stats_dict)
     if status != rodas.SUCCESS:
         culprit = _non_finite_rates(spec, kernel, y0, p) if spec is not None else ""
         raise SolverError(f"model '{model_name}': integration failed: {rodas.STATUS_MESSAGES[status]} "
@@ -291,13 +314,14 @@ def execute(run, max_steps=MAX_STEPS):
     """Integrate a prepared run from its initial state; returns a SimulationResult."""
     spec, kernel = run.spec, run.kernel
     y0 = initial_state(spec, kernel, run.values, run.p, run.rtol, run.atol)
+    events = load_events(spec) if spec.events else None
     states, stats = run_solver(kernel, y0, run.p, run.schedule, run.t_out, run.rtol, run.atol,
-                               max_steps, spec.name, spec=spec)
+                               max_steps, spec.name, spec=spec, events=events)
 
     def dense(times):
         """The solver's own solution at ``times`` (days): the same integration, output there."""
         ys, _ = run_solver(kernel, y0, run.p, run.schedule, np.asarray(times, dtype=np.float64), run.rtol,
-                           run.atol, max_steps, spec.name, spec=spec)
+                           run.atol, max_steps, spec.name, spec=spec, events=events)
         return ys, evaluate_observables(kernel, ys, run.p)
 
     return SimulationResult(

@@ -14,6 +14,10 @@ File layout (see ``models/fcrn_pk.toml`` for a worked example)::
     [reactions.X]      equation ("a + b -> c"), rate (expression), mechanism
     [observables.X]    expression, unit, description
     [doses.PRODUCT]    iv = species, sc = species, mass_per_amount (expression)
+    [rules.X]          assignment = expression, or rate = expression with initial; unit, description
+                       (see ivigsim.rules); ``time`` is the simulation time in days
+    [[events]]         name, trigger (a condition), assignments.X, delay, priority, persistent,
+                       initial_value, use_values_from_trigger_time (see ivigsim.events)
     [parameter_sets.S] description, references, parameters.X (value, unit, bounds, source):
                        the same equations with other values (see ivigsim.parameter_sets)
 
@@ -44,9 +48,10 @@ from types import MappingProxyType
 import numpy as np
 
 from ivigsim.errors import ModelFileError
-from ivigsim.expressions import (ExpressionError, evaluate, infer_unit, parse_expression,
+from ivigsim.expressions import (BinOp, ExpressionError, Num, evaluate, infer_unit, parse_expression,
                                  symbols, to_text)
 from ivigsim.units import DIMENSIONLESS, Unit, UnitError, parse_unit
+from ivigsim import rules as rule_lang
 
 TIME_UNIT = parse_unit("day")
 BODY_WEIGHT = "body_weight"
@@ -138,6 +143,8 @@ class ModelSpec:
     _index: MappingProxyType = field(default=None, repr=False, compare=False)
     parameter_sets: MappingProxyType = field(default_factory=lambda: MappingProxyType({}), repr=False)
     parameter_set: str = ""               # the name of the set applied, "" for the file's own values
+    rules: tuple = ()                     # Rule objects as written (rates below have them substituted)
+    events: tuple = ()                    # Event objects
 
     def __repr__(self):
         from ivigsim.notebook import clip, short_list
@@ -241,6 +248,11 @@ class ModelSpec:
             "observables": [(o.name, to_text(o.expression), o.factor) for o in self.observables],
             "mechanisms": list(self.mechanisms),
         }
+        if self.events:          # only when present: models without events keep their fingerprints
+            canon["events"] = [(e.name, to_text(e.trigger), [(t, to_text(v)) for t, v in e.assignments],
+                                None if e.delay is None else to_text(e.delay),
+                                None if e.priority is None else to_text(e.priority), e.persistent,
+                                e.initial_value, e.use_values_from_trigger_time) for e in self.events]
         return hashlib.sha256(json.dumps(canon, sort_keys=True).encode()).hexdigest()[:20]
 
 
@@ -396,7 +408,7 @@ def load_model_file(path):
     data = read_toml(path)
     for k in data:
         if k not in ("model", "compartments", "species", "parameters", "reactions",
-                     "observables", "doses", "parameter_sets"):
+                     "observables", "doses", "parameter_sets", "rules", "events"):
             reader.fail(k, "unknown top-level table")
 
     header = reader.table(data, "model")
@@ -424,7 +436,7 @@ def load_model_file(path):
                       f"observables are not checked, so a wrong unit is not caught; values are used as "
                       f"written in the declared units", UserWarning, stacklevel=2)
 
-    seen = {}
+    seen = {rule_lang.TIME: "the simulation time, a reserved name"}
 
     def claim(entry_name, key):
         reader.name(entry_name, key)
@@ -444,6 +456,8 @@ def load_model_file(path):
         parameters.append(Parameter(pname, value, reader.unit(entry, key), (low, high), source,
                                     entry.get("description", ""), *reader.fit_record(entry, key, value)))
     units = {p.name: p.unit for p in parameters}
+    rules = rule_lang.read_rules(reader, data, claim, reader.unit)
+    expanded = rule_lang.expansions(reader, rules)
     from ivigsim.parameter_sets import read_parameter_sets
     parameter_sets = read_parameter_sets(reader, data, parameters)
 
@@ -471,11 +485,12 @@ def load_model_file(path):
         key = f"compartments.{cname}"
         claim(cname, key)
         reader.check_keys(entry, key, ("volume", "unit", "description"), required=("volume", "unit"))
-        volume = reader.expression(entry["volume"], f"{key}.volume")
+        volume = rule_lang.substitute(reader.expression(entry["volume"], f"{key}.volume"), expanded)
         declared = reader.unit(entry, key)
         for sym in symbols(volume):
             if sym not in {p.name for p in parameters}:
-                reader.fail(f"{key}.volume", f"a volume may use parameters only; '{sym}' is not one")
+                reader.fail(f"{key}.volume", f"a volume may use parameters (and assignment rules of "
+                                             f"parameters) only; '{sym}' is not a parameter")
         actual = checked_unit(volume, f"{key}.volume")
         if checked and actual != declared:
             reader.fail(f"{key}.volume", f"the expression has unit {actual}, but unit = {declared}")
@@ -513,7 +528,24 @@ def load_model_file(path):
         species.append(Species(sname, comp, sunit, initial, entry.get("description", ""), cumulative))
     if not species:
         reader.fail("species", "a model needs at least one species")
+    rule_states = [r for r in rules if r.kind == "rate"]
+    if rule_states:
+        compartments.append(_rule_compartment(claim))
+        for r in rule_states:
+            iu = checked_unit(r.initial, f"rules.{r.name}.initial", static_units)
+            if checked and not (iu == r.unit or (iu.is_dimensionless and not symbols(r.initial))):
+                reader.fail(f"rules.{r.name}.initial", f"the expression has unit {iu}, but the rule is in {r.unit}")
+            species.append(Species(r.name, rule_lang.RULE_COMPARTMENT, r.unit, r.initial,
+                                   r.description or f"rate rule: d {r.name}/dt = {to_text(r.expression)}"))
     units.update({s.name: s.unit for s in species})
+    units.update({r.name: r.unit for r in rules})
+    units[rule_lang.TIME] = TIME_UNIT
+    for r in rules:
+        want = r.unit if r.kind == "assignment" else r.unit / TIME_UNIT
+        got = checked_unit(r.expression, f"rules.{r.name}.{r.kind}")
+        if checked and got != want and not (got.is_dimensionless and not symbols(r.expression)):
+            reader.fail(f"rules.{r.name}.{r.kind}", f"the expression has unit {got}, but the rule needs {want}"
+                                                    + (" (its unit per day)" if r.kind == "rate" else ""))
     species_names = {s.name for s in species}
     comp_units = {c.name: c.unit for c in compartments}
 
@@ -549,7 +581,11 @@ def load_model_file(path):
                                            f"convert a parameter's unit")
             reader.fail(f"{key}.rate", f"the rate law has dimension {actual.dimension_text()}, but a rate of "
                                        f"this reaction must be an amount per day ({expected})")
-        reactions.append(Reaction(rname, reactants, products, rate, mechanism, entry.get("description", "")))
+        reactions.append(Reaction(rname, reactants, products, rule_lang.substitute(rate, expanded), mechanism,
+                                  entry.get("description", "")))
+    mechanisms = dict(mechanisms)
+    reactions += _rule_reactions(reader, rule_states, expanded, mechanisms, claim, {r.name for r in reactions})
+    used_species.update(r.name for r in rule_states)
 
     doses = {}
     for product, entry in reader.table(data, "doses", required=False).items():
@@ -607,7 +643,31 @@ def load_model_file(path):
         except UnitError:
             reader.fail(f"{key}.expression", f"the expression has dimension {actual.dimension_text()}, "
                                              f"which cannot be shown in {declared}")
-        observables.append(Observable(oname, expr, declared, factor, entry.get("description", "")))
+        observables.append(Observable(oname, rule_lang.substitute(expr, expanded), declared, factor,
+                                      entry.get("description", "")))
+    if rule_lang.uses_time([r.rate for r in reactions] + [o.expression for o in observables]):
+        if initial_state == "steady_state":
+            reader.fail("model.initial_state", "this model reads `time`, so it has no steady state; "
+                                               "use initial_state = \"initial\"")
+        if not rule_states:
+            compartments.append(_rule_compartment(claim))
+        species.append(Species(rule_lang.TIME, rule_lang.RULE_COMPARTMENT, TIME_UNIT, parse_expression("0"),
+                               "the simulation time (days since the start), a clock"))
+        claim(rule_lang.CLOCK_MECHANISM, f"model.mechanisms.{rule_lang.CLOCK_MECHANISM}")
+        mechanisms[rule_lang.CLOCK_MECHANISM] = "the simulation time advances (d time/dt = 1)"
+        reactions.append(Reaction(f"{rule_lang.CLOCK_MECHANISM}_clock", (), ((rule_lang.TIME, 1.0),),
+                                  parse_expression("1"), rule_lang.CLOCK_MECHANISM,
+                                  "the clock of `time`: one day per day"))
+
+    from ivigsim.events import read_events
+    observable_units = {**units, **{o.name: o.unit for o in observables}}
+    observable_map = {**expanded, **{o.name: o.expression if o.factor == 1.0 else
+                                     BinOp("*", Num(o.factor), o.expression) for o in observables}}
+    events = read_events(
+        reader, data, lambda node, key: checked_unit(node, key, observable_units),
+        lambda node: rule_lang.substitute(node, observable_map),
+        {s.name: s.unit for s in species if s.name != rule_lang.TIME},
+        {p.name for p in parameters}, {c.name for c in compartments})
 
     index = MappingProxyType({
         "species": {s.name: i for i, s in enumerate(species)},
@@ -621,4 +681,28 @@ def load_model_file(path):
         compartments=tuple(compartments), species=tuple(species), parameters=tuple(parameters),
         reactions=tuple(reactions), observables=tuple(observables), doses=MappingProxyType(doses),
         path=str(path), units=unit_checks, _index=index, parameter_sets=parameter_sets,
+        rules=rules, events=events,
     )
+
+
+def _rule_compartment(claim):
+    """The size-1 compartment that holds the states of rate rules and the clock."""
+    claim(rule_lang.RULE_COMPARTMENT, f"compartments.{rule_lang.RULE_COMPARTMENT}")
+    return Compartment(rule_lang.RULE_COMPARTMENT, parse_expression("1"), DIMENSIONLESS,
+                       "holds the states of rate rules and the clock (dimensionless, size 1)")
+
+
+def _rule_reactions(reader, rule_states, expanded, mechanisms, claim, taken):
+    """One reaction ``-> X`` per rate rule (its rate may be negative), of mechanism ``rate_rules``."""
+    if not rule_states:
+        return []
+    claim(rule_lang.RATE_RULE_MECHANISM, f"model.mechanisms.{rule_lang.RATE_RULE_MECHANISM}")
+    mechanisms[rule_lang.RATE_RULE_MECHANISM] = "the rate rules of [rules] (d X/dt = expression)"
+    out = []
+    for r in rule_states:
+        rname = f"rate_rule_{r.name}"
+        if rname in taken:
+            reader.fail(f"reactions.{rname}", f"this name is reserved for the rate rule of '{r.name}'")
+        out.append(Reaction(rname, (), ((r.name, 1.0),), rule_lang.substitute(r.expression, expanded),
+                            rule_lang.RATE_RULE_MECHANISM, f"rate rule: d {r.name}/dt"))
+    return out

@@ -34,7 +34,10 @@ import numba as nb
 import numpy as np
 from numba import types
 
+from ivigsim.kernel.events import TimingFunction, TriggersFunction, ValuesFunction
 from ivigsim.kernel.signatures import FactorFunction, JacFunction, RhsFunction, SolveFunction
+from ivigsim.solvers import events as ev
+from ivigsim.solvers.events import hermite as _hermite
 from ivigsim.solvers.linalg import lu_factor, lu_solve
 
 # Status codes returned by the compiled driver (see STATUS_MESSAGES).
@@ -50,6 +53,7 @@ STATUS_MESSAGES = {
     STEP_TOO_SMALL: "the step size fell below the resolution of the time axis",
     NOT_FINITE: "the solution became NaN or infinite",
     SINGULAR: "the iteration matrix I/(h*gamma) - J is singular",
+    **ev.STATUS_MESSAGES,
 }
 
 # Indices into the statistics array.
@@ -153,19 +157,6 @@ def _attempt(rhs, factor, solve, p, y, f0, u, target, h, J, W, piv, lu, A, C, K,
     return True
 
 
-@nb.njit(cache=True)
-def _hermite(t0, y0, f0, h, y1, f1, tq, out):
-    th = (tq - t0) / h
-    th2 = th * th
-    th3 = th2 * th
-    h00 = 2.0 * th3 - 3.0 * th2 + 1.0
-    h10 = th3 - 2.0 * th2 + th
-    h01 = -2.0 * th3 + 3.0 * th2
-    h11 = th3 - th2
-    for i in range(y0.shape[0]):
-        out[i] = h00 * y0[i] + h10 * h * f0[i] + h01 * y1[i] + h11 * h * f1[i]
-
-
 _SIGNATURE = types.int64(
     RhsFunction, JacFunction, FactorFunction, SolveFunction,
     types.int64,               # lu_size: length of the sparse factor array
@@ -207,10 +198,45 @@ _SIGNATURE_CONTROLLED = types.int64(
 )
 
 
+_SIGNATURE_EVENTS = types.int64(
+    RhsFunction, JacFunction, FactorFunction, SolveFunction,
+    types.int64,               # lu_size
+    types.float64[::1],        # y0 (n,)
+    types.float64[::1],        # p
+    types.float64[::1],        # t_breaks (n_seg + 1,)
+    types.float64[:, ::1],     # inputs (n_seg, n_inputs)
+    types.int64[::1],          # input_target (n_inputs,)
+    types.float64[:, ::1],     # jumps (n_seg, n)
+    types.int64[::1],          # control_index (n_controls,)
+    types.float64[:, ::1],     # control_values (n_seg, n_controls)
+    types.float64[::1],        # t_out (n_out,)
+    types.float64,             # rtol
+    types.float64[::1],        # atol (n,)
+    types.float64,             # h_init
+    types.float64,             # h_max
+    types.int64,               # max_steps
+    types.float64[:, ::1],     # y_out (n_out, n)
+    types.int64[::1],          # stats (N_STATS,)
+    TriggersFunction, ValuesFunction, TimingFunction,
+    types.int64[::1],          # persistent (n_events,)
+    types.float64[::1],        # initial_value (n_events,)
+    types.int64[::1],          # use_trigger_values (n_events,)
+    types.int64[::1],          # has_delay (n_events,)
+    types.int64[::1],          # offsets (n_events + 1,)
+    types.int64[::1],          # targets (n_assignments,)
+    types.float64[::1],        # log_t (capacity,): times of executed events
+    types.int64[::1],          # log_e (capacity,): which event
+    types.int64[::1],          # info (events.N_INFO,)
+)
+
+
 @nb.njit(cache=True, nogil=True)
 def _drive(rhs, jac, factor, solve, lu_size, y0, p0, t_breaks, inputs, input_target, jumps,
-           control_index, control_values, t_out, rtol, atol, h_init, h_max, max_steps, y_out, stats):
-    """The one time loop shared by :func:`integrate` and :func:`integrate_controlled`."""
+           control_index, control_values, t_out, rtol, atol, h_init, h_max, max_steps, y_out, stats,
+           triggers, values, timing, persistent, initial_value, use_trigger_values, has_delay,
+           offsets, targets, log_t, log_e, info):
+    """The one time loop shared by :func:`integrate`, :func:`integrate_controlled` and
+    :func:`integrate_events`. Without events (``persistent`` empty) it runs exactly as before them."""
     n = y0.shape[0]
     n_seg = t_breaks.shape[0] - 1
     n_out = t_out.shape[0]
@@ -236,6 +262,22 @@ def _drive(rhs, jac, factor, solve, lu_size, y0, p0, t_breaks, inputs, input_tar
     t = t_breaks[0]
     i_out = 0
     n_attempts = 0
+    # model events: trigger values, the queue of pending executions, work arrays
+    n_ev = persistent.shape[0]
+    state = initial_value.copy()
+    q_time = np.zeros(ev.QUEUE_SIZE)
+    q_event = np.zeros(ev.QUEUE_SIZE, dtype=np.int64)
+    q_seq = np.zeros(ev.QUEUE_SIZE, dtype=np.int64)
+    q_active = np.zeros(ev.QUEUE_SIZE, dtype=np.bool_)
+    m_max = 1
+    for e in range(n_ev):
+        m_max = max(m_max, offsets[e + 1] - offsets[e])
+    q_vals = np.zeros((ev.QUEUE_SIZE, m_max))
+    g = np.zeros(max(n_ev, 1))
+    delay = np.zeros(max(n_ev, 1))
+    priority = np.zeros(max(n_ev, 1))
+    vbuf = np.zeros(m_max)
+    ybuf = np.empty(n)
     for s in range(n_seg):
         t1 = t_breaks[s + 1]
         last = s == n_seg - 1
@@ -243,6 +285,17 @@ def _drive(rhs, jac, factor, solve, lu_size, y0, p0, t_breaks, inputs, input_tar
             y[i] += jumps[s, i]
         for k in range(n_controls):
             p[control_index[k]] = control_values[s, k]
+        if n_ev:     # a dose (or t = 0) may trigger events; run those due now
+            status = ev.update(triggers, values, timing, t, y, p, state, persistent, use_trigger_values,
+                               has_delay, offsets, q_time, q_event, q_seq, q_active, q_vals, g, delay,
+                               priority, vbuf, info)
+            if status != 0:
+                return status
+            status, _ = ev.execute_due(triggers, values, timing, t, y, p, state, persistent,
+                                       use_trigger_values, has_delay, offsets, targets, q_time, q_event,
+                                       q_seq, q_active, q_vals, g, delay, priority, vbuf, log_t, log_e, info)
+            if status != 0:
+                return status
         while i_out < n_out and t_out[i_out] <= t:
             for i in range(n):
                 y_out[i_out, i] = y[i]
@@ -272,9 +325,13 @@ def _drive(rhs, jac, factor, solve, lu_size, y0, p0, t_breaks, inputs, input_tar
             if n_attempts > max_steps:
                 return MAX_STEPS
             h = min(h, h_max)
+            # The next stop: the segment's end, or an earlier queued model event.
+            stop = t1
+            if n_ev:
+                stop = min(t1, ev.next_time(q_time, q_active))
             # Land exactly on the boundary; absorb a sliver rather than leave one.
-            clamped = t + h >= t1 - 1e-12 * max(1.0, abs(t1))
-            h_step = t1 - t if clamped else h
+            clamped = t + h >= stop - 1e-12 * max(1.0, abs(stop))
+            h_step = stop - t if clamped else h
             if h_step <= 1e-14 * max(1.0, abs(t)):
                 return STEP_TOO_SMALL
             if need_jac:
@@ -294,12 +351,46 @@ def _drive(rhs, jac, factor, solve, lu_size, y0, p0, t_breaks, inputs, input_tar
                 stats[STAT_REJECTED] += 1
                 h = h_step * max(fac_min, safety * err ** (-expo))
                 continue
-            t_new = t1 if clamped else t + h_step
+            t_new = stop if clamped else t + h_step
             rhs(ynew, p, f1)
             _add_inputs(f1, u, input_target)
             stats[STAT_RHS] += 1
             stats[STAT_ACCEPTED] += 1
-            while i_out < n_out and (t_out[i_out] < t_new or (last and t_out[i_out] <= t_new)):
+            if n_ev:
+                triggers(t_new, ynew, p, g)
+                c = ev._changed(g, state, info)
+                if c < 0:
+                    return ev.EVENT_NAN
+                if c == 1:
+                    # A trigger changed within the step: cut the step at the crossing,
+                    # located on the dense output, and run the events there.
+                    t_star = ev.crossing(triggers, p, t, y, f0, h_step, ynew, f1, state, g, ybuf, info)
+                    if t_star < 0.0:
+                        return ev.EVENT_NAN
+                    while i_out < n_out and t_out[i_out] < t_star:
+                        _hermite(t, y, f0, h_step, ynew, f1, t_out[i_out], y_out[i_out])
+                        i_out += 1
+                    for i in range(n):
+                        y[i] = ybuf[i]
+                    t = t_star
+                    status = ev.update(triggers, values, timing, t, y, p, state, persistent,
+                                       use_trigger_values, has_delay, offsets, q_time, q_event, q_seq,
+                                       q_active, q_vals, g, delay, priority, vbuf, info)
+                    if status != 0:
+                        return status
+                    status, _ = ev.execute_due(triggers, values, timing, t, y, p, state, persistent,
+                                               use_trigger_values, has_delay, offsets, targets, q_time,
+                                               q_event, q_seq, q_active, q_vals, g, delay, priority, vbuf,
+                                               log_t, log_e, info)
+                    if status != 0:
+                        return status
+                    rhs(y, p, f0)
+                    _add_inputs(f0, u, input_target)
+                    stats[STAT_RHS] += 1
+                    need_jac = True
+                    continue
+            while i_out < n_out and (t_out[i_out] < t_new or
+                                     (last and t_out[i_out] <= t_new and (n_ev == 0 or t_new == t1))):
                 _hermite(t, y, f0, h_step, ynew, f1, t_out[i_out], y_out[i_out])
                 i_out += 1
             for i in range(n):
@@ -312,6 +403,23 @@ def _drive(rhs, jac, factor, solve, lu_size, y0, p0, t_breaks, inputs, input_tar
             # A step shortened to hit a switch says little about the scale of
             # the dynamics: keep the longer of the two proposals.
             h = max(h_next, h) if clamped else h_next
+            if n_ev and clamped and stop < t1:
+                # a delayed model event is due now
+                status, moved = ev.execute_due(triggers, values, timing, t, y, p, state, persistent,
+                                               use_trigger_values, has_delay, offsets, targets, q_time,
+                                               q_event, q_seq, q_active, q_vals, g, delay, priority, vbuf,
+                                               log_t, log_e, info)
+                if status != 0:
+                    return status
+                if moved:
+                    rhs(y, p, f0)
+                    _add_inputs(f0, u, input_target)
+                    stats[STAT_RHS] += 1
+    # outputs at the very end when an event stopped the last step there
+    while i_out < n_out and t_out[i_out] <= t:
+        for i in range(n):
+            y_out[i_out, i] = y[i]
+        i_out += 1
     return SUCCESS
 
 
@@ -328,8 +436,11 @@ def integrate(rhs, jac, factor, solve, lu_size, y0, p, t_breaks, inputs, input_t
     """
     no_index = np.zeros(0, dtype=np.int64)
     no_values = np.zeros((t_breaks.shape[0] - 1, 0))
+    none_i, none_f = np.zeros(0, dtype=np.int64), np.zeros(0)
     return _drive(rhs, jac, factor, solve, lu_size, y0, p, t_breaks, inputs, input_target, jumps,
-                  no_index, no_values, t_out, rtol, atol, h_init, h_max, max_steps, y_out, stats)
+                  no_index, no_values, t_out, rtol, atol, h_init, h_max, max_steps, y_out, stats,
+                  ev.no_triggers, ev.no_values, ev.no_timing, none_i, none_f, none_i, none_i,
+                  np.zeros(1, dtype=np.int64), none_i, none_f, none_i, np.zeros(ev.N_INFO, dtype=np.int64))
 
 
 @nb.njit(_SIGNATURE_CONTROLLED, cache=True, nogil=True)
@@ -345,6 +456,26 @@ def integrate_controlled(rhs, jac, factor, solve, lu_size, y0, p, t_breaks, inpu
     reactions carry the process, so its Jacobian, sparsity and mass balance
     are exact, and the step lands on every switch as it does for infusions.
     """
+    none_i, none_f = np.zeros(0, dtype=np.int64), np.zeros(0)
     return _drive(rhs, jac, factor, solve, lu_size, y0, p, t_breaks, inputs, input_target, jumps,
                   control_index, control_values, t_out, rtol, atol, h_init, h_max, max_steps,
-                  y_out, stats)
+                  y_out, stats, ev.no_triggers, ev.no_values, ev.no_timing, none_i, none_f, none_i, none_i,
+                  np.zeros(1, dtype=np.int64), none_i, none_f, none_i, np.zeros(ev.N_INFO, dtype=np.int64))
+
+
+@nb.njit(_SIGNATURE_EVENTS, cache=True, nogil=True)
+def integrate_events(rhs, jac, factor, solve, lu_size, y0, p, t_breaks, inputs, input_target, jumps,
+                     control_index, control_values, t_out, rtol, atol, h_init, h_max, max_steps, y_out,
+                     stats, triggers, values, timing, persistent, initial_value, use_trigger_values,
+                     has_delay, offsets, targets, log_t, log_e, info):
+    """:func:`integrate_controlled` with model events (see :mod:`ivigsim.solvers.events`).
+
+    The functions and arrays after ``stats`` are those of
+    :class:`ivigsim.kernel.events.EventFunctions`; executed events are logged
+    in ``log_t``/``log_e`` (up to their length) and counted in ``info[0]``;
+    on an event failure ``info[1]`` is the event.
+    """
+    return _drive(rhs, jac, factor, solve, lu_size, y0, p, t_breaks, inputs, input_target, jumps,
+                  control_index, control_values, t_out, rtol, atol, h_init, h_max, max_steps,
+                  y_out, stats, triggers, values, timing, persistent, initial_value, use_trigger_values,
+                  has_delay, offsets, targets, log_t, log_e, info)

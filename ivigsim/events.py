@@ -1,0 +1,150 @@
+"""Events of the model file: discrete changes of the state when a condition becomes true.
+
+An event is written as one entry of the ``[[events]]`` array::
+
+    [[events]]
+    name = "reset"
+    trigger = "lt(A, A_low)"          # a condition of state, parameters, rules, observables and time
+    delay = "0.5"                     # days from trigger to execution (default: none)
+    priority = "1"                    # the higher runs first among events due together (default 0)
+    persistent = true                 # false: a delayed event is cancelled if its trigger turns false
+    initial_value = true              # the trigger's value just before t = 0
+    use_values_from_trigger_time = true
+    description = "..."
+    [events.assignments]
+    A = "A + A_dose"                  # species and rate-rule states, in their declared units
+
+The semantics are SBML's (Level 3 Version 2, section 4.12):
+
+* an event is *triggered* when its trigger goes from false to true; with
+  ``initial_value = false`` a trigger that is true at t = 0 triggers at 0;
+* it *executes* after its delay; the values assigned are computed at the
+  trigger time when ``use_values_from_trigger_time`` (the default), else at
+  execution;
+* among events due at the same instant the one of highest priority runs
+  first, then every trigger is evaluated again (an assignment may trigger or,
+  for a non-persistent event, cancel others); equal priorities run in file
+  order, so results are reproducible;
+* the state is right-continuous: an output at an event time shows the state
+  after the event.
+
+The trigger is a condition: ``lt``, ``le``, ``gt``, ``ge``, ``eq``, ``neq``,
+``all_of``, ``any_of`` or ``none_of`` (see :mod:`ivigsim.expressions`).
+Its crossing is located by root finding on the solver's dense output (see
+:mod:`ivigsim.solvers.events`), not stepped over.
+
+An event assigns species and the states of rate rules (a quantity that is
+constant except when an event changes it is a rate rule with ``rate = "0"``).
+Parameters and compartment sizes cannot be assigned: the kernel reads
+parameters as constants and concentrations as amounts over a fixed volume.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ivigsim.expressions import CONDITIONS, Call, symbols, to_text
+from ivigsim.units import parse_unit
+
+_FIELDS = ("name", "trigger", "delay", "priority", "persistent", "initial_value",
+           "use_values_from_trigger_time", "assignments", "description")
+DAY = parse_unit("day")
+
+
+@dataclass(frozen=True)
+class Event:
+    """One model event. Expressions are as the kernel sees them (rules and observables substituted)."""
+
+    name: str
+    trigger: object                        # condition node
+    assignments: tuple                     # ((target species name, value node), ...)
+    delay: object = None                   # node in days, or None (no delay)
+    priority: object = None                # node (dimensionless), or None (0)
+    persistent: bool = True
+    initial_value: bool = True
+    use_values_from_trigger_time: bool = True
+    description: str = ""
+    written: str = ""                      # the trigger as written in the file
+
+    @property
+    def trigger_text(self):
+        return self.written or to_text(self.trigger)
+
+
+def _flag(reader, entry, key, field_name, default):
+    value = entry.get(field_name, default)
+    if not isinstance(value, bool):
+        reader.fail(f"{key}.{field_name}", f"expected true or false, got {value!r}")
+    return value
+
+
+def read_events(reader, data, unit_of, expand, assignable, parameters, compartments):
+    """The ``[[events]]`` array as :class:`Event` objects, every expression checked.
+
+    ``unit_of(node, key)`` is the unit of an expression (failing on undefined
+    symbols or inconsistent units), ``expand(node)`` substitutes assignment
+    rules and observables, ``assignable`` maps the names an event may assign
+    to their units.
+    """
+    entries = data.get("events", [])
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        reader.fail("events", "expected an array of tables: write each event as [[events]]")
+    events, names = [], set()
+    for k, entry in enumerate(entries):
+        key = f"events[{k}]"
+        reader.check_keys(entry, key, _FIELDS, required=("name", "trigger", "assignments"))
+        name = reader.name(reader.text(entry, key, "name"), f"{key}.name")
+        key = f"events.{name}"
+        if name in names:
+            reader.fail(f"{key}.name", f"another event is already named '{name}'")
+        names.add(name)
+        raw = entry["trigger"]
+        trigger = reader.expression(raw, f"{key}.trigger")
+        if not (isinstance(trigger, Call) and trigger.func in CONDITIONS):
+            reader.fail(f"{key}.trigger", f"a trigger is a condition such as \"lt(A, 0.5)\" or "
+                                          f"\"all_of(gt(time, 7), lt(A, 1))\" ({', '.join(CONDITIONS)}); "
+                                          f"got {raw!r}")
+        unit_of(trigger, f"{key}.trigger")
+        delay = None
+        if "delay" in entry:
+            delay = reader.expression(entry["delay"], f"{key}.delay")
+            du = unit_of(delay, f"{key}.delay")
+            if du is not None and not (du == DAY or (du.is_dimensionless and not symbols(delay))):
+                reader.fail(f"{key}.delay", f"a delay is a time in days; the expression has unit {du}")
+            delay = expand(delay)
+        priority = None
+        if "priority" in entry:
+            priority = reader.expression(entry["priority"], f"{key}.priority")
+            pu = unit_of(priority, f"{key}.priority")
+            if pu is not None and not pu.is_dimensionless:
+                reader.fail(f"{key}.priority", f"a priority is a pure number; the expression has unit {pu}")
+            priority = expand(priority)
+        assignments = entry["assignments"]
+        if not isinstance(assignments, dict) or not assignments:
+            reader.fail(f"{key}.assignments", "expected a table: target = \"expression\", at least one")
+        pairs = []
+        for target, text in assignments.items():
+            akey = f"{key}.assignments.{target}"
+            if target not in assignable:
+                if target in parameters:
+                    why = (f"'{target}' is a parameter, which the kernel reads as a constant; declare it as "
+                           f"a rate rule with rate = \"0\" ([rules.{target}]) so that an event can change it")
+                elif target in compartments:
+                    why = f"'{target}' is a compartment; changing a compartment's size is not supported"
+                else:
+                    why = (f"'{target}' is not a species or the state of a rate rule "
+                           f"(assignable: {', '.join(sorted(assignable)) or 'none'})")
+                reader.fail(akey, why)
+            node = reader.expression(text, akey)
+            au = unit_of(node, akey)
+            want = assignable[target]
+            if au is not None and au != want and not (au.is_dimensionless and not symbols(node)):
+                reader.fail(akey, f"the expression has unit {au}, but '{target}' is in {want}")
+            pairs.append((target, expand(node)))
+        events.append(Event(
+            name=name, trigger=expand(trigger), assignments=tuple(pairs), delay=delay, priority=priority,
+            persistent=_flag(reader, entry, key, "persistent", True),
+            initial_value=_flag(reader, entry, key, "initial_value", True),
+            use_values_from_trigger_time=_flag(reader, entry, key, "use_values_from_trigger_time", True),
+            description=reader.text(entry, key, "description", ""), written=to_text(trigger)))
+    return tuple(events)

@@ -333,9 +333,8 @@ end
 
 
 @pytest.mark.parametrize("extra, element, what", [
-    ("R: S => ; k * S;\n  E1: at (time > 1): S = 2;", "event 'E1'", "events are not supported"),
     ("R: S => ; k * delay(S, 1);", "kinetic law of reaction 'R'", "delay()"),
-], ids=["event", "delay"])
+], ids=["delay"])
 def test_import_refuses_what_ivigsim_cannot_represent(tmp_path, extra, element, what):
     path = antimony_sbml(tmp_path, _BASE.format(extra=extra))
     with pytest.raises(IvigsimError) as info:

@@ -230,3 +230,31 @@ end
     path.write_text(xml)
     with pytest.raises(IvigsimError, match=r"floor\(\) of the simulation time"):
         import_sbml_names(path, default_units=SUITE_UNITS)
+
+
+def test_events_with_delays_priorities_and_assignments_to_parameters_and_sizes(tmp_path):
+    # E1: when S falls below 1, refill S and double k after a delay (values from the trigger time);
+    # E2 and E3 fire together at time 4, E3 (higher priority) first; E4 resizes compartment C
+    xml = _sbml("""
+model evented()
+  compartment C = 1;
+  species S in C = 3; species P in C = 0;
+  k = 0.5;
+  R: S => P; k * S * C;
+  E1: at 0.5 after (S < 1): S = 3, k = 2 * k;
+  E2: at (time > 4), priority = 1: P = P / 2;
+  E3: at (time > 4), priority = 2: P = P + 1;
+  E4: at (time > 6): C = 2;
+end
+""")
+    path = tmp_path / "evented.xml"
+    path.write_text(xml)
+    # E1 sets a concentration from values of its trigger time; its compartment may resize before
+    with pytest.raises(IvigsimError, match=r"event 'E1': it assigns the concentration of 'S' with values from "
+                                           r"the trigger time, while the size of its compartment 'C' may change"):
+        import_sbml_names(path, default_units=SUITE_UNITS)
+    xml = xml.replace('<event id="E1" useValuesFromTriggerTime="true">', '<event id="E1" '
+                      'useValuesFromTriggerTime="false">')
+    _, spec, out = _compare(tmp_path, xml, ["[S]", "[P]", "k", "C", "S", "P"], rtol=1e-6, atol=1e-9)
+    assert len(spec.events) == 4
+    assert out["C"][0] == 1.0 and out["C"][-1] == 2.0

@@ -48,6 +48,7 @@ from ivigsim.sbml import annotation as ann
 from ivigsim.errors import IvigsimError
 from ivigsim.expressions import (FUNCTIONS, BinOp, ExpressionError, Num, Sym, evaluate, infer_unit,
                                  parse_expression, symbols)
+from ivigsim.sbml.events import event_states, finish_events, read_events
 from ivigsim.sbml.export import require_libsbml
 from ivigsim.sbml.infer import infer_units
 from ivigsim.sbml.quantities import QuantityReading
@@ -293,6 +294,8 @@ class _Importer(QuantityReading, RateReading):
             if not r.isSetMath() and not r.isAlgebraic():
                 # SBML Level 3 Version 2: a rule without math sets nothing
                 self.notes.append(f"The rule for '{r.getVariable()}' has no math and was left out.")
+        self.event_assigned = set()
+        event_states(self)
         self.varying = {c.getId() for c in self.model.getListOfCompartments()
                         if c.getId() in self.rules or c.getId() in self.rate_rules}
         self._classify_species()
@@ -307,7 +310,9 @@ class _Importer(QuantityReading, RateReading):
         if not self.species:
             model_clock(self)          # nothing else changes in time: the clock is the one state
         observables = [self._read_rule(var) for var in self.rules]
+        events = read_events(self)
         self._settle_units()
+        finish_events(self, events)         # after the units: values checked against their targets
         rates = rate_observables(self, self.reaction_rates)
         record = ModelRecord(name=self._model_name(name), description=self._description(),
                              references=self._references(),
@@ -324,6 +329,7 @@ class _Importer(QuantityReading, RateReading):
             self.fail("model", self.model.getId(), "it has no reactions; an ivigsim model needs at least one")
         record.parameters = list(self.params.values())
         record.doses = self._doses(record)
+        record.events = events
         record.notes = [f"Imported from the SBML file {self.file} by ivigsim.import_sbml.",
                         "Parameter bounds not given in the file are value/100 to value*100 ([0, 1] for zero)."
                         ] + self.notes
@@ -369,10 +375,6 @@ class _Importer(QuantityReading, RateReading):
             if package and uri != doc.getSBMLNamespaces().getURI() and doc.getPackageRequired(package):
                 self.fail("model", m.getId(), f"it requires the SBML package '{package}', which ivigsim "
                                               f"does not support")
-        for ev in m.getListOfEvents():
-            if not ann.is_dosing(ev):
-                self.fail("event", ev.getId() or ev.getName(), "events are not supported (an ivigsim model "
-                          "has no discontinuities; give doses with a Regimen and the model's [doses] table)")
         for rule in m.getListOfRules():
             if rule.isAlgebraic():
                 self.fail("algebraic rule", rule.getMetaId() or "(no id)", "algebraic rules are not supported")
@@ -488,7 +490,8 @@ class _Importer(QuantityReading, RateReading):
         return DIMENSIONLESS, "1"
 
     # --- classification and names ------------------------------------------
-    def _classify_species(self):
+    def dynamic_by_reactions(self):
+        """The species that reactions change (not boundary, constant or set by an assignment rule)."""
         changed = set()
         for r in self.model.getListOfReactions():
             if ann.is_dosing(r):
@@ -496,9 +499,12 @@ class _Importer(QuantityReading, RateReading):
             for ref in list(r.getListOfReactants()) + list(r.getListOfProducts()):
                 if ref.getStoichiometry() != 0:
                     changed.add(ref.getSpecies())
-        self.dynamic = {s.getId() for s in self.model.getListOfSpecies()
-                        if s.getId() in changed and not s.getBoundaryCondition() and not s.getConstant()
-                        and s.getId() not in self.rules}
+        return {s.getId() for s in self.model.getListOfSpecies()
+                if s.getId() in changed and not s.getBoundaryCondition() and not s.getConstant()
+                and s.getId() not in self.rules}
+
+    def _classify_species(self):
+        self.dynamic = self.dynamic_by_reactions()
         self.dynamic |= {s.getId() for s in self.model.getListOfSpecies() if s.getId() in self.rate_rules}
 
     def _claim_names(self):

@@ -1,4 +1,4 @@
-"""Write an ivigsim :class:`~ivigsim.spec.ModelSpec` as an Antimony model (for libRoadRunner).
+"""Write an ivigsim :class:`~ivigsim.core.spec.ModelSpec` as an Antimony model (for libRoadRunner).
 
 Only the benchmarks use this. The conventions of the two match: an ivigsim
 species is a concentration in its compartment and a reaction rate is an amount
@@ -10,7 +10,7 @@ species get their initial concentrations.
 
 Dosing is not written as events. Each infusion target gets one zero-order
 reaction ``-> X; ivs_u<k> * compartment`` whose rate parameter ``ivs_u<k>``
-(species unit per day, as in :class:`~ivigsim.schedule.DosingSchedule`) the
+(species unit per day, as in :class:`~ivigsim.core.schedule.DosingSchedule`) the
 caller sets between segments; boluses are jumps the caller applies between
 segments. See ``simulate_roadrunner`` in ``bench_solver.py``.
 """
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 
-from ivigsim.expressions import BinOp, Call, Neg, Num, Sym, evaluate
+from ivigsim.core.expressions import BinOp, Call, Neg, Num, Sym, evaluate
 
 # Words Antimony or libSBML's infix parser give a meaning of their own.
 _RESERVED = {

@@ -27,9 +27,9 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ivigsim.kernel.compiled import _typed
-from ivigsim.kernel.signatures import FACTOR_SIG, JAC_SIG, RHS_SIG, SOLVE_SIG
-from ivigsim.solvers import rodas
+from ivigsim.core.kernel.compiled import _typed
+from ivigsim.core.kernel.signatures import FACTOR_SIG, JAC_SIG, RHS_SIG, SOLVE_SIG
+from ivigsim.core.solvers import rodas
 
 
 def augmented_functions(kernel, indices):

@@ -11,7 +11,7 @@ count agent events the same way (every state change: NK
 activation, deactivation, death, division, recruitment; tumour cell
 clearance, seeding, apoptosis, NK kill, division, death).
 
-* Numba: ``run_prepared`` (the compiled ``ivigsim.solvers.agents.run_replicates``),
+* Numba: ``run_prepared`` (the compiled ``ivigsim.core.solvers.agents.run_replicates``),
   replicates in parallel over 2 threads (``numba.set_num_threads(2)``) and, for
   reference, 1 thread.
 * Python: ``python_replicate`` below, the same algorithm in plain Python
@@ -46,8 +46,8 @@ import numba  # noqa: E402
 import numpy as np  # noqa: E402
 
 from bench_solver import machine_info  # noqa: E402
-from ivigsim.agents.model import prepare_agents, replicate_seeds, run_prepared  # noqa: E402
-from ivigsim.solvers import agents as core  # noqa: E402
+from ivigsim.core.agents.model import prepare_agents, replicate_seeds, run_prepared  # noqa: E402
+from ivigsim.core.solvers import agents as core  # noqa: E402
 
 SCALE = 0.1
 T_END = 14.0
@@ -68,7 +68,7 @@ def case():
 # --------------------------------------------------------------------------- plain Python
 
 def python_replicate(seed, p, ivig, il12):
-    """One replicate of the agent model in plain Python: the rules of ``ivigsim.solvers.agents``.
+    """One replicate of the agent model in plain Python: the rules of ``ivigsim.core.solvers.agents``.
 
     Returns ``(events, foci alive at the end, NK kills)``.
     """

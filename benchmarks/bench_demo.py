@@ -2,7 +2,7 @@
 
     python benchmarks/bench_demo.py [--moves N] [--seed S] [--no-html]
 
-The matplotlib window (``ivigsim.demo.LessonWindow``) is built on the Agg
+The matplotlib window (``ivigsim.interfaces.demo.LessonWindow``) is built on the Agg
 backend, as in the tests, and driven through its own callbacks: N moves
 (default 300) of a seeded random walk over the sliders, one slider at a time,
 each move one to three slider steps, plus a mechanism check box toggled every
@@ -17,7 +17,7 @@ each move one to three slider steps, plus a mechanism check box toggled every
   student sees, less the screen's own copy of the pixels.
 * **compute**: ``Lesson.compute`` alone for the same settings, in a second pass
   with the lesson's result cache emptied before each call (so every move
-  simulates; the steady-state cache of ``ivigsim.simulation`` is kept, as in
+  simulates; the steady-state cache of ``ivigsim.core.simulation`` is kept, as in
   the window).
 * **full redraw**: ``canvas.draw()`` of the whole figure (what every move would
   cost without the partial redraws), 20 times.
@@ -53,7 +53,7 @@ matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
 
-from ivigsim.demo import CONTROLS, Lesson, LessonWindow  # noqa: E402
+from ivigsim.interfaces.demo import CONTROLS, Lesson, LessonWindow  # noqa: E402
 
 
 def percentile(samples, q):
@@ -132,7 +132,7 @@ def full_redraws(window, n=20):
 
 
 def html_generation():
-    from ivigsim.demo import demo_html
+    from ivigsim.interfaces.demo import demo_html
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
         path = demo_html(Path(tmp) / "lesson.html")

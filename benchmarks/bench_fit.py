@@ -45,9 +45,9 @@ from pathlib import Path
 import numpy as np
 
 import ivigsim as iv
-from ivigsim.fitting import load_problem
-from ivigsim.fitting.multistart import start_points
-from ivigsim.fitting.objective import Objective
+from ivigsim.analysis.fitting import load_problem
+from ivigsim.analysis.fitting.multistart import start_points
+from ivigsim.analysis.fitting.objective import Objective
 
 TRUE = {"cl_p1": 0.0025, "cl_p2": 0.0032, "cl_p3": 0.0040, "cl_p4": 0.0050, "cl_extravasation": 0.035,
         "lymph_flow": 0.08}
@@ -102,7 +102,7 @@ def run_ivigsim(problem, starts, workers):
     result = iv.fit(problem, n_starts=starts, workers=workers, profiles=False, progress=False)
     seconds = time.perf_counter() - began
     began = time.perf_counter()
-    from ivigsim.fitting.uncertainty import profiles, wald
+    from ivigsim.analysis.fitting.uncertainty import profiles, wald
     profiles(result.objective, result.x, result.value, wald(result.objective, result.x), workers, False)
     return result, seconds, time.perf_counter() - began
 
@@ -126,8 +126,8 @@ def gradient_timing(problem, repeats=20):
 def forward_sensitivity_jacobian(objective, x, cache):
     """Residual Jacobian from forward sensitivities (benchmarks/_forward_sensitivity.py)."""
     from _forward_sensitivity import augmented_functions, integrate_sensitivities
-    from ivigsim.kernel.compiled import evaluate_observables
-    from ivigsim.simulation import initial_state
+    from ivigsim.core.kernel.compiled import evaluate_observables
+    from ivigsim.core.simulation import initial_state
     spec = objective.spec
     values = objective.values(x)
     sigma = objective.sigmas(values)

@@ -39,15 +39,15 @@ import numpy as np  # noqa: E402
 import scipy  # noqa: E402
 
 import ivigsim as iv  # noqa: E402
-from ivigsim.catalogue import load_model  # noqa: E402
-from ivigsim.kernel.compiled import evaluate_observables, load_kernel  # noqa: E402
-from ivigsim.kernel.signatures import JacFunction, RhsFunction  # noqa: E402
-from ivigsim.schedule import build_schedule  # noqa: E402
-from ivigsim.simulation import (initial_state, output_times, resolve_mechanisms,  # noqa: E402
+from ivigsim.core.catalogue import load_model  # noqa: E402
+from ivigsim.core.kernel.compiled import evaluate_observables, load_kernel  # noqa: E402
+from ivigsim.core.kernel.signatures import JacFunction, RhsFunction  # noqa: E402
+from ivigsim.core.schedule import build_schedule  # noqa: E402
+from ivigsim.core.simulation import (initial_state, output_times, resolve_mechanisms,  # noqa: E402
                                 resolve_parameters, run_solver)
-from ivigsim.solvers.linalg import lu_factor, lu_solve  # noqa: E402
-from ivigsim.solvers.scipy_reference import integrate_scipy  # noqa: E402
-from ivigsim.spec import BODY_WEIGHT  # noqa: E402
+from ivigsim.core.solvers.linalg import lu_factor, lu_solve  # noqa: E402
+from ivigsim.core.solvers.scipy_reference import integrate_scipy  # noqa: E402
+from ivigsim.core.spec import BODY_WEIGHT  # noqa: E402
 
 RTOL = 1e-6
 ATOL = 1e-9
@@ -356,7 +356,7 @@ def _loop_solve(LU, piv, b0, b, reps):
 
 
 try:                                        # generated sparse LU (newer kernels)
-    from ivigsim.kernel.signatures import FactorFunction, SolveFunction  # noqa: E402
+    from ivigsim.core.kernel.signatures import FactorFunction, SolveFunction  # noqa: E402
 except ImportError:                         # pragma: no cover - older kernel API
     FactorFunction = SolveFunction = None
 
@@ -408,7 +408,7 @@ def arithmetic_floor(pb, run, y_mid, h, rounds):
     The pieces are rhs, jac, the LU of W = I/(h gamma) - J and one solve with
     it, each in a Numba loop. The LU and solve are the ones the solver uses: the
     kernel's generated sparse ``factor``/``solve`` when it has them, else the
-    dense ``lu_factor``/``lu_solve`` of ``ivigsim.solvers.linalg`` (W built from
+    dense ``lu_factor``/``lu_solve`` of ``ivigsim.core.solvers.linalg`` (W built from
     J first, as the solver does); the dense pair is timed in both cases, for
     comparison. Each round times one full ivigsim run and then every piece, so
     all medians come from the same stretch of machine load.

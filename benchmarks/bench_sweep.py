@@ -38,7 +38,7 @@ What is measured, per model:
    per point, piecewise ``simulate()`` as in ``bench_solver.py``), and ivigsim
    itself in-process on one core. The steady state is integrated by the same
    solver (untreated, 4000 days, rtol min(rtol, 1e-8), atol x 1e-2, repeated
-   until the drift is < 1e-9 /day, as ``ivigsim.simulation`` does).
+   until the drift is < 1e-9 /day, as ``ivigsim.core.simulation`` does).
 3. A profile of 200 points: time inside the compiled solver (``rodas.integrate``
    calls, Numba's argument dispatch included) against the rest (Python), one
    thread piece by piece, and with 2 worker threads as the sweep runs them.
@@ -93,14 +93,14 @@ def _mark(ok):
 # --------------------------------------------------------------------------- experiment file
 
 def default_value(spec, name):
-    from ivigsim.simulation import resolve_parameters
+    from ivigsim.core.simulation import resolve_parameters
     values = resolve_parameters(spec, None, BODY_WEIGHT_KG)
     return float(values[list(spec.parameter_names).index(name)])
 
 
 def experiment_toml(model, n):
     """Text of the benchmark's experiment file for ``model`` with ``n`` points."""
-    from ivigsim.catalogue import load_model
+    from ivigsim.core.catalogue import load_model
     spec = load_model(model)
     lines = [
         "# Written by benchmarks/bench_sweep.py. aab_production stands in for the",
@@ -200,7 +200,7 @@ _CHILD = textwrap.dedent("""
     workers = int(workers)
     import numpy as np
     import ivigsim as iv
-    from ivigsim.sweep import run_experiment
+    from ivigsim.sweep.run import run_experiment
     iv.simulate(model, regimen=%s, t_end=365, body_weight_kg=70)   # load kernel + solver caches
     if warm != "-":                  # a 2-point sweep first: lazy imports (pandas, xarray, plots) done
         run_experiment(warm, out=out + "_warm", workers=workers, progress=False)
@@ -263,12 +263,12 @@ class Sweep:
     """One model's experiment, its points and the per-point preparation the sweep does."""
 
     def __init__(self, path):
-        from ivigsim.catalogue import load_model
-        from ivigsim.experiment import load_experiment
-        from ivigsim.kernel.compiled import load_kernel
-        from ivigsim.metrics import METRIC_KINDS
-        from ivigsim.samplers import sample_points
-        from ivigsim.ensemble import output_names
+        from ivigsim.core.catalogue import load_model
+        from ivigsim.sweep.experiment import load_experiment
+        from ivigsim.core.kernel.compiled import load_kernel
+        from ivigsim.analysis.metrics import METRIC_KINDS
+        from ivigsim.sweep.samplers import sample_points
+        from ivigsim.sweep.ensemble import output_names
         self.experiment = load_experiment(path, metric_kinds=METRIC_KINDS)
         self.spec = load_model(self.experiment.model)
         self.kernel = load_kernel(self.spec)
@@ -279,8 +279,8 @@ class Sweep:
 
     def prepare(self, i):
         """(PreparedRun, regimen, weight) of point i, exactly as ``ensemble.run_point`` builds it."""
-        from ivigsim.ensemble import point_setup
-        from ivigsim.simulation import prepare
+        from ivigsim.sweep.ensemble import point_setup
+        from ivigsim.core.simulation import prepare
         ex = self.experiment
         regimen, params, weight = point_setup(ex, self.spec, self.points, i)
         run = prepare(self.spec, regimen, ex.t_end_days, weight, params, dict(ex.mechanisms),
@@ -288,7 +288,7 @@ class Sweep:
         return run, regimen, weight
 
     def initial_guess(self, run):
-        from ivigsim.expressions import evaluate
+        from ivigsim.core.expressions import evaluate
         env = self.spec.environment(run.values)
         return np.array([evaluate(s.initial, env) for s in self.spec.species], dtype=np.float64)
 
@@ -299,8 +299,8 @@ class Sweep:
         return bool(np.all(np.abs(dydt[c]) / (np.abs(y[c]) + atol[c]) < 1e-9))
 
     def metrics(self, run, states, regimen, weight):
-        from ivigsim.ensemble import _chunk_metrics
-        from ivigsim.kernel.compiled import evaluate_observables
+        from ivigsim.sweep.ensemble import _chunk_metrics
+        from ivigsim.core.kernel.compiled import evaluate_observables
         obs = evaluate_observables(self.kernel, states, run.p)
         outputs = np.concatenate([obs, states], axis=1)[None]
         return _chunk_metrics(self.experiment, self.names, self.t_out, outputs, [regimen], [weight])[0]
@@ -308,8 +308,8 @@ class Sweep:
 
 def ivigsim_point(sw, i):
     """One point through ivigsim in this process (steady-state cache cleared): times and metrics."""
-    from ivigsim import simulation
-    from ivigsim.simulation import initial_state, run_solver
+    from ivigsim.core import simulation
+    from ivigsim.core.simulation import initial_state, run_solver
     t0 = time.perf_counter()
     run, regimen, weight = sw.prepare(i)
     t1 = time.perf_counter()
@@ -325,9 +325,9 @@ def ivigsim_point(sw, i):
 
 def scipy_point(sw, i, method="LSODA"):
     """The same point with SciPy ``solve_ivp`` (analytic Jacobian, piecewise) for steady state and year."""
-    from ivigsim.schedule import no_dosing
-    from ivigsim.simulation import STEADY_STATE_HORIZON_DAY
-    from ivigsim.solvers.scipy_reference import integrate_scipy
+    from ivigsim.core.schedule import no_dosing
+    from ivigsim.core.simulation import STEADY_STATE_HORIZON_DAY
+    from ivigsim.core.solvers.scipy_reference import integrate_scipy
     t0 = time.perf_counter()
     run, regimen, weight = sw.prepare(i)
     t1 = time.perf_counter()
@@ -412,7 +412,7 @@ class RoadRunnerSweep:
         integ.absolute_tolerance = [float(a) for a in atol * self.volumes]
 
     def point(self, i):
-        from ivigsim.simulation import STEADY_STATE_HORIZON_DAY
+        from ivigsim.core.simulation import STEADY_STATE_HORIZON_DAY
         sw, rr = self.sw, self.rr
         t0 = time.perf_counter()
         run, regimen, weight = sw.prepare(i)
@@ -519,10 +519,10 @@ def references(sw, ids, repeats, log):
 # --------------------------------------------------------------------------- profile
 
 class _SolverClock:
-    """Wraps ``ivigsim.solvers.rodas.integrate`` to add up, per thread, the time spent in it."""
+    """Wraps ``ivigsim.core.solvers.rodas.integrate`` to add up, per thread, the time spent in it."""
 
     def __init__(self):
-        from ivigsim.solvers import rodas
+        from ivigsim.core.solvers import rodas
         self.rodas = rodas
         self.original = rodas.integrate
         self.seconds = collections.defaultdict(float)
@@ -558,10 +558,10 @@ def profile(sw, n_points, chunk_size, rounds, log):
 
     Each round runs the three views in turn on the same points; medians over rounds.
     """
-    from ivigsim import simulation
-    from ivigsim.ensemble import InProcessExecutor, chunk_bounds, point_setup, run_chunk
-    from ivigsim.kernel.compiled import evaluate_observables
-    from ivigsim.simulation import initial_state, prepare, run_solver
+    from ivigsim.core import simulation
+    from ivigsim.sweep.ensemble import InProcessExecutor, chunk_bounds, point_setup, run_chunk
+    from ivigsim.core.kernel.compiled import evaluate_observables
+    from ivigsim.core.simulation import initial_state, prepare, run_solver
 
     ex, spec, pts = sw.experiment, sw.spec, sw.points
     n = min(n_points, len(pts))
@@ -838,7 +838,7 @@ def report(args, info, n_points, repeats, sweeps, refs, profs, problems, ref_loa
                        f"{sims:,.1f} | {ratio:.1f} | {row['d_nadir_pp']:.1e} | {row['d_max_rel']:.1e} |")
 
     out += ["", "### Where a point's time goes (profile)", "",
-            "Time inside the compiled solver = time in `ivigsim.solvers.rodas.integrate` calls (steady "
+            "Time inside the compiled solver = time in `ivigsim.core.solvers.rodas.integrate` calls (steady "
             "state and year; Numba's argument dispatch included); Python = the rest. One thread: "
             "`ensemble.run_point`'s pieces timed one by one, and whole `run_chunk`s (adds metrics and "
             "chunk bookkeeping). Two threads: the chunks through `InProcessExecutor(2)` as "

@@ -7,11 +7,11 @@
 >>> res["igg_total"], res["autoantibody"]
 """
 
-from ivigsim.catalogue import experiment_paths, load_model, model_paths
+from ivigsim.core.catalogue import experiment_paths, load_model, model_paths
 from ivigsim.errors import IvigsimError, ModelFileError, ParameterError, SolverError
-from ivigsim.regimen import Regimen, RegimenError
-from ivigsim.result import SimulationResult
-from ivigsim.simulation import simulate
+from ivigsim.core.regimen import Regimen, RegimenError
+from ivigsim.core.result import SimulationResult
+from ivigsim.core.simulation import simulate
 
 __version__ = "0.1.0"
 
@@ -26,29 +26,29 @@ __all__ = [
 ]
 
 _LAZY = {  # sweep machinery pulls in pandas and xarray: import it on first use only
-    "run_experiment": "ivigsim.sweep",
-    "load_results": "ivigsim.sweep",
-    "load_experiment": "ivigsim.experiment",
-    "mechanism_factorial": "ivigsim.factorial",
-    "in_vitro_inhibition": "ivigsim.in_vitro",
-    "in_vitro_nk_suppression": "ivigsim.in_vitro_nk",
-    "simulate_agents": "ivigsim.agents",
-    "compare": "ivigsim.comparison",
-    "validate": "ivigsim.validation",
-    "regress": "ivigsim.regression",
-    "export_sbml": "ivigsim.sbml",
-    "import_sbml": "ivigsim.sbml",
-    "demo_html": "ivigsim.demo",
-    "load_agent_model": "ivigsim.agents",
-    "model_card": "ivigsim.cards",
-    "model_equations": "ivigsim.equations",
-    "ExperimentResults": "ivigsim.sweep",
-    "Comparison": "ivigsim.comparison",
-    "ValidationReport": "ivigsim.validation",
-    "plot_trajectories": "ivigsim.plotting",
-    "set_quiet": "ivigsim.progress",
-    "fit": "ivigsim.fitting",
-    "FitResult": "ivigsim.fitting",
+    "run_experiment": "ivigsim.sweep.run",
+    "load_results": "ivigsim.sweep.run",
+    "load_experiment": "ivigsim.sweep.experiment",
+    "mechanism_factorial": "ivigsim.analysis.factorial",
+    "in_vitro_inhibition": "ivigsim.core.in_vitro",
+    "in_vitro_nk_suppression": "ivigsim.core.in_vitro_nk",
+    "simulate_agents": "ivigsim.core.agents",
+    "compare": "ivigsim.analysis.comparison",
+    "validate": "ivigsim.analysis.validation",
+    "regress": "ivigsim.analysis.regression",
+    "export_sbml": "ivigsim.io.sbml",
+    "import_sbml": "ivigsim.io.sbml",
+    "demo_html": "ivigsim.interfaces.demo",
+    "load_agent_model": "ivigsim.core.agents",
+    "model_card": "ivigsim.interfaces.cards",
+    "model_equations": "ivigsim.core.equations",
+    "ExperimentResults": "ivigsim.sweep.run",
+    "Comparison": "ivigsim.analysis.comparison",
+    "ValidationReport": "ivigsim.analysis.validation",
+    "plot_trajectories": "ivigsim.interfaces.plotting",
+    "set_quiet": "ivigsim.interfaces.progress",
+    "fit": "ivigsim.analysis.fitting",
+    "FitResult": "ivigsim.analysis.fitting",
 }
 
 

@@ -29,9 +29,9 @@ The semantics are SBML's (Level 3 Version 2, section 4.12):
   after the event.
 
 The trigger is a condition: ``lt``, ``le``, ``gt``, ``ge``, ``eq``, ``neq``,
-``all_of``, ``any_of`` or ``none_of`` (see :mod:`ivigsim.expressions`).
+``all_of``, ``any_of`` or ``none_of`` (see :mod:`ivigsim.core.expressions`).
 Its crossing is located by root finding on the solver's dense output (see
-:mod:`ivigsim.solvers.events`), not stepped over.
+:mod:`ivigsim.core.solvers.events`), not stepped over.
 
 An event assigns species and the states of rate rules (a quantity that is
 constant except when an event changes it is a rate rule with ``rate = "0"``).
@@ -43,8 +43,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ivigsim.expressions import CONDITIONS, Call, symbols, to_text
-from ivigsim.units import parse_unit
+from ivigsim.core.expressions import CONDITIONS, Call, symbols, to_text
+from ivigsim.core.units import parse_unit
 
 _FIELDS = ("name", "trigger", "delay", "priority", "persistent", "initial_value",
            "use_values_from_trigger_time", "assignments", "description")

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ivigsim.expressions import BinOp, Call, Neg, Num, Sym, symbols
+from ivigsim.core.expressions import BinOp, Call, Neg, Num, Sym, symbols
 
 TIME = "time"
 RULE_COMPARTMENT = "rule_states"

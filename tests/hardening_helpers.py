@@ -45,7 +45,7 @@ output = "concentration"
 
 def ivigsim(*args, cwd=ROOT, **kwargs):
     """Run the command line in a fresh process."""
-    return subprocess.run([sys.executable, "-m", "ivigsim.cli", *map(str, args)], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "ivigsim.interfaces.cli", *map(str, args)], capture_output=True,
                           text=True, cwd=cwd, **kwargs)
 
 

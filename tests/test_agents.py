@@ -13,7 +13,7 @@ import pytest
 from scipy.linalg import expm
 
 import ivigsim as iv
-from ivigsim.agents import load_agent_model, simulate_agents
+from ivigsim.core.agents import load_agent_model, simulate_agents
 from ivigsim.errors import ModelFileError, ParameterError
 
 from conftest import ROOT

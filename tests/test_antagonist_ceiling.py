@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 import ivigsim as iv
-from ivigsim.validation import registry
-from ivigsim.validation.checks_pk import baseline_fluxes
-from ivigsim.validation.checks_therapies import fcrn_deficiency_catabolism, total_igg_lowering
+from ivigsim.analysis.validation import registry
+from ivigsim.analysis.validation.checks_pk import baseline_fluxes
+from ivigsim.analysis.validation.checks_therapies import fcrn_deficiency_catabolism, total_igg_lowering
 
 R = iv.Regimen
 # A drug that, given in excess, holds every FcRn and is neither released nor degraded while bound.

@@ -15,20 +15,20 @@ MODULES = sorted(p for p in PACKAGE.rglob("*.py") if "__pycache__" not in p.part
 # Lower layers must not import higher ones (module name prefixes).
 FORBIDDEN = {
     "units": ["ivigsim."],
-    "expressions": ["ivigsim.spec", "ivigsim.kernel", "ivigsim.solvers", "ivigsim.simulation"],
-    "spec": ["ivigsim.kernel", "ivigsim.solvers", "ivigsim.simulation", "ivigsim.sweep", "ivigsim.regimen"],
-    "kernel": ["ivigsim.solvers", "ivigsim.simulation", "ivigsim.regimen", "ivigsim.sweep",
-               "ivigsim.experiment", "ivigsim.ensemble"],
-    "solvers": ["ivigsim.simulation", "ivigsim.regimen", "ivigsim.spec", "ivigsim.sweep",
-                "ivigsim.experiment", "ivigsim.ensemble", "ivigsim.cli"],
-    "regimen": ["ivigsim.kernel", "ivigsim.solvers", "ivigsim.simulation", "ivigsim.sweep"],
-    "metrics": ["ivigsim.kernel", "ivigsim.solvers", "ivigsim.simulation", "ivigsim.ensemble",
-                "ivigsim.sweep"],
-    "experiment": ["ivigsim.kernel", "ivigsim.solvers", "ivigsim.ensemble", "ivigsim.sweep",
-                   "ivigsim.cli"],
-    "samplers": ["ivigsim.kernel", "ivigsim.solvers", "ivigsim.ensemble", "ivigsim.sweep"],
-    "simulation": ["ivigsim.sweep", "ivigsim.ensemble", "ivigsim.experiment", "ivigsim.cli"],
-    "ensemble": ["ivigsim.sweep", "ivigsim.cli"],
+    "expressions": ["ivigsim.core.spec", "ivigsim.core.kernel", "ivigsim.core.solvers", "ivigsim.core.simulation"],
+    "spec": ["ivigsim.core.kernel", "ivigsim.core.solvers", "ivigsim.core.simulation", "ivigsim.sweep.run", "ivigsim.core.regimen"],
+    "kernel": ["ivigsim.core.solvers", "ivigsim.core.simulation", "ivigsim.core.regimen", "ivigsim.sweep.run",
+               "ivigsim.sweep.experiment", "ivigsim.sweep.ensemble"],
+    "solvers": ["ivigsim.core.simulation", "ivigsim.core.regimen", "ivigsim.core.spec", "ivigsim.sweep.run",
+                "ivigsim.sweep.experiment", "ivigsim.sweep.ensemble", "ivigsim.interfaces.cli"],
+    "regimen": ["ivigsim.core.kernel", "ivigsim.core.solvers", "ivigsim.core.simulation", "ivigsim.sweep.run"],
+    "metrics": ["ivigsim.core.kernel", "ivigsim.core.solvers", "ivigsim.core.simulation", "ivigsim.sweep.ensemble",
+                "ivigsim.sweep.run"],
+    "experiment": ["ivigsim.core.kernel", "ivigsim.core.solvers", "ivigsim.sweep.ensemble", "ivigsim.sweep.run",
+                   "ivigsim.interfaces.cli"],
+    "samplers": ["ivigsim.core.kernel", "ivigsim.core.solvers", "ivigsim.sweep.ensemble", "ivigsim.sweep.run"],
+    "simulation": ["ivigsim.sweep.run", "ivigsim.sweep.ensemble", "ivigsim.sweep.experiment", "ivigsim.interfaces.cli"],
+    "ensemble": ["ivigsim.sweep.run", "ivigsim.interfaces.cli"],
 }
 
 
@@ -45,8 +45,10 @@ def _imports(path, top_level_only):
 
 
 def _layer(path):
-    rel = path.relative_to(PACKAGE)
-    return rel.parts[0] if len(rel.parts) > 1 else rel.stem
+    parts = path.relative_to(PACKAGE).parts
+    if parts[0] in ("core", "sweep", "analysis", "io", "interfaces"):   # layer folders
+        parts = parts[1:]
+    return parts[0] if len(parts) > 1 else parts[0].removesuffix(".py")
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))

@@ -10,7 +10,7 @@ from conftest import DATA, ROOT
 
 
 def ivigsim(*args):
-    return subprocess.run([sys.executable, "-m", "ivigsim.cli", *map(str, args)], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "ivigsim.interfaces.cli", *map(str, args)], capture_output=True,
                           text=True, cwd=ROOT)
 
 

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ivigsim.comparison.core import Variant, compare, parse_variant, relative_difference
-from ivigsim.comparison.cli import add_compare_parser
+from ivigsim.analysis.comparison.core import Variant, compare, parse_variant, relative_difference
+from ivigsim.analysis.comparison.cli import add_compare_parser
 from ivigsim.errors import IvigsimError
 
 # Three doses of one course, eight weeks: small enough to run in a second or two per variant.

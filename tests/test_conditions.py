@@ -13,9 +13,9 @@ import pytest
 
 import ivigsim as iv
 from ivigsim.errors import IvigsimError
-from ivigsim.expressions import ExpressionError, evaluate, infer_unit, parse_expression
-from ivigsim.spec import load_model_file
-from ivigsim.units import parse_unit
+from ivigsim.core.expressions import ExpressionError, evaluate, infer_unit, parse_expression
+from ivigsim.core.spec import load_model_file
+from ivigsim.core.units import parse_unit
 
 _MODEL = """
 [model]
@@ -103,11 +103,11 @@ def test_units_of_conditions_and_branches():
     units = {"A": parse_unit("mg/L"), "B": parse_unit("g/L"), "k": parse_unit("1/day")}
     assert infer_unit(parse_expression("piecewise(A, gt(A, 1), 0)"), units.__getitem__) == units["A"]
     assert infer_unit(parse_expression("gt(A, A)"), units.__getitem__).is_dimensionless
-    with pytest.raises(iv.units.UnitError, match="compare"):
+    with pytest.raises(iv.core.units.UnitError, match="compare"):
         infer_unit(parse_expression("gt(A, k)"), units.__getitem__)
-    with pytest.raises(iv.units.UnitError, match="choose between"):
+    with pytest.raises(iv.core.units.UnitError, match="choose between"):
         infer_unit(parse_expression("piecewise(A, gt(A, 1), B)"), units.__getitem__)
-    with pytest.raises(iv.units.UnitError, match="sin"):
+    with pytest.raises(iv.core.units.UnitError, match="sin"):
         infer_unit(parse_expression("sin(A)"), units.__getitem__)
 
 
@@ -126,7 +126,7 @@ def test_a_unit_mismatch_in_a_condition_is_named_at_load(tmp_path):
 def test_export_to_sbml_and_libroadrunner_agree(tmp_path):
     roadrunner = pytest.importorskip("roadrunner")
     pytest.importorskip("libsbml")
-    from ivigsim.sbml import export_sbml, import_sbml
+    from ivigsim.io.sbml import export_sbml, import_sbml
 
     spec = _model(tmp_path, "k * V * A * all_of(gt(A, A_low), none_of(lt(A, 0)))")
     xml = export_sbml(spec, tmp_path / "m.xml", initial="file")

@@ -20,13 +20,13 @@ def agg():
 
 @pytest.fixture(scope="module")
 def lesson():
-    from ivigsim.demo import Lesson
+    from ivigsim.interfaces.demo import Lesson
     return Lesson()
 
 
 @pytest.fixture(scope="module")
 def shared_window(agg, lesson):
-    from ivigsim.demo import LessonWindow
+    from ivigsim.interfaces.demo import LessonWindow
     win = LessonWindow(lesson)
     yield win
     agg.close(win.fig)
@@ -90,15 +90,15 @@ def test_switching_anti_idiotypes_off_gives_the_fcrn_curve_exactly(lesson):
 
 
 def test_cumulative_grams_of_an_infusion_and_a_bolus():
-    from ivigsim.demo.lesson import cumulative_grams
-    from ivigsim.regimen import Dose
+    from ivigsim.interfaces.demo.lesson import cumulative_grams
+    from ivigsim.core.regimen import Dose
     doses = [Dose(1.0, 10.0, 0.5, "iv", "ivig"), Dose(3.0, 5.0, 0.0, "iv", "ivig")]
     np.testing.assert_allclose(cumulative_grams(doses, [0.0, 1.25, 1.5, 2.9, 3.0, 4.0]),
                                [0.0, 5.0, 10.0, 10.0, 15.0, 15.0])
 
 
 def test_nice_ceiling_and_steady_axis_top():
-    from ivigsim.demo.panels import nice_ceiling, steady_top
+    from ivigsim.interfaces.demo.panels import nice_ceiling, steady_top
     assert [nice_ceiling(v) for v in (0.93, 44.5, 69_800, 101)] == [1.0, 50.0, 80_000.0, 125.0]
     assert steady_top(50.0, 44.5) == 50.0          # still fills the axis well: kept
     assert steady_top(50.0, 52.0) == 60.0          # above it: grows
@@ -108,7 +108,7 @@ def test_nice_ceiling_and_steady_axis_top():
 # -- the window, driven as a student would --------------------------------------------------------
 
 def test_window_has_every_control_and_starts_at_the_defaults(window, lesson):
-    from ivigsim.demo import CONTROLS, MECHANISMS
+    from ivigsim.interfaces.demo import CONTROLS, MECHANISMS
     assert list(window.sliders) == [c.name for c in CONTROLS]
     assert window.checks.get_status() == [True] * len(MECHANISMS)
     assert window.settings() == lesson.defaults
@@ -193,7 +193,7 @@ def test_saved_figure_shows_the_curves(window, tmp_path):
 
 
 def test_demo_refuses_to_show_without_a_display(agg):
-    from ivigsim.demo import NoDisplayError, demo
+    from ivigsim.interfaces.demo import NoDisplayError, demo
     with pytest.raises(NoDisplayError, match="--html"):
         demo(show=True)
 
@@ -205,7 +205,7 @@ SMALL = {"dose_g_per_kg": (0.4, 1.0), "infusion_hours": (2.0, 8.0), "every_days"
 
 
 def test_grid_stores_infusion_ends_and_its_shortcuts_hold():
-    from ivigsim.demo.grid import compute_grid, stored_times
+    from ivigsim.interfaces.demo.grid import compute_grid, stored_times
     grid = compute_grid(levels=SMALL, workers=1)
     t = stored_times(28.0, 8.0)
     expected = np.round([0.0, 1.0, 8.0 / 24.0, 28.0 + 4 + 8.0 / 24.0, 168.0], 9)
@@ -223,20 +223,20 @@ def test_grid_stores_infusion_ends_and_its_shortcuts_hold():
 
 
 def test_cli_demo_without_display_suggests_html(agg, capsys):
-    from ivigsim.demo.cli import add_demo_parser, cmd_demo
+    from ivigsim.interfaces.demo.cli import add_demo_parser, cmd_demo
     parser = argparse.ArgumentParser(prog="ivigsim")
     add_demo_parser(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["demo"])
     assert args.func is cmd_demo
-    from ivigsim.demo.lesson import MODEL
+    from ivigsim.interfaces.demo.lesson import MODEL
     assert args.model == MODEL and args.html is None
     assert cmd_demo(args) == 2
     assert "--html" in capsys.readouterr().err
 
 
 def test_cli_demo_html_writes_a_self_contained_page(tmp_path, capsys, monkeypatch):
-    import ivigsim.demo.grid as grid_module
-    from ivigsim.demo.cli import add_demo_parser
+    import ivigsim.interfaces.demo.grid as grid_module
+    from ivigsim.interfaces.demo.cli import add_demo_parser
     monkeypatch.setattr(grid_module, "DEFAULT_LEVELS", {k: v for k, v in SMALL.items() if k != "fcrn_total"})
     monkeypatch.setattr(grid_module, "FCRN_MULTIPLES", (1.0,))
     parser = argparse.ArgumentParser(prog="ivigsim")

@@ -52,7 +52,7 @@ def browser():
 
 @pytest.fixture(scope="module")
 def lesson_file(tmp_path_factory):
-    from ivigsim.demo import demo_html
+    from ivigsim.interfaces.demo import demo_html
     return demo_html(tmp_path_factory.mktemp("lesson") / "lesson.html", levels=LEVELS, workers=1)
 
 

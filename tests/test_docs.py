@@ -137,7 +137,7 @@ def test_tutorial_python_blocks_run_and_print_what_is_shown(workdir):
 
 
 def test_tutorial_command_lines_run(workdir, capsys):
-    from ivigsim.cli import main
+    from ivigsim.interfaces.cli import main
     commands = [line for b in code_blocks(TUTORIAL) if b.language == "bash" and b.runs
                 for line in b.code.splitlines() if line.startswith("ivigsim ")]
     assert len(commands) >= 4

@@ -9,10 +9,10 @@ import pytest
 
 import ivigsim as iv
 from conftest import ROOT
-from ivigsim.cards import model_card
-from ivigsim.equations import model_equations, ode_text
-from ivigsim.expressions import evaluate
-from ivigsim.kernel.compiled import load_kernel
+from ivigsim.interfaces.cards import model_card
+from ivigsim.core.equations import model_equations, ode_text
+from ivigsim.core.expressions import evaluate
+from ivigsim.core.kernel.compiled import load_kernel
 
 # igg_linear, derived by hand from its file: concentrations (uM) in plasma and
 # interstitium change by the net reaction flux (umol/day) over the compartment volume.
@@ -128,7 +128,7 @@ def test_html_card_escapes_text_from_the_file(tmp_path):
 
 def test_cli_card_formats_and_the_agent_model():
     def run(*args):
-        return subprocess.run([sys.executable, "-m", "ivigsim.cli", *args], capture_output=True, text=True,
+        return subprocess.run([sys.executable, "-m", "ivigsim.interfaces.cli", *args], capture_output=True, text=True,
                               cwd=ROOT)
     out = run("models", "--card", "igg_linear", "--format", "tex")
     assert out.returncode == 0 and r"\mathit{igg\_p}" in out.stdout

@@ -7,7 +7,7 @@ import pytest
 
 from conftest import DATA
 from ivigsim.errors import SolverError
-from ivigsim.simulation import simulate
+from ivigsim.core.simulation import simulate
 
 RESET = DATA / "language" / "threshold_reset.toml"
 TIGHT = {"rtol": 1e-10, "atol": 1e-14}

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from ivigsim.simulation import simulate
+from ivigsim.core.simulation import simulate
 
 roadrunner = pytest.importorskip("roadrunner")
 antimony = pytest.importorskip("antimony")

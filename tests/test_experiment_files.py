@@ -10,9 +10,9 @@ import pytest
 
 from conftest import DATA, ROOT
 from ivigsim.errors import ModelFileError
-from ivigsim.experiment import (METRIC_KINDS, Experiment, ExperimentFileError, RegimenSpec,
+from ivigsim.sweep.experiment import (METRIC_KINDS, Experiment, ExperimentFileError, RegimenSpec,
                                 load_experiment)
-from ivigsim.regimen import Regimen, RegimenError
+from ivigsim.core.regimen import Regimen, RegimenError
 
 EXPERIMENT_FILES = sorted((ROOT / "experiments").glob("*.toml"))
 

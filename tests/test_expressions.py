@@ -1,4 +1,4 @@
-"""Tests for ivigsim.expressions: the whitelisted rate-law language."""
+"""Tests for ivigsim.core.expressions: the whitelisted rate-law language."""
 
 import ast
 import random
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ivigsim.expressions import (
+from ivigsim.core.expressions import (
     FUNCTIONS,
     MAX_DEPTH,
     VARIADIC,
@@ -25,7 +25,7 @@ from ivigsim.expressions import (
     to_sympy,
     to_text,
 )
-from ivigsim.units import DIMENSIONLESS, UnitError, parse_unit
+from ivigsim.core.units import DIMENSIONLESS, UnitError, parse_unit
 
 
 # ------------------------------------------------------------------ parsing
@@ -426,10 +426,10 @@ def test_sympy_derivative_matches_finite_differences(text):
 
 def test_sympy_and_numba_are_not_imported_at_module_level():
     """Only ``to_sympy`` may import sympy (lazily); numba is never used here."""
-    import ivigsim.expressions
-    import ivigsim.units
+    import ivigsim.core.expressions
+    import ivigsim.core.units
 
-    for module in (ivigsim.expressions, ivigsim.units):
+    for module in (ivigsim.core.expressions, ivigsim.core.units):
         tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
         for stmt in tree.body:
             if isinstance(stmt, ast.If):  # the ``if TYPE_CHECKING:`` block is not executed

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import ivigsim as iv
-from ivigsim.kernel.compiled import load_kernel
+from ivigsim.core.kernel.compiled import load_kernel
 
 STANDARD_COURSE = iv.Regimen.ivig(dose_g_per_kg=0.4, days=5, infusion_hours=8, every_days=28, cycles=1)
 

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 import ivigsim as iv
-from ivigsim.plotting import plot_trajectories
-from ivigsim.style import PALETTE, money
+from ivigsim.interfaces.plotting import plot_trajectories
+from ivigsim.interfaces.style import PALETTE, money
 
 matplotlib.use("Agg")
 
@@ -181,7 +181,7 @@ def test_other_figures_validation_factorial_in_vitro_agents_and_demo(saved, tmp_
     iv.mechanism_factorial("ivig_autoimmune", reg, 60.0, "autoantibody_free_auc").plot(tmp_path / "f.png")
     iv.in_vitro_inhibition().plot(tmp_path / "v.png")
     iv.simulate_agents(regimen=reg, t_end=14.0, seed=3, replicates=20).plot(tmp_path / "a.png")
-    from ivigsim.demo import figures
+    from ivigsim.interfaces.demo import figures
     for draw in (figures.fcrn_figure, figures.anti_idiotype_figure, figures.safety_figure):
         draw()
     problems = [f"{fig.get_suptitle() or i}: {p}" for i, fig in enumerate(saved) for p in check_figure(fig)]

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import ivigsim as iv
-from ivigsim.cli import main
+from ivigsim.interfaces.cli import main
 
 from fit_helpers import DIDACTIC, TRUE
 

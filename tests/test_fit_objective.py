@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import ivigsim as iv
-from ivigsim.fitting import load_problem
-from ivigsim.fitting.objective import Objective
+from ivigsim.analysis.fitting import load_problem
+from ivigsim.analysis.fitting.objective import Objective
 
 from fit_helpers import DIDACTIC, TRUE, edit, multi_condition
 
@@ -72,7 +72,7 @@ def test_a_clamp_wins_over_an_estimate_and_has_zero_sensitivity(tmp_path):
 
 
 def test_sensitivities_are_one_batched_pass_per_condition(tmp_path, monkeypatch):
-    import ivigsim.fitting.objective as module
+    import ivigsim.analysis.fitting.objective as module
     calls = []
     original = module.integrate_batch
 

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from ivigsim.fitting import FitProblemError, load_problem
-from ivigsim.fitting.objective import Objective
+from ivigsim.analysis.fitting import FitProblemError, load_problem
+from ivigsim.analysis.fitting.objective import Objective
 
 from fit_helpers import DIDACTIC, copy_problem, edit, multi_condition
 
@@ -99,7 +99,7 @@ def test_a_sigma_parameter_must_be_positive_and_present(tmp_path):
 def test_a_failing_start_is_recorded_and_the_others_go_on(tmp_path, monkeypatch):
     import ivigsim as iv
     from ivigsim.errors import SolverError
-    from ivigsim.fitting import objective as module
+    from ivigsim.analysis.fitting import objective as module
     original = module.Objective.residuals
 
     def flaky(self, x, sim=None):

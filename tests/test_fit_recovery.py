@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import ivigsim as iv
-from ivigsim.fitting import load_problem
-from ivigsim.fitting.objective import Objective
+from ivigsim.analysis.fitting import load_problem
+from ivigsim.analysis.fitting.objective import Objective
 
 from fit_helpers import DIDACTIC, TRUE, multi_condition
 
@@ -27,8 +27,8 @@ def test_true_values_lie_in_the_profile_and_wald_intervals(didactic_fit):
 
 
 def test_interval_ends_are_where_the_profile_crosses_the_chi2_threshold(didactic_fit):
-    from ivigsim.fitting.multistart import optimise
-    from ivigsim.fitting.uncertainty import chi2_threshold
+    from ivigsim.analysis.fitting.multistart import optimise
+    from ivigsim.analysis.fitting.uncertainty import chi2_threshold
     objective = didactic_fit.objective
     for k, prof in enumerate(didactic_fit.profiles):
         for end in (prof.lower, prof.upper):

@@ -22,9 +22,9 @@ from hypothesis import strategies as st  # noqa: E402
 
 from conftest import DATA  # noqa: E402
 from ivigsim.errors import IvigsimError, ModelFileError  # noqa: E402
-from ivigsim.experiment import METRIC_KINDS, load_experiment  # noqa: E402
-from ivigsim.expressions import to_sympy, symbols  # noqa: E402
-from ivigsim.spec import load_model_file  # noqa: E402
+from ivigsim.sweep.experiment import METRIC_KINDS, load_experiment  # noqa: E402
+from ivigsim.core.expressions import to_sympy, symbols  # noqa: E402
+from ivigsim.core.spec import load_model_file  # noqa: E402
 
 import tomllib  # noqa: E402
 

@@ -12,8 +12,8 @@ import pytest
 
 import ivigsim as iv
 from ivigsim.errors import ParameterError
-from ivigsim.expressions import symbols
-from ivigsim.in_vitro import PARAMETERS, InVitroInhibition, equilibrium, in_vitro_inhibition
+from ivigsim.core.expressions import symbols
+from ivigsim.core.in_vitro import PARAMETERS, InVitroInhibition, equilibrium, in_vitro_inhibition
 
 IN_VITRO_ONLY = ("aab_fraction_in_patient_igg", "f_antiidiotype_in_vitro", "f_idiotype_ivig",
                  "k_d_idiotype", "antigen_reactivity_ivig")

@@ -9,9 +9,9 @@ import pytest
 import ivigsim as iv
 from hardening_helpers import MODEL, ivigsim, no_traceback, tiny_experiment
 from ivigsim.errors import IvigsimError, ModelFileError, SolverError
-from ivigsim.experiment import load_experiment
-from ivigsim.expressions import ExpressionError, evaluate, parse_expression
-from ivigsim.spec import load_model_file
+from ivigsim.sweep.experiment import load_experiment
+from ivigsim.core.expressions import ExpressionError, evaluate, parse_expression
+from ivigsim.core.spec import load_model_file
 
 
 def model_with(tmp_path, old, new, name="variant"):
@@ -34,7 +34,7 @@ def test_huge_constant_powers_are_refused_at_load_naming_the_key(tmp_path, rate)
 
 def test_small_integer_powers_stay_exact_and_large_ones_are_evaluated_in_floating_point():
     import sympy
-    from ivigsim.expressions import to_sympy
+    from ivigsim.core.expressions import to_sympy
     assert to_sympy(parse_expression("2^10"), {}) == sympy.Integer(1024)
     started = time.perf_counter()
     value = to_sympy(parse_expression("(1/3)^(10^10)"), {})       # finite (0.0), must not hang
@@ -43,7 +43,7 @@ def test_small_integer_powers_stay_exact_and_large_ones_are_evaluated_in_floatin
 
 def test_huge_powers_are_refused_through_import_sbml(tmp_path):
     pytest.importorskip("libsbml")
-    from ivigsim.sbml import export_sbml, import_sbml
+    from ivigsim.io.sbml import export_sbml, import_sbml
     text = export_sbml(MODEL)
     marker = "<ci> k_el </ci>"
     assert marker in text
@@ -93,7 +93,7 @@ def test_output_grids_past_the_limit_are_refused_naming_the_key_and_the_limit(tm
 
 
 def test_the_stored_result_size_is_checked_before_the_sweep(tmp_path, monkeypatch):
-    from ivigsim.sweep import run_experiment
+    from ivigsim.sweep.run import run_experiment
     monkeypatch.setenv("IVIGSIM_MAX_RESULT_GB", "1e-6")
     with pytest.raises(IvigsimError, match=r"GB of trajectories, more than the limit .*IVIGSIM_MAX_RESULT_GB="):
         run_experiment(tiny_experiment(tmp_path), out=tmp_path / "run", progress=False)
@@ -118,7 +118,7 @@ def test_the_limit_can_be_raised_by_its_environment_variable(monkeypatch):
 
 
 def test_model_size_is_bounded_with_a_clear_message(monkeypatch):
-    from ivigsim.kernel import compiled
+    from ivigsim.core.kernel import compiled
     monkeypatch.setenv("IVIGSIM_MAX_SPECIES", "1")
     monkeypatch.setattr(compiled, "_LOADED", {})
     with pytest.raises(IvigsimError, match=r"has 2 species, more than the 1 .*IVIGSIM_MAX_SPECIES=2"):
@@ -135,7 +135,7 @@ def test_model_size_is_bounded_with_a_clear_message(monkeypatch):
 def test_metric_fields_the_kind_does_not_take_are_refused_at_load(tmp_path, extra, match):
     path = tiny_experiment(tmp_path, extra=extra)
     with pytest.raises(IvigsimError, match=match):
-        load_experiment(path, metric_kinds=iv.experiment.METRIC_KINDS)
+        load_experiment(path, metric_kinds=iv.sweep.experiment.METRIC_KINDS)
     proc = ivigsim("run", path, "--out", tmp_path / "run", "--quiet")
     assert proc.returncode == 2 and "metrics.bad" in no_traceback(proc)
 
@@ -165,7 +165,7 @@ def test_models_into_a_closed_pipe_ends_quietly():
     import subprocess
     import sys
     from conftest import ROOT
-    proc = subprocess.run(f"{sys.executable} -m ivigsim.cli models | head -c 10", shell=True,
+    proc = subprocess.run(f"{sys.executable} -m ivigsim.interfaces.cli models | head -c 10", shell=True,
                           capture_output=True, text=True, cwd=ROOT)
     assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr, proc.stderr
     assert len(proc.stdout) == 10
@@ -182,7 +182,7 @@ def test_an_unreachable_scheduler_is_one_line_and_quick(tmp_path, monkeypatch):
 
 def test_the_dask_client_an_executor_opens_is_closed(tmp_path):
     distributed = pytest.importorskip("dask.distributed")
-    from ivigsim.sweep import run_experiment
+    from ivigsim.sweep.run import run_experiment
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
                                   dashboard_address=None) as cluster:
         run_experiment(tiny_experiment(tmp_path), out=tmp_path / "run", scheduler=cluster.scheduler_address,
@@ -234,7 +234,7 @@ def test_a_non_finite_initial_value_is_named_as_such(tmp_path, initial, match):
 
 def test_an_sbml_entity_bomb_is_refused_clearly(tmp_path):
     pytest.importorskip("libsbml")
-    from ivigsim.sbml import import_sbml
+    from ivigsim.io.sbml import import_sbml
     lol = "".join(f'<!ENTITY e{i} "{"&e%d;" % (i - 1) * 10 if i else "x" * 100}">' for i in range(8))
     source = tmp_path / "bomb.xml"
     source.write_text(f'<?xml version="1.0"?>\n<!DOCTYPE sbml [{lol}]>\n'
@@ -246,7 +246,7 @@ def test_an_sbml_entity_bomb_is_refused_clearly(tmp_path):
 
 def test_an_unresolved_entity_is_reported(tmp_path):
     pytest.importorskip("libsbml")
-    from ivigsim.sbml import export_sbml, import_sbml
+    from ivigsim.io.sbml import export_sbml, import_sbml
     text = export_sbml(MODEL)
     source = tmp_path / "entity.xml"
     source.write_text(text.replace('<model ', '<model name="IVIG &mystery; model" ', 1)
@@ -258,7 +258,7 @@ def test_an_unresolved_entity_is_reported(tmp_path):
 
 def test_a_failed_import_keeps_the_existing_output_file(tmp_path):
     pytest.importorskip("libsbml")
-    from ivigsim.sbml import export_sbml
+    from ivigsim.io.sbml import export_sbml
     out = tmp_path / "model.toml"
     out.write_text("my precious model")
     bad = tmp_path / "bad.xml"           # reads as SBML; the model file made from it does not validate

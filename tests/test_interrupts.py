@@ -10,13 +10,13 @@ import time
 import pytest
 
 from conftest import DATA, ROOT
-from ivigsim.sweep import load_results
+from ivigsim.sweep.run import load_results
 
 SWEEP_400 = DATA / "sweep_400.toml"
 
 
 def start_run(experiment, out, *extra):
-    return subprocess.Popen([sys.executable, "-m", "ivigsim.cli", "run", str(experiment), "--out", str(out),
+    return subprocess.Popen([sys.executable, "-m", "ivigsim.interfaces.cli", "run", str(experiment), "--out", str(out),
                              "--quiet", *map(str, extra)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, cwd=ROOT)
 
@@ -62,7 +62,7 @@ def test_a_signal_cancels_queued_chunks_keeps_finished_ones_and_says_how_to_resu
     # Only the chunks in flight finish (about one chunk time); computing the ~14
     # queued ones on 2 workers would take about 7 chunk times.
     assert stopped < 2.0 * chunk_s + 3.0, (stopped, chunk_s)
-    finished = subprocess.run([sys.executable, "-m", "ivigsim.cli", "run", str(experiment), "--resume",
+    finished = subprocess.run([sys.executable, "-m", "ivigsim.interfaces.cli", "run", str(experiment), "--resume",
                                str(out), "--quiet"], capture_output=True, text=True, cwd=ROOT)
     assert finished.returncode == 0, finished.stderr
     res = load_results(out)
@@ -99,7 +99,7 @@ def test_kill_9_at_20_random_moments_then_resume_is_bit_identical(tmp_path):
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         n_chunks = len(chunks_in(out))
-        resumed = subprocess.run([sys.executable, "-m", "ivigsim.cli", "run", str(SWEEP_400), "--resume",
+        resumed = subprocess.run([sys.executable, "-m", "ivigsim.interfaces.cli", "run", str(SWEEP_400), "--resume",
                                   str(out), "--quiet", "--workers", "2"], capture_output=True, text=True,
                                  cwd=ROOT)
         assert resumed.returncode == 0, (attempt, delay, resumed.stderr)

@@ -9,8 +9,8 @@ import pytest
 
 import ivigsim as iv
 from conftest import ROOT
-from ivigsim.expressions import symbols
-from ivigsim.kernel.compiled import load_kernel
+from ivigsim.core.expressions import symbols
+from ivigsim.core.kernel.compiled import load_kernel
 
 MODELS = sorted(iv.model_paths())
 
@@ -88,7 +88,7 @@ def test_switching_a_mechanism_off_removes_exactly_its_reactions(name):
 
 def test_kernel_is_cached_on_disk_for_a_second_process(tmp_path):
     env = dict(os.environ, IVIGSIM_CACHE_DIR=str(tmp_path / "cache"))
-    code = ("import ivigsim as iv; from ivigsim.kernel.compiled import load_kernel;"
+    code = ("import ivigsim as iv; from ivigsim.core.kernel.compiled import load_kernel;"
             "k = load_kernel(iv.load_model('fcrn_pk'));"
             "print(sum(k.rhs.stats.cache_hits.values()), sum(k.rhs.stats.cache_misses.values()))")
     first = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,

@@ -1,4 +1,4 @@
-"""Tests for ivigsim.metrics: sweep metrics on analytic trajectories."""
+"""Tests for ivigsim.analysis.metrics: sweep metrics on analytic trajectories."""
 
 import math
 import warnings
@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from ivigsim.metrics import (DEFAULT_PRICE_USD_PER_G, METRIC_KINDS, DoseContext,
+from ivigsim.analysis.metrics import (DEFAULT_PRICE_USD_PER_G, METRIC_KINDS, DoseContext,
                              compute_metric, dose_context, metric_unit, validate_metric)
-from ivigsim.regimen import Regimen
+from ivigsim.core.regimen import Regimen
 
 
 @dataclass(frozen=True)

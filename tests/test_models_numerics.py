@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 import ivigsim as iv
-from ivigsim import simulation
-from ivigsim.kernel.compiled import evaluate_observables, load_kernel
-from ivigsim.schedule import build_schedule
-from ivigsim.solvers.scipy_reference import integrate_scipy
+from ivigsim.core import simulation
+from ivigsim.core.kernel.compiled import evaluate_observables, load_kernel
+from ivigsim.core.schedule import build_schedule
+from ivigsim.core.solvers.scipy_reference import integrate_scipy
 
 MODELS = sorted(iv.model_paths())
 COURSE = iv.Regimen.ivig(dose_g_per_kg=0.4, days=5, infusion_hours=8, every_days=28, cycles=2)

@@ -1,11 +1,11 @@
-"""Tests for ivigsim.regimen: dosing schedules in clinical units."""
+"""Tests for ivigsim.core.regimen: dosing schedules in clinical units."""
 
 import math
 
 import numpy as np
 import pytest
 
-from ivigsim.regimen import Administration, Dose, Regimen, RegimenError
+from ivigsim.core.regimen import Administration, Dose, Regimen, RegimenError
 
 WEIGHT = 70.0
 

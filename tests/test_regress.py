@@ -17,11 +17,11 @@ import pytest
 
 from conftest import DATA, ROOT
 from ivigsim.errors import IvigsimError
-from ivigsim.regression.core import (ATOL, MAX_TIMES, MAX_TRAJECTORY_POINTS, RTOL, check_results, regress,
+from ivigsim.analysis.regression.core import (ATOL, MAX_TIMES, MAX_TRAJECTORY_POINTS, RTOL, check_results, regress,
                              shipped_experiments)
-from ivigsim.regression.cli import add_regress_parser
-from ivigsim.regression.stochastic import CASES, check_stochastic, simulate_cases, write_stochastic
-from ivigsim.sweep import load_results, run_experiment
+from ivigsim.analysis.regression.cli import add_regress_parser
+from ivigsim.analysis.regression.stochastic import CASES, check_stochastic, simulate_cases, write_stochastic
+from ivigsim.sweep.run import load_results, run_experiment
 
 REFERENCES = ROOT / "references"
 RPL = ROOT / "experiments" / "rpl_conception.toml"

@@ -9,10 +9,11 @@ import pytest
 
 import ivigsim as iv
 from conftest import DATA
-from ivigsim import ensemble, report
+from ivigsim.sweep import ensemble
+from ivigsim.interfaces import report
 from ivigsim.errors import SolverError
-from ivigsim.experiment import load_experiment
-from ivigsim.sweep import run_experiment
+from ivigsim.sweep.experiment import load_experiment
+from ivigsim.sweep.run import run_experiment
 
 SMALL = DATA / "small_sweep.toml"
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}

@@ -6,9 +6,9 @@ import numba as nb
 import numpy as np
 import pytest
 
-from ivigsim.kernel.signatures import JAC_SIG, RHS_SIG
-from ivigsim.solvers import rodas
-from ivigsim.solvers.linalg import dense_only_factor, dense_only_solve, solve
+from ivigsim.core.kernel.signatures import JAC_SIG, RHS_SIG
+from ivigsim.core.solvers import rodas
+from ivigsim.core.solvers.linalg import dense_only_factor, dense_only_solve, solve
 
 
 @nb.njit(RHS_SIG, cache=True)

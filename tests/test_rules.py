@@ -5,8 +5,8 @@ import pytest
 
 from conftest import DATA
 from ivigsim.errors import ModelFileError
-from ivigsim.simulation import simulate
-from ivigsim.spec import load_model_file
+from ivigsim.core.simulation import simulate
+from ivigsim.core.spec import load_model_file
 
 RULES = DATA / "language" / "rules_decay.toml"
 EVENTS = DATA / "language" / "threshold_reset.toml"
@@ -31,7 +31,7 @@ def test_rules_lower_to_states_and_substituted_rate_laws():
     assert [r.name for r in spec.rules] == ["k_extra", "k_total", "amount", "k_check"]
     elimination = spec.reactions[0]
     # the rate law reads the rules' expressions, in dependency order
-    from ivigsim.expressions import symbols
+    from ivigsim.core.expressions import symbols
     assert symbols(elimination.rate) == {"k0", "k_extra", "A", "body"}
 
 

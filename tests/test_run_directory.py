@@ -11,10 +11,10 @@ import pytest
 
 from conftest import ROOT
 from hardening_helpers import MODEL, ivigsim, no_traceback, tiny_experiment
-from ivigsim import ensemble
+from ivigsim.sweep import ensemble
 from ivigsim.errors import IvigsimError
-from ivigsim.store import RunDirectory
-from ivigsim.sweep import load_results, run_experiment
+from ivigsim.sweep.store import RunDirectory
+from ivigsim.sweep.run import load_results, run_experiment
 
 
 def run(path, out, **kwargs):
@@ -59,11 +59,11 @@ def test_overwrite_replaces_results_and_keeps_other_files(experiment, tmp_path, 
 
 # --- probe 3: one run per directory ------------------------------------------------
 def test_a_held_lock_refuses_a_second_run_naming_the_holder(experiment, tmp_path):
-    from ivigsim.locking import LOCK_NAME, RunLock
+    from ivigsim.sweep.locking import LOCK_NAME, RunLock
     out = tmp_path / "run"
     out.mkdir()
     holder = subprocess.Popen([sys.executable, "-c",
-                               "import sys, time; from ivigsim.locking import RunLock; "
+                               "import sys, time; from ivigsim.sweep.locking import RunLock; "
                                f"RunLock({str(out)!r}).acquire(); print('held', flush=True); time.sleep(60)"],
                               stdout=subprocess.PIPE, text=True, cwd=ROOT)
     try:
@@ -84,7 +84,7 @@ def test_two_concurrent_runs_never_mix(tmp_path):
     a = tiny_experiment(tmp_path, name="first", doses=[0.5, 1.0, 2.0, 3.0] * 1, k_el=[0.1, 0.2, 0.3])
     b = tiny_experiment(tmp_path, name="second", doses=[0.25, 0.75, 1.5, 2.5], k_el=[0.15, 0.25, 0.35])
     out = tmp_path / "shared"
-    procs = [subprocess.Popen([sys.executable, "-m", "ivigsim.cli", "run", str(p), "--out", str(out),
+    procs = [subprocess.Popen([sys.executable, "-m", "ivigsim.interfaces.cli", "run", str(p), "--out", str(out),
                                "--quiet", "--workers", "1"], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True, cwd=ROOT) for p in (a, b)]
     results = [(p.wait(), p.stderr.read()) for p in procs]
@@ -167,7 +167,7 @@ def test_stale_temporary_chunks_do_not_block_resume(experiment, tmp_path, monkey
 
 
 def test_temporary_names_match_no_glob_of_finished_files(tmp_path):
-    from ivigsim.atomic import atomic_path
+    from ivigsim.io.atomic import atomic_path
     target = tmp_path / "chunk_00007.npz"
     with atomic_path(target) as tmp:
         tmp.write_bytes(b"x")
@@ -277,7 +277,7 @@ def test_resume_of_a_directory_that_is_no_run(experiment, tmp_path):
 
 
 def test_lock_is_released_after_a_run(experiment, tmp_path):
-    from ivigsim.locking import LOCK_NAME, RunLock
+    from ivigsim.sweep.locking import LOCK_NAME, RunLock
     out = tmp_path / "run"
     run(experiment, out)
     with RunLock(out):

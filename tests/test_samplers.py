@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from ivigsim.catalogue import load_model
+from ivigsim.core.catalogue import load_model
 from ivigsim.errors import ParameterError
-from ivigsim.experiment import Correlation, SweepVariable, load_experiment
-from ivigsim.samplers import Points, sample_points
+from ivigsim.sweep.experiment import Correlation, SweepVariable, load_experiment
+from ivigsim.sweep.samplers import Points, sample_points
 
 HEADER = '''
 [experiment]

@@ -15,9 +15,9 @@ roadrunner = pytest.importorskip("roadrunner")
 
 import ivigsim as iv  # noqa: E402
 from ivigsim.errors import IvigsimError  # noqa: E402
-from ivigsim.sbml import export_sbml, import_sbml  # noqa: E402
-from ivigsim.sbml.cli import add_sbml_parsers  # noqa: E402
-from ivigsim.spec import load_model_file  # noqa: E402
+from ivigsim.io.sbml import export_sbml, import_sbml  # noqa: E402
+from ivigsim.io.sbml.cli import add_sbml_parsers  # noqa: E402
+from ivigsim.core.spec import load_model_file  # noqa: E402
 
 from conftest import DATA  # noqa: E402
 
@@ -171,7 +171,7 @@ def test_export_refuses_a_bad_initial_choice():
 def test_missing_libsbml_names_the_extra(monkeypatch):
     import sys
 
-    from ivigsim.sbml.export import require_libsbml
+    from ivigsim.io.sbml.export import require_libsbml
     monkeypatch.setitem(sys.modules, "libsbml", None)
     with pytest.raises(IvigsimError, match=r'pip install "ivigsim\[sbml\]"'):
         require_libsbml()

@@ -11,8 +11,8 @@ import pytest
 libsbml = pytest.importorskip("libsbml")
 
 from ivigsim.errors import IvigsimError  # noqa: E402
-from ivigsim.sbml.importer import import_sbml_names  # noqa: E402
-from ivigsim.spec import load_model_file  # noqa: E402
+from ivigsim.io.sbml.importer import import_sbml_names  # noqa: E402
+from ivigsim.core.spec import load_model_file  # noqa: E402
 
 CASES = Path(__file__).parent / "sbml_suite" / "cases"
 SUITE_UNITS = {"time": "s", "substance": "mol", "volume": "L"}
@@ -128,7 +128,7 @@ def test_the_time_symbol_is_a_clock_in_the_models_time_unit(tmp_path):
     path = tmp_path / "clock.xml"
     path.write_text(antimony.getSBMLString(antimony.getMainModuleName()))
     text, names, spec = _import(path, tmp_path)
-    assert spec.units == "checked" and spec.unit_of("sbml_time") == iv.units.parse_unit("min")
+    assert spec.units == "checked" and spec.unit_of("sbml_time") == iv.core.units.parse_unit("min")
     minutes = np.linspace(0.0, 30.0, 7)
     res = iv.simulate(spec, t_end=30 / 1440, t_eval=minutes / 1440, rtol=1e-10, atol=1e-14)
     # dS/dt = k t with t in minutes: S = k t^2 / 2; the assignment rule reads the same clock

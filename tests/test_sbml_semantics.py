@@ -14,8 +14,8 @@ roadrunner = pytest.importorskip("roadrunner")
 
 import ivigsim as iv  # noqa: E402
 from ivigsim.errors import IvigsimError  # noqa: E402
-from ivigsim.sbml.importer import import_sbml_names  # noqa: E402
-from ivigsim.spec import load_model_file  # noqa: E402
+from ivigsim.io.sbml.importer import import_sbml_names  # noqa: E402
+from ivigsim.core.spec import load_model_file  # noqa: E402
 
 SUITE_UNITS = {"time": "s", "substance": "mol", "volume": "L"}
 SECONDS = np.linspace(0.0, 10.0, 21)

@@ -8,10 +8,10 @@ import pytest
 pytest.importorskip("SALib")
 
 from conftest import ROOT  # noqa: E402
-from ivigsim import sensitivity  # noqa: E402
-from ivigsim.experiment import ExperimentFileError, SweepVariable, load_experiment  # noqa: E402
-from ivigsim.samplers import sample_points  # noqa: E402
-from ivigsim.sweep import load_results, run_experiment  # noqa: E402
+from ivigsim.sweep import sensitivity  # noqa: E402
+from ivigsim.sweep.experiment import ExperimentFileError, SweepVariable, load_experiment  # noqa: E402
+from ivigsim.sweep.samplers import sample_points  # noqa: E402
+from ivigsim.sweep.run import load_results, run_experiment  # noqa: E402
 
 SOBOL = ROOT / "experiments" / "sensitivity_sobol.toml"
 VARIABLES = ["fcrn_total", "cl_uptake", "k_deg", "igg_production", "k_recycle"]
@@ -91,7 +91,7 @@ def test_sensitivity_plot_needs_a_sensitivity_sweep(tmp_path):
 
 
 def test_missing_salib_is_a_clear_error(monkeypatch):
-    monkeypatch.setattr("ivigsim.experiment.salib_available", lambda: False)
+    monkeypatch.setattr("ivigsim.sweep.experiment.salib_available", lambda: False)
     with pytest.raises(ExperimentFileError, match=r"pip install 'ivigsim\[sensitivity\]'"):
         load_experiment(SOBOL)
 
@@ -145,7 +145,7 @@ def test_morris_on_the_same_experiment(tmp_path):
 
 
 def test_sensitivity_bars_saves_png_and_svg(tmp_path):
-    from ivigsim import sweep_plots
+    from ivigsim.interfaces import sweep_plots
     written = sweep_plots.sensitivity_bars(["a", "b"], [0.2, np.nan], [0.05, 0.1], [0.3, 0.6], None,
                                            tmp_path / "s.png", title="t", first_label="S1",
                                            total_label="ST")

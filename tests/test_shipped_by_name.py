@@ -13,7 +13,7 @@ EXPERIMENTS = sorted(p.stem for p in (ROOT / "experiments").glob("*.toml"))
 
 
 def ivigsim(*args, **kwargs):
-    return subprocess.run([sys.executable, "-m", "ivigsim.cli", *map(str, args)], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "ivigsim.interfaces.cli", *map(str, args)], capture_output=True,
                           text=True, **{"cwd": ROOT, **kwargs})
 
 
@@ -35,7 +35,7 @@ def test_an_unknown_experiment_name_gets_a_suggestion():
 def test_experiments_lists_each_with_description_points_and_time():
     out = ivigsim("experiments")
     assert out.returncode == 0, out.stderr
-    from ivigsim.listing import experiment_rows
+    from ivigsim.interfaces.listing import experiment_rows
     rows = {r["name"]: r for r in experiment_rows()}
     assert sorted(rows) == EXPERIMENTS
     assert rows["virtual_population"]["points"] == 1000 and rows["fcrn_dose_response"]["points"] == 12
@@ -54,7 +54,7 @@ def test_experiments_readme_catalogues_every_experiment():
 def test_version_and_a_description_on_every_subcommand():
     out = ivigsim("--version")
     assert out.returncode == 0 and out.stdout.strip() == f"ivigsim {iv.__version__}"
-    from ivigsim.cli import build_parser
+    from ivigsim.interfaces.cli import build_parser
     sub = next(a for a in build_parser()._actions if a.__class__.__name__ == "_SubParsersAction")
     for name, parser in sub.choices.items():
         assert parser.description and len(parser.description) > 20, name
@@ -81,8 +81,8 @@ def test_run_lists_every_file_it_wrote(tmp_path):
 
 
 def test_regress_skips_an_experiment_whose_extra_is_missing(monkeypatch):
-    import ivigsim.sensitivity as sensitivity
-    from ivigsim.regression import regress
+    import ivigsim.sweep.sensitivity as sensitivity
+    from ivigsim.analysis.regression import regress
     monkeypatch.setattr(sensitivity, "salib_available", lambda: False)
     report = regress(["sensitivity_sobol"])
     check = report["sensitivity_sobol"]
@@ -93,7 +93,7 @@ def test_regress_skips_an_experiment_whose_extra_is_missing(monkeypatch):
 
 
 def test_progress_lines_when_not_a_terminal_and_silence_on_request(monkeypatch):
-    from ivigsim import progress
+    from ivigsim.interfaces import progress
     err = io.StringIO()
     monkeypatch.setattr(sys, "stderr", err)
     monkeypatch.setattr(progress, "LINE_EVERY_S", 0.0)
@@ -129,8 +129,8 @@ def test_first_compilation_is_announced_and_quiet_silences_it(tmp_path):
 
 
 def test_experiments_listing_survives_a_missing_extra(monkeypatch, capsys):
-    import ivigsim.sensitivity as sensitivity
-    from ivigsim.listing import cmd_experiments
+    import ivigsim.sweep.sensitivity as sensitivity
+    from ivigsim.interfaces.listing import cmd_experiments
     monkeypatch.setattr(sensitivity, "salib_available", lambda: False)
     assert cmd_experiments(None) == 0
     line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("sensitivity_sobol"))

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import ivigsim as iv
-from ivigsim.kernel import sparse_lu
-from ivigsim.kernel.compiled import load_kernel
+from ivigsim.core.kernel import sparse_lu
+from ivigsim.core.kernel.compiled import load_kernel
 
 MODELS = sorted(iv.model_paths())
 
@@ -68,7 +68,7 @@ def test_zero_pivot_declines():
     namespace = {}
     source, size = sparse_lu.generate(2, {(0, 0), (1, 1)})
     import numba as nb
-    from ivigsim.kernel.signatures import FACTOR_SIG, SOLVE_SIG
+    from ivigsim.core.kernel.signatures import FACTOR_SIG, SOLVE_SIG
     source = source.replace("cache=True", "cache=False")
     exec(compile(source, "generated", "exec"),
          {"nb": nb, "FACTOR_SIG": FACTOR_SIG, "SOLVE_SIG": SOLVE_SIG}, namespace)

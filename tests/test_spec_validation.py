@@ -6,7 +6,7 @@ import pytest
 
 from conftest import DATA
 from ivigsim.errors import ModelFileError
-from ivigsim.spec import load_model_file
+from ivigsim.core.spec import load_model_file
 
 VALID = (DATA / "one_compartment.toml").read_text()
 

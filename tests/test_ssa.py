@@ -12,8 +12,8 @@ import pytest
 
 import ivigsim as iv
 from ivigsim.errors import ParameterError, SolverError
-from ivigsim.simulation import prepare
-from ivigsim.stochastic import simulate_stochastic, species_scales
+from ivigsim.core.simulation import prepare
+from ivigsim.core.stochastic import simulate_stochastic, species_scales
 
 from conftest import DATA
 

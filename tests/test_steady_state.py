@@ -5,8 +5,8 @@ import pytest
 from scipy.stats import qmc
 
 import ivigsim as iv
-from ivigsim import simulation, steady_state
-from ivigsim.kernel.compiled import load_kernel
+from ivigsim.core import simulation, steady_state
+from ivigsim.core.kernel.compiled import load_kernel
 
 COURSE = iv.Regimen.ivig(dose_g_per_kg=0.4, days=5, infusion_hours=8, every_days=28, cycles=13)
 

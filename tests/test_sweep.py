@@ -9,9 +9,9 @@ import pytest
 
 import ivigsim as iv
 from conftest import DATA, ROOT
-from ivigsim import ensemble
+from ivigsim.sweep import ensemble
 from ivigsim.errors import IvigsimError, SolverError
-from ivigsim.sweep import load_results, run_experiment
+from ivigsim.sweep.run import load_results, run_experiment
 
 SMALL = DATA / "small_sweep.toml"
 
@@ -139,7 +139,7 @@ def test_dask_local_cluster_gives_identical_results(reference, tmp_path):
 
 def test_cli_run(tmp_path):
     out = tmp_path / "cli"
-    proc = subprocess.run([sys.executable, "-m", "ivigsim.cli", "run", str(SMALL), "--out", str(out),
+    proc = subprocess.run([sys.executable, "-m", "ivigsim.interfaces.cli", "run", str(SMALL), "--out", str(out),
                            "--workers", "2", "--quiet"], capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     assert "12 points on model fcrn_pk, 0 failed" in proc.stdout
@@ -151,8 +151,8 @@ SHIPPED = sorted((ROOT / "experiments").glob("*.toml"))
 
 def _unpriced_cost_cells(path, metrics, columns):
     """Cells of therapy_cost_usd metrics for arms whose FcRn antagonist has no list price."""
-    from ivigsim.antagonists import price_usd_per_mg
-    from ivigsim.experiment import load_experiment
+    from ivigsim.core.antagonists import price_usd_per_mg
+    from ivigsim.sweep.experiment import load_experiment
     experiment = load_experiment(path)
     kinds = {m.name: m for m in experiment.metrics}
     arms = {spec.name: spec.build() for spec in experiment.regimens}
@@ -169,7 +169,7 @@ def _unpriced_cost_cells(path, metrics, columns):
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
 def test_every_shipped_experiment_runs(path, tmp_path):
-    from ivigsim.regression.core import check_results
+    from ivigsim.analysis.regression.core import check_results
     res = run_experiment(path, out=tmp_path / path.stem, progress=False)
     assert res.provenance["n_failed"] == 0
     assert len(res.metrics) == res.provenance["n_points"] > 0

@@ -1,4 +1,4 @@
-"""Tests for ivigsim.sweep_plots: every figure is written as PNG and SVG."""
+"""Tests for ivigsim.interfaces.sweep_plots: every figure is written as PNG and SVG."""
 
 import subprocess
 import sys
@@ -11,8 +11,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from ivigsim import sweep_plots  # noqa: E402
-from ivigsim.sweep_plots import bars, dose_response, fan, heatmap, label, tornado  # noqa: E402
+from ivigsim.interfaces import sweep_plots  # noqa: E402
+from ivigsim.interfaces.sweep_plots import bars, dose_response, fan, heatmap, label, tornado  # noqa: E402
 
 
 def check_written(paths, stem):
@@ -154,7 +154,7 @@ def test_tornado(tmp_path):
 
 
 def test_import_does_not_import_matplotlib():
-    code = ("import sys, ivigsim.sweep_plots, ivigsim.metrics; "
+    code = ("import sys, ivigsim.interfaces.sweep_plots, ivigsim.analysis.metrics; "
             "print(any(m == 'matplotlib' or m.startswith('matplotlib.') for m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -7,9 +7,9 @@ import pytest
 
 import ivigsim as iv
 from ivigsim.errors import IvigsimError, ParameterError
-from ivigsim.regimen import RegimenError, hyperviscosity_flags
-from ivigsim.simulation import prepare
-from ivigsim.solvers.scipy_reference import integrate_scipy
+from ivigsim.core.regimen import RegimenError, hyperviscosity_flags
+from ivigsim.core.simulation import prepare
+from ivigsim.core.solvers.scipy_reference import integrate_scipy
 
 R = iv.Regimen
 PLASMA_ONLY = {"distribution": False, "pinocytosis": False, "production": False,
@@ -89,7 +89,7 @@ def test_plasma_exchange_agrees_with_radau():
     reg = R.ivig() + R.plasma_exchange(start_day=5.0)
     run = prepare("fcrn_pk", reg, t_end=30.0)
     res = iv.simulate("fcrn_pk", regimen=reg, t_end=30.0, rtol=1e-9)
-    from ivigsim.simulation import initial_state
+    from ivigsim.core.simulation import initial_state
     y0 = initial_state(run.spec, run.kernel, run.values, run.p, 1e-9, run.atol)
     ref, _ = integrate_scipy(run.kernel, y0, run.p, run.schedule, res.t, rtol=1e-10, atol=1e-13)
     scale = np.abs(ref).max(axis=0) + 1e-12
@@ -256,7 +256,7 @@ def test_models_without_apheresis_refuse_sessions_and_stochastic_methods_refuse_
 
 def test_therapy_comparison_file_builds_every_arm():
     from conftest import ROOT
-    from ivigsim.experiment import load_experiment
+    from ivigsim.sweep.experiment import load_experiment
     exp = load_experiment(ROOT / "experiments" / "therapy_comparison.toml")
     arms = {spec.name: spec.build() for spec in exp.regimens}
     assert set(arms) == {"ivig", "efgartigimod", "rozanolixizumab", "plex", "ivig_then_plex"}
@@ -288,7 +288,7 @@ kind = "therapy_cost_usd"
 
 
 def test_file_regimens_of_the_new_kinds_run_and_cost(tmp_path):
-    from ivigsim.experiment import load_experiment
+    from ivigsim.sweep.experiment import load_experiment
     path = _experiment(tmp_path, """
 [regimens.ia]
 kind = "immunoadsorption"
@@ -302,7 +302,7 @@ column_efficiency = {igg = 0.5, autoantibody = 0.9}
 
 
 def test_a_bad_combined_regimen_names_the_key(tmp_path):
-    from ivigsim.experiment import ExperimentFileError, load_experiment
+    from ivigsim.sweep.experiment import ExperimentFileError, load_experiment
     path = _experiment(tmp_path, """
 [regimens.both]
 kind = "combine"
@@ -320,6 +320,6 @@ parts = "ivig"
 
 
 def test_sbml_export_refuses_sessions(tmp_path):
-    from ivigsim.sbml.export import export_sbml
+    from ivigsim.io.sbml.export import export_sbml
     with pytest.raises(IvigsimError, match="plasma exchange or immunoadsorption"):
         export_sbml("fcrn_pk", tmp_path / "m.xml", regimen=R.plasma_exchange())

@@ -4,7 +4,7 @@ import pytest
 
 import ivigsim as iv
 from ivigsim.errors import IvigsimError
-from ivigsim.spec import load_model_file
+from ivigsim.core.spec import load_model_file
 
 _MODEL = """
 [model]

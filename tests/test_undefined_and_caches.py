@@ -9,7 +9,7 @@ import pytest
 
 from conftest import ROOT
 from hardening_helpers import MODEL, ivigsim
-from ivigsim.sweep import run_experiment
+from ivigsim.sweep.run import run_experiment
 
 
 # --- probe 5: a NaN metric is "undefined", with a reason, and counted ---------------------------

@@ -1,10 +1,10 @@
-"""Tests for ivigsim.units: parsing unit strings, arithmetic and conversion."""
+"""Tests for ivigsim.core.units: parsing unit strings, arithmetic and conversion."""
 
 from fractions import Fraction
 
 import pytest
 
-from ivigsim.units import (
+from ivigsim.core.units import (
     BASE_DIMENSIONS,
     DIMENSIONLESS,
     Unit,

@@ -15,9 +15,9 @@ import pytest
 
 from conftest import ROOT
 from ivigsim.errors import IvigsimError, ModelFileError
-from ivigsim.validation import (TargetFileError, format_summary, load_targets, registry, targets_for_model,
+from ivigsim.analysis.validation import (TargetFileError, format_summary, load_targets, registry, targets_for_model,
                                 validate)
-from ivigsim.validation.cli import add_validate_parser
+from ivigsim.analysis.validation.cli import add_validate_parser
 
 TARGETS = ROOT / "validation" / "targets.toml"
 # Every ID of the reference list of published targets (sections A to E).

@@ -31,8 +31,8 @@ from scipy.optimize import least_squares
 from scipy.stats import norm, qmc
 
 import ivigsim as iv
-from ivigsim.expressions import evaluate, parse_expression, symbols
-from ivigsim.validation.registry import build_regimen
+from ivigsim.core.expressions import evaluate, parse_expression, symbols
+from ivigsim.analysis.validation.registry import build_regimen
 
 HERE = Path(__file__).resolve().parent
 

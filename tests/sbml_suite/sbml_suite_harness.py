@@ -152,8 +152,8 @@ def _time_scale_days(sbml_path):
     """Days per unit of the SBML model's time (its declared unit, or the default second)."""
     import libsbml
 
-    from ivigsim.sbml.units import read_sbml_unit
-    from ivigsim.units import parse_unit
+    from ivigsim.io.sbml.units import read_sbml_unit
+    from ivigsim.core.units import parse_unit
     document = libsbml.readSBMLFromFile(str(sbml_path))
     if document.getLevel() < 3:
         document.setLevelAndVersion(3, 2, False)
@@ -212,7 +212,7 @@ def run_ivigsim(case_dir, settings, header, expected):
     """Import, simulate and compare one case; return (outcome, reason)."""
     import ivigsim as iv
     from ivigsim.errors import IvigsimError
-    from ivigsim.sbml.importer import import_sbml_names
+    from ivigsim.io.sbml.importer import import_sbml_names
 
     sbml = model_file(case_dir)
     try:

@@ -1,0 +1,1 @@
+"""What is computed from runs: metrics, factorials, comparisons, validation, fitting, regression."""

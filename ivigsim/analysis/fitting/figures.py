@@ -1,0 +1,126 @@
+"""Figures of a fit: curves over data, residuals, the waterfall of starts and the profiles.
+
+matplotlib is imported inside the functions only. Every axis carries its unit;
+legends sit outside the data area.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _axes(ax, n, width=4.2, height=3.2):
+    import matplotlib.pyplot as plt
+    if ax is not None:
+        return ax.figure, np.atleast_1d(ax)
+    cols = min(n, 3)
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols + 1.5, height * rows), squeeze=False,
+                             layout="constrained")
+    for extra in axes.flat[n:]:
+        extra.set_visible(False)
+    return fig, axes.flat[:n]
+
+
+def _unit(result, observable):
+    spec = result.problem.spec
+    node = observable.formula.strip()
+    try:
+        return str(spec.unit_of(node))
+    except KeyError:
+        return "observable unit"
+
+
+def panels(result):
+    """(condition, observable) pairs that have data, in table order."""
+    m = result.problem.measurements
+    seen = []
+    for c, o in zip(m.condition, m.observable):
+        if (c, o) not in seen:
+            seen.append((c, o))
+    return seen
+
+
+def plot_fit(result, ax=None):
+    """Best-fit curve and data, one panel per condition and observable."""
+    pairs = panels(result)
+    fig, axes = _axes(ax, len(pairs))
+    m = result.problem.measurements
+    conditions = {c.name: c for c in result.problem.conditions}
+    observables = {o.name: o for o in result.problem.observables}
+    curves = {}
+    for axis, (cid, oid) in zip(axes, pairs):
+        if cid not in curves:
+            curves[cid] = result.objective.curves(result.x, conditions[cid])
+        t, values = curves[cid]
+        rows = [i for i in range(len(m)) if m.condition[i] == cid and m.observable[i] == oid]
+        axis.plot(t, values[oid], color="#0072b2", lw=1.6, label="best fit")
+        axis.plot(m.time[rows], m.value[rows], "o", color="#d55e00", ms=4.5, label="data")
+        if observables[oid].transformation != "lin":
+            axis.set_yscale("log")
+        axis.set_xlabel("time (days)")
+        axis.set_ylabel(f"{oid} ({_unit(result, observables[oid])})")
+        axis.set_title(conditions[cid].label, fontsize=9)
+    axes[0].legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False, fontsize=8) if len(axes) == 1 \
+        else fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=2, frameon=False)
+    return axes
+
+
+def plot_residuals(result, ax=None):
+    """Weighted residuals (transformed scale, in units of sigma) against time, per condition."""
+    import matplotlib.pyplot as plt
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6.5, 3.4), layout="constrained")
+    objective = result.objective
+    sim = objective.simulate(result.x)
+    residuals = (objective.residuals(result.x, sim))
+    m = result.problem.measurements
+    for k, c in enumerate(result.problem.conditions):
+        rows = [i for i in range(len(m)) if m.condition[i] == c.name]
+        if rows:
+            ax.plot(m.time[rows], residuals[rows], "o", ms=4, label=c.label, color=f"C{k % 10}")
+    ax.axhline(0.0, color="0.3", lw=0.8)
+    for level in (-2, 2):
+        ax.axhline(level, color="0.6", lw=0.6, ls="--")
+    ax.set_xlabel("time (days)")
+    ax.set_ylabel("residual (h(sim) - h(data)) / sigma (1)")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False, fontsize=8)
+    return ax
+
+
+def plot_waterfall(result, ax=None):
+    """Every start's final objective, sorted (failed starts are listed in starts.csv, not drawn)."""
+    import matplotlib.pyplot as plt
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6.0, 3.4), layout="constrained")
+    values = np.sort([s.objective for s in result.starts if s.ok])
+    best = values[0]
+    ax.plot(np.arange(1, len(values) + 1), values - best + 1.0, "o-", ms=4, color="#0072b2")
+    ax.set_yscale("log")
+    ax.set_xlabel("start, sorted by final objective (rank)")
+    ax.set_ylabel("objective - best + 1 (negative log-likelihood, 1)")
+    ax.set_title(f"{len(values)} of {len(result.starts)} starts finished; best {best:.6g}", fontsize=9)
+    return ax
+
+
+def plot_profiles(result, ax=None):
+    """Profile likelihood of each estimated parameter with the 95 % threshold."""
+    from ivigsim.analysis.fitting.uncertainty import chi2_threshold
+    profiles = result.profiles
+    if not profiles:
+        from ivigsim.errors import ParameterError
+        raise ParameterError("this fit has no profiles (run fit(..., profiles=True))")
+    fig, axes = _axes(ax, len(profiles), width=3.6, height=3.0)
+    threshold = chi2_threshold()
+    for axis, prof, p in zip(axes, profiles, result.objective.estimated):
+        values = p.from_scale(prof.x)
+        axis.plot(values, prof.objective - result.value, "o-", ms=3.5, color="#0072b2")
+        axis.axhline(threshold, color="#d55e00", ls="--", lw=1.0)
+        axis.axvline(float(p.from_scale(result.x[list(result.objective.names).index(prof.name)])),
+                     color="0.5", lw=0.8)
+        if p.scale != "lin":
+            axis.set_xscale("log")
+        axis.set_xlabel(f"{p.name} ({p.unit if not p.is_noise else 'sigma'})")
+        axis.set_ylabel("objective - best (1)")
+        axis.set_title(prof.note, fontsize=8)
+    return axes

@@ -1,0 +1,383 @@
+"""``simulate``: one model, one regimen, one patient, deterministic or stochastic.
+
+This is the Python edge of the numerics: it resolves names to arrays, checks
+every input a user can get wrong, runs the compiled solver and turns a failed
+status into a clear :class:`~ivigsim.errors.SolverError`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ivigsim.core import steady_state
+from ivigsim.core.catalogue import load_model
+from ivigsim.errors import ParameterError, SolverError
+from ivigsim.core.expressions import ExpressionError, evaluate, symbols, to_text
+from ivigsim.core.kernel.compiled import evaluate_observables, load_kernel
+from ivigsim.core.kernel.events import load_events
+from ivigsim.core.limits import check_output_times, count_output_times
+from ivigsim.core.regimen import Regimen
+from ivigsim.core.schedule import build_schedule, no_dosing
+from ivigsim.core.solvers import events as solver_events
+from ivigsim.core.solvers import rodas
+from ivigsim.core.spec import BODY_WEIGHT
+from ivigsim.core.units import UnitError, parse_unit
+from ivigsim.core.result import SimulationResult
+
+DEFAULT_RTOL = 1e-6
+DEFAULT_ATOL = 1e-9          # in each species' declared unit
+DEFAULT_OUTPUT_STEP_DAY = 0.25
+STEADY_STATE_HORIZON_DAY = 4000.0
+MAX_STEPS = 500_000
+EVENT_LOG_SIZE = 100_000     # executed model events listed in the stats (all are counted)
+
+
+def _unknown(kind, name, known, model_name):
+    hint = difflib.get_close_matches(name, known, n=1)
+    more = f" Did you mean '{hint[0]}'?" if hint else ""
+    return ParameterError(f"model '{model_name}' has no {kind} '{name}'.{more} "
+                          f"Known: {', '.join(known)}")
+
+
+def resolve_parameters(spec, params=None, body_weight_kg=None):
+    """Parameter vector of ``spec`` with overrides by name, each checked.
+
+    An override is a number in the parameter's declared unit, or a
+    ``(value, "unit")`` pair converted to it.
+    """
+    values = spec.default_parameters()
+    overrides = dict(params or {})
+    if body_weight_kg is not None:
+        if BODY_WEIGHT not in spec.parameter_names:
+            raise ParameterError(f"model '{spec.name}' has no body weight; leave body_weight_kg out")
+        if BODY_WEIGHT in overrides and overrides[BODY_WEIGHT] != body_weight_kg:
+            raise ParameterError("body weight given twice, with different values")
+        overrides[BODY_WEIGHT] = body_weight_kg
+    for name, raw in overrides.items():
+        if name not in spec.parameter_names:
+            raise _unknown("parameter", name, spec.parameter_names, spec.name)
+        par = spec.parameters[spec.parameter_index(name)]
+        value = raw
+        if isinstance(raw, (tuple, list)):
+            if len(raw) != 2 or not isinstance(raw[1], str):
+                raise ParameterError(f"parameter '{name}': give a number or (value, \"unit\"), got {raw!r}")
+            value, unit_text = raw
+            try:
+                value = float(value) * parse_unit(unit_text).factor_to(par.unit)
+            except UnitError as exc:
+                raise ParameterError(f"parameter '{name}' is in {par.unit}; cannot use "
+                                     f"{unit_text!r}: {exc}") from None
+            except (TypeError, ValueError):
+                raise ParameterError(f"parameter '{name}' must be a number, got {raw[0]!r}") from None
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise ParameterError(f"parameter '{name}' must be a number, got {value!r}")
+        value = float(value)
+        if not math.isfinite(value):
+            raise ParameterError(f"parameter '{name}' must be a finite number, got {value}")
+        low, high = par.bounds
+        if not low <= value <= high:
+            raise ParameterError(
+                f"parameter '{name}' = {value:g} {par.unit} is outside its plausible range "
+                f"[{low:g}, {high:g}] (bounds in {spec.path})")
+        values[spec.parameter_index(name)] = value
+    return values
+
+
+def resolve_mechanisms(spec, mechanisms=None):
+    """0/1 switch per mechanism, in declaration order (all on by default)."""
+    switches = np.ones(len(spec.mechanisms))
+    for name, on in dict(mechanisms or {}).items():
+        if name not in spec.mechanisms:
+            raise _unknown("mechanism", name, spec.mechanism_names, spec.name)
+        if not isinstance(on, (bool, np.bool_)):
+            raise ParameterError(f"mechanism '{name}': expected True or False, got {on!r}")
+        switches[spec.mechanism_names.index(name)] = 1.0 if on else 0.0
+    return switches
+
+
+def _atol_vector(spec, atol):
+    if atol is None:
+        return np.full(spec.n_species, DEFAULT_ATOL)
+    if isinstance(atol, dict):
+        vec = np.full(spec.n_species, DEFAULT_ATOL)
+        for name, value in atol.items():
+            vec[spec.species_index(name)] = value
+        return vec
+    vec = np.broadcast_to(np.asarray(atol, dtype=np.float64), (spec.n_species,)).copy()
+    if not np.all(vec > 0):
+        raise ParameterError("atol must be positive")
+    return vec
+
+
+def run_solver(kernel, y0, p, schedule, t_out, rtol, atol, max_steps=MAX_STEPS, model_name="", spec=None,
+               events=None):
+    """Integrate; return (states at t_out, stats dict) or raise SolverError.
+
+    With ``spec``, a failure names the reactions whose rate is not a number at
+    the start (a division by zero in a rate law, say). With ``events`` (the
+    model's :class:`~ivigsim.core.kernel.events.EventFunctions`) the model's events
+    run, and the stats dict lists them under ``"events"`` as (time, name) pairs.
+    """
+    y_out = np.zeros((len(t_out), len(y0)))
+    stats = np.zeros(rodas.N_STATS, dtype=np.int64)
+    fn = kernel.typed
+    args = (fn.rhs, fn.jac, fn.factor, fn.solve, kernel.lu_size,
+            np.ascontiguousarray(y0, dtype=np.float64), p,
+            schedule.t_breaks, schedule.inputs, schedule.input_target, schedule.jumps,
+            np.ascontiguousarray(schedule.control_index, dtype=np.int64),
+            np.ascontiguousarray(schedule.control_values, dtype=np.float64),
+            np.ascontiguousarray(t_out, dtype=np.float64),
+            float(rtol), atol, 0.0, np.inf, int(max_steps), y_out, stats)
+    if events is None:
+        status = rodas.integrate_controlled(*args)
+    else:
+        log_t, log_e, info = np.zeros(EVENT_LOG_SIZE), np.zeros(EVENT_LOG_SIZE, dtype=np.int64), \
+            np.zeros(solver_events.N_INFO, dtype=np.int64)
+        status = rodas.integrate_events(*args, events.triggers, events.values, events.timing, events.persistent,
+                                        events.initial_value, events.use_trigger_values, events.has_delay,
+                                        events.offsets, events.targets, log_t, log_e, info)
+    stats_dict = dict(zip(rodas.STAT_NAMES, (int(s) for s in stats)))
+    if events is not None:
+        n = min(int(info[solver_events.INFO_EXECUTED]), EVENT_LOG_SIZE)
+        stats_dict["events"] = [(float(t), spec.events[int(e)].name) for t, e in zip(log_t[:n], log_e[:n])]
+        stats_dict["events_executed"] = int(info[solver_events.INFO_EXECUTED])
+        if status in solver_events.STATUS_MESSAGES:
+            event = spec.events[int(info[solver_events.INFO_FAILED])]
+            raise SolverError(f"model '{model_name}': event '{event.name}' (trigger {event.trigger_text!r}): "
+                              f"{solver_events.STATUS_MESSAGES[status]}"
+                              + (f"; more than {solver_events.MAX_EXECUTIONS_AT_ONE_TIME} executions at one "
+                                 f"time" if status == solver_events.EVENT_LOOP else ""), status, stats_dict)
+    if status != rodas.SUCCESS:
+        culprit = _non_finite_rates(spec, kernel, y0, p) if spec is not None else ""
+        raise SolverError(f"model '{model_name}': integration failed: {rodas.STATUS_MESSAGES[status]} "
+                          f"(after {stats_dict['steps']} steps, {stats_dict['rejected']} rejected; "
+                          f"rtol={rtol:g}){culprit}. Check the parameters, or loosen rtol.", status, stats_dict)
+    return y_out, stats_dict
+
+
+def _non_finite_rates(spec, kernel, y, p):
+    """'; reaction 'x' (rate law ...) is nan at the start' for each rate that is not finite at ``y``."""
+    rates = np.empty(kernel.n_reactions)
+    with np.errstate(all="ignore"):
+        kernel.rates(np.ascontiguousarray(y, dtype=np.float64), p, rates)
+    bad = [(r, v) for r, v in zip(spec.reactions, rates) if not np.isfinite(v)]
+    if not bad:
+        return ""
+    shown = "; ".join(f"reaction '{r.name}' (rate law {to_text(r.rate)[:80]!r}) is {v} at the start"
+                      for r, v in bad[:3])
+    return f"; {shown} (a division by zero, or a log of 0, in the rate law?)"
+
+
+_STEADY_STATES = {}
+_STEADY_STATE_CACHE_SIZE = 256
+
+
+def initial_state(spec, kernel, values, p, rtol, atol):
+    """State at t = 0: the file's initial values, or the untreated steady state.
+
+    Steady states are remembered per model, parameter vector and tolerances, so
+    comparing regimens in one patient computes it once.
+    """
+    # Initial values are not part of the kernel: two files that differ only in
+    # them share a kernel but not a starting state.
+    initial = (spec.initial_state,) + tuple(to_text(s.initial) for s in spec.species)
+    key = (kernel.fingerprint, initial, p.tobytes(), rtol, atol.tobytes())
+    if key not in _STEADY_STATES:
+        if len(_STEADY_STATES) >= _STEADY_STATE_CACHE_SIZE:
+            _STEADY_STATES.pop(next(iter(_STEADY_STATES)))
+        _STEADY_STATES[key] = _initial_state(spec, kernel, values, p, rtol, atol)
+    return _STEADY_STATES[key].copy()
+
+
+def _initial_state(spec, kernel, values, p, rtol, atol):
+    env = spec.environment(values)
+    y0 = np.array([evaluate(s.initial, env) for s in spec.species], dtype=np.float64)
+    if spec.initial_state != "steady_state":
+        return y0
+    n_par = len(spec.parameters)
+    active = np.array([p[n_par + spec.mechanism_names.index(r.mechanism)] != 0 for r in spec.reactions],
+                      dtype=bool)
+    stoichiometry = spec.stoichiometry()
+    cumulative = np.array([s.cumulative for s in spec.species])
+    free = ~cumulative & np.any(stoichiometry[:, active] != 0, axis=1)
+    volumes = np.array([env[s.compartment] for s in spec.species], dtype=np.float64)
+    conserved = steady_state.conservation_rows(stoichiometry, volumes, active, free)
+    # Integrate into the basin of the state the untreated patient relaxes to,
+    # then let Newton's method finish: longer horizons only if it does not converge.
+    horizon, integrated = STEADY_STATE_HORIZON_DAY, 0.0
+    for _ in range(4):
+        ys, _ = run_solver(kernel, y0, p, no_dosing(spec, 0.0, horizon), np.array([horizon]),
+                           min(rtol, 1e-8), atol * 1e-2, model_name=spec.name, spec=spec)
+        integrated += horizon
+        outcome = steady_state.newton(kernel.rhs, kernel.jac, ys[0], p, atol, free, conserved)
+        if outcome.converged:
+            y0 = outcome.y
+            break
+        y0 = ys[0]
+        horizon *= 4
+    else:
+        raise SolverError(f"model '{spec.name}': no untreated steady state found: after integrating "
+                          f"{integrated:g} days, Newton's method ({outcome.iterations} iterations) "
+                          f"still moved the state by {outcome.scaled_step:.2g} of its magnitude "
+                          f"(scaled residual {outcome.scaled_residual:.2g} per day)", -1)
+    y0[cumulative] = [evaluate(s.initial, env) for s in spec.species if s.cumulative]
+    return y0
+
+
+def output_times(t_end, t_eval, schedule, step=DEFAULT_OUTPUT_STEP_DAY):
+    if t_eval is not None:
+        t = np.asarray(t_eval, dtype=np.float64)
+        if t.ndim != 1 or not np.all(np.isfinite(t)) or np.any(np.diff(t) < 0):
+            raise ParameterError("t_eval must be a sorted one-dimensional array of finite times (days)")
+        if t.size and (t[0] < 0 or t[-1] > t_end):
+            raise ParameterError(f"t_eval must lie within [0, t_end = {t_end:g}] days")
+        return t
+    check_output_times(count_output_times(t_end, step), f"t_end = {t_end:g} days at one output every "
+                       f"{step:g} days", "shorten t_end, or pass t_eval with the times you need")
+    grid = np.linspace(0.0, t_end, int(round(t_end / step)) + 1)
+    return np.union1d(grid, schedule.switch_times)
+
+
+def _with_drug_parameters(spec, regimen, params):
+    """The regimen's FcRn-antagonist parameter set, under the caller's own overrides."""
+    drug = regimen.model_parameters()
+    if not drug:
+        return params
+    missing = [name for name in drug if name not in spec.parameter_names]
+    if missing:
+        raise ParameterError(f"model '{spec.name}' cannot receive the FcRn antagonist "
+                             f"'{regimen.antagonist}': it lacks the parameter(s) {', '.join(missing)} "
+                             "(models fcrn_pk and ivig_autoimmune have them)")
+    return {**drug, **dict(params or {})}
+
+
+def _environment(spec, values):
+    """Parameter values and compartment volumes; a volume that is not positive is refused."""
+    try:
+        env = spec.environment(values)
+    except ExpressionError as exc:
+        raise ParameterError(f"model '{spec.name}': a compartment volume cannot be computed: {exc}") from None
+    for c in spec.compartments:
+        volume = env[c.name]
+        if not (math.isfinite(volume) and volume > 0):
+            used = ", ".join(f"{n} = {env[n]:g}" for n in sorted(symbols(c.volume)) if n in env)
+            raise ParameterError(f"model '{spec.name}': compartment '{c.name}' has volume {volume:g} "
+                                 f"{c.unit} (volume = {to_text(c.volume)}{'; ' + used if used else ''}); "
+                                 f"a volume must be a positive number")
+    return env
+
+
+@dataclass(frozen=True)
+class PreparedRun:
+    """Everything the solver needs for one simulation, resolved and checked."""
+
+    spec: object
+    kernel: object
+    values: np.ndarray            # parameter values, declaration order
+    switches: np.ndarray          # 0/1 per mechanism
+    p: np.ndarray                 # kernel parameter vector
+    schedule: object              # DosingSchedule
+    t_out: np.ndarray
+    rtol: float
+    atol: np.ndarray
+    regimen: object
+    body_weight_kg: float | None
+
+
+def prepare(model, regimen=None, t_end=365.0, body_weight_kg=None, params=None, mechanisms=None,
+            t_eval=None, rtol=DEFAULT_RTOL, atol=None):
+    """Resolve and check every input of :func:`simulate`; no integration yet."""
+    spec = load_model(model)
+    if isinstance(t_end, bool) or not (isinstance(t_end, (int, float)) and math.isfinite(t_end) and t_end > 0):
+        raise ParameterError(f"t_end must be a positive number of days, got {t_end!r}")
+    if not (0 < rtol < 1):
+        raise ParameterError(f"rtol must lie in (0, 1), got {rtol!r}")
+    regimen = Regimen.none() if regimen is None else regimen
+    values = resolve_parameters(spec, _with_drug_parameters(spec, regimen, params), body_weight_kg)
+    switches = resolve_mechanisms(spec, mechanisms)
+    kernel = load_kernel(spec)
+    p = kernel.parameter_vector(values, switches)
+    env = _environment(spec, values)
+    weight = env.get(BODY_WEIGHT, body_weight_kg)
+    doses = regimen.doses(weight) if regimen.administrations else ()
+    schedule = build_schedule(spec, env, doses, 0.0, float(t_end), regimen.sessions)
+    t_out = output_times(float(t_end), t_eval, schedule)
+    return PreparedRun(spec, kernel, values, switches, p, schedule, t_out, float(rtol),
+                       _atol_vector(spec, atol), regimen, weight)
+
+
+def execute(run, max_steps=MAX_STEPS):
+    """Integrate a prepared run from its initial state; returns a SimulationResult."""
+    spec, kernel = run.spec, run.kernel
+    y0 = initial_state(spec, kernel, run.values, run.p, run.rtol, run.atol)
+    events = load_events(spec) if spec.events else None
+    states, stats = run_solver(kernel, y0, run.p, run.schedule, run.t_out, run.rtol, run.atol,
+                               max_steps, spec.name, spec=spec, events=events)
+
+    def dense(times):
+        """The solver's own solution at ``times`` (days): the same integration, output there."""
+        ys, _ = run_solver(kernel, y0, run.p, run.schedule, np.asarray(times, dtype=np.float64), run.rtol,
+                           run.atol, max_steps, spec.name, spec=spec, events=events)
+        return ys, evaluate_observables(kernel, ys, run.p)
+
+    return SimulationResult(
+        model=spec, t=run.t_out, states=states,
+        observables=evaluate_observables(kernel, states, run.p),
+        parameters=dict(zip(spec.parameter_names, run.values.tolist())),
+        mechanisms={m: bool(s) for m, s in zip(spec.mechanism_names, run.switches)},
+        regimen=run.regimen, body_weight_kg=run.body_weight_kg, stats=stats, dense=dense,
+    )
+
+
+def simulate(model, regimen=None, t_end=365.0, body_weight_kg=None, params=None,
+             mechanisms=None, t_eval=None, rtol=DEFAULT_RTOL, atol=None, method="ode",
+             seed=None, max_steps=MAX_STEPS, ssa_scale=None, tau_day=None):
+    """Simulate one patient under one regimen.
+
+    Parameters
+    ----------
+    model : str, path or ModelSpec
+        A model name from ``models/`` (``"fcrn_pk"``), a path to a model file, or a loaded model.
+    regimen : Regimen, optional
+        Dosing schedule in clinical units; default untreated.
+    t_end : float, days
+    body_weight_kg : float, kg, optional
+        Converts per-kg doses to grams and sets the model's ``body_weight``.
+    params : dict, optional
+        Parameter overrides by name, in the declared unit or as ``(value, "unit")``.
+    mechanisms : dict, optional
+        ``{"mechanism": False}`` switches a mechanism's reactions off.
+    t_eval : array of days, optional
+        Output times; default every 0.25 day plus every dose switch time.
+    rtol, atol : float
+        Relative and absolute (declared species units) error tolerances.
+    method : "ode", "ssa" or "tau_leaping"
+        ``"ode"``: deterministic integration with the Rodas4 stiff solver.
+        ``"ssa"``: Gillespie's exact direct method; ``"tau_leaping"``: explicit
+        tau-leaping (see :mod:`ivigsim.core.stochastic`).
+    seed : int, optional
+        Stochastic methods: seeds ``numpy.random.SeedSequence`` (same seed, same trajectory).
+    ssa_scale : float or dict, optional
+        Stochastic methods: counts per amount unit (a system size); required for
+        molar species, cells count 1 per cell by default.
+    tau_day : float, optional
+        Tau-leaping: the leap length in days (default 0.01).
+
+    Returns
+    -------
+    SimulationResult
+    """
+    if method in ("ssa", "tau_leaping"):
+        from ivigsim.core.stochastic import simulate_stochastic      # imports this module
+        run = prepare(model, regimen, t_end, body_weight_kg, params, mechanisms, t_eval, rtol, atol)
+        return simulate_stochastic(run, method, seed, ssa_scale=ssa_scale, tau_day=tau_day)
+    if method != "ode":
+        raise ParameterError(f"unknown method {method!r}; available: 'ode', 'ssa', 'tau_leaping'")
+    if ssa_scale is not None or tau_day is not None:
+        raise ParameterError("ssa_scale and tau_day apply to method='ssa' or 'tau_leaping' only")
+    return execute(prepare(model, regimen, t_end, body_weight_kg, params, mechanisms, t_eval, rtol, atol),
+                   max_steps)

@@ -1,0 +1,1 @@
+"""Files in and out: SBML import and export, and atomic writes."""

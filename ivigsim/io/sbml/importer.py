@@ -267,7 +267,7 @@ class _Importer(QuantityReading, RateReading):
         if not _NAME_RE.match(base):
             base = f"x{base.lstrip('_')}" if base.lstrip("_") else "x"
             base = base if _NAME_RE.match(base) else f"x_{base}"
-        if keyword.iskeyword(base) or base in FUNCTIONS or base in ("True", "False", "None"):
+        if keyword.iskeyword(base) or base in FUNCTIONS or base in ("True", "False", "None", "time"):
             base = f"{base}_"
         name, n = base, 2
         while name in self.taken:

@@ -157,6 +157,16 @@ def to_ast(node, number_units="dimensionless"):
     return conv(node)
 
 
+def boolean_ast(node, number_units=None):
+    """The MathML boolean of a condition node (``lt``, ``all_of``, ...); another node as ``!= 0``."""
+    import libsbml
+
+    ast = to_ast(node, number_units)
+    if isinstance(node, Call) and node.func in CONDITIONS:
+        return ast.getChild(1).deepCopy()          # to_ast writes a condition as piecewise(1, it, 0)
+    return apply_ast(libsbml.AST_RELATIONAL_NEQ, ast, number_ast(0, number_units))
+
+
 # ----------------------------------------------------------------- reading
 
 

@@ -63,7 +63,7 @@ def parameter_states(imp):
             imp.unit_of[name] = DIMENSIONLESS
             imp.species.append(SpeciesRecord(name, state_compartment(imp), "1", None, False,
                                              f"the stoichiometry of SBML species reference '{sbml_id}', "
-                                             f"changed by a rate rule"))
+                                             f"changed by {_changer(imp, sbml_id)}"))
             continue
         comp = imp.model.getCompartment(sbml_id) if p is None else None
         if comp is not None:
@@ -72,7 +72,7 @@ def parameter_states(imp):
             imp.species.append(SpeciesRecord(name, state_compartment(imp),
                                              unit_text(imp.unit_of[name], imp.unit_hint.get(name)), None, False,
                                              comp.getName() or f"the size of SBML compartment '{sbml_id}', "
-                                                               f"changed by a rate rule"))
+                                                               f"changed by {_changer(imp, sbml_id)}"))
             continue
         if p is None:
             continue
@@ -86,7 +86,11 @@ def parameter_states(imp):
         else:
             imp.undeclared.add(name)
         imp.species.append(SpeciesRecord(name, comp, "", None, False,
-                                         p.getName() or f"SBML parameter '{sbml_id}', changed by a rate rule"))
+                                         p.getName() or f"SBML parameter '{sbml_id}', changed by {_changer(imp, sbml_id)}"))
+
+
+def _changer(imp, sbml_id):
+    return "events" if sbml_id in getattr(imp, "event_assigned", ()) else "a rate rule"
 
 
 def model_clock(imp):

@@ -132,9 +132,11 @@ class RateReading:
     def stoichiometry(self, ref):
         """A species reference's stoichiometry as a node: a number, or what a rule makes of it."""
         rid = ref.getId() if ref.isSetId() else None
+        if rid and rid in self.rate_rules:
+            return self.resolve(rid, self.where("species reference", rid))      # a state (rate rule, events)
         if rid and self._constant_math(rid) is not None:
             return Num(float(ref.getStoichiometry()))      # worked out at import (_fixed_stoichiometries)
-        if rid and (rid in self.rules or rid in self.rate_rules):
+        if rid and rid in self.rules:
             return self.resolve(rid, self.where("species reference", rid))
         if rid and rid in self.names and self.values.get(self.names[rid]) is not None:
             return Num(float(self.values[self.names[rid]]))

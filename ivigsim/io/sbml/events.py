@@ -99,8 +99,35 @@ def read_events(imp):
     return records
 
 
+def _random_order(imp, records):
+    """Refuse events whose order SBML leaves to chance and that decide each other's outcome.
+
+    Events due at one time with equal priorities run in random order in SBML; the model file runs
+    them in file order, one of the orders SBML allows. That is the same result unless one event
+    assigns what a non-persistent event's trigger reads (then the first to run cancels the other).
+    """
+    from ivigsim.core.expressions import to_text
+    by_priority = {}
+    for e in records:
+        key = to_text(e.priority) if e.priority is not None else None
+        by_priority.setdefault(key, []).append(e)
+    for group in by_priority.values():
+        if len(group) < 2:
+            continue
+        reads = {id(f): symbols(f.trigger) for f in group if not f.persistent}
+        for e in group:
+            targets = {t for t, _ in e.assignments}
+            for f in group:
+                if f is not e and id(f) in reads and targets & reads[id(f)]:
+                    imp.fail("event", e.sbml_id, f"it assigns what the trigger of event '{f.sbml_id}' reads, "
+                                                 f"which is not persistent and has the same priority: SBML runs "
+                                                 f"the two in random order, ivigsim in file order, which is not "
+                                                 f"supported here")
+
+
 def finish_events(imp, records):
     """Once every unit is known: delays in days, and each expression's unit checked."""
+    _random_order(imp, records)
     for e in records:
         sid = e.sbml_id
         if imp.unit_check(e.trigger) is None:

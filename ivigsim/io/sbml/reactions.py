@@ -165,6 +165,11 @@ class ReactionReader:
             for name, sign, coef, factor in self.terms:
                 rate = BinOp("*", coef, self.rate) if coef != Num(1.0) else self.rate
                 rate = BinOp("*", rate, factor) if factor is not None else rate
+                species = next(s for s in imp.species if s.name == name)
+                want = imp.unit_of[name] * imp.unit_of[species.compartment] / imp.time_unit
+                if imp.unit_check(rate) != want:
+                    imp.unit_fail("reaction", self.id, f"its term for '{name}' (stoichiometry x conversion "
+                                                       f"factor x rate) is not in {unit_text(want)}", rate)
                 parts.append((imp.reaction_name(f"{self.name}_{name}"), [], [(name, 1.0)],
                               rate if sign > 0 else Neg(rate)))
             description += " (one term per species: its stoichiometry or conversion factor is not a fixed number)"

@@ -4,24 +4,30 @@ What maps onto the model format is read; the rest is refused with an
 :class:`~ivigsim.errors.IvigsimError` naming the file, the SBML element and
 what it uses. Accepted:
 
-* compartments (constant size, or an initial assignment from parameters),
-  species (concentrations or, with ``hasOnlySubstanceUnits``, amounts),
-  global and local parameters, function definitions (inlined);
-* reactions with any kinetic law in the arithmetic whitelist of
+* compartments of any dimension (constant size, an initial assignment, or a
+  size that assignment rules, rate rules or events change: then the species in
+  it are held as amounts, :mod:`ivigsim.io.sbml.quantities`), species
+  (concentrations or, with ``hasOnlySubstanceUnits``, amounts), global and
+  local parameters, function definitions (inlined);
+* reactions with any kinetic law in the whitelist of
   :mod:`ivigsim.io.sbml.mathml`; a reversible reaction whose law is a difference
   ``forward - reverse`` becomes two reactions, any other reversible law is kept
-  as one net rate;
+  as one net rate; stoichiometries that rules or events change, and conversion
+  factors, make one signed term per species (:mod:`ivigsim.io.sbml.reactions`);
 * assignment rules, which become observables (and are substituted where
   kinetic laws use them); initial assignments (evaluated where the model
   format needs a number);
-* rate rules of species and parameters, which become reactions ``-> x``,
-  and the simulation time (csymbol time), which becomes a clock species
-  (:mod:`ivigsim.io.sbml.rate_rules`).
+* rate rules of species, parameters, compartments and stoichiometries, which
+  become reactions ``-> x``, and the simulation time (csymbol time), which
+  becomes a clock species (:mod:`ivigsim.io.sbml.rate_rules`);
+* reaction ids used as values, and ``rateOf`` (:mod:`ivigsim.io.sbml.rates`);
+* events, as the model file's ``[[events]]`` (:mod:`ivigsim.io.sbml.events`).
 
 Boundary and constant species, and species no reaction changes, become
-parameters. Refused: events, rate rules of compartments, algebraic rules, constraints,
-``delay``, ``piecewise``, conversion factors, fast reactions,
-variable stoichiometry and required SBML packages. ivigsim dosing that
+parameters. Refused, each with the element named: algebraic rules,
+constraints, fast reactions, ``delay``, ``rateOf`` of a quantity an assignment
+rule sets, step functions of the time, events whose random SBML order decides
+their outcome, and required SBML packages. ivigsim dosing that
 :func:`~ivigsim.io.sbml.export_sbml` wrote (marked by its annotation) is
 dropped, since the model's ``[doses]`` table, rebuilt from the annotation,
 regenerates it.
@@ -32,7 +38,10 @@ parameter such as ``s_per_day = 86400 s/day`` (one day in model time units),
 which keeps the SBML's parameters in their own units. Undeclared model-level
 units come from ``default_units``; undeclared parameter units are inferred from
 the equations where they are determined (:mod:`ivigsim.io.sbml.infer`) or taken
-from ``units``; a kinetic law whose units are not an amount per time is refused.
+from ``units``. Where units cannot be worked out or do not fit together (a
+kinetic law that is not an amount per time, say), the model is imported again
+with ``units = "unchecked"`` and a warning that names what did not fit: SBML
+simulators give units no part in the numbers.
 """
 
 from __future__ import annotations

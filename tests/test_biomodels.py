@@ -27,6 +27,8 @@ MODELS = [
      "Kuznetsov 1994: 60 days of effector cells against BCL1 lymphoma, through the damped oscillations"),
     ("BIOMD0000000785.xml", 20.0, 200,
      "Sotolongo-Costa 2003: lymphocytes against malignant cells, several predator-prey cycles"),
+    ("BIOMD0000000758.xml", 300.0, 300,
+     "Babbs 2012: immunotherapy as predator-prey, 300 days of immunocytes against a tumour"),
 ]
 
 

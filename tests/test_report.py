@@ -151,7 +151,7 @@ def test_metric_table_lists_every_point_of_a_small_sweep(small):
 
 def test_large_sweep_gets_median_and_range_per_regimen(small, tmp_path, monkeypatch):
     res, _ = small
-    monkeypatch.setattr(report, "FEW_POINTS", 5)
+    monkeypatch.setattr("ivigsim.interfaces._report_results.FEW_POINTS", 5)
     experiment = load_experiment(SMALL)
     path = report.write_report(experiment, iv.load_model("fcrn_pk"), res, tmp_path / "summary.html")
     assert path == tmp_path / "summary.html"

@@ -91,7 +91,7 @@ def test_sensitivity_plot_needs_a_sensitivity_sweep(tmp_path):
 
 
 def test_missing_salib_is_a_clear_error(monkeypatch):
-    monkeypatch.setattr("ivigsim.sweep.experiment.salib_available", lambda: False)
+    monkeypatch.setattr("ivigsim.sweep._experiment_sweep_reader.salib_available", lambda: False)
     with pytest.raises(ExperimentFileError, match=r"pip install 'ivigsim\[sensitivity\]'"):
         load_experiment(SOBOL)
 

@@ -23,20 +23,50 @@ Every problem with a regimen raises :class:`RegimenError`, whose message names
 the offending entry and value.
 """
 
+
 from __future__ import annotations
 
-import csv
 import math
-import numbers
-from collections.abc import Sequence
 from dataclasses import dataclass
 from os import PathLike
-from pathlib import Path
 
 import numpy as np
 
 from ivigsim.core import antagonists as _antagonists
 from ivigsim.core import apheresis as _apheresis
+from ivigsim.core._regimen_checks import (
+    check_body_weight,
+    check_dose,
+    check_product,
+    check_rate,
+    check_start,
+    daily_g,
+    hyperviscosity_flags,
+    infusion_rates,
+    label,
+    rate_mg_per_kg_per_min,
+    real_number,
+    safety_flags,
+    validate,
+    whole_number,
+)
+from ivigsim.core._regimen_table import read_event_table
+from ivigsim.core._regimen_types import (
+    HARD_MAX_RATE_MG_PER_KG_PER_MIN,
+    HOURS_PER_DAY,
+    HYPERVISCOSITY_BANDS_CP,
+    LABELLED_MAX_RATE_MG_PER_KG_PER_MIN,
+    MAX_BODY_WEIGHT_KG,
+    MAX_CONCENTRATION_G_PER_L,
+    MAX_INFUSION_HOURS,
+    ROUTES,
+    THROMBOSIS_RISK_DAILY_G,
+    THROMBOSIS_RISK_RATE_MG_PER_KG_PER_MIN,
+    Administration,
+    Dose,
+    RegimenError,
+)
+from ivigsim.core._regimen_words import describe
 
 __all__ = [
     "RegimenError",
@@ -54,375 +84,6 @@ __all__ = [
     "MAX_CONCENTRATION_G_PER_L",
     "MAX_INFUSION_HOURS",
 ]
-
-#: Routes a dose may take: intravenous, or subcutaneous into a depot.
-ROUTES = ("iv", "sc")
-#: Highest infusion rate on the product labels, mg/kg/min.
-LABELLED_MAX_RATE_MG_PER_KG_PER_MIN = 6.0
-#: Highest infusion rate for patients at risk of thrombosis, mg/kg/min.
-THROMBOSIS_RISK_RATE_MG_PER_KG_PER_MIN = 2.0
-#: Rates above this (more than 3x the labelled maximum) are refused, mg/kg/min.
-HARD_MAX_RATE_MG_PER_KG_PER_MIN = 20.0
-#: Amount in one day associated with early thromboembolic events, g.
-THROMBOSIS_RISK_DAILY_G = 35.0
-#: Serum-viscosity bands, cP: no hyperviscosity symptoms below 3, subtle
-#: presentations above 4, the classic syndrome above 5 (Crawford, Cox & Cohen,
-#: Am J Med 1985; target PK-32).
-HYPERVISCOSITY_BANDS_CP = (3.0, 4.0, 5.0)
-#: Largest body weight accepted, kg.
-MAX_BODY_WEIGHT_KG = 500.0
-#: Most concentrated product accepted (a 30 % solution), g/L.
-MAX_CONCENTRATION_G_PER_L = 300.0
-#: Longest single daily infusion accepted by the constructors, hours.
-MAX_INFUSION_HOURS = 24.0
-
-_MIN_PER_DAY = 1440.0
-_HOURS_PER_DAY = 24.0
-# Tolerance in days (about 0.1 ms) when comparing event times, so that an
-# infusion ending exactly when the next one starts is not called an overlap
-# because of floating-point rounding.
-_TIME_TOL_DAY = 1e-9
-# Relative tolerance on the safety thresholds, so that a rate of exactly
-# 2 mg/kg/min computed as 2.0000000000000004 is not flagged as above 2.
-_REL_TOL = 1e-9
-
-_EVENT_COLUMNS = (
-    "time_day",
-    "amount_g",
-    "amount_g_per_kg",
-    "duration_h",
-    "rate_g_per_h",
-    "route",
-    "product",
-)
-
-
-def hyperviscosity_flags(peak_viscosity_cp) -> list[str]:
-    """Flags for a predicted peak serum viscosity, cP (Crawford et al. 1985, PK-32).
-
-    Returns one line for the highest band reached (3, 4 or 5 cP), or nothing.
-    """
-    peak = float(peak_viscosity_cp)
-    low, subtle, classic = HYPERVISCOSITY_BANDS_CP
-    if not math.isfinite(peak) or peak < low:
-        return []
-    if peak >= classic:
-        what = f"above {classic:g} cP, where the classic hyperviscosity syndrome is seen"
-    elif peak >= subtle:
-        what = f"above {subtle:g} cP, where subtle hyperviscosity presentations are seen"
-    else:
-        what = f"above {low:g} cP, below which no hyperviscosity symptoms are reported"
-    return [f"predicted serum viscosity up to {peak:.2f} cP, {what} (Crawford et al. 1985)"]
-
-
-class RegimenError(ValueError):
-    """A dosing schedule that cannot be given as written.
-
-    The message is meant for a clinician: it names the offending entry (or
-    file, line and column) and the value that was refused.
-    """
-
-
-# ---------------------------------------------------------------------------
-# Data classes
-# ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Administration:
-    """One dosing entry as the clinician wrote it.
-
-    Entries are checked when they are put into a :class:`Regimen`.
-
-    Parameters
-    ----------
-    time_day : float
-        Start of the administration, days from the start of the simulation.
-    amount : float
-        Dose, in g/kg body weight if ``per_kg`` is true, otherwise in g.
-    per_kg : bool
-        Whether ``amount`` is per kg body weight.
-    duration_day : float
-        Infusion duration, days; ``0.0`` means a bolus (instantaneous).
-    route : str
-        ``"iv"`` (intravenous) or ``"sc"`` (subcutaneous depot, bolus only).
-    product : str, optional
-        Product name; the model decides which species each product enters.
-    concentration_g_per_l : float or None, optional
-        Concentration of the solution, g/L (100.0 for a 10 % product); used
-        for infusion volumes in mL.
-    """
-
-    time_day: float
-    amount: float
-    per_kg: bool
-    duration_day: float
-    route: str
-    product: str = "ivig"
-    concentration_g_per_l: float | None = None
-
-
-@dataclass(frozen=True)
-class Dose:
-    """One administration resolved for one patient, in absolute grams.
-
-    Parameters
-    ----------
-    time_day : float
-        Start, days from the start of the simulation.
-    amount_g : float
-        Dose, g.
-    duration_day : float
-        Infusion duration, days; ``0.0`` for a bolus.
-    route : str
-        ``"iv"`` or ``"sc"``.
-    product : str
-        Product name.
-    """
-
-    time_day: float
-    amount_g: float
-    duration_day: float
-    route: str
-    product: str
-
-    @property
-    def rate_g_per_day(self) -> float:
-        """Infusion rate, g/day (``inf`` for a bolus)."""
-        if self.duration_day == 0.0:
-            return math.inf
-        return self.amount_g / self.duration_day
-
-    @property
-    def end_day(self) -> float:
-        """End of the administration, days (equal to the start for a bolus)."""
-        return self.time_day + self.duration_day
-
-
-# ---------------------------------------------------------------------------
-# Field checks shared by the Regimen and the event-table reader
-# ---------------------------------------------------------------------------
-
-
-def _real(value, where: str, what: str) -> float:
-    """Return ``value`` as a float, refusing non-numbers (bools included)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise RegimenError(f"{where}: {what} must be a number, got {value!r}")
-    return float(value)
-
-
-def _whole(value, where: str, what: str) -> int:
-    """Return ``value`` as an int >= 1, refusing fractions and non-numbers."""
-    number = _real(value, where, what)
-    if not math.isfinite(number) or number != math.floor(number) or number < 1:
-        raise RegimenError(f"{where}: {what} must be a whole number >= 1, got {value!r}")
-    return int(number)
-
-
-def _check_start(value, where: str) -> float:
-    """Check a start time in days: a finite number >= 0."""
-    time = _real(value, where, "start time")
-    if not math.isfinite(time) or time < 0.0:
-        raise RegimenError(
-            f"{where}: start time must be a finite number of days >= 0, got {time!r}"
-        )
-    return time
-
-
-def _check_dose(value, per_kg: bool, where: str) -> float:
-    """Check a dose (g/kg or g): a finite number > 0."""
-    unit = "g/kg" if per_kg else "g"
-    amount = _real(value, where, f"dose in {unit}")
-    if not math.isfinite(amount) or amount <= 0.0:
-        raise RegimenError(f"{where}: dose must be > 0 {unit}, got {amount!r}")
-    return amount
-
-
-def _check_duration(value, where: str) -> float:
-    """Check an infusion duration in days: a finite number >= 0."""
-    duration = _real(value, where, "infusion duration")
-    if not math.isfinite(duration) or duration < 0.0:
-        raise RegimenError(
-            f"{where}: infusion duration must be a finite number of days >= 0 "
-            f"(0 means a bolus), got {duration!r}"
-        )
-    return duration
-
-
-def _check_route(value, where: str) -> str:
-    """Check a route: ``"iv"`` or ``"sc"``."""
-    if value not in ROUTES:
-        raise RegimenError(f"{where}: route must be 'iv' or 'sc', got {value!r}")
-    return value
-
-
-def _check_product(value, where: str) -> str:
-    """Check a product name: a non-empty string."""
-    if not isinstance(value, str) or not value.strip():
-        raise RegimenError(f"{where}: product must be a non-empty name, got {value!r}")
-    return value
-
-
-def _rate_mg_per_kg_per_min(amount_g_per_kg: float, duration_day: float) -> float:
-    """Infusion rate in mg/kg/min of ``amount_g_per_kg`` given over ``duration_day``."""
-    return amount_g_per_kg * 1000.0 / (duration_day * _MIN_PER_DAY)
-
-
-def _check_rate(rate: float, where: str) -> None:
-    """Refuse an infusion rate above the hard bound (mg/kg/min)."""
-    if rate > HARD_MAX_RATE_MG_PER_KG_PER_MIN:
-        raise RegimenError(
-            f"{where}: infusion rate {rate:.3g} mg/kg/min is above the hard limit of "
-            f"{HARD_MAX_RATE_MG_PER_KG_PER_MIN:g} mg/kg/min (more than 3x the labelled "
-            f"maximum of {LABELLED_MAX_RATE_MG_PER_KG_PER_MIN:g} mg/kg/min); "
-            "check the dose and the infusion time"
-        )
-
-
-def _check_administration(adm: Administration, where: str) -> None:
-    """Check one entry on its own (everything but overlaps with other entries)."""
-    _check_start(adm.time_day, where)
-    if not isinstance(adm.per_kg, (bool, np.bool_)):
-        raise RegimenError(f"{where}: per_kg must be True or False, got {adm.per_kg!r}")
-    amount = _check_dose(adm.amount, bool(adm.per_kg), where)
-    duration = _check_duration(adm.duration_day, where)
-    route = _check_route(adm.route, where)
-    if route == "sc" and duration > 0.0:
-        raise RegimenError(
-            f"{where}: a subcutaneous dose is a bolus into the depot and cannot have an "
-            f"infusion duration, got {duration!r} days"
-        )
-    _check_product(adm.product, where)
-    if adm.concentration_g_per_l is not None:
-        conc = _real(adm.concentration_g_per_l, where, "concentration in g/L")
-        if not math.isfinite(conc) or not 0.0 < conc <= MAX_CONCENTRATION_G_PER_L:
-            raise RegimenError(
-                f"{where}: concentration must be > 0 and <= {MAX_CONCENTRATION_G_PER_L:g} g/L "
-                f"(a 30 % solution), got {conc!r}"
-            )
-    if adm.per_kg and duration > 0.0:
-        _check_rate(_rate_mg_per_kg_per_min(amount, duration), where)
-
-
-def _check_overlaps(adms: Sequence[Administration], labels: Sequence[str]) -> None:
-    """Refuse two IV infusions of the same product that overlap in time."""
-    by_product: dict[str, list[int]] = {}
-    for i, adm in enumerate(adms):
-        if adm.route == "iv" and adm.duration_day > 0.0:
-            by_product.setdefault(adm.product, []).append(i)
-    for product, indices in by_product.items():
-        indices.sort(key=lambda i: adms[i].time_day)
-        # Until the first overlap the infusions are disjoint, so comparing
-        # each one with the one before it in time is enough.
-        for prev, i in zip(indices, indices[1:]):
-            end = adms[prev].time_day + adms[prev].duration_day
-            if adms[i].time_day < end - _TIME_TOL_DAY:
-                raise RegimenError(
-                    f"{labels[i]}: IV infusion of '{product}' starts before the infusion of "
-                    f"{labels[prev]} has ended (day {_fmt_num(end)}); "
-                    "infusions of the same product must not overlap"
-                )
-
-
-def _validate(adms: Sequence[Administration], labels: Sequence[str]) -> None:
-    """Check every entry, then overlaps between entries."""
-    for adm, where in zip(adms, labels):
-        _check_administration(adm, where)
-    _check_overlaps(adms, labels)
-
-
-def _label(index: int, adm: Administration) -> str:
-    """Name entry ``index`` (0-based) as 'administration 3 (day 28.0)'."""
-    time = adm.time_day
-    is_number = isinstance(time, numbers.Real) and not isinstance(time, (bool, np.bool_))
-    if is_number and math.isfinite(time):
-        return f"administration {index + 1} (day {round(float(time), 4)})"
-    return f"administration {index + 1}"
-
-
-def _check_body_weight(body_weight_kg) -> float:
-    """Check a body weight in kg: finite, > 0 and <= 500."""
-    weight = _real(body_weight_kg, "body weight", "body weight in kg")
-    if not math.isfinite(weight) or not 0.0 < weight <= MAX_BODY_WEIGHT_KG:
-        raise RegimenError(
-            f"body weight must be a finite number > 0 and <= {MAX_BODY_WEIGHT_KG:g} kg, "
-            f"got {weight!r}"
-        )
-    return weight
-
-
-# ---------------------------------------------------------------------------
-# Formatting helpers for describe()
-# ---------------------------------------------------------------------------
-
-
-def _fmt_num(value: float) -> str:
-    """Format a number compactly: 0.4, 28, 0.3333."""
-    return f"{value:.4g}"
-
-
-def _fmt_duration(duration_day: float) -> str:
-    """Format an infusion duration: '8 h', '200 min' or '3.33 h'."""
-    hours = duration_day * _HOURS_PER_DAY
-    minutes = hours * 60.0
-    if abs(hours - round(hours)) < 1e-6:
-        return f"{round(hours)} h"
-    if abs(minutes - round(minutes)) < 1e-6:
-        return f"{round(minutes)} min"
-    return f"{hours:.3g} h"
-
-
-def _is_close_day(a: float, b: float) -> bool:
-    return abs(a - b) <= 1e-6
-
-
-def _describe_group(entries: list[Administration]) -> str:
-    """Describe identical entries (same dose, duration, route, product) at several times."""
-    first = entries[0]
-    times = sorted(adm.time_day for adm in entries)
-    unit = "g/kg" if first.per_kg else "g"
-    amount = float(first.amount)
-    if first.product in _antagonists.catalogue():      # antagonists are dosed in mg
-        unit, amount = "m" + unit, amount * 1000.0
-
-    # Split into courses of consecutive daily doses.
-    courses: list[list[float]] = [[times[0]]]
-    for time in times[1:]:
-        if _is_close_day(time - courses[-1][-1], 1.0):
-            courses[-1].append(time)
-        else:
-            courses.append([time])
-    lengths = {len(course) for course in courses}
-    starts = [course[0] for course in courses]
-    gaps = np.diff(starts)
-    regular = len(lengths) == 1 and all(_is_close_day(gap, gaps[0]) for gap in gaps)
-    course_days = len(courses[0]) if regular else 1
-
-    parts = []
-    if course_days > 1:
-        parts.append(f"{_fmt_num(amount)} {unit}/day × {course_days} d")
-    else:
-        parts.append(f"{_fmt_num(amount)} {unit}")
-    plural = len(entries) > 1
-    if first.route == "sc":
-        parts.append("SC depot doses" if plural else "SC depot dose")
-    elif first.duration_day == 0.0:
-        parts.append("IV boluses" if plural else "IV bolus")
-    else:
-        kind = "infusions" if plural else "infusion"
-        parts.append(f"{_fmt_duration(float(first.duration_day))} {kind}")
-    if regular:
-        if len(courses) > 1:
-            parts.append(f"every {_fmt_num(float(gaps[0]))} d × {len(courses)}")
-        if times[0] != 0.0:
-            parts.append(f"from day {_fmt_num(times[0])}")
-    else:
-        parts.append("on days " + ", ".join(_fmt_num(t) for t in times))
-    text = ", ".join(parts)
-    if first.product != "ivig":
-        text = f"{first.product}: {text}"
-    return text
-
 
 # ---------------------------------------------------------------------------
 # Regimen
@@ -477,7 +138,7 @@ class Regimen:
                 )
         if not isinstance(self.name, str):
             raise RegimenError(f"regimen name must be text, got {self.name!r}")
-        _validate(adms, [_label(i, adm) for i, adm in enumerate(adms)])
+        validate(adms, [label(i, adm) for i, adm in enumerate(adms)])
         ordered = tuple(sorted(adms, key=lambda adm: float(adm.time_day)))
         object.__setattr__(self, "administrations", ordered)
         sessions = tuple(self.sessions)
@@ -549,18 +210,18 @@ class Regimen:
             On any invalid argument.
         """
         where = "IVIG regimen"
-        dose = _check_dose(dose_g_per_kg, True, where)
-        n_days = _whole(days, where, "days")
-        n_cycles = _whole(cycles, where, "cycles")
-        start = _check_start(start_day, where)
-        _check_product(product, where)
-        conc = _real(product_concentration, where, "product_concentration")
+        dose = check_dose(dose_g_per_kg, True, where)
+        n_days = whole_number(days, where, "days")
+        n_cycles = whole_number(cycles, where, "cycles")
+        start = check_start(start_day, where)
+        check_product(product, where)
+        conc = real_number(product_concentration, where, "product_concentration")
         if not math.isfinite(conc) or not 0.0 < conc <= MAX_CONCENTRATION_G_PER_L / 1000.0:
             raise RegimenError(
                 f"{where}: product_concentration is a fraction in (0, 0.3] "
                 f"(0.05 for 5 %, 0.10 for 10 %), got {product_concentration!r}"
             )
-        period = _real(every_days, where, "every_days")
+        period = real_number(every_days, where, "every_days")
         if not math.isfinite(period) or period < n_days:
             raise RegimenError(
                 f"{where}: every_days must be at least the {n_days} infusion days, "
@@ -572,7 +233,7 @@ class Regimen:
                 f"(got {infusion_hours!r} h and {rate_ml_per_kg_per_min!r} mL/kg/min)"
             )
         if rate_ml_per_kg_per_min is not None:
-            rate = _real(rate_ml_per_kg_per_min, where, "rate_ml_per_kg_per_min")
+            rate = real_number(rate_ml_per_kg_per_min, where, "rate_ml_per_kg_per_min")
             if not math.isfinite(rate) or rate <= 0.0:
                 raise RegimenError(f"{where}: infusion rate must be > 0 mL/kg/min, got {rate!r}")
             # mL/kg/min x g/mL = g/kg/min; a fraction of 0.10 is 0.10 g/mL.
@@ -585,14 +246,14 @@ class Regimen:
                 )
         else:
             hours = (
-                8.0 if infusion_hours is None else _real(infusion_hours, where, "infusion_hours")
+                8.0 if infusion_hours is None else real_number(infusion_hours, where, "infusion_hours")
             )
             if not math.isfinite(hours) or not 0.0 < hours <= MAX_INFUSION_HOURS:
                 raise RegimenError(
                     f"{where}: infusion_hours must be > 0 and <= {MAX_INFUSION_HOURS:g}, "
                     f"got {infusion_hours!r}"
                 )
-        duration = hours / _HOURS_PER_DAY
+        duration = hours / HOURS_PER_DAY
         adms = tuple(
             Administration(
                 time_day=start + k * period + d,
@@ -661,12 +322,12 @@ class Regimen:
         -------
         Regimen
         """
-        length = _real(hours, "infusion", "hours")
+        length = real_number(hours, "infusion", "hours")
         if not math.isfinite(length) or not 0.0 < length <= MAX_INFUSION_HOURS:
             raise RegimenError(
                 f"infusion: hours must be > 0 and <= {MAX_INFUSION_HOURS:g}, got {hours!r}"
             )
-        adm = Administration(at_day, dose_g_per_kg, True, length / _HOURS_PER_DAY, "iv", product)
+        adm = Administration(at_day, dose_g_per_kg, True, length / HOURS_PER_DAY, "iv", product)
         return cls((adm,), name="infusion")
 
     @classmethod
@@ -699,9 +360,9 @@ class Regimen:
             ``doses`` SC boluses at ``start_day + k * every_days``.
         """
         where = "SCIG regimen"
-        n_doses = _whole(doses, where, "doses")
-        start = _check_start(start_day, where)
-        period = _real(every_days, where, "every_days")
+        n_doses = whole_number(doses, where, "doses")
+        start = check_start(start_day, where)
+        period = real_number(every_days, where, "every_days")
         if not math.isfinite(period) or period <= 0.0:
             raise RegimenError(f"{where}: every_days must be > 0, got {every_days!r}")
         adms = tuple(
@@ -833,20 +494,20 @@ class Regimen:
         if (dose_mg_per_kg is None) == (dose_mg is None):
             raise RegimenError(f"{where}: give exactly one of dose_mg_per_kg or dose_mg")
         per_kg = dose_mg_per_kg is not None
-        amount_g = _check_dose(dose_mg_per_kg if per_kg else dose_mg, per_kg, where) / 1000.0
-        n_doses = _whole(doses, where, "doses")
-        start = _check_start(start_day, where)
-        period = _real(every_days, where, "every_days")
+        amount_g = check_dose(dose_mg_per_kg if per_kg else dose_mg, per_kg, where) / 1000.0
+        n_doses = whole_number(doses, where, "doses")
+        start = check_start(start_day, where)
+        period = real_number(every_days, where, "every_days")
         if not math.isfinite(period) or period <= 0.0:
             raise RegimenError(f"{where}: every_days must be > 0, got {every_days!r}")
         duration = 0.0
         if route == "iv":
-            hours = entry.iv_infusion_hours if infusion_hours is None else _real(
+            hours = entry.iv_infusion_hours if infusion_hours is None else real_number(
                 infusion_hours, where, "infusion_hours")
             if not math.isfinite(hours) or not 0.0 < hours <= MAX_INFUSION_HOURS:
                 raise RegimenError(f"{where}: infusion_hours must be > 0 and <= "
                                    f"{MAX_INFUSION_HOURS:g}, got {infusion_hours!r}")
-            duration = hours / _HOURS_PER_DAY
+            duration = hours / HOURS_PER_DAY
             if period < duration:
                 raise RegimenError(f"{where}: every_days must be at least the infusion length")
         elif infusion_hours is not None:
@@ -909,77 +570,8 @@ class Regimen:
             If the file cannot be read or a value is invalid; the message
             names the file, the line and the column.
         """
-        path = Path(path)
-        fname = path.name
-        try:
-            with open(path, newline="", encoding="utf-8-sig") as handle:
-                reader = csv.reader(handle)
-                try:
-                    lines = [(reader.line_num, row) for row in reader]
-                except csv.Error as exc:
-                    raise RegimenError(
-                        f"{fname} line {reader.line_num}: not valid CSV ({exc})"
-                    ) from exc
-        except OSError as exc:
-            raise RegimenError(
-                f"cannot read event table {str(path)!r}: {exc.strerror or exc}"
-            ) from exc
-        except UnicodeDecodeError as exc:
-            raise RegimenError(f"{fname}: not a text file ({exc.reason})") from exc
-
-        if not lines or not any(cell.strip() for cell in lines[0][1]):
-            raise RegimenError(
-                f"{fname}: line 1 must be a header row naming the columns "
-                f"({', '.join(_EVENT_COLUMNS)})"
-            )
-        header = [cell.strip().lower() for cell in lines[0][1]]
-        _check_event_header(header, fname)
-        amount_col = "amount_g" if "amount_g" in header else "amount_g_per_kg"
-        per_kg = amount_col == "amount_g_per_kg"
-
-        adms: list[Administration] = []
-        labels: list[str] = []
-        for line_num, row in lines[1:]:
-            if not any(cell.strip() for cell in row):
-                continue
-            where = f"{fname} line {line_num}"
-            if len(row) != len(header):
-                raise RegimenError(
-                    f"{where}: expected {len(header)} values ({', '.join(header)}), got {len(row)}"
-                )
-            cells = {col: cell.strip() for col, cell in zip(header, row)}
-
-            time = _check_start(
-                _cell_number(cells, "time_day", True, where), f"{where}, column 'time_day'"
-            )
-            amount = _check_dose(
-                _cell_number(cells, amount_col, True, where),
-                per_kg,
-                f"{where}, column '{amount_col}'",
-            )
-            duration = 0.0
-            hours = _cell_number(cells, "duration_h", False, where)
-            if hours is not None:
-                if not math.isfinite(hours) or hours < 0.0:
-                    raise RegimenError(
-                        f"{where}, column 'duration_h': infusion duration must be a finite "
-                        f"number of hours >= 0 (0 means a bolus), got {hours!r}"
-                    )
-                duration = hours / _HOURS_PER_DAY
-            rate = _cell_number(cells, "rate_g_per_h", False, where)
-            if rate is not None:
-                if not math.isfinite(rate) or rate <= 0.0:
-                    raise RegimenError(
-                        f"{where}, column 'rate_g_per_h': infusion rate must be > 0 g/h, "
-                        f"got {rate!r}"
-                    )
-                duration = amount / rate / _HOURS_PER_DAY
-            route = _check_route(cells.get("route", "").lower() or "iv", f"{where}, column 'route'")
-            product = cells.get("product", "") or "ivig"
-            adms.append(Administration(time, amount, per_kg, duration, route, product))
-            labels.append(f"{where} (day {round(time, 4)})")
-        _validate(adms, labels)
-        return cls(tuple(adms), name=fname)
+        adms, name = read_event_table(path)
+        return cls(adms, name=name)
 
     # -- behaviour ----------------------------------------------------------
 
@@ -1032,15 +624,15 @@ class Regimen:
             For an invalid body weight, or an entry in absolute grams whose
             infusion rate for this patient is above 20 mg/kg/min.
         """
-        weight = _check_body_weight(body_weight_kg)
+        weight = check_body_weight(body_weight_kg)
         result = []
         for i, adm in enumerate(self.administrations):
             amount = float(adm.amount)
             duration = float(adm.duration_day)
             amount_g = amount * weight if adm.per_kg else amount
             if not adm.per_kg and duration > 0.0:
-                rate = _rate_mg_per_kg_per_min(amount / weight, duration)
-                _check_rate(rate, f"{_label(i, adm)}, for {weight:g} kg")
+                rate = rate_mg_per_kg_per_min(amount / weight, duration)
+                check_rate(rate, f"{label(i, adm)}, for {weight:g} kg")
             result.append(Dose(float(adm.time_day), amount_g, duration, adm.route, adm.product))
         return tuple(result)
 
@@ -1062,14 +654,14 @@ class Regimen:
         RegimenError
             If entries are in grams and no body weight is given.
         """
-        weight = None if body_weight_kg is None else _check_body_weight(body_weight_kg)
+        weight = None if body_weight_kg is None else check_body_weight(body_weight_kg)
         parts = []
         for i, adm in enumerate(self.administrations):
             if adm.per_kg:
                 parts.append(float(adm.amount))
             elif weight is None:
                 raise RegimenError(
-                    f"{_label(i, adm)}: dose is {float(adm.amount):g} g; a body weight is "
+                    f"{label(i, adm)}: dose is {float(adm.amount):g} g; a body weight is "
                     "needed to express it in g/kg"
                 )
             else:
@@ -1167,47 +759,7 @@ class Regimen:
         list of str
             Empty if nothing is flagged.
         """
-        flags = []
-        rates = self._infusion_rates(body_weight_kg)
-        for limit, reason in (
-            (LABELLED_MAX_RATE_MG_PER_KG_PER_MIN, "the labelled maximum"),
-            (
-                THROMBOSIS_RISK_RATE_MG_PER_KG_PER_MIN,
-                "the limit for patients at risk of thrombosis",
-            ),
-        ):
-            above = [(i, rate) for i, rate in rates if rate > limit * (1.0 + _REL_TOL)]
-            if above:
-                first = above[0][0]
-                fastest = max(rate for _, rate in above)
-                flags.append(
-                    f"infusion rate up to {fastest:.3g} mg/kg/min in {len(above)} of "
-                    f"{len(rates)} infusions is above {limit:g} mg/kg/min, {reason} "
-                    f"(first: {_label(first, self.administrations[first])})"
-                )
-        daily = self._daily_g(body_weight_kg)
-        heavy = sorted(day for day, grams in daily.items()
-                       if grams >= THROMBOSIS_RISK_DAILY_G * (1.0 - _REL_TOL))
-        if heavy:
-            most = max(daily[day] for day in heavy)
-            flags.append(
-                f"{len(heavy)} day(s) with >= {THROMBOSIS_RISK_DAILY_G:g} g immunoglobulin "
-                f"(up to {most:.3g} g, first on day {heavy[0]}), associated with early "
-                "thromboembolic events"
-            )
-        weight = _check_body_weight(body_weight_kg)
-        seen = set()
-        for adm in self.administrations:
-            if adm.product in _antagonists.catalogue():
-                dose_mg = float(adm.amount) * 1000.0 * (weight if adm.per_kg else 1.0)
-                for flag in _antagonists.label_flags(adm.product, adm.route, dose_mg,
-                                                     dose_mg / weight, weight):
-                    if flag not in seen:
-                        seen.add(flag)
-                        flags.append(flag + " (a safety flag, not a refusal)")
-        if peak_viscosity_cp is not None:
-            flags += hyperviscosity_flags(peak_viscosity_cp)
-        return flags
+        return safety_flags(self, body_weight_kg, peak_viscosity_cp)
 
     def describe(self) -> str:
         """One line summary, e.g. '0.4 g/kg/day × 5 d, 8 h infusions, every 28 d × 13'.
@@ -1221,24 +773,7 @@ class Regimen:
         -------
         str
         """
-        if not self.administrations and not self.sessions:
-            return "no treatment"
-        if not self.administrations:
-            return _apheresis.describe(self.sessions)
-        groups: dict[tuple, list[Administration]] = {}
-        for adm in self.administrations:
-            key = (
-                float(adm.amount),
-                bool(adm.per_kg),
-                float(adm.duration_day),
-                adm.route,
-                adm.product,
-            )
-            groups.setdefault(key, []).append(adm)
-        text = " + ".join(_describe_group(entries) for entries in groups.values())
-        if self.sessions:
-            text += " + " + _apheresis.describe(self.sessions)
-        return text
+        return describe(self)
 
     def __repr__(self) -> str:
         from ivigsim.interfaces.regimen_view import regimen_repr
@@ -1257,71 +792,8 @@ class Regimen:
 
     def _infusion_rates(self, body_weight_kg: float) -> list[tuple[int, float]]:
         """(entry index, rate in mg/kg/min) for every infusion (duration > 0)."""
-        weight = _check_body_weight(body_weight_kg)
-        return [
-            (i, _rate_mg_per_kg_per_min(dose.amount_g / weight, dose.duration_day))
-            for i, dose in enumerate(self.doses(weight))
-            if dose.duration_day > 0.0
-        ]
+        return infusion_rates(self, body_weight_kg)
 
     def _daily_g(self, body_weight_kg: float) -> dict[int, float]:
         """Grams given per calendar day (by start day), for days with a dose."""
-        daily: dict[int, float] = {}
-        for dose in self.doses(body_weight_kg):
-            day = math.floor(dose.time_day)
-            daily[day] = daily.get(day, 0.0) + dose.amount_g
-        return daily
-
-
-def _cell_number(cells: dict[str, str], col: str, required: bool, where: str) -> float | None:
-    """Parse the number in column ``col`` of an event-table row (None if empty and optional)."""
-    text = cells.get(col, "")
-    if not text:
-        if required:
-            raise RegimenError(f"{where}, column '{col}': missing value")
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        raise RegimenError(f"{where}, column '{col}': expected a number, got {text!r}") from None
-
-
-def _check_event_header(header: list[str], fname: str) -> None:
-    """Check the column names of an event table."""
-    allowed = ", ".join(_EVENT_COLUMNS)
-    for col_num, col in enumerate(header, start=1):
-        if not col:
-            raise RegimenError(
-                f"{fname} line 1, column {col_num}: empty column name; allowed columns: {allowed}"
-            )
-        if col not in _EVENT_COLUMNS:
-            hint = ""
-            try:
-                float(col)
-                hint = " (line 1 must be a header row naming the columns)"
-            except ValueError:
-                pass
-            raise RegimenError(
-                f"{fname} line 1: unknown column {col!r}{hint}; allowed columns: {allowed}"
-            )
-    for col in set(header):
-        if header.count(col) > 1:
-            raise RegimenError(f"{fname} line 1: column {col!r} appears more than once")
-    if "time_day" not in header:
-        raise RegimenError(f"{fname} line 1: required column 'time_day' is missing")
-    has_abs, has_kg = "amount_g" in header, "amount_g_per_kg" in header
-    if has_abs == has_kg:
-        raise RegimenError(
-            f"{fname} line 1: give exactly one of the columns 'amount_g' (g) or "
-            f"'amount_g_per_kg' (g/kg), found {'both' if has_abs else 'neither'}"
-        )
-    if "duration_h" in header and "rate_g_per_h" in header:
-        raise RegimenError(
-            f"{fname} line 1: give at most one of the columns 'duration_h' or 'rate_g_per_h', "
-            "not both"
-        )
-    if "rate_g_per_h" in header and has_kg:
-        raise RegimenError(
-            f"{fname} line 1: column 'rate_g_per_h' needs doses in grams ('amount_g'); "
-            "with 'amount_g_per_kg' give the infusion length in 'duration_h'"
-        )
+        return daily_g(self, body_weight_kg)

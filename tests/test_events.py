@@ -67,8 +67,8 @@ def crossing(level, k=0.5):
 
 def test_threshold_reset_matches_the_analytic_event_times():
     result = simulate(str(RESET), t_end=10.0, **TIGHT)
-    times = np.array([t for t, name in result.stats["events"]])
-    assert [name for _, name in result.stats["events"]] == ["reset"] * 4
+    times = np.array([t for t, name in result.stats["model_events"]])
+    assert [name for _, name in result.stats["model_events"]] == ["reset"] * 4
     exact = np.arange(1, 5) * math.log(2.0) / 0.3
     np.testing.assert_allclose(times, exact, rtol=0, atol=1e-9)
     # after the last reset A decays from A0 again; four resets were counted
@@ -77,8 +77,8 @@ def test_threshold_reset_matches_the_analytic_event_times():
 
 
 def test_event_location_does_not_depend_on_the_output_grid():
-    coarse = simulate(str(RESET), t_end=10.0, t_eval=[0.0, 10.0], **TIGHT).stats["events"]
-    fine = simulate(str(RESET), t_end=10.0, **TIGHT).stats["events"]
+    coarse = simulate(str(RESET), t_end=10.0, t_eval=[0.0, 10.0], **TIGHT).stats["model_events"]
+    fine = simulate(str(RESET), t_end=10.0, **TIGHT).stats["model_events"]
     np.testing.assert_allclose([t for t, _ in coarse], [t for t, _ in fine], rtol=0, atol=1e-9)
 
 
@@ -104,7 +104,7 @@ z = "time"
     t_cross = crossing(0.5)
     after = t_cross + 1.0 + 1e-3
     result = simulate(model, t_end=3.0, t_eval=[after, 3.0], **TIGHT)
-    assert result.stats["events"] == [(pytest.approx(t_cross + 1.0, abs=1e-9), "double")]
+    assert result.stats["model_events"] == [(pytest.approx(t_cross + 1.0, abs=1e-9), "double")]
     a_before = math.exp(-0.5 * (t_cross + 1.0))
     a_after = 1.0 if from_trigger_time else 2.0 * a_before
     assert result.states[0, 0] == pytest.approx(a_after * math.exp(-0.5e-3), rel=1e-8)
@@ -133,7 +133,7 @@ x = "x + 1"
 """)
     result = simulate(model, t_end=2.0, t_eval=[2.0], **TIGHT)
     assert result.states[0, 1] == expected
-    order = [name for _, name in result.stats["events"]]
+    order = [name for _, name in result.stats["model_events"]]
     assert order == (["set_ten", "add_one"] if first > second else ["add_one", "set_ten"])
 
 
@@ -150,7 +150,7 @@ x = "1"
 """)
     result = simulate(model, t_end=3.0, t_eval=[3.0], **TIGHT)
     assert result.states[0, 1] == (1.0 if executed else 0.0)
-    assert len(result.stats["events"]) == (1 if executed else 0)
+    assert len(result.stats["model_events"]) == (1 if executed else 0)
 
 
 @pytest.mark.parametrize("initial_value,fires_at_zero", [(False, True), (True, False)])
@@ -238,10 +238,34 @@ z = "time"
 """)
     regimen = iv.Regimen.bolus(dose_g_per_kg=0.002, at_day=2.0, product="drug")
     result = simulate(model, regimen=regimen, t_end=3.0, t_eval=[3.0], **TIGHT)
-    assert result.stats["events"] == [(2.0, "high")]
+    assert result.stats["model_events"] == [(2.0, "high")]
     assert result.states[0, 2] == 2.0
 
 
 def test_models_without_events_have_no_event_statistics():
     result = simulate(str(DATA / "one_compartment.toml"), t_end=1.0)
-    assert "events" not in result.stats
+    assert "model_events" not in result.stats
+
+
+def test_stochastic_methods_refuse_a_model_with_events():
+    from ivigsim.errors import ParameterError
+    with pytest.raises(ParameterError, match=r"'threshold_reset' has events \(reset\).*method='ode' only"):
+        simulate(str(RESET), t_end=1.0, method="ssa", seed=1)
+
+
+def test_a_sweep_point_runs_the_model_events():
+    from ivigsim.core.simulation import initial_state, prepare, run_solver
+    run = prepare(str(RESET), t_end=10.0, t_eval=[10.0], rtol=1e-10, atol=1e-14)
+    y0 = initial_state(run.spec, run.kernel, run.values, run.p, run.rtol, run.atol)
+    states, stats = run_solver(run.kernel, y0, run.p, run.schedule, run.t_out, run.rtol, run.atol, spec=run.spec)
+    assert states[0, 1] == 4.0 and stats["model_events_executed"] == 4
+
+
+def test_a_fit_problem_refuses_a_model_with_events(tmp_path):
+    from fit_helpers import copy_problem, edit
+    from ivigsim.analysis.fitting import FitProblemError, load_problem
+    d = copy_problem(tmp_path)
+    (d / "reset.toml").write_text(RESET.read_text())
+    edit(d / "ivigsim.toml", 'model = "igg_linear"', 'model = "reset.toml"')
+    with pytest.raises(FitProblemError, match=r"\[fit\].model.*has events \(reset\); fitting a model with events"):
+        load_problem(d)

@@ -140,3 +140,26 @@ def test_duplicate_event_names_are_refused(tmp_path):
     target.write_text(text + "\n" + block)
     with pytest.raises(ModelFileError, match=r"\[events\.reset\.name\].*already named"):
         load_model_file(target)
+
+
+def test_equations_and_card_show_rules_and_events():
+    from ivigsim.interfaces.cards import model_card
+    from ivigsim.core.equations import equations_html, equations_latex, equations_text
+    rules = load_model_file(RULES)
+    text = equations_text(rules)
+    assert "dk_extra/dt = k0*growth   [1/day/day]" in text and "k_total = k0 + k_extra   [1/day]" in text
+    assert r"\frac{\mathrm{d}\mathit{k\_extra}}{\mathrm{d}t}" in equations_latex(rules)
+    events = load_model_file(EVENTS)
+    assert "reset: when lt(A, A_low) -> A = A0; resets = resets + 1" in equations_text(events)
+    assert "<b>reset</b>: when <code>lt(A, A_low)</code>" in equations_html(events)
+    card = model_card(events)
+    assert "## Events\n- reset: when lt(A, A_low): A is restored to A0" in card
+    assert "- resets [1], rate rule: the number of resets so far" in card
+
+
+def test_a_delayed_event_with_options_is_rendered_with_them(tmp_path):
+    from ivigsim.core.equations import equations_text
+    spec = load_with(tmp_path, EVENTS, 'description = "A is restored',
+                     'delay = "1 / k"\npriority = "2"\npersistent = false\ndescription = "A is restored')
+    assert "when lt(A, A_low) (after 1/k days; priority 2; cancelled if the trigger turns false before)" \
+        in equations_text(spec)

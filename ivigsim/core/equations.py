@@ -240,7 +240,41 @@ def equations_text(spec, markdown=False):
     lines += [f"{bullet}{code}{o.name} = {_factor_text(o.factor)}"
               f"{'(' + to_text(o.expression) + ')' if o.factor != 1.0 else to_text(o.expression)}{code}"
               f"   [{o.unit}]" for o in observables]
+    if spec.rules:
+        lines += ["", "### Rules", _RULES_NOTE]
+        lines += [f"{bullet}{code}{lhs} = {to_text(rule.expression)}{code}   [{unit}]"
+                  for rule, lhs, unit in _rules(spec)]
+    if spec.events:
+        lines += ["", "### Events"]
+        lines += [f"{bullet}{code}{e.name}: when {e.trigger_text}{_event_timing(e)} -> "
+                  f"{'; '.join(f'{t} = {to_text(v)}' for t, v in e.assignments)}{code}" for e in spec.events]
     return "\n".join(lines)
+
+
+_RULES_NOTE = ("Assignment rules hold at every instant (the rate laws above show them substituted); "
+               "a rate rule's quantity is a state of the model.")
+
+
+def _rules(spec):
+    """(rule, left-hand side in text, unit) of every rule."""
+    return [(r, r.name if r.kind == "assignment" else f"d{r.name}/dt",
+             str(r.unit) if r.kind == "assignment" else f"{r.unit}/day") for r in spec.rules]
+
+
+def _event_timing(event):
+    """', after delay ...; priority ...; ...' for the options of an event that differ from the defaults."""
+    parts = []
+    if event.delay is not None:
+        parts.append(f"after {to_text(event.delay)} days")
+    if event.priority is not None:
+        parts.append(f"priority {to_text(event.priority)}")
+    if not event.persistent:
+        parts.append("cancelled if the trigger turns false before")
+    if not event.initial_value:
+        parts.append("fires at t = 0 if true then")
+    if not event.use_values_from_trigger_time:
+        parts.append("values at execution")
+    return f" ({'; '.join(parts)})" if parts else ""
 
 
 def equations_latex(spec):
@@ -257,6 +291,20 @@ def equations_latex(spec):
         close = "" if o.factor == 1.0 else r"\right)"
         lines.append(f"{_latex_name(o.name)} &= {factor}{to_latex(o.expression)}{close}" + unit(o.unit) + r" \\")
     lines.append(r"\end{align*}")
+    if spec.rules:
+        lines += [r"\paragraph{Rules} % " + _RULES_NOTE, r"\begin{align*}"]
+        for rule, lhs, u in _rules(spec):
+            left = (_latex_name(rule.name) if rule.kind == "assignment"
+                    else rf"\frac{{\mathrm{{d}}{_latex_name(rule.name)}}}{{\mathrm{{d}}t}}")
+            lines.append(f"{left} &= {to_latex(rule.expression)}" + unit(u) + r" \\")
+        lines.append(r"\end{align*}")
+    if spec.events:
+        lines += [r"\paragraph{Events}", r"\begin{itemize}"]
+        for e in spec.events:
+            assigned = ", ".join(f"${_latex_name(t)} := {to_latex(v)}$" for t, v in e.assignments)
+            lines.append(rf"\item \texttt{{{e.name.replace('_', chr(92) + '_')}}}: when ${to_latex(e.trigger)}$"
+                         f"{_event_timing(e).replace('_', chr(92) + '_')}: {assigned}")
+        lines.append(r"\end{itemize}")
     return "\n".join(lines)
 
 
@@ -279,5 +327,17 @@ def equations_html(spec, heading=True):
             body = f"<mrow><mn>{_number(o.factor)}</mn><mo>&#x00D7;</mo><mo>(</mo>{body}<mo>)</mo></mrow>"
         rows.append(f"<tr><td><math displaystyle='true'><mrow>{_mi(o.name)}<mo>=</mo>{body}</mrow></math></td>"
                     f"<td>[{esc(o.unit)}]</td></tr>")
-    rows += ["</table></div>"]
+    rows.append("</table>")
+    if spec.rules:
+        rows += ["<h3>Rules</h3>", f"<p>{esc(_RULES_NOTE)}</p>", "<table>"]
+        for rule, lhs, unit in _rules(spec):
+            rows.append(f"<tr><td><math displaystyle='true'><mrow><mi>{esc(lhs)}</mi><mo>=</mo>"
+                        f"{to_mathml(rule.expression)}</mrow></math></td><td>[{esc(unit)}]</td></tr>")
+        rows.append("</table>")
+    if spec.events:
+        rows += ["<h3>Events</h3>", "<ul>"]
+        rows += [f"<li><b>{esc(e.name)}</b>: when <code>{esc(e.trigger_text)}</code>{esc(_event_timing(e))}: "
+                 f"{esc('; '.join(f'{t} = {to_text(v)}' for t, v in e.assignments))}</li>" for e in spec.events]
+        rows.append("</ul>")
+    rows += ["</div>"]
     return "\n".join(rows)

@@ -120,6 +120,7 @@ class Regimen:
     administrations: tuple[Administration, ...]
     name: str = ""
     sessions: tuple = ()
+    triggered: tuple = ()        # TriggeredDose entries: doses given when a level falls (see when_below)
 
     def __post_init__(self) -> None:
         if isinstance(self.administrations, (str, bytes, Administration)):
@@ -151,6 +152,12 @@ class Regimen:
         except _apheresis.ApheresisError as exc:
             raise RegimenError(f"plasma exchange / immunoadsorption: {exc}") from None
         object.__setattr__(self, "sessions", tuple(sorted(sessions, key=lambda s: s.time_day)))
+        from ivigsim.core.triggered import TriggeredDose
+        triggered = tuple(self.triggered)
+        for i, dose in enumerate(triggered):
+            if not isinstance(dose, TriggeredDose):
+                raise RegimenError(f"triggered dose {i + 1}: expected a TriggeredDose, got {type(dose).__name__}")
+        object.__setattr__(self, "triggered", triggered)
         drugs = sorted({adm.product for adm in ordered if adm.product in _antagonists.catalogue()})
         if len(drugs) > 1:
             raise RegimenError(f"one FcRn antagonist per regimen, got {', '.join(drugs)}: they share "
@@ -526,7 +533,60 @@ class Regimen:
                 raise RegimenError(f"Regimen.combine takes regimens, got {type(r).__name__}")
         name = " + ".join(r.name for r in regimens if r.name)
         return cls(tuple(a for r in regimens for a in r.administrations), name=name,
-                   sessions=tuple(s for r in regimens for s in r.sessions))
+                   sessions=tuple(s for r in regimens for s in r.sessions),
+                   triggered=tuple(d for r in regimens for d in r.triggered))
+
+    @classmethod
+    def when_below(
+        cls,
+        observable: str,
+        threshold: float,
+        dose_g_per_kg: float,
+        min_interval_days: float = 0.0,
+        unit: str = "",
+        product: str = "ivig",
+        route: str = "iv",
+        start_day: float = 0.0,
+    ) -> Regimen:
+        """Dose whenever an observable falls below a threshold, at most every ``min_interval_days``.
+
+        Trough-guided replacement: "give 0.4 g/kg when total IgG falls below
+        6 g/L, at most every 14 days" is
+        ``Regimen.when_below("igg_total", 6, 0.4, min_interval_days=14)``.
+
+        Parameters
+        ----------
+        observable : str
+            The model observable watched (e.g. ``"igg_total"``).
+        threshold : float
+            The level below which a dose is given, in ``unit`` (default: the
+            observable's own unit).
+        dose_g_per_kg : float
+            Each dose, g/kg, given as a bolus (by ``route``).
+        min_interval_days : float, optional
+            Least time between two triggered doses (default 0: whenever the
+            level falls below the threshold).
+        unit : str, optional
+            The threshold's unit, e.g. ``"g/L"`` (converted to the observable's).
+        product, route : str, optional
+            What is given and how (default ``"ivig"``, ``"iv"``).
+        start_day : float, optional
+            No triggered dose before this day (default 0).
+
+        Returns
+        -------
+        Regimen
+            A regimen with no fixed doses; combine it with others (``+``) for a
+            loading course. A patient below the threshold at the start is dosed
+            at once. The doses given are in ``result.regimen`` after a
+            simulation (see :mod:`ivigsim.core.triggered`).
+        """
+        from ivigsim.core.triggered import TriggeredDose, check_triggered_dose
+        dose = TriggeredDose(observable, threshold, dose_g_per_kg, min_interval_days, unit, product, route,
+                             start_day)
+        check_triggered_dose(dose, "Regimen.when_below")
+        check_product(product, "Regimen.when_below")
+        return cls((), name="when_below", triggered=(dose,))
 
     @classmethod
     def none(cls) -> Regimen:
@@ -773,6 +833,10 @@ class Regimen:
         -------
         str
         """
+        if self.triggered:
+            fixed = Regimen(self.administrations, sessions=self.sessions).describe() \
+                if self.administrations or self.sessions else ""
+            return " + ".join(([fixed] if fixed else []) + [d.describe() for d in self.triggered])
         return describe(self)
 
     def __repr__(self) -> str:

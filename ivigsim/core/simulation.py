@@ -25,6 +25,7 @@ from ivigsim.core.schedule import build_schedule, no_dosing
 from ivigsim.core.solvers import events as solver_events
 from ivigsim.core.solvers import rodas
 from ivigsim.core.spec import BODY_WEIGHT
+from ivigsim.core.triggered import realised_regimen, with_triggered_doses
 from ivigsim.core.units import UnitError, parse_unit
 from ivigsim.core.result import SimulationResult
 
@@ -34,6 +35,7 @@ DEFAULT_OUTPUT_STEP_DAY = 0.25
 STEADY_STATE_HORIZON_DAY = 4000.0
 MAX_STEPS = 500_000
 EVENT_LOG_SIZE = 100_000     # executed model events listed in the stats (all are counted)
+MODEL_EVENTS = "model"       # run_solver's default: the events of the model given as ``spec``
 
 
 def _unknown(kind, name, known, model_name):
@@ -114,14 +116,17 @@ def _atol_vector(spec, atol):
 
 
 def run_solver(kernel, y0, p, schedule, t_out, rtol, atol, max_steps=MAX_STEPS, model_name="", spec=None,
-               events=None):
+               events=MODEL_EVENTS):
     """Integrate; return (states at t_out, stats dict) or raise SolverError.
 
     With ``spec``, a failure names the reactions whose rate is not a number at
-    the start (a division by zero in a rate law, say). With ``events`` (the
-    model's :class:`~ivigsim.core.kernel.events.EventFunctions`) the model's events
-    run, and the stats dict lists them under ``"events"`` as (time, name) pairs.
+    the start (a division by zero in a rate law, say), and the model's events
+    run (``events=None`` leaves them out, as the search for the untreated
+    steady state does); the stats dict then lists the executed events under
+    ``"model_events"`` as (time, name) pairs.
     """
+    if events is MODEL_EVENTS:
+        events = load_events(spec) if spec is not None and spec.events else None
     y_out = np.zeros((len(t_out), len(y0)))
     stats = np.zeros(rodas.N_STATS, dtype=np.int64)
     fn = kernel.typed
@@ -143,8 +148,9 @@ def run_solver(kernel, y0, p, schedule, t_out, rtol, atol, max_steps=MAX_STEPS, 
     stats_dict = dict(zip(rodas.STAT_NAMES, (int(s) for s in stats)))
     if events is not None:
         n = min(int(info[solver_events.INFO_EXECUTED]), EVENT_LOG_SIZE)
-        stats_dict["events"] = [(float(t), spec.events[int(e)].name) for t, e in zip(log_t[:n], log_e[:n])]
-        stats_dict["events_executed"] = int(info[solver_events.INFO_EXECUTED])
+        stats_dict["model_events"] = [(float(t), spec.events[int(e)].name)
+                                      for t, e in zip(log_t[:n], log_e[:n])]
+        stats_dict["model_events_executed"] = int(info[solver_events.INFO_EXECUTED])
         if status in solver_events.STATUS_MESSAGES:
             event = spec.events[int(info[solver_events.INFO_FAILED])]
             raise SolverError(f"model '{model_name}': event '{event.name}' (trigger {event.trigger_text!r}): "
@@ -210,8 +216,9 @@ def _initial_state(spec, kernel, values, p, rtol, atol):
     # then let Newton's method finish: longer horizons only if it does not converge.
     horizon, integrated = STEADY_STATE_HORIZON_DAY, 0.0
     for _ in range(4):
+        # the untreated steady state of the model's equations: its events are not part of it
         ys, _ = run_solver(kernel, y0, p, no_dosing(spec, 0.0, horizon), np.array([horizon]),
-                           min(rtol, 1e-8), atol * 1e-2, model_name=spec.name, spec=spec)
+                           min(rtol, 1e-8), atol * 1e-2, model_name=spec.name, spec=spec, events=None)
         integrated += horizon
         outcome = steady_state.newton(kernel.rhs, kernel.jac, ys[0], p, atol, free, conserved)
         if outcome.converged:
@@ -297,6 +304,7 @@ def prepare(model, regimen=None, t_end=365.0, body_weight_kg=None, params=None, 
     if not (0 < rtol < 1):
         raise ParameterError(f"rtol must lie in (0, 1), got {rtol!r}")
     regimen = Regimen.none() if regimen is None else regimen
+    spec = with_triggered_doses(spec, getattr(regimen, "triggered", ()))
     values = resolve_parameters(spec, _with_drug_parameters(spec, regimen, params), body_weight_kg)
     switches = resolve_mechanisms(spec, mechanisms)
     kernel = load_kernel(spec)
@@ -314,14 +322,13 @@ def execute(run, max_steps=MAX_STEPS):
     """Integrate a prepared run from its initial state; returns a SimulationResult."""
     spec, kernel = run.spec, run.kernel
     y0 = initial_state(spec, kernel, run.values, run.p, run.rtol, run.atol)
-    events = load_events(spec) if spec.events else None
     states, stats = run_solver(kernel, y0, run.p, run.schedule, run.t_out, run.rtol, run.atol,
-                               max_steps, spec.name, spec=spec, events=events)
+                               max_steps, spec.name, spec=spec)
 
     def dense(times):
         """The solver's own solution at ``times`` (days): the same integration, output there."""
         ys, _ = run_solver(kernel, y0, run.p, run.schedule, np.asarray(times, dtype=np.float64), run.rtol,
-                           run.atol, max_steps, spec.name, spec=spec, events=events)
+                           run.atol, max_steps, spec.name, spec=spec)
         return ys, evaluate_observables(kernel, ys, run.p)
 
     return SimulationResult(
@@ -329,7 +336,7 @@ def execute(run, max_steps=MAX_STEPS):
         observables=evaluate_observables(kernel, states, run.p),
         parameters=dict(zip(spec.parameter_names, run.values.tolist())),
         mechanisms={m: bool(s) for m, s in zip(spec.mechanism_names, run.switches)},
-        regimen=run.regimen, body_weight_kg=run.body_weight_kg, stats=stats, dense=dense,
+        regimen=realised_regimen(run.regimen, stats.get("model_events", ())), body_weight_kg=run.body_weight_kg, stats=stats, dense=dense,
     )
 
 
@@ -374,6 +381,10 @@ def simulate(model, regimen=None, t_end=365.0, body_weight_kg=None, params=None,
     if method in ("ssa", "tau_leaping"):
         from ivigsim.core.stochastic import simulate_stochastic      # imports this module
         run = prepare(model, regimen, t_end, body_weight_kg, params, mechanisms, t_eval, rtol, atol)
+        if run.spec.events:
+            raise ParameterError(f"model '{run.spec.name}' has events "
+                                 f"({', '.join(e.name for e in run.spec.events)}); they are simulated by "
+                                 f"method='ode' only")
         return simulate_stochastic(run, method, seed, ssa_scale=ssa_scale, tau_day=tau_day)
     if method != "ode":
         raise ParameterError(f"unknown method {method!r}; available: 'ode', 'ssa', 'tau_leaping'")

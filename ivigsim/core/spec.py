@@ -15,9 +15,9 @@ File layout (see ``models/fcrn_pk.toml`` for a worked example)::
     [observables.X]    expression, unit, description
     [doses.PRODUCT]    iv = species, sc = species, mass_per_amount (expression)
     [rules.X]          assignment = expression, or rate = expression with initial; unit, description
-                       (see ivigsim.rules); ``time`` is the simulation time in days
+                       (see ivigsim.core.rules); ``time`` is the simulation time in days
     [[events]]         name, trigger (a condition), assignments.X, delay, priority, persistent,
-                       initial_value, use_values_from_trigger_time (see ivigsim.events)
+                       initial_value, use_values_from_trigger_time (see ivigsim.core.events)
     [parameter_sets.S] description, references, parameters.X (value, unit, bounds, source):
                        the same equations with other values (see ivigsim.core.parameter_sets)
 
@@ -51,7 +51,7 @@ from ivigsim.errors import ModelFileError
 from ivigsim.core.expressions import (BinOp, ExpressionError, Num, evaluate, infer_unit, parse_expression,
                                  symbols, to_text)
 from ivigsim.core.units import DIMENSIONLESS, Unit, UnitError, parse_unit
-from ivigsim import rules as rule_lang
+from ivigsim.core import rules as rule_lang
 
 TIME_UNIT = parse_unit("day")
 BODY_WEIGHT = "body_weight"
@@ -659,7 +659,7 @@ def load_model_file(path):
                                   parse_expression("1"), rule_lang.CLOCK_MECHANISM,
                                   "the clock of `time`: one day per day"))
 
-    from ivigsim.events import read_events
+    from ivigsim.core.events import read_events
     observable_units = {**units, **{o.name: o.unit for o in observables}}
     observable_map = {**expanded, **{o.name: o.expression if o.factor == 1.0 else
                                      BinOp("*", Num(o.factor), o.expression) for o in observables}}

@@ -65,6 +65,12 @@ def model_card(spec, check=False, format="text"):
     if not _is_agent(spec):
         lines += ["", "## Observables"]
         lines += [f"- {o.name} [{o.unit}]: {o.description}" for o in spec.observables]
+        if spec.rules:
+            lines += ["", "## Rules"]
+            lines += [f"- {r.name} [{r.unit}], {r.kind} rule: {r.description}" for r in spec.rules]
+        if spec.events:
+            lines += ["", "## Events"]
+            lines += [f"- {e.name}: when {e.trigger_text}: {e.description}" for e in spec.events]
         lines += ["", equations_text(spec, markdown=format == "md")]
     if spec.references:
         lines += ["", "## References"] + [f"- {r}" for r in spec.references]

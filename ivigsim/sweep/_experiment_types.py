@@ -29,7 +29,7 @@ DOSING_METRIC_KINDS = frozenset({"grams_given", "cost_usd", "max_infusion_rate_m
                                  "thrombosis_flag"})
 #: Regimen constructors an experiment may use (``Regimen.<kind>``).
 REGIMEN_KINDS = ("ivig", "bolus", "infusion", "scig", "none", "fcrn_antagonist", "plasma_exchange",
-                 "immunoadsorption", "combine")
+                 "immunoadsorption", "when_below", "combine")
 #: Ways of drawing points from a sweep.
 SWEEP_METHODS = ("grid", "latin_hypercube", "sobol", "sobol_indices", "morris",
                  "virtual_population", "none")

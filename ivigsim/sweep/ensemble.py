@@ -23,6 +23,7 @@ from ivigsim.core.kernel.compiled import evaluate_observables
 from ivigsim.analysis.metrics import compute_metric, dose_context
 from ivigsim.core.regimen import Regimen, RegimenError
 from ivigsim.core.simulation import initial_state, prepare, run_solver
+from ivigsim.core.triggered import realised_regimen
 
 OK, FAILED, UNDEFINED = 0, 1, 2
 #: Status words by code, as metrics.csv writes them. "undefined": the simulation
@@ -95,10 +96,13 @@ def run_point(experiment, spec, points, i, t_out, untreated=False):
     has_weight = "body_weight" in spec.parameter_names
     run = prepare(spec, regimen, experiment.t_end_days, weight if has_weight else None, params,
                   dict(experiment.mechanisms), t_out, experiment.rtol)
-    y0 = initial_state(spec, run.kernel, run.values, run.p, run.rtol, run.atol)
+    y0 = initial_state(run.spec, run.kernel, run.values, run.p, run.rtol, run.atol)
     states, stats = run_solver(run.kernel, y0, run.p, run.schedule, run.t_out, run.rtol, run.atol,
-                               model_name=spec.name, spec=spec)
+                               model_name=spec.name, spec=run.spec)
     observables = evaluate_observables(run.kernel, states, run.p)
+    if regimen.triggered:     # the doses a state-triggered regimen gave; its dose counters are not outputs
+        regimen = realised_regimen(regimen, stats["model_events"])
+        states = states[:, :spec.n_species]
     return np.concatenate([observables, states], axis=1), regimen, weight, stats["steps"]
 
 

@@ -15,7 +15,7 @@ File layout (see ``experiments/fcrn_dose_response.toml`` for a worked example)::
     [experiment]              name, model, seed, t_end_days (required); description,
                               output_step_days, rtol, body_weight_kg, replicates, mechanisms
     [parameters]              fixed overrides: parameter name = number
-    [regimens.NAME]           kind = ivig | bolus | infusion | scig | none | fcrn_antagonist |
+    [regimens.NAME]           kind = ivig | bolus | infusion | scig | none | fcrn_antagonist | when_below |
                               plasma_exchange | immunoadsorption, and the keyword arguments of
                               that Regimen constructor; or kind = "combine" with
                               parts = [{kind = ...}, ...] (the parts given together)

@@ -115,6 +115,11 @@ def _read_settings(path, directory):
         spec = load_model(target if model.endswith(".toml") else model)
     except IvigsimError as exc:
         raise FitProblemError(path, "[fit].model", str(exc)) from None
+    if spec.events:
+        # the fit's batched finite-difference integrations do not run model events
+        raise FitProblemError(path, "[fit].model", f"model '{spec.name}' has events "
+                                                   f"({', '.join(e.name for e in spec.events)}); fitting a "
+                                                   f"model with events is not supported")
     settings = {"model": model, "spec": spec}
     for key, default, kind in (("seed", None, int), ("n_starts", None, int), ("t_end_days", 0.0, float),
                                ("rtol", 1e-8, float)):

@@ -1,4 +1,4 @@
-"""SBML events, read as the ``[[events]]`` of the model file (:mod:`ivigsim.events`).
+"""SBML events, read as the ``[[events]]`` of the model file (:mod:`ivigsim.core.events`).
 
 Part of the SBML importer (:mod:`ivigsim.io.sbml.importer`). Both follow SBML
 Level 3 Version 2 semantics, so the attributes map one to one: the trigger

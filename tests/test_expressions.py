@@ -444,3 +444,21 @@ def test_sympy_and_numba_are_not_imported_at_module_level():
                 if isinstance(stmt, ast.FunctionDef) and all(n.split(".")[0] == "sympy" for n in names):
                     continue  # a lazy import inside a function body
                 assert not any(n.split(".")[0] in ("sympy", "numba") for n in names), (module, names)
+
+
+def test_step_functions_evaluate_check_units_and_differentiate_to_zero():
+    import sympy
+
+    from ivigsim.core.expressions import evaluate, infer_unit, parse_expression, to_sympy
+    from ivigsim.core.units import parse_unit
+    node = parse_expression("floor(x) + ceil(x) + rem(x, 3) + rem(-7, 3) + factorial(n)")
+    # floor(-7.5) + ceil(-7.5) + fmod(-7.5, 3) + fmod(-7, 3) + 3! = -8 - 7 - 1.5 - 1 + 6
+    assert evaluate(node, {"x": -7.5, "n": 3.0}) == -11.5
+    x, n = sympy.symbols("x n")
+    expr = to_sympy(node, {"x": x, "n": n})
+    assert float(expr.subs({x: -7.5, n: 3})) == -11.5
+    assert expr.diff(n) == 0 and expr.diff(x) == 1          # the rem's own a, nothing from the steps
+    mg = parse_unit("mg")
+    assert infer_unit(parse_expression("floor(a) + rem(a, b)"), lambda s: mg) == mg
+    with pytest.raises(Exception, match="factorial"):
+        infer_unit(parse_expression("factorial(a)"), lambda s: mg)

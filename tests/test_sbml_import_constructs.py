@@ -36,7 +36,7 @@ def test_stoichiometry_math_of_constants_becomes_a_number(tmp_path):
     assert dict(reaction.products) == {"S2": 2.0}
 
 
-def test_stoichiometry_that_changes_in_time_is_still_refused(tmp_path):
+def test_stoichiometry_that_may_change_in_time_makes_one_term_per_species(tmp_path):
     doc = libsbml.readSBMLFromFile(str(CASES / "00068" / "00068-sbml-l2v5.xml"))
     doc.setLevelAndVersion(3, 2, False)
     model = doc.getModel()
@@ -44,8 +44,12 @@ def test_stoichiometry_that_changes_in_time_is_still_refused(tmp_path):
     p1.setConstant(False)                         # now a rule could change it: not a number any more
     path = tmp_path / "varying.xml"
     libsbml.writeSBMLToFile(doc, str(path))
-    with pytest.raises(IvigsimError, match=r"reaction '.*': the stoichiometry of 'S2' changes in time"):
-        import_sbml_names(path, default_units=SUITE_UNITS)
+    text, names, spec = _import(path, tmp_path)
+    # S1 -> (2 p1) S2 becomes -> S1 at -rate and -> S2 at (2 p1) rate
+    assert sorted(r.name for r in spec.reactions) == ["reaction1_S1", "reaction1_S2"]
+    assert all(not r.reactants and len(r.products) == 1 for r in spec.reactions)
+    s2 = next(r for r in spec.reactions if r.name == "reaction1_S2")
+    assert "p1" in str(s2.rate)
 
 
 def test_a_point_compartment_without_size_holds_amounts(tmp_path):

@@ -99,6 +99,10 @@ _PY_FUNCS: dict[str, Callable[..., float]] = {
     "any_of": lambda *a: float(any(x != 0.0 for x in a)),
     "none_of": lambda a: float(a == 0.0),
     "piecewise": _piecewise,
+    "floor": lambda x: float(math.floor(x)) if math.isfinite(x) else x,
+    "ceil": lambda x: float(math.ceil(x)) if math.isfinite(x) else x,
+    "factorial": lambda x: math.gamma(x + 1.0),
+    "rem": math.fmod,
 }
 
 

@@ -32,6 +32,7 @@ FUNCTIONS: dict[str, int] = {
     "mm": 2,
     "sin": 1, "cos": 1, "tan": 1, "asin": 1, "acos": 1, "atan": 1,
     "sinh": 1, "cosh": 1, "tanh": 1,
+    "floor": 1, "ceil": 1, "factorial": 1, "rem": 2,
     "lt": 2, "le": 2, "gt": 2, "ge": 2, "eq": 2, "neq": 2,
     "all_of": VARIADIC, "any_of": VARIADIC, "none_of": 1,
     "piecewise": VARIADIC,

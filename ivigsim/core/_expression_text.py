@@ -5,6 +5,7 @@ Internal to :mod:`ivigsim.core.expressions`, which re-exports the public names.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
@@ -27,6 +28,30 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 # --------------------------------------------------------------- conversion
+#: Functions that are constant between jumps (``factorial`` is defined on whole
+#: numbers only). Their derivative is taken as zero, which is exact between the
+#: jumps, so that the Jacobian needs nothing the kernel cannot print.
+_STEPS = ("floor", "ceil", "factorial", "rem")
+
+
+@functools.lru_cache(maxsize=1)
+def _step_functions() -> dict:
+    """SymPy forms of :data:`_STEPS` (classes made once, on first use)."""
+    import sympy
+
+    # named as SymPy's own functions, so that the code printer writes math.floor, ...
+    floor = type("floor", (sympy.floor,), {"fdiff": lambda self, argindex=1: sympy.S.Zero})
+    ceiling = type("ceiling", (sympy.ceiling,), {"fdiff": lambda self, argindex=1: sympy.S.Zero})
+    gamma = type("gamma", (sympy.gamma,), {"fdiff": lambda self, argindex=1: sympy.S.Zero})
+
+    def rem(a, b):
+        # the remainder of a truncating division: it has the sign of a (C's fmod)
+        q = a / b
+        return a - b * sympy.Piecewise((ceiling(q), q < 0), (floor(q), True))
+
+    return {"floor": floor, "ceil": ceiling, "factorial": lambda x: gamma(x + 1), "rem": rem}
+
+
 def to_sympy(node: Node, symbol_map: Mapping[str, "sympy.Symbol"]) -> "sympy.Expr":
     """Convert ``node`` to a SymPy expression (SymPy is imported lazily).
 
@@ -82,6 +107,8 @@ def to_sympy(node: Node, symbol_map: Mapping[str, "sympy.Symbol"]) -> "sympy.Exp
             if n.func == "piecewise":
                 pairs = [(args[k], condition(n.args[k + 1])) for k in range(0, len(args) - 1, 2)]
                 return sympy.Piecewise(*pairs, (args[-1], True))
+            if n.func in _STEPS:
+                return _step_functions()[n.func](*args)
             funcs = {"exp": sympy.exp, "log": sympy.log, "sqrt": sympy.sqrt, "abs": sympy.Abs,
                      "min": sympy.Min, "max": sympy.Max, "pow": sympy.Pow, "sin": sympy.sin,
                      "cos": sympy.cos, "tan": sympy.tan, "asin": sympy.asin, "acos": sympy.acos,

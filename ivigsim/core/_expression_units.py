@@ -145,9 +145,12 @@ def infer_unit(node: Node, unit_of: Callable[[str], Unit]) -> Unit:
         if f == "sqrt":
             u = units[0]
             return Unit(math.sqrt(u.scale), tuple(d * Fraction(1, 2) for d in u.dims))
-        if f == "abs":
+        if f in ("abs", "floor", "ceil"):
             return units[0]
-        if f in ("min", "max"):
+        if f == "factorial":
+            _require_pure_number(units[0], args[0], node, "the argument of factorial()")
+            return DIMENSIONLESS
+        if f in ("min", "max", "rem"):
             _require_same_unit(units[0], units[1], args[0], args[1], node, f"take {f}() of")
             return units[0]
         if f == "pow":

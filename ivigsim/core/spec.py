@@ -661,7 +661,9 @@ def load_model_file(path):
     observable_map = {**expanded, **{o.name: o.expression if o.factor == 1.0 else
                                      BinOp("*", Num(o.factor), o.expression) for o in observables}}
     events = read_events(
-        reader, data, lambda node, key: checked_unit(node, key, observable_units),
+        # unchecked units: symbols are still looked up, but no unit is compared
+        reader, data, lambda node, key: checked_unit(node, key, observable_units) if checked else
+        (checked_unit(node, key, observable_units) and None),
         lambda node: rule_lang.substitute(node, observable_map),
         {s.name: s.unit for s in species if s.name != rule_lang.TIME},
         {p.name for p in parameters}, {c.name for c in compartments})

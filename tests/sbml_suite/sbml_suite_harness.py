@@ -179,19 +179,33 @@ def _values(res, spec, env, names, document, variable, settings):
     species = model.getSpecies(variable)
     if species is None:
         return values
-    volume = env[names[species.getCompartment()]]
+    compartment = names[species.getCompartment()]
+    # a compartment whose size changes is an observable or a state of the imported model
+    volume = np.asarray(res[compartment], dtype=np.float64) if compartment in res else env[compartment]
     want_amount = variable in settings.amount
     want_conc = variable in settings.concentration
     if name in spec.species_names:
-        # a dynamic species is a concentration in ivigsim unless its compartment holds amounts only
-        has_amount = spec.unit_of(name).same_dimension(spec.amount_unit(name))
-    else:
-        has_amount = species.getHasOnlySubstanceUnits()
+        # a state of ivigsim is a concentration in its own compartment: its amount is the value
+        # times that compartment's size (1 for the compartment of states, which holds amounts)
+        amount = values * env[spec.species[spec.species_index(name)].compartment]
+        return amount if want_amount else amount / volume if want_conc else values
+    # a parameter: an amount if the SBML counts it so, or if it is held as a constant amount in a
+    # compartment whose size changes (then its concentration is not constant)
+    has_amount = species.getHasOnlySubstanceUnits() or (compartment in res and not species.getConstant()
+                                                        and name not in res)
     if want_amount and not has_amount:
         return values * volume
     if want_conc and has_amount:
         return values / volume
     return values
+
+
+def _asks_for_reaction_rates(sbml_path, header):
+    """Whether the expected results hold a reaction's rate (a reaction id as a variable)."""
+    import libsbml
+
+    model = libsbml.readSBMLFromFile(str(sbml_path)).getModel()
+    return model is not None and any(model.getReaction(v) is not None for v in header[1:])
 
 
 def run_ivigsim(case_dir, settings, header, expected):
@@ -204,7 +218,8 @@ def run_ivigsim(case_dir, settings, header, expected):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            text, names = import_sbml_names(sbml, default_units=DEFAULT_UNITS)
+            text, names = import_sbml_names(sbml, default_units=DEFAULT_UNITS,
+                                            reaction_rates=_asks_for_reaction_rates(sbml, header))
             scale, document = _time_scale_days(sbml)
             with tempfile.TemporaryDirectory() as tmp:
                 path = Path(tmp) / "model.toml"

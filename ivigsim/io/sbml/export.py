@@ -14,6 +14,12 @@ What the SBML holds for one patient:
 * initial concentrations: by default where ivigsim starts, the untreated
   steady state for models that declare ``initial_state = "steady_state"``;
 * observables as assignment rules, converted to their declared units;
+* the model's rules as the model file resolves them: assignment rules
+  substituted where they are used, rate rules (and ``time``) as the states of
+  the size-1 compartment they live in, with their reactions ``-> X``;
+* the model's own events (``[[events]]``) as SBML events with the same
+  trigger, delay (days, the model's time unit), priority, persistence,
+  initial value, ``useValuesFromTriggerTime`` and assignments;
 * the regimen, if one is given: one infusion-rate parameter (g/day) per
   product and route, set by time-triggered events at every infusion start and
   stop, feeding one zero-order reaction per target species (the dose table's
@@ -35,7 +41,7 @@ from ivigsim.core.catalogue import load_model
 from ivigsim.errors import IvigsimError
 from ivigsim.core.expressions import evaluate, infer_unit, symbols, to_text
 from ivigsim.core.regimen import Regimen
-from ivigsim.io.sbml.mathml import apply_ast, name_ast, number_ast, time_ast, to_ast
+from ivigsim.io.sbml.mathml import apply_ast, boolean_ast, name_ast, number_ast, time_ast, to_ast
 from ivigsim.io.sbml.units import UnitTable
 from ivigsim.core.schedule import build_schedule
 from ivigsim.core.simulation import (DEFAULT_ATOL, prepare, resolve_mechanisms, resolve_parameters,
@@ -120,6 +126,7 @@ def export_sbml(model, path=None, regimen=None, body_weight_kg=None, params=None
     writer.species(y0, initial)
     writer.reactions()
     writer.observables()
+    writer.model_events()
     writer.dosing(doses)
     text = libsbml.writeSBMLToString(writer.document)
     if path is not None:
@@ -277,6 +284,27 @@ class _Writer:
         ref.setSpecies(species)
         ref.setStoichiometry(float(coeff))
         ref.setConstant(True)
+
+    def model_events(self):
+        """The model's own events (its [[events]]), with the same SBML semantics; times are days."""
+        for e in self.spec.events:
+            ev = self.model.createEvent()
+            self.check(ev.setId(self.fresh_id(e.name)), f"the event id '{e.name}'")
+            ev.setUseValuesFromTriggerTime(e.use_values_from_trigger_time)
+            if e.description:
+                ev.setName(e.description)
+            trigger = ev.createTrigger()
+            trigger.setInitialValue(e.initial_value)
+            trigger.setPersistent(e.persistent)
+            trigger.setMath(boolean_ast(e.trigger))
+            if e.delay is not None:
+                ev.createDelay().setMath(to_ast(e.delay))
+            if e.priority is not None:
+                ev.createPriority().setMath(to_ast(e.priority))
+            for target, value in e.assignments:
+                ea = ev.createEventAssignment()
+                ea.setVariable(target)
+                ea.setMath(to_ast(value))
 
     def observables(self):
         for o in self.spec.observables:

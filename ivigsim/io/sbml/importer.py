@@ -4,24 +4,30 @@ What maps onto the model format is read; the rest is refused with an
 :class:`~ivigsim.errors.IvigsimError` naming the file, the SBML element and
 what it uses. Accepted:
 
-* compartments (constant size, or an initial assignment from parameters),
-  species (concentrations or, with ``hasOnlySubstanceUnits``, amounts),
-  global and local parameters, function definitions (inlined);
-* reactions with any kinetic law in the arithmetic whitelist of
+* compartments of any dimension (constant size, an initial assignment, or a
+  size that assignment rules, rate rules or events change: then the species in
+  it are held as amounts, :mod:`ivigsim.io.sbml.quantities`), species
+  (concentrations or, with ``hasOnlySubstanceUnits``, amounts), global and
+  local parameters, function definitions (inlined);
+* reactions with any kinetic law in the whitelist of
   :mod:`ivigsim.io.sbml.mathml`; a reversible reaction whose law is a difference
   ``forward - reverse`` becomes two reactions, any other reversible law is kept
-  as one net rate;
+  as one net rate; stoichiometries that rules or events change, and conversion
+  factors, make one signed term per species (:mod:`ivigsim.io.sbml.reactions`);
 * assignment rules, which become observables (and are substituted where
   kinetic laws use them); initial assignments (evaluated where the model
   format needs a number);
-* rate rules of species and parameters, which become reactions ``-> x``,
-  and the simulation time (csymbol time), which becomes a clock species
-  (:mod:`ivigsim.io.sbml.rate_rules`).
+* rate rules of species, parameters, compartments and stoichiometries, which
+  become reactions ``-> x``, and the simulation time (csymbol time), which
+  becomes a clock species (:mod:`ivigsim.io.sbml.rate_rules`);
+* reaction ids used as values, and ``rateOf`` (:mod:`ivigsim.io.sbml.rates`);
+* events, as the model file's ``[[events]]`` (:mod:`ivigsim.io.sbml.events`).
 
 Boundary and constant species, and species no reaction changes, become
-parameters. Refused: events, rate rules of compartments, algebraic rules, constraints,
-``delay``, ``piecewise``, conversion factors, fast reactions,
-variable stoichiometry and required SBML packages. ivigsim dosing that
+parameters. Refused, each with the element named: algebraic rules,
+constraints, fast reactions, ``delay``, ``rateOf`` of a quantity an assignment
+rule sets, step functions of the time, events whose random SBML order decides
+their outcome, and required SBML packages. ivigsim dosing that
 :func:`~ivigsim.io.sbml.export_sbml` wrote (marked by its annotation) is
 dropped, since the model's ``[doses]`` table, rebuilt from the annotation,
 regenerates it.
@@ -32,7 +38,10 @@ parameter such as ``s_per_day = 86400 s/day`` (one day in model time units),
 which keeps the SBML's parameters in their own units. Undeclared model-level
 units come from ``default_units``; undeclared parameter units are inferred from
 the equations where they are determined (:mod:`ivigsim.io.sbml.infer`) or taken
-from ``units``; a kinetic law whose units are not an amount per time is refused.
+from ``units``. Where units cannot be worked out or do not fit together (a
+kinetic law that is not an amount per time, say), the model is imported again
+with ``units = "unchecked"`` and a warning that names what did not fit: SBML
+simulators give units no part in the numbers.
 """
 
 from __future__ import annotations
@@ -48,9 +57,11 @@ from ivigsim.io.sbml import annotation as ann
 from ivigsim.errors import IvigsimError
 from ivigsim.core.expressions import (FUNCTIONS, BinOp, ExpressionError, Num, Sym, evaluate, infer_unit,
                                  parse_expression, symbols)
+from ivigsim.io.sbml.events import event_states, finish_events, read_events
 from ivigsim.io.sbml.export import require_libsbml
 from ivigsim.io.sbml.infer import infer_units
 from ivigsim.io.sbml.quantities import QuantityReading
+from ivigsim.io.sbml.rates import RateReading, rate_observables
 from ivigsim.io.sbml.rate_rules import RateRuleReader, clock_reactions, model_clock
 from ivigsim.io.sbml.mathml import MathReader, normalised
 from ivigsim.io.sbml.model_file import DoseRecord, ModelRecord, ParameterRecord, model_file_text
@@ -65,7 +76,7 @@ _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _DRAWING_PACKAGES = ("layout", "render")
 
 
-def import_sbml(path_in, path_out=None, name=None, default_units=None, units=None):
+def import_sbml(path_in, path_out=None, name=None, default_units=None, units=None, reaction_rates=False):
     """Convert an SBML model into the text of an ivigsim model file.
 
     Parameters
@@ -79,11 +90,16 @@ def import_sbml(path_in, path_out=None, name=None, default_units=None, units=Non
     default_units : dict, optional
         Unit strings for model-level units the SBML leaves undeclared:
         ``{"time": "min", "substance": "nmol", "volume": "L"}``. Declared
-        units always win.
+        units always win. (The size of a 1- or 2-dimensional compartment
+        without declared units makes the import unchecked.)
     units : dict, optional
         Unit strings for parameters, by SBML id (``"reaction_id.local_id"`` for
         a local parameter): for those the SBML does not declare, or declares
         wrongly.
+    reaction_rates : bool, optional
+        Give every reaction's rate an observable named after the reaction
+        (in amount per model time unit). Without it, only reactions whose rate
+        the model's math uses as a value get one.
 
     Returns
     -------
@@ -96,10 +112,10 @@ def import_sbml(path_in, path_out=None, name=None, default_units=None, units=Non
         If the SBML uses something ivigsim cannot represent, or its units do
         not fit together; the message names the file and the element.
     """
-    return import_sbml_names(path_in, path_out, name, default_units, units)[0]
+    return import_sbml_names(path_in, path_out, name, default_units, units, reaction_rates)[0]
 
 
-def import_sbml_names(path_in, path_out=None, name=None, default_units=None, units=None):
+def import_sbml_names(path_in, path_out=None, name=None, default_units=None, units=None, reaction_rates=False):
     """:func:`import_sbml`, also returning where each SBML id went.
 
     Returns
@@ -117,14 +133,14 @@ def import_sbml_names(path_in, path_out=None, name=None, default_units=None, uni
     _check_entities(path_in)
     try:
         reader = _Importer(libsbml, path_in, libsbml.readSBMLFromFile(str(path_in)), default_units or {},
-                           units or {})
+                           units or {}, reaction_rates=reaction_rates)
         record = reader.run(name)
     except UnitsRefusal as exc:
         # Most published SBML declares few units: import the numbers as written, unchecked.
         warnings.warn(f"{path_in}: imported with units = \"unchecked\" (dimension checks skipped, so a wrong "
                       f"unit is not caught): {exc}", UserWarning, stacklevel=3)
         reader = _Importer(libsbml, path_in, libsbml.readSBMLFromFile(str(path_in)), default_units or {},
-                           units or {}, unchecked=True)
+                           units or {}, unchecked=True, reaction_rates=reaction_rates)
         record = reader.run(name)
         record.units = "unchecked"
         record.notes.insert(1, f"Units are unchecked: {str(exc).removeprefix(f'{path_in.name}: ')}")
@@ -209,11 +225,12 @@ class UnitsRefusal(IvigsimError):
     """The SBML's units do not fit together or cannot be worked out (the model may import unchecked)."""
 
 
-class _Importer(QuantityReading):
+class _Importer(QuantityReading, RateReading):
     """Reads one SBML document into a :class:`~ivigsim.io.sbml.model_file.ModelRecord`."""
 
-    def __init__(self, libsbml, path, document, default_units, units, unchecked=False):
+    def __init__(self, libsbml, path, document, default_units, units, unchecked=False, reaction_rates=False):
         self.sb = libsbml
+        self.reaction_rates = reaction_rates
         self.unchecked = unchecked
         self.undeclared = set()        # ivigsim names of parameters whose units the SBML leaves out
         self.path = path
@@ -232,6 +249,7 @@ class _Importer(QuantityReading):
         self.rules = {}                # SBML id -> assignment rule math
         self.expanded = {}             # SBML id -> inlined node of its assignment rule
         self.expanding = []            # assignment rules being inlined, outermost first
+        self.time_names = set()        # the clock that stands for the simulation time, once read
 
     # --- messages and names ----------------------------------------------
     def where(self, kind, sbml_id):
@@ -241,14 +259,13 @@ class _Importer(QuantityReading):
         raise IvigsimError(f"{self.where(kind, sbml_id)}: {message}")
 
     def unit_fail(self, kind, sbml_id, message, node=None):
-        """A units problem: refused when units are checked, passed over when they are not.
+        """A units problem: the model is imported again with units unchecked, and a warning says why.
 
-        When ``node`` is given and every quantity in it has declared units (no
-        number without units, no parameter without them), the declarations
-        contradict each other: that is refused in any case.
+        SBML simulators give units no part in the numbers, and most published
+        files declare units that do not fit together; the warning (and a note
+        in the model file) keeps what was found. ``node`` is the expression at
+        fault, kept for the message's caller.
         """
-        if node is not None and not (symbols(node) & self.undeclared or _has_number(node)):
-            raise IvigsimError(f"{self.where(kind, sbml_id)}: {message}")
         if not self.unchecked:
             raise UnitsRefusal(f"{self.where(kind, sbml_id)}: {message}")
 
@@ -259,7 +276,7 @@ class _Importer(QuantityReading):
         if not _NAME_RE.match(base):
             base = f"x{base.lstrip('_')}" if base.lstrip("_") else "x"
             base = base if _NAME_RE.match(base) else f"x_{base}"
-        if keyword.iskeyword(base) or base in FUNCTIONS or base in ("True", "False", "None"):
+        if keyword.iskeyword(base) or base in FUNCTIONS or base in ("True", "False", "None", "time"):
             base = f"{base}_"
         name, n = base, 2
         while name in self.taken:
@@ -279,8 +296,17 @@ class _Importer(QuantityReading):
         self._model_units()
         self.functions = {f.getId(): f.getMath() for f in self.model.getListOfFunctionDefinitions()}
         self.rules = {r.getVariable(): r.getMath() for r in self.model.getListOfRules()
-                      if r.isAssignment() and not self._is_reference(r.getVariable())}
-        self.rate_rules = {r.getVariable(): r.getMath() for r in self.model.getListOfRules() if r.isRate()}
+                      if r.isAssignment() and r.isSetMath()}
+        self.rate_rules = {r.getVariable(): r.getMath() for r in self.model.getListOfRules()
+                           if r.isRate() and r.isSetMath()}
+        for r in self.model.getListOfRules():
+            if not r.isSetMath() and not r.isAlgebraic():
+                # SBML Level 3 Version 2: a rule without math sets nothing
+                self.notes.append(f"The rule for '{r.getVariable()}' has no math and was left out.")
+        self.event_assigned = set()
+        event_states(self)
+        self.varying = {c.getId() for c in self.model.getListOfCompartments()
+                        if c.getId() in self.rules or c.getId() in self.rate_rules}
         self._classify_species()
         self._claim_names()
         self._read_compartments()
@@ -293,7 +319,10 @@ class _Importer(QuantityReading):
         if not self.species:
             model_clock(self)          # nothing else changes in time: the clock is the one state
         observables = [self._read_rule(var) for var in self.rules]
+        events = read_events(self)
         self._settle_units()
+        finish_events(self, events)         # after the units: values checked against their targets
+        rates = rate_observables(self, self.reaction_rates)
         record = ModelRecord(name=self._model_name(name), description=self._description(),
                              references=self._references(),
                              initial_state=(self.annotation.get("initial_state", "initial")
@@ -301,7 +330,7 @@ class _Importer(QuantityReading):
         record.compartments = self.compartments
         record.species = self.species
         record.reactions = [rx for group in reactions for rx in group.finish(self)] + clock_reactions(self)
-        record.observables = [o.finish(self) for o in observables]
+        record.observables = [o.finish(self) for o in observables] + rates
         record.mechanisms = dict(self.mechanism_text)
         for rx in record.reactions:
             record.mechanisms.setdefault(rx.mechanism, f"SBML reaction '{rx.name}' (switch it off to remove it)")
@@ -309,6 +338,7 @@ class _Importer(QuantityReading):
             self.fail("model", self.model.getId(), "it has no reactions; an ivigsim model needs at least one")
         record.parameters = list(self.params.values())
         record.doses = self._doses(record)
+        record.events = events
         record.notes = [f"Imported from the SBML file {self.file} by ivigsim.import_sbml.",
                         "Parameter bounds not given in the file are value/100 to value*100 ([0, 1] for zero)."
                         ] + self.notes
@@ -354,38 +384,17 @@ class _Importer(QuantityReading):
             if package and uri != doc.getSBMLNamespaces().getURI() and doc.getPackageRequired(package):
                 self.fail("model", m.getId(), f"it requires the SBML package '{package}', which ivigsim "
                                               f"does not support")
-        for ev in m.getListOfEvents():
-            if not ann.is_dosing(ev):
-                self.fail("event", ev.getId() or ev.getName(), "events are not supported (an ivigsim model "
-                          "has no discontinuities; give doses with a Regimen and the model's [doses] table)")
         for rule in m.getListOfRules():
             if rule.isAlgebraic():
                 self.fail("algebraic rule", rule.getMetaId() or "(no id)", "algebraic rules are not supported")
-            if rule.isRate() and m.getCompartment(rule.getVariable()) is not None:
-                self.fail("rate rule", rule.getVariable(), "a compartment whose size changes by a rate rule "
-                          "is not supported")
-            if rule.isRate() and m.getElementBySId(rule.getVariable()) is not None and \
-                    m.getElementBySId(rule.getVariable()).getTypeCode() == self.sb.SBML_SPECIES_REFERENCE:
-                self.fail("rate rule", rule.getVariable(), "a stoichiometry that changes by a rate rule is "
-                          "not supported")
         for c in m.getListOfConstraints():
             self.fail("constraint", c.getMetaId() or "(no id)", "constraints are not supported")
-        if m.isSetConversionFactor():
-            self.fail("model", m.getId(), "conversion factors are not supported")
-        for s in m.getListOfSpecies():
-            if s.isSetConversionFactor():
-                self.fail("species", s.getId(), "conversion factors are not supported")
         for r in m.getListOfReactions():
             if r.isSetFast() and r.getFast():
                 self.fail("reaction", r.getId(), "fast reactions are not supported")
             refs = list(r.getListOfReactants()) + list(r.getListOfProducts())
             for ref in refs:
-                if ref.isSetId() and self._constant_math(ref.getId()) is not None:
-                    continue                     # a number worked out at import (_fixed_stoichiometries)
-                if not ref.getConstant() or ref.getId() in self.rules_or_assigned():
-                    self.fail("reaction", r.getId(), f"the stoichiometry of '{ref.getSpecies()}' changes "
-                                                     f"in time, which is not supported")
-                if not ref.isSetStoichiometry():
+                if not ref.isSetStoichiometry() and not (ref.isSetId() and ref.getId() in self.rules_or_assigned()):
                     self.fail("reaction", r.getId(), f"the stoichiometry of '{ref.getSpecies()}' is not set")
 
     def _is_reference(self, sbml_id):
@@ -479,12 +488,19 @@ class _Importer(QuantityReading):
             return read_sbml_unit(self.model, c.getUnits(), self.where("compartment", c.getId()))
         if dims == 0:
             return DIMENSIONLESS, "1"
-        if dims != 3:
-            self.fail("compartment", c.getId(), f"{dims:g}-dimensional compartments are not supported")
-        return self._role_unit("volume", self.model.getVolumeUnits(), "compartment", c.getId())
+        if dims == 3:
+            return self._role_unit("volume", self.model.getVolumeUnits(), "compartment", c.getId())
+        role = {1.0: "length", 2.0: "area"}.get(dims)
+        declared = {"length": self.model.getLengthUnits(), "area": self.model.getAreaUnits()}.get(role)
+        if declared:
+            return read_sbml_unit(self.model, declared, self.where("compartment", c.getId()))
+        # a size with no unit to check it by: its species' values are taken as written
+        self.unit_fail("compartment", c.getId(), f"its size ({dims:g} dimensions) has no declared unit")
+        return DIMENSIONLESS, "1"
 
     # --- classification and names ------------------------------------------
-    def _classify_species(self):
+    def dynamic_by_reactions(self):
+        """The species that reactions change (not boundary, constant or set by an assignment rule)."""
         changed = set()
         for r in self.model.getListOfReactions():
             if ann.is_dosing(r):
@@ -492,9 +508,12 @@ class _Importer(QuantityReading):
             for ref in list(r.getListOfReactants()) + list(r.getListOfProducts()):
                 if ref.getStoichiometry() != 0:
                     changed.add(ref.getSpecies())
-        self.dynamic = {s.getId() for s in self.model.getListOfSpecies()
-                        if s.getId() in changed and not s.getBoundaryCondition() and not s.getConstant()
-                        and s.getId() not in self.rules}
+        return {s.getId() for s in self.model.getListOfSpecies()
+                if s.getId() in changed and not s.getBoundaryCondition() and not s.getConstant()
+                and s.getId() not in self.rules}
+
+    def _classify_species(self):
+        self.dynamic = self.dynamic_by_reactions()
         self.dynamic |= {s.getId() for s in self.model.getListOfSpecies() if s.getId() in self.rate_rules}
 
     def _claim_names(self):
@@ -503,6 +522,11 @@ class _Importer(QuantityReading):
             for element in group:
                 if not ann.is_dosing(element):
                     self.claim(element.getId())
+        for r in m.getListOfReactions():
+            if not ann.is_dosing(r):
+                for ref in list(r.getListOfReactants()) + list(r.getListOfProducts()):
+                    if ref.isSetId() and ref.getId() not in self.names:
+                        self.claim(ref.getId())
         self.reaction_taken = set()
         self.reaction_names = {}
         for r in m.getListOfReactions():
@@ -537,7 +561,10 @@ class _Importer(QuantityReading):
                 return local[sbml_id]
             return self.resolve(sbml_id, where)
 
-        return MathReader(self.functions, resolve, self.literal, lambda where: Sym(model_clock(self)))
+        reader = MathReader(self.functions, resolve, self.literal, lambda where: Sym(model_clock(self)),
+                            self.rate_of)
+        reader.time_names = self.time_names        # shared, so a rule of the time counts as the time too
+        return reader
 
     def read_math(self, ast, kind, sbml_id, local=None):
         self.context = sbml_id
@@ -560,13 +587,22 @@ class _Importer(QuantityReading):
                     self.expanding.pop()
                     self.context = context
             return self.expanded[sbml_id]
+        if self._is_reference(sbml_id) and sbml_id not in self.rate_rules:
+            return self.stoichiometry(m.getElementBySId(sbml_id))
         species = m.getSpecies(sbml_id)
+        if species is not None and self.amount_held(species):
+            return BinOp("/", Sym(self.names[sbml_id]), self.resolve(species.getCompartment(), where))
+        if species is not None and sbml_id in self.dynamic and species.getCompartment() in self.varying:
+            # held as an amount: its concentration is the amount over the size of the moment
+            amount = Sym(self.names[sbml_id])
+            return amount if species.getHasOnlySubstanceUnits() else \
+                BinOp("/", amount, self.resolve(species.getCompartment(), where))
         if species is not None and sbml_id in self.dynamic and self.amount_differs(species):
             return BinOp("*", Sym(self.names[sbml_id]), Sym(self.names[species.getCompartment()]))
         if sbml_id in self.names:
             return Sym(self.names[sbml_id])
         if m.getReaction(sbml_id) is not None:
-            raise IvigsimError(f"{where}: using the rate of reaction '{sbml_id}' as a value is not supported")
+            return self.reaction_rate(sbml_id, where)
         raise IvigsimError(f"{where}: unknown symbol '{sbml_id}'")
 
     def as_written(self, note, key, node):
@@ -591,7 +627,7 @@ class _Importer(QuantityReading):
         In a compartment of dimensionless size 1 (one that only holds amounts)
         the two are the same number in the same unit.
         """
-        if not species.getHasOnlySubstanceUnits():
+        if not species.getHasOnlySubstanceUnits() or species.getCompartment() in self.varying:
             return False
         comp = self.model.getCompartment(species.getCompartment())
         fixed = comp.getId() not in self.rules_or_assigned()
@@ -714,12 +750,3 @@ class _Importer(QuantityReading):
 
 
 _EXAMPLE = {"time": "day", "substance": "umol", "volume": "L"}
-
-
-def _has_number(node):
-    """Whether an expression holds a number (in SBML Level 3, a number without units)."""
-    if isinstance(node, Num):
-        return True
-    children = [getattr(node, "operand", None), getattr(node, "left", None), getattr(node, "right", None)]
-    children += list(getattr(node, "args", ()))
-    return any(_has_number(c) for c in children if c is not None)

@@ -11,8 +11,12 @@ Reading, only MathML that has a counterpart in the whitelist of
 become ``piecewise``, ``lt`` ... ``neq``, ``all_of``, ``any_of``, ``none_of``;
 ``sec``, ``csc``, ``cot`` and their hyperbolic forms become reciprocals);
 calls of the model's function definitions are inlined, and the time is what
-the ``time`` callback makes of it. Anything else (``delay``, ``rateOf``,
-``floor``, ``factorial``, ...) is refused with an
+the ``time`` callback makes of it, and ``rateOf`` what the ``rate_of``
+callback makes of it. ``floor``, ``ceiling``, ``factorial`` and ``rem`` are
+whitelist functions; ``quotient(a, b)`` becomes ``(a - rem(a, b)) / b``. A
+``piecewise`` without an otherwise value takes its last piece's value when no
+condition holds (SBML leaves the value undefined there). Anything else
+(``delay``, ...) is refused with an
 :class:`~ivigsim.errors.IvigsimError` that names the SBML element and quotes
 the formula.
 """
@@ -22,11 +26,13 @@ from __future__ import annotations
 import math
 
 from ivigsim.errors import IvigsimError
-from ivigsim.core.expressions import CONDITIONS, BinOp, Call, Neg, Num, Sym
+from ivigsim.core.expressions import CONDITIONS, FUNCTIONS, BinOp, Call, Neg, Num, Sym, symbols
 
 AVOGADRO = 6.02214179e23        # the value the SBML Level 3 specification fixes (CODATA 2006)
 
 # ivigsim function -> libSBML AST type name
+_STEP_AST = {"floor": "AST_FUNCTION_FLOOR", "ceil": "AST_FUNCTION_CEILING",
+             "factorial": "AST_FUNCTION_FACTORIAL", "rem": "AST_FUNCTION_REM"}
 _TRIG_AST = {"sin": "AST_FUNCTION_SIN", "cos": "AST_FUNCTION_COS", "tan": "AST_FUNCTION_TAN",
              "asin": "AST_FUNCTION_ARCSIN", "acos": "AST_FUNCTION_ARCCOS", "atan": "AST_FUNCTION_ARCTAN",
              "sinh": "AST_FUNCTION_SINH", "cosh": "AST_FUNCTION_COSH", "tanh": "AST_FUNCTION_TANH"}
@@ -137,6 +143,7 @@ def to_ast(node, number_units="dimensionless"):
                   "abs": libsbml.AST_FUNCTION_ABS, "min": libsbml.AST_FUNCTION_MIN,
                   "max": libsbml.AST_FUNCTION_MAX, "pow": libsbml.AST_POWER}
         simple.update({name: getattr(libsbml, kind) for name, kind in _TRIG_AST.items()})
+        simple.update({name: getattr(libsbml, kind) for name, kind in _STEP_AST.items()})
         return apply_ast(simple[func], *(conv(a) for a in args))
 
     def condition(n):
@@ -148,6 +155,16 @@ def to_ast(node, number_units="dimensionless"):
         return apply_ast(libsbml.AST_RELATIONAL_NEQ, conv(n), number_ast(0, number_units))
 
     return conv(node)
+
+
+def boolean_ast(node, number_units=None):
+    """The MathML boolean of a condition node (``lt``, ``all_of``, ...); another node as ``!= 0``."""
+    import libsbml
+
+    ast = to_ast(node, number_units)
+    if isinstance(node, Call) and node.func in CONDITIONS:
+        return ast.getChild(1).deepCopy()          # to_ast writes a condition as piecewise(1, it, 0)
+    return apply_ast(libsbml.AST_RELATIONAL_NEQ, ast, number_ast(0, number_units))
 
 
 # ----------------------------------------------------------------- reading
@@ -168,13 +185,18 @@ class MathReader:
     time : callable, optional
         ``time(where)`` -> the node of the simulation time (csymbol time);
         without it the time is refused.
+    rate_of : callable, optional
+        ``rate_of(sbml_id, where)`` -> the node of the rate of change of that
+        id (``rateOf``); without it ``rateOf`` is refused.
     """
 
-    def __init__(self, functions, resolve, literal, time=None):
+    def __init__(self, functions, resolve, literal, time=None, rate_of=None):
         self.functions = functions
         self.resolve = resolve
         self.literal = literal
         self.time = time
+        self.rate_of = rate_of
+        self.time_names = set()
         self.arithmetic = _arithmetic_types()
 
     def read(self, ast, where):
@@ -190,7 +212,7 @@ class MathReader:
     def refuse(self, what):
         raise IvigsimError(f"{self.where}: {what} is not supported by ivigsim rate laws "
                            f"(in '{self.formula}'); ivigsim accepts + - * / ^, exp, ln, log10, "
-                           f"sqrt, abs, min, max, piecewise, comparisons, and, or, not, xor, trigonometry and the "
+                           f"sqrt, abs, min, max, floor, ceiling, factorial, rem, quotient, piecewise, comparisons, and, or, not, xor, trigonometry and the "
                            f"model's function definitions")
 
     def _conv(self, ast, bound):
@@ -205,7 +227,9 @@ class MathReader:
             name = ast.getName()
             return bound[name] if name in bound else self.resolve(name, self.where)
         if t == libsbml.AST_NAME_TIME and self.time is not None:
-            return self.time(self.where)
+            node = self.time(self.where)
+            self.time_names |= symbols(node)
+            return node
         if t == libsbml.AST_NAME_AVOGADRO:
             return Num(AVOGADRO)                 # per mole
         if t == libsbml.AST_CONSTANT_E:
@@ -242,6 +266,25 @@ class MathReader:
             return BinOp("/", Call("log", (args[-1],)), Call("log", (base,)))
         if t == libsbml.AST_FUNCTION:
             return self._inline(ast, kids, bound)
+        if t == getattr(libsbml, "AST_FUNCTION_RATE_OF", -1) and self.rate_of is not None:
+            if len(kids) != 1 or kids[0].getType() != libsbml.AST_NAME or kids[0].getName() in bound:
+                self.refuse("rateOf() of anything but the id of a model element")
+            return self.rate_of(kids[0].getName(), self.where)
+        steps = {getattr(libsbml, kind): name for name, kind in _STEP_AST.items()}
+        if t in steps:
+            args = [self._conv(k, bound) for k in kids]
+            if len(args) != FUNCTIONS[steps[t]]:
+                self.refuse(f"{steps[t]}() of {len(args)} arguments")
+            if any(symbols(a) & self.time_names for a in args):
+                # the time is an integrated clock, a rounding error off at a jump
+                self.refuse(f"{steps[t]}() of the simulation time (its jumps are not located in time)")
+            return Call(steps[t], tuple(args))
+        if t in _inverse_trigonometry(libsbml) and len(kids) == 1:
+            return _inverse_trigonometry(libsbml)[t](self._conv(kids[0], bound))
+        if t == getattr(libsbml, "AST_FUNCTION_QUOTIENT", -1) and len(kids) == 2:
+            a, b = (self._conv(k, bound) for k in kids)
+            # the quotient of a truncating division: (a - rem(a, b)) / b
+            return BinOp("/", BinOp("-", a, Call("rem", (a, b))), b)
         found = self._logic_or_trigonometry(libsbml, t, kids, bound)
         if found is not None:
             return found
@@ -273,9 +316,12 @@ class MathReader:
             pairs = [Call(relational[t], (a, b)) for a, b in zip(args, args[1:])]
             return pairs[0] if len(pairs) == 1 else Call("all_of", tuple(pairs))
         if t == libsbml.AST_FUNCTION_PIECEWISE:
-            if len(args) % 2 == 0:
-                # SBML leaves the value undefined when no condition holds; ivigsim needs one
-                self.refuse("piecewise() without an otherwise value")
+            if len(args) % 2 == 0 and len(args) >= 2:
+                # SBML leaves the value undefined when no condition holds, so any value is
+                # within the standard there: the last piece's value stands in for it
+                args = args[:-1]
+            elif len(args) % 2 == 0:
+                self.refuse("piecewise() without pieces")
             return Call("piecewise", tuple(args)) if len(args) > 1 else args[0]
         if t == libsbml.AST_LOGICAL_NOT:
             return Call("none_of", (args[0],))
@@ -310,6 +356,30 @@ class MathReader:
         values = [self._conv(k, bound) for k in kids]
         inner = {lam.getChild(i).getName(): v for i, v in enumerate(values)}
         return self._conv(lam.getChild(n_args), inner)
+
+
+def _inverse_trigonometry(libsbml):
+    """The inverse functions that the whitelist lacks, written with the ones it has."""
+    def recip(x):
+        return BinOp("/", Num(1.0), x)
+
+    def asinh(x):
+        return Call("log", (BinOp("+", x, Call("sqrt", (BinOp("+", BinOp("*", x, x), Num(1.0)),))),))
+
+    def acosh(x):
+        return Call("log", (BinOp("+", x, Call("sqrt", (BinOp("-", BinOp("*", x, x), Num(1.0)),))),))
+
+    def atanh(x):
+        return BinOp("*", Num(0.5), Call("log", (BinOp("/", BinOp("+", Num(1.0), x), BinOp("-", Num(1.0), x)),)))
+
+    return {libsbml.AST_FUNCTION_ARCSEC: lambda x: Call("acos", (recip(x),)),
+            libsbml.AST_FUNCTION_ARCCSC: lambda x: Call("asin", (recip(x),)),
+            libsbml.AST_FUNCTION_ARCCOT: lambda x: Call("atan", (recip(x),)),
+            libsbml.AST_FUNCTION_ARCSINH: asinh, libsbml.AST_FUNCTION_ARCCOSH: acosh,
+            libsbml.AST_FUNCTION_ARCTANH: atanh,
+            libsbml.AST_FUNCTION_ARCSECH: lambda x: acosh(recip(x)),
+            libsbml.AST_FUNCTION_ARCCSCH: lambda x: asinh(recip(x)),
+            libsbml.AST_FUNCTION_ARCCOTH: lambda x: atanh(recip(x))}
 
 
 def _fold(op, args, empty):

@@ -66,6 +66,20 @@ class DoseRecord:
 
 
 @dataclass
+class EventRecord:
+    name: str
+    trigger: object                  # condition node
+    assignments: list                # [(target name, value node)]
+    delay: object = None             # node in days
+    priority: object = None
+    persistent: bool = True
+    initial_value: bool = True
+    use_values_from_trigger_time: bool = True
+    description: str = ""
+    sbml_id: str = ""                # the SBML event's id, for messages
+
+
+@dataclass
 class ModelRecord:
     name: str
     description: str
@@ -78,6 +92,7 @@ class ModelRecord:
     reactions: list = field(default_factory=list)
     observables: list = field(default_factory=list)
     doses: list = field(default_factory=list)
+    events: list = field(default_factory=list)
     notes: list = field(default_factory=list)      # lines for the header comment
     units: str = "checked"                         # "unchecked": the file's units did not fit together
 
@@ -172,4 +187,18 @@ def model_file_text(model):
         fields = [(route, "{ " + ", ".join(f"{s} = {_string(to_text(f))}" for s, f in targets.items()) + " }")
                   for route, targets in d.routes.items()]
         _table(lines, f"doses.{d.product}", fields + [("mass_per_amount", _string(to_text(d.mass_per_amount)))])
+    for e in model.events:
+        lines.append("[[events]]")
+        for key, value in (("name", _string(e.name)), ("trigger", _string(to_text(e.trigger))),
+                           ("delay", _string(to_text(e.delay)) if e.delay is not None else None),
+                           ("priority", _string(to_text(e.priority)) if e.priority is not None else None),
+                           ("persistent", None if e.persistent else "false"),
+                           ("initial_value", None if e.initial_value else "false"),
+                           ("use_values_from_trigger_time", None if e.use_values_from_trigger_time else "false"),
+                           ("description", _string(e.description) if e.description else None)):
+            if value is not None:
+                lines.append(f"{key} = {value}")
+        lines.append("[events.assignments]")
+        lines += [f"{target} = {_string(to_text(node))}" for target, node in e.assignments]
+        lines.append("")
     return "\n".join(lines).rstrip() + "\n"

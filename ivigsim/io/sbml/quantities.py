@@ -30,9 +30,6 @@ class QuantityReading:
             unit, hint = self._compartment_unit(c)
             self.unit_of[name] = unit
             self.unit_hint[name] = hint
-            if c.getId() in self.rules:
-                self.fail("compartment", c.getId(), "a compartment whose size follows an assignment rule "
-                                                    "is not supported")
             if c.isSetSize():
                 self.values[name] = c.getSize()
             elif c.isSetSpatialDimensions() and c.getSpatialDimensionsAsDouble() == 0 \
@@ -42,6 +39,12 @@ class QuantityReading:
                 self.values[name] = 1.0
                 self.notes.append(f"Compartment '{c.getId()}' has 0 dimensions and no size; it counts as "
                                   f"size 1, so its species' values are amounts.")
+            if c.getId() in self.varying:
+                # its size is an observable (assignment rule) or a state (rate rule); the species in it
+                # are held as amounts in the size-1 compartment of states
+                self.notes.append(f"Compartment '{c.getId()}' changes size in time: its species are held as "
+                                  f"amounts, and their concentrations are the amounts over its size.")
+                continue
             self.compartments.append(CompartmentRecord(name, None, unit_text(unit, hint), c.getName()))
         # no compartments: a model of parameters and rules; its states get a compartment of their own
 
@@ -92,11 +95,26 @@ class QuantityReading:
         """Species that reactions change; the others become parameters, or observables if a rule sets them."""
         self.species = []
         self.initial_amounts = {}
+        self.varying_conc = {}         # species held as amounts -> their initial concentration
         for s in self.model.getListOfSpecies():
             name = self.names[s.getId()]
             comp = self.names[s.getCompartment()]
             substance, hint = self._substance(s)
             conc = substance / self.unit_of[comp]
+            if s.getCompartment() in self.varying and s.getId() in self.dynamic:
+                self._amount_species(s, name, substance, hint)
+                continue
+            if s.getCompartment() in self.varying and self.amount_held(s):
+                # no reaction or rule changes its amount, but its concentration follows the size
+                value = s.getInitialAmount() if s.isSetInitialAmount() else None
+                if value is None and s.isSetInitialConcentration():
+                    self.varying_conc[name] = (s.getInitialConcentration(), s.getCompartment())
+                self.params[name] = ParameterRecord(name, value, "", f"imported from {self.file} (SBML species "
+                                                    f"'{s.getId()}', its amount held constant)", None, s.getName())
+                self.unit_of[name], self.unit_hint[name] = substance, hint
+                if value is not None:
+                    self.values[name] = value
+                continue
             note = ann.read(s)
             conc_hint = note.get("unit") if note is not None and note.kind == "species" else None
             size = self.values.get(comp)
@@ -119,11 +137,35 @@ class QuantityReading:
                                               description))
         parameter_states(self)
 
+    def amount_held(self, s):
+        """Whether a species no reaction changes is a constant amount (in a compartment whose size
+        changes, a concentration that is not declared constant and no rule sets)."""
+        return s.getCompartment() in self.varying and s.getId() not in self.dynamic and not s.getConstant() \
+            and s.getId() not in self.rules and not s.getHasOnlySubstanceUnits()
+
+    def _amount_species(self, s, name, substance, hint):
+        """A species of a compartment whose size changes, held as an amount in the compartment of states."""
+        from ivigsim.io.sbml.rate_rules import state_compartment
+        self.unit_of[name] = substance
+        self.unit_hint[name] = hint
+        if s.isSetInitialAmount():
+            self.values[name] = s.getInitialAmount()
+        elif s.isSetInitialConcentration():
+            self.varying_conc[name] = (s.getInitialConcentration(), s.getCompartment())
+        note = ann.read(s)
+        description = (note.get("description") if note is not None else None) or s.getName()
+        self.species.append(SpeciesRecord(name, state_compartment(self), unit_text(substance, hint), None,
+                                          False, description))
+
     def _fixed_species(self, s, name, value, substance, hint, conc, conc_hint, size):
         """A species no reaction changes, as a parameter (an amount if the SBML uses amounts)."""
         amount = s.getHasOnlySubstanceUnits()
         if amount and s.isSetInitialAmount():
             value = self.initial_amounts.pop(name)
+        elif amount and s.getCompartment() in self.varying and value is not None:
+            # the size comes from a rule: the amount is worked out once the size is known
+            self.varying_conc[name] = (value, s.getCompartment())
+            value = None
         elif amount:
             value = value * size if value is not None and size is not None else None
         elif value is None and name in self.initial_amounts and size:
@@ -147,6 +189,10 @@ class QuantityReading:
             species = self.model.getSpecies(target)
             if species is not None and target in self.dynamic and self.amount_differs(species):
                 node = BinOp("/", node, Sym(self.names[species.getCompartment()]))
+            elif species is not None and target in self.dynamic and species.getCompartment() in self.varying \
+                    and not species.getHasOnlySubstanceUnits():
+                node = BinOp("*", node, self.resolve(species.getCompartment(), "initial assignment"))
+                self.varying_conc.pop(self.names[target], None)
             pending[self.names[target]] = (target, node, self.sb.formulaToL3String(ia.getMath()))
             self.equations.append((node, self.unit_of.get(self.names[target]), f"initial assignment '{target}'"))
         self.assigned = {n: node for n, (_, node, _) in pending.items()}
@@ -176,6 +222,14 @@ class QuantityReading:
             species = next((s for s in self.species if s.name == name), None)
             if species is not None and name not in self.values:
                 self.values[name] = amount / self.values[species.compartment]
+        for name, (conc, comp) in self.varying_conc.items():
+            try:
+                size = evaluate(self.resolve(comp, "compartment"), self.values)
+            except (ExpressionError, KeyError) as exc:
+                self.fail("compartment", comp, f"its initial size cannot be worked out: {exc}")
+            self.values[name] = conc * size
+            if name in self.params:
+                self.params[name].value = self.values[name]
         for c in self.compartments:
             if c.name not in self.values:
                 self.fail("compartment", c.name, "its size is not set")

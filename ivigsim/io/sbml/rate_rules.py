@@ -11,7 +11,7 @@ a rule can be switched off like any reaction.
   of its concentration (of its amount, with ``hasOnlySubstanceUnits``); in
   the model file a species is a concentration and a rate is an amount per
   time, so a concentration rule is multiplied by the compartment's size.
-* A parameter set by a rate rule becomes a species in a compartment of
+* A parameter (or a stoichiometry) set by a rate rule becomes a species in a compartment of
   dimensionless size 1 (``rate_rule_states``), where its amount and its value
   are the same number in the same unit.
 
@@ -20,8 +20,9 @@ a clock: it starts at 0 and grows by one model time unit per model time unit
 (``-> clock`` at the rate of the time conversion). Its equation is linear, so
 the solver integrates it exactly.
 
-A compartment whose size follows a rate rule is refused (the concentrations
-in it would need the product rule, which the model format does not write).
+A compartment whose size follows a rate rule is a state too; the species in
+it are then held as amounts (see :mod:`ivigsim.io.sbml.quantities`), so that no
+product rule is needed for their concentrations.
 
 The unit of a quantity that the SBML leaves undeclared is inferred from its
 rule with the other equations: ``x / f`` must be a time.
@@ -53,6 +54,26 @@ def parameter_states(imp):
     """A species record for every global parameter that a rate rule changes."""
     for sbml_id in imp.rate_rules:
         p = imp.model.getParameter(sbml_id)
+        ref = imp.model.getElementBySId(sbml_id) if p is None else None
+        if ref is not None and ref.getTypeCode() == imp.sb.SBML_SPECIES_REFERENCE:
+            # a stoichiometry that a rate rule changes: a dimensionless state
+            name = imp.names[sbml_id]
+            if ref.isSetStoichiometry():
+                imp.values[name] = ref.getStoichiometry()
+            imp.unit_of[name] = DIMENSIONLESS
+            imp.species.append(SpeciesRecord(name, state_compartment(imp), "1", None, False,
+                                             f"the stoichiometry of SBML species reference '{sbml_id}', "
+                                             f"changed by {_changer(imp, sbml_id)}"))
+            continue
+        comp = imp.model.getCompartment(sbml_id) if p is None else None
+        if comp is not None:
+            # a compartment whose size a rate rule changes: a state in its own unit
+            name = imp.names[sbml_id]
+            imp.species.append(SpeciesRecord(name, state_compartment(imp),
+                                             unit_text(imp.unit_of[name], imp.unit_hint.get(name)), None, False,
+                                             comp.getName() or f"the size of SBML compartment '{sbml_id}', "
+                                                               f"changed by {_changer(imp, sbml_id)}"))
+            continue
         if p is None:
             continue
         name = imp.names[sbml_id]
@@ -65,7 +86,11 @@ def parameter_states(imp):
         else:
             imp.undeclared.add(name)
         imp.species.append(SpeciesRecord(name, comp, "", None, False,
-                                         p.getName() or f"SBML parameter '{sbml_id}', changed by a rate rule"))
+                                         p.getName() or f"SBML parameter '{sbml_id}', changed by {_changer(imp, sbml_id)}"))
+
+
+def _changer(imp, sbml_id):
+    return "events" if sbml_id in getattr(imp, "event_assigned", ()) else "a rate rule"
 
 
 def model_clock(imp):
@@ -106,6 +131,16 @@ class RateRuleReader:
         if species is None:
             self.compartment = state_compartment(imp)
             amount, self.rate = Sym(self.name), rule
+        elif species.getCompartment() in imp.varying:
+            # held as an amount N = c V: dN/dt = V dc/dt + c dV/dt for a concentration c
+            self.compartment = state_compartment(imp)
+            amount, self.rate = Sym(self.name), rule
+            if not species.getHasOnlySubstanceUnits():
+                where = imp.where("rate rule", variable)
+                size = imp.resolve(species.getCompartment(), where)
+                self.rate = BinOp("+", BinOp("*", rule, size),
+                                  BinOp("*", BinOp("/", Sym(self.name), size),
+                                        imp.rate_of(species.getCompartment(), where)))
         else:
             self.compartment = imp.names[species.getCompartment()]
             amount = BinOp("*", Sym(self.name), Sym(self.compartment))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 
 from ivigsim.io.sbml import annotation as ann
-from ivigsim.core.expressions import BinOp, Sym, infer_unit
+from ivigsim.core.expressions import BinOp, Neg, Num, Sym, infer_unit
 from ivigsim.io.sbml.model_file import ObservableRecord, ParameterRecord, ReactionRecord
 from ivigsim.io.sbml.mathml import apply_ast
 from ivigsim.io.sbml.units import read_sbml_unit, unit_id, unit_text
@@ -69,18 +69,13 @@ class ReactionReader:
         note = ann.read(reaction)
         note = note if note is not None and note.kind == "reaction" else None
         self.description = note.get("description", "") if note else reaction.getName()
-        self.reactants = self._side(reaction.getListOfReactants())
-        self.products = self._side(reaction.getListOfProducts())
+        self.reactants, self.products, self.terms = [], [], []
+        self._sides(reaction)
         self.reversible = reaction.getReversible()
         law = reaction.getKineticLaw()
         if law is None or not law.isSetMath():
             imp.fail("reaction", self.id, "it has no kinetic law")
-        local = {}
-        for lp in law.getListOfLocalParameters():
-            name = imp.claim(None, f"{self.id}_{lp.getId()}")
-            imp.add_parameter(name, lp, lp.getValue() if lp.isSetValue() else None, "local parameter",
-                              f"{self.id}.{lp.getId()}")
-            local[lp.getId()] = Sym(name)
+        local = imp.local_parameters(reaction)
         ast = law.getMath()
         self.mechanism = None
         switch = note.get("mechanism") if note else None
@@ -97,23 +92,45 @@ class ReactionReader:
             self.expected = self.amount / imp.time_unit
             imp.equations.append((self.rate, self.expected, f"reaction '{self.id}'"))
 
-    def _side(self, references):
-        terms = []
-        for ref in references:
-            coeff = ref.getStoichiometry()
-            if coeff == 0 or ref.getSpecies() not in self.imp.dynamic or ref.getSpecies() in self.imp.rate_rules:
+    def _sides(self, reaction):
+        """Reactants and products with fixed stoichiometries, or else one signed term per species.
+
+        A stoichiometry that rules change in time, or a conversion factor, makes
+        the reaction one term per species, ``-> S`` at ``±stoichiometry x
+        factor x rate`` (a rate that may be negative). A negative fixed
+        stoichiometry makes a reactant a product, as its sign says.
+        """
+        imp = self.imp
+        fixed = True
+        for sign, refs in ((-1.0, reaction.getListOfReactants()), (1.0, reaction.getListOfProducts())):
+            for ref in refs:
+                species = ref.getSpecies()
+                if species not in imp.dynamic or species in imp.rate_rules:
+                    continue
+                coef = imp.stoichiometry(ref)
+                factor = imp.conversion_factor(imp.model.getSpecies(species))
+                name = imp.names[species]
+                self.terms.append((name, sign, coef, factor))
+                if factor is not None or not isinstance(coef, Num) or (coef.value == 0 and ref.isSetId()):
+                    # (a stoichiometry that a rule or assignment makes 0 still leaves its species a state)
+                    fixed = False
+        if not fixed:
+            return
+        for name, sign, coef, _ in self.terms:
+            value = coef.value
+            if value == 0:
                 continue
-            if not (coeff > 0 and math.isfinite(coeff)):
-                self.imp.fail("reaction", self.id, f"the stoichiometry of '{ref.getSpecies()}' is {coeff:g}; "
-                                                   f"it must be positive")
-            terms.append((self.imp.names[ref.getSpecies()], coeff))
-        return terms
+            if not math.isfinite(value):
+                imp.fail("reaction", self.id, f"the stoichiometry of '{name}' is {value:g}; it must be finite")
+            side = self.products if (sign > 0) == (value > 0) else self.reactants
+            side.append((name, abs(value)))
+        self.terms = []
 
     def _amount_unit(self):
         """The amount unit shared by the reaction's species (None if no species changes)."""
         imp = self.imp
         units = {}
-        for name, _ in self.reactants + self.products:
+        for name, _ in self.reactants + self.products + [(t[0], None) for t in self.terms]:
             species = next(s for s in imp.species if s.name == name)
             units[name] = imp.unit_of[name] * imp.unit_of[species.compartment]
         if not units:
@@ -142,7 +159,21 @@ class ReactionReader:
         mechanism = self.mechanism or imp.claim(None, self.name)
         description = self.description
         parts = [(self.name, self.reactants, self.products, self.rate)]
-        if self.reversible and isinstance(self.rate, BinOp) and self.rate.op == "-":
+        if self.terms:
+            # one signed term per species: stoichiometries that change in time, or conversion factors
+            parts = []
+            for name, sign, coef, factor in self.terms:
+                rate = BinOp("*", coef, self.rate) if coef != Num(1.0) else self.rate
+                rate = BinOp("*", rate, factor) if factor is not None else rate
+                species = next(s for s in imp.species if s.name == name)
+                want = imp.unit_of[name] * imp.unit_of[species.compartment] / imp.time_unit
+                if imp.unit_check(rate) != want:
+                    imp.unit_fail("reaction", self.id, f"its term for '{name}' (stoichiometry x conversion "
+                                                       f"factor x rate) is not in {unit_text(want)}", rate)
+                parts.append((imp.reaction_name(f"{self.name}_{name}"), [], [(name, 1.0)],
+                              rate if sign > 0 else Neg(rate)))
+            description += " (one term per species: its stoichiometry or conversion factor is not a fixed number)"
+        elif self.reversible and isinstance(self.rate, BinOp) and self.rate.op == "-":
             parts = [(self.name, self.reactants, self.products, self.rate.left),
                      (imp.reaction_name(f"{self.name}_reverse"), self.products, self.reactants, self.rate.right)]
         elif self.reversible:
@@ -191,8 +222,10 @@ class RuleReader:
             if element.getHasOnlySubstanceUnits():
                 return substance, None
             return substance / imp.unit_of[imp.names[element.getCompartment()]], None
+        if element.getTypeCode() == imp.sb.SBML_SPECIES_REFERENCE:
+            return DIMENSIONLESS, None
         if element.getTypeCode() == imp.sb.SBML_COMPARTMENT:
-            imp.fail("assignment rule", self.variable, "assignment rules for compartment sizes are not supported")
+            return imp.unit_of[self.name], imp.unit_hint.get(self.name)
         if element.isSetUnits():
             unit, hint = read_sbml_unit(imp.model, element.getUnits(), where)
             return unit, (note.get("unit") if note else None) or hint

@@ -1,0 +1,205 @@
+"""SBML events, read as the ``[[events]]`` of the model file (:mod:`ivigsim.core.events`).
+
+Part of the SBML importer (:mod:`ivigsim.io.sbml.importer`). Both follow SBML
+Level 3 Version 2 semantics, so the attributes map one to one: the trigger
+(``initialValue``, ``persistent``), the delay, the priority,
+``useValuesFromTriggerTime`` and the event assignments. What differs:
+
+* times: an SBML delay is in model time units, a model-file delay in days; it
+  is divided by the time conversion (model time units per day);
+* targets: a model-file event assigns states only. A parameter, compartment
+  or stoichiometry that an event assigns is made a state whose rate rule is
+  0 (:func:`event_states`); a compartment made a state holds its species as
+  amounts (see :mod:`ivigsim.io.sbml.quantities`). A species that no reaction
+  changes becomes a state the same way;
+* values: a model-file species is a concentration in its compartment (an
+  amount in the size-1 compartment of states), so an SBML assignment of an
+  amount, or of a concentration to a species held as an amount, is converted;
+* a trigger that is not a comparison or logic (a number, a piecewise) is
+  read as "is not zero";
+* an event without assignments changes nothing and is left out (with a note).
+"""
+
+from __future__ import annotations
+
+from ivigsim.errors import IvigsimError
+from ivigsim.core.expressions import CONDITIONS, BinOp, Call, Num, Sym, symbols
+from ivigsim.io.sbml import annotation as ann
+from ivigsim.io.sbml.model_file import EventRecord
+from ivigsim.io.sbml.units import unit_text
+
+
+def event_states(imp):
+    """Give every quantity that an event assigns, and no rule sets, a rate rule of 0 (a state)."""
+    import libsbml
+
+    zero = libsbml.parseL3Formula("0")
+    for ev in imp.model.getListOfEvents():
+        if ann.is_dosing(ev):
+            continue
+        for ea in ev.getListOfEventAssignments():
+            var = ea.getVariable()
+            if var in imp.rate_rules or var in imp.rules:
+                continue
+            element = imp.model.getElementBySId(var)
+            if element is None:
+                imp.fail("event", ev.getId() or "(no id)", f"it assigns '{var}', which the model does not have")
+            kind = element.getTypeCode()
+            if kind == imp.sb.SBML_SPECIES and element.getId() in imp.dynamic_by_reactions():
+                continue                                # a state already
+            if kind in (imp.sb.SBML_PARAMETER, imp.sb.SBML_COMPARTMENT, imp.sb.SBML_SPECIES,
+                        imp.sb.SBML_SPECIES_REFERENCE):
+                imp.rate_rules[var] = zero
+                imp.event_assigned.add(var)
+            else:
+                imp.fail("event", ev.getId() or "(no id)", f"it assigns '{var}', which is not a species, "
+                                                           f"parameter, compartment or stoichiometry")
+
+
+def read_events(imp):
+    """The model file's events for the SBML model's events (in the SBML's order)."""
+    records = []
+    for ev in imp.model.getListOfEvents():
+        if ann.is_dosing(ev):
+            continue
+        sid = ev.getId() or ev.getMetaId() or f"event_{len(records) + 1}"
+        where = imp.where("event", sid)
+        trigger = ev.getTrigger()
+        if trigger is None or not trigger.isSetMath():
+            imp.fail("event", sid, "its trigger has no math")
+        if ev.getNumEventAssignments() == 0:
+            imp.notes.append(f"SBML event '{sid}' assigns nothing and was left out.")
+            continue
+        condition = imp.read_math(trigger.getMath(), "trigger of event", sid)
+        if not (isinstance(condition, Call) and condition.func in CONDITIONS):
+            condition = Call("neq", (condition, Num(0.0)))
+        delay = None
+        if ev.isSetDelay() and ev.getDelay().isSetMath():
+            delay = imp.read_math(ev.getDelay().getMath(), "delay of event", sid)      # model time units
+        priority = None
+        if ev.isSetPriority() and ev.getPriority().isSetMath():
+            priority = imp.read_math(ev.getPriority().getMath(), "priority of event", sid)
+        assignments = []
+        for ea in ev.getListOfEventAssignments():
+            if not ea.isSetMath():
+                continue                               # SBML Level 3 Version 2: no math, no assignment
+            assignments.append((imp.names[ea.getVariable()], _state_value(imp, ev, ea, sid, where)))
+        if not assignments:
+            imp.notes.append(f"SBML event '{sid}' assigns nothing and was left out.")
+            continue
+        name = imp.reaction_name(f"event_{sid}") if not ev.isSetId() else _event_name(imp, sid)
+        records.append(EventRecord(
+            name, condition, assignments, delay, priority,
+            persistent=trigger.getPersistent() if trigger.isSetPersistent() else True,
+            initial_value=trigger.getInitialValue() if trigger.isSetInitialValue() else True,
+            use_values_from_trigger_time=(ev.getUseValuesFromTriggerTime()
+                                          if ev.isSetUseValuesFromTriggerTime() else True),
+            description=ev.getName() or f"SBML event '{sid}'"))
+        records[-1].sbml_id = sid
+    return records
+
+
+def _random_order(imp, records):
+    """Refuse events whose order SBML leaves to chance and that decide each other's outcome.
+
+    Events due at one time with equal priorities run in random order in SBML; the model file runs
+    them in file order, one of the orders SBML allows. That is the same result unless one event
+    assigns what a non-persistent event's trigger reads (then the first to run cancels the other).
+    """
+    from ivigsim.core.expressions import to_text
+    by_priority = {}
+    for e in records:
+        key = to_text(e.priority) if e.priority is not None else None
+        by_priority.setdefault(key, []).append(e)
+    for group in by_priority.values():
+        if len(group) < 2:
+            continue
+        reads = {id(f): symbols(f.trigger) for f in group if not f.persistent}
+        for e in group:
+            targets = {t for t, _ in e.assignments}
+            for f in group:
+                if f is not e and id(f) in reads and targets & reads[id(f)]:
+                    imp.fail("event", e.sbml_id, f"it assigns what the trigger of event '{f.sbml_id}' reads, "
+                                                 f"which is not persistent and has the same priority: SBML runs "
+                                                 f"the two in random order, ivigsim in file order, which is not "
+                                                 f"supported here")
+
+
+def finish_events(imp, records):
+    """Once every unit is known: delays in days, and each expression's unit checked."""
+    _random_order(imp, records)
+    for e in records:
+        sid = e.sbml_id
+        if imp.unit_check(e.trigger) is None:
+            imp.unit_fail("event", sid, "the units of its trigger do not fit together")
+        if e.delay is not None:
+            e.delay = _delay(imp, e.delay, sid)
+        if e.priority is not None:
+            unit = imp.unit_check(e.priority)
+            if unit is None or not unit.is_dimensionless:
+                imp.unit_fail("event", sid, "its priority is not a pure number")
+        for target, node in e.assignments:
+            _check_value(imp, sid, target, node)
+    return records
+
+
+def _event_name(imp, sid):
+    """A valid event name, unique among events."""
+    taken = imp.__dict__.setdefault("_event_names", set())
+    import re
+    base = re.sub(r"[^A-Za-z0-9_]", "_", sid).lstrip("_") or "event"
+    base = base if re.match(r"^[A-Za-z]", base) else f"e_{base}"
+    name, n = base, 2
+    while name in taken:
+        name, n = f"{base}_{n}", n + 1
+    taken.add(name)
+    return name
+
+
+def _delay(imp, node, sid):
+    """An SBML delay (model time units) in days."""
+    conversion = imp.time_conversion()
+    unit = imp.unit_check(node)
+    if not symbols(node) and (unit is None or unit.is_dimensionless):
+        # a number: in model time units, which the model file cannot tell from days
+        return node if conversion is None else BinOp("/", node, Num(imp.params[conversion].value))
+    if unit != imp.time_unit:
+        imp.unit_fail("event", sid, f"its delay is in {unit_text(unit) if unit else 'unknown units'}, not the "
+                                    f"model's time unit")
+    return node if conversion is None else BinOp("/", node, Sym(conversion))
+
+
+def _check_value(imp, sid, target, node):
+    """An event assignment's value against its target's unit."""
+    want = imp.unit_of.get(target)
+    unit = imp.unit_check(node)
+    if unit != want and not (unit is not None and unit.is_dimensionless and not symbols(node)):
+        imp.unit_fail("event", sid, f"it assigns '{target}' a value in "
+                                    f"{unit_text(unit) if unit else 'unknown units'}, not "
+                                    f"{unit_text(want) if want else 'its unit'}")
+
+
+def _state_value(imp, ev, ea, sid, where):
+    """The value an event assignment gives, in the unit of its target's state."""
+    var = ea.getVariable()
+    node = imp.read_math(ea.getMath(), "event assignment of event", sid)
+    species = imp.model.getSpecies(var)
+    if species is None:
+        return node
+    comp = species.getCompartment()
+    if comp in imp.varying:
+        # the state is an amount: a concentration is multiplied by the size at execution, which the
+        # model file cannot take apart from values computed at the trigger time
+        if species.getHasOnlySubstanceUnits():
+            return node
+        early = not ev.isSetUseValuesFromTriggerTime() or ev.getUseValuesFromTriggerTime()
+        if early and ev.isSetDelay():
+            raise IvigsimError(f"{where}: it assigns the concentration of '{var}' with values from the trigger "
+                               f"time, while the size of its compartment '{comp}' may change before the "
+                               f"assignment; this is not supported")
+        return BinOp("*", node, imp.resolve(comp, where))
+    if imp.amount_differs(species):
+        return BinOp("/", node, Sym(imp.names[comp]))
+    if var not in imp.dynamic:
+        raise IvigsimError(f"{where}: it assigns species '{var}', which is not a state of the model")
+    return node

@@ -62,7 +62,7 @@ def test_ivig_adds_igg_while_blockers_and_exchanges_take_it_away(comparison):
     # only a blocker occupies FcRn itself; IVIG crowds it with IgG; exchanges empty it
     assert o["efgartigimod"].fcrn_by_drug_pct.max() > 1.0 and o["ivig"].fcrn_by_drug_pct.max() == 0.0
     assert o["ivig"].fcrn_by_igg_pct.max() > o["ivig"].fcrn_by_igg_pct[0] + 10.0
-    assert o["plex"].fcrn_by_igg_pct.min() < o["plex"].fcrn_by_igg_pct[0] - 20.0
+    assert o["plex"].fcrn_by_igg_pct.min() < 0.5 * o["plex"].fcrn_by_igg_pct[0]
 
 
 def test_plasma_exchange_rebounds_between_sessions_and_after_the_course(comparison):

@@ -76,7 +76,11 @@ def conservation_rows(stoichiometry, volumes, active, free):
     if n.size == 0:
         return np.zeros((0, int(free.sum())))
     left = null_space(n.T)                    # columns l with l @ N = 0
-    return (left * volumes[free][:, None]).T  # rows l_i V_i: amounts are conserved
+    # Rows l_i V_i (amounts are conserved), C-contiguous: the compiled Newton
+    # and chord iterations are typed for C-ordered rows and called through
+    # their entry point, which does not check the layout (a transpose is
+    # F-ordered and would be read scrambled once there are two laws or more).
+    return np.ascontiguousarray((left * volumes[free][:, None]).T)
 
 
 def newton(rhs, jac, y, p, atol, free, conserved, totals=None, max_iterations=MAX_NEWTON_ITERATIONS):

@@ -156,7 +156,8 @@ class Simulator:
             initial = np.array([evaluate(s.initial, env) for s in self.spec.species], dtype=np.float64)
             volumes = np.array([env[s.compartment] for s in self.spec.species], dtype=np.float64)
             free, basis, _ = self._system(run)
-            conserved = basis * volumes[free][None, :]
+            # C-ordered: the compiled iterations read it through their untyped entry point
+            conserved = np.ascontiguousarray(basis * volumes[free][None, :])
             found = (initial, free, conserved, conserved @ initial[free], None)
             if len(self._starts) >= MEMORY:
                 self._starts.clear()

@@ -12,6 +12,11 @@ converged, and what is done with the state, is decided by the caller.
 Newton's matrix is ``[J[idx, idx]; conserved]``, columns scaled by each
 species' magnitude ``|y| + atol`` and rows by their largest entry, solved in
 the least-squares sense (conservation laws make the Jacobian rows dependent).
+
+Every array must have exactly the declared type, C-ordered included: callers
+go through the compiled entry point (:func:`ivigsim.core.solvers.batch.entry`),
+which skips Numba's argument typing, so an F-ordered ``conserved`` (a
+transpose, as soon as there are two laws) would be read scrambled.
 """
 
 import numba as nb

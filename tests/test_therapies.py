@@ -337,7 +337,7 @@ def test_sbml_export_refuses_sessions(tmp_path):
     ('kind = "immunoadsorption"\nplasma_volumes = 3.5', "plasma_volumes must lie in (0, 3]"),
     ('kind = "immunoadsorption"\ncolumn_efficiency = {igg = 1.2}', "column_efficiency['igg'] must lie in [0, 1]"),
     ('kind = "fcrn_antagonist"\ndrug = "efgartigimd"\ndose_mg_per_kg = 10.0', "Did you mean 'efgartigimod'?"),
-    ('kind = "fcrn_antagonist"\ndrug = "rozanolixizumab"\ndose_mg = 560.0\nroute = "iv"', "route"),
+    ('kind = "fcrn_antagonist"\ndrug = "nipocalimab"\ndose_mg = 560.0\nroute = "sc"', "route"),
 ])
 def test_bad_therapy_regimens_in_a_file_are_refused_naming_the_key(tmp_path, regimen, words):
     from ivigsim.sweep.experiment import ExperimentFileError, load_experiment

@@ -1,0 +1,53 @@
+"""The efgartigimod exposure fit (fits/efgartigimod): its data and the rejected optimum the README reports."""
+
+import importlib.util
+import re
+import tomllib
+
+import numpy as np
+import pytest
+
+from conftest import ROOT
+
+PROBLEM = ROOT / "fits" / "efgartigimod"
+
+
+@pytest.fixture(scope="module")
+def calibrate():
+    spec = importlib.util.spec_from_file_location("efgartigimod_calibrate", PROBLEM / "calibrate.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_measurements_are_jing_2024(calibrate):
+    rows = {(r["observableId"], r["simulationConditionId"]): float(r["measurement"])
+            for r in calibrate.read_measurements()}
+    assert rows == {("cmax", "iv_10_mg_per_kg_weekly_x4"): 194.0, ("auc", "iv_10_mg_per_kg_weekly_x4"): 5300.0,
+                    ("cmax", "sc_1000_mg_weekly_x4"): 42.1, ("auc", "sc_1000_mg_weekly_x4"): 4790.0}
+
+
+def test_auc_is_the_integral_over_the_fourth_dosing_interval(calibrate):
+    """AUC0-168h of a constant 10 ug/mL would be 1680 ug*h/mL: check the window and the hours."""
+    objective = calibrate.Objective(calibrate.read_measurements())
+    window = [(float(r["windowStartDay"]), float(r["windowEndDay"])) for r in objective.rows]
+    assert all(end - start == pytest.approx(7.0) for start, end in window)
+    grid = np.linspace(21.0, 28.0, 673)
+    assert np.trapezoid(np.full_like(grid, 10.0), grid * 24.0) == pytest.approx(1680.0)
+
+
+def test_fitted_optimum_reproduces_and_is_not_shipped(calibrate):
+    text = (PROBLEM / "fitted.toml").read_text()
+    fitted = tomllib.loads(text)
+    objective = calibrate.Objective(calibrate.read_measurements())
+    best = np.log10([fitted[name]["value"] for name in calibrate.NAMES])
+    recorded = float(re.search(r"objective \(sum of squared weighted residuals\) ([0-9.e+-]+)", text).group(1))
+    assert float(np.sum(objective.residuals(best) ** 2)) == pytest.approx(recorded, rel=1e-3)
+    assert fitted["fcra_release"]["value"] == pytest.approx(0.001)          # on its lower bound
+    low, high = fitted["fcra_uptake"]["ci95"]
+    assert high / low > 1e6                                                 # not identified
+    # the shipped set gives about twice the published exposure (README)
+    shipped = objective.summaries(np.log10([5.0, 0.2, 0.5]))
+    measured = np.array([float(r["measurement"]) for r in objective.rows])
+    auc = [r["observableId"] == "auc" for r in objective.rows]
+    assert np.all(shipped[auc] / measured[auc] > 1.8)

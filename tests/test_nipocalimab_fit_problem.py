@@ -1,0 +1,93 @@
+"""The nipocalimab fit problem (fits/nipocalimab): its data, and the optimum that rejects the fcra structure."""
+
+import csv
+import importlib.util
+import math
+import re
+import tomllib
+
+import numpy as np
+import pytest
+
+from conftest import ROOT
+
+PROBLEM = ROOT / "fits" / "nipocalimab"
+
+
+def _module(name):
+    spec = importlib.util.spec_from_file_location(f"nipocalimab_{name}", PROBLEM / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def read_tsv(name):
+    with open(PROBLEM / name, newline="") as handle:
+        return list(csv.DictReader(handle, delimiter="\t"))
+
+
+@pytest.fixture(scope="module")
+def derive():
+    return _module("derive_data")
+
+
+def test_measurements_are_the_published_models_typical_curves(derive):
+    rows = read_tsv("measurements.tsv")
+    for dose in derive.DOSES_MG_PER_KG:
+        cid = f"iv_{dose:g}_mg_per_kg"
+        conc, unocc = derive.typical_profile(dose, derive.TIMES_DAYS)
+        table = {(r["observableId"], float(r["time"])): float(r["measurement"])
+                 for r in rows if r["simulationConditionId"] == cid}
+        for t, c, u in zip(derive.TIMES_DAYS, conc, unocc):
+            assert table[("fcrn_unoccupied_percent", t)] == pytest.approx(u, rel=1e-3)
+            if c >= derive.LLOQ_UG_PER_ML:
+                assert table[("nipocalimab_serum", t)] == pytest.approx(c, rel=1e-3)
+            else:
+                assert ("nipocalimab_serum", t) not in table
+
+
+def test_typical_curves_show_what_ling_2019_reports(derive):
+    """Occupancy complete (95 % of FcRn, the accessible fraction) for days at 30 and 60 mg/kg, then washed out."""
+    conc, unocc = derive.typical_profile(60.0, (1.0, 10.0, 21.0))
+    assert unocc[0] == pytest.approx(100 * (1 - derive.FRMAX), abs=0.1)
+    assert unocc[1] < 6.0 and unocc[2] > 95.0
+    assert 800.0 < conc[0] < 1300.0                      # about 1 g/L the day after 60 mg/kg
+    conc30, unocc30 = derive.typical_profile(30.0, (1.0, 7.0, 14.0))
+    assert unocc30[1] < 6.0 and unocc30[2] > 90.0        # shorter at half the dose
+    # dose-proportional before the target-mediated collapse
+    assert conc[0] / conc30[0] == pytest.approx(2.0, rel=0.05)
+
+
+def test_tables_are_consistent_and_pass_the_linter():
+    observables = {r["observableId"] for r in read_tsv("observables.tsv")}
+    conditions = {r["conditionId"] for r in read_tsv("conditions.tsv")}
+    settings = tomllib.loads((PROBLEM / "ivigsim.toml").read_text())
+    assert set(settings["conditions"]) == conditions
+    for row in read_tsv("measurements.tsv"):
+        assert row["observableId"] in observables and row["simulationConditionId"] in conditions
+        assert float(row["noiseParameters"]) > 0
+    petab = pytest.importorskip("petab.v1")
+    from petab.v1 import lint
+    assert lint.lint_problem(petab.Problem.from_yaml(str(PROBLEM / "problem.yaml"))) is False
+
+
+def test_fitted_optimum_reproduces_and_is_the_structural_misfit_the_readme_reports():
+    calibrate = _module("calibrate")
+    ref = calibrate._reference_fit()
+    objective = ref.Objective(*ref.load_problem())
+    fitted = tomllib.loads((PROBLEM / "fitted.toml").read_text())
+    best = np.log10([fitted[name]["value"] for name in objective.names])
+    residuals = objective.residuals(best)
+    recorded = float(re.search(r"objective \(sum of squared weighted residuals\) ([0-9.e+-]+)",
+                               (PROBLEM / "fitted.toml").read_text()).group(1))
+    assert float(np.sum(residuals ** 2)) == pytest.approx(recorded, rel=1e-3)
+    # a misfit, not noise: 25 points at an objective near 5000, the worst point 27 sigmas off
+    assert len(residuals) == 25 and recorded > 1000 and np.max(np.abs(residuals)) > 20
+    # the optimiser holds complex degradation at its lower bound, where the drug never lets FcRn go
+    assert fitted["fcra_complex_deg"]["value"] == pytest.approx(0.001)
+    # and the model's FcRn occupancy on day 1 after 60 mg/kg is far under the data's 95 %
+    predicted = objective.simulate(best)
+    rows = objective.measurements
+    day1 = [p for r, p in zip(rows, predicted) if r["observableId"] == "fcrn_unoccupied_percent"
+            and r["simulationConditionId"] == "iv_60_mg_per_kg" and math.isclose(float(r["time"]), 1.0)]
+    assert 100 - day1[0] < 35.0

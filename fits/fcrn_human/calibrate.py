@@ -144,7 +144,7 @@ def wald_intervals(result, level=0.95):
 
 def write_result(path, objective, best, low, high, corr, n_converged):
     """fitted.toml: best values, 95 % Wald intervals, objective and correlations (atomic write)."""
-    lines = ["# Written by fits/fcrn_human/calibrate.py; do not edit by hand.",
+    lines = [f"# Written by fits/{HERE.name}/calibrate.py; do not edit by hand.",
              f"# Best of the starts: objective (sum of squared weighted residuals) {2 * best.cost:.6g};",
              f"# {n_converged} starts reached it within 1e-6 relative.",
              "# ci95: Wald intervals from the Jacobian at the optimum on the log10 scale.", ""]
@@ -167,7 +167,10 @@ def main():
     for k, name in enumerate(objective.names):
         print(f"{name:16s} {10 ** best.x[k]:12.6g}  95% CI [{10 ** low[k]:.6g}, {10 ** high[k]:.6g}]")
     print("objective", 2 * best.cost, "starts at the best:", n_converged, "of", len(results))
-    print("residuals", np.round(best.fun, 3))
+    predicted = objective.simulate(best.x)
+    for row, value, res in zip(measurements, predicted, best.fun):
+        print(f"{row['observableId']:24s} {row['simulationConditionId']:16s} day {row['time']:>4s} "
+              f"data {float(row['measurement']):9.4g} model {value:9.4g} weighted residual {res:7.2f}")
     write_result(HERE / "fitted.toml", objective, best, low, high, corr, n_converged)
 
 

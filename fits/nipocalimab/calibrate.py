@@ -12,7 +12,6 @@ Run from the repository root::
 from __future__ import annotations
 
 import importlib.util
-import os
 from pathlib import Path
 
 import numpy as np
@@ -30,24 +29,8 @@ def _reference_fit():
 
 
 def main():
-    ref = _reference_fit()
-    fit_settings, conditions, measurements, observables, parameters = ref.load_problem()
-    objective = ref.Objective(fit_settings, conditions, measurements, observables, parameters)
-    best, results = ref.fit(objective, int(fit_settings["seed"]), int(fit_settings["n_starts"]))
-    n_converged = sum(abs(r.cost - best.cost) <= 1e-6 * max(best.cost, 1e-12) for r in results)
-    low, high, corr = ref.wald_intervals(best)
-    for k, name in enumerate(objective.names):
-        print(f"{name:16s} {10 ** best.x[k]:12.6g}  95% CI [{10 ** low[k]:.6g}, {10 ** high[k]:.6g}]")
-    print("objective", 2 * best.cost, "starts at the best:", n_converged, "of", len(results))
-    predicted = objective.simulate(best.x)
-    for row, value, res in zip(measurements, predicted, best.fun):
-        print(f"{row['observableId']:24s} {row['simulationConditionId']:16s} day {row['time']:>4s} "
-              f"data {float(row['measurement']):9.4g} model {value:9.4g} weighted residual {res:7.2f}")
-    ref.write_result(HERE / "fitted.toml", objective, best, low, high, corr, n_converged)
-    text = (HERE / "fitted.toml").read_text().replace("fits/fcrn_human/calibrate.py", "fits/nipocalimab/calibrate.py")
-    tmp = HERE / "fitted.toml.tmp"
-    tmp.write_text(text)
-    os.replace(tmp, HERE / "fitted.toml")
+    """The reference fit's own main, on this directory (its fitted.toml names this script)."""
+    _reference_fit().main()
 
 
 if __name__ == "__main__":

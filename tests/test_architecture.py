@@ -39,7 +39,7 @@ RANKS = {
     # kernels, solvers, dosing, results, one simulation, and what is built on it
     "ivigsim.core": 10, "ivigsim.core.views": 10,
     "ivigsim.core.units": 11,
-    "ivigsim.core.expressions": 12, "ivigsim.core._expression_": 12,
+    "ivigsim.core.expressions": 12, "ivigsim.core._expression_": 12, "ivigsim.core.algebraic": 12,
     "ivigsim.core.limits": 13, "ivigsim.core.parameter_sets": 13, "ivigsim.core.antagonists": 13,
     "ivigsim.core.apheresis": 13, "ivigsim.core.rules": 13, "ivigsim.core.events": 13,
     "ivigsim.core.spec": 14, "ivigsim.core._spec_": 14, "ivigsim.core.equations": 14,

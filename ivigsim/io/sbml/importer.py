@@ -57,7 +57,9 @@ from ivigsim.io.sbml import annotation as ann
 from ivigsim.errors import IvigsimError
 from ivigsim.core.expressions import (FUNCTIONS, BinOp, ExpressionError, Num, Sym, evaluate, infer_unit,
                                  parse_expression, symbols)
+from ivigsim.io.sbml.algebraic import reduce_algebraic_rules
 from ivigsim.io.sbml.events import event_states, finish_events, read_events
+from ivigsim.io.sbml.fast_reactions import reduce_fast_reactions
 from ivigsim.io.sbml.export import require_libsbml
 from ivigsim.io.sbml.infer import infer_units
 from ivigsim.io.sbml.quantities import QuantityReading
@@ -291,6 +293,8 @@ class _Importer(QuantityReading, RateReading):
     # --- entry point -------------------------------------------------------
     def run(self, name):
         self.model = self._open()
+        reduce_fast_reactions(self)
+        reduce_algebraic_rules(self)
         self._refuse_unsupported()
         self.annotation = ann.read(self.model)
         self._model_units()
@@ -366,6 +370,8 @@ class _Importer(QuantityReading, RateReading):
                               "into one model.")
             if doc.getModel() is None:
                 raise IvigsimError(f"{self.path}: the SBML document has no model once its submodels are flattened")
+        # Level 3 Version 2 has no fast attribute, and the conversion drops it
+        self.fast_reactions = {r.getId() for r in doc.getModel().getListOfReactions() if r.getFast()}
         if doc.getLevel() < 3 and not doc.setLevelAndVersion(3, 2, False):
             raise IvigsimError(f"{self.path}: this SBML Level {doc.getLevel()} model cannot be converted "
                                f"to Level 3, which the importer reads")
@@ -401,7 +407,7 @@ class _Importer(QuantityReading, RateReading):
         element = self.model.getElementBySId(sbml_id)
         return element is not None and element.getTypeCode() == self.sb.SBML_SPECIES_REFERENCE
 
-    def _constant_math(self, ref_id):
+    def constant_math(self, ref_id):
         """The math that sets a stoichiometry once and for all, or None.
 
         Level 2 ``stoichiometryMath`` becomes an assignment rule when libSBML
@@ -434,10 +440,10 @@ class _Importer(QuantityReading, RateReading):
         return math
 
     def _fixed_stoichiometries(self):
-        """Set each stoichiometry that :meth:`_constant_math` fixes to its value."""
+        """Set each stoichiometry that :meth:`constant_math` fixes to its value."""
         for r in self.model.getListOfReactions():
             for ref in list(r.getListOfReactants()) + list(r.getListOfProducts()):
-                math = self._constant_math(ref.getId()) if ref.isSetId() else None
+                math = self.constant_math(ref.getId()) if ref.isSetId() else None
                 if math is None:
                     continue
                 node = self.read_math(math, "stoichiometry in reaction", r.getId())

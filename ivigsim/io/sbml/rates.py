@@ -134,7 +134,7 @@ class RateReading:
         rid = ref.getId() if ref.isSetId() else None
         if rid and rid in self.rate_rules:
             return self.resolve(rid, self.where("species reference", rid))      # a state (rate rule, events)
-        if rid and self._constant_math(rid) is not None:
+        if rid and self.constant_math(rid) is not None:
             return Num(float(ref.getStoichiometry()))      # worked out at import (_fixed_stoichiometries)
         if rid and rid in self.rules:
             return self.resolve(rid, self.where("species reference", rid))

@@ -21,11 +21,16 @@ what it uses. Accepted:
   become reactions ``-> x``, and the simulation time (csymbol time), which
   becomes a clock species (:mod:`ivigsim.io.sbml.rate_rules`);
 * reaction ids used as values, and ``rateOf`` (:mod:`ivigsim.io.sbml.rates`);
-* events, as the model file's ``[[events]]`` (:mod:`ivigsim.io.sbml.events`).
+* events, as the model file's ``[[events]]`` (:mod:`ivigsim.io.sbml.events`);
+* algebraic rules, solved for the quantity they determine into assignment
+  rules (:mod:`ivigsim.io.sbml.algebraic`), and fast reactions, taken at
+  equilibrium with their conserved pools as states
+  (:mod:`ivigsim.io.sbml.fast_reactions`), where the reduction to an index-1
+  system has an explicit solution.
 
 Boundary and constant species, and species no reaction changes, become
-parameters. Refused, each with the element named: algebraic rules,
-constraints, fast reactions, ``delay``, ``rateOf`` of a quantity an assignment
+parameters. Refused, each with the element named: algebraic rules and fast
+reactions that do not reduce (each module says which), constraints, ``delay``, ``rateOf`` of a quantity an assignment
 rule sets, step functions of the time, events whose random SBML order decides
 their outcome, and required SBML packages. ivigsim dosing that
 :func:`~ivigsim.io.sbml.export_sbml` wrote (marked by its annotation) is
@@ -390,14 +395,9 @@ class _Importer(QuantityReading, RateReading):
             if package and uri != doc.getSBMLNamespaces().getURI() and doc.getPackageRequired(package):
                 self.fail("model", m.getId(), f"it requires the SBML package '{package}', which ivigsim "
                                               f"does not support")
-        for rule in m.getListOfRules():
-            if rule.isAlgebraic():
-                self.fail("algebraic rule", rule.getMetaId() or "(no id)", "algebraic rules are not supported")
         for c in m.getListOfConstraints():
             self.fail("constraint", c.getMetaId() or "(no id)", "constraints are not supported")
         for r in m.getListOfReactions():
-            if r.isSetFast() and r.getFast():
-                self.fail("reaction", r.getId(), "fast reactions are not supported")
             refs = list(r.getListOfReactants()) + list(r.getListOfProducts())
             for ref in refs:
                 if not ref.isSetStoichiometry() and not (ref.isSetId() and ref.getId() in self.rules_or_assigned()):

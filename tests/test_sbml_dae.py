@@ -108,6 +108,19 @@ def test_an_algebraic_rule_of_a_parameter_feeds_the_kinetic_law(tmp_path):
     np.testing.assert_allclose(result["S1"], 2.0 * np.exp(-0.2 * t), rtol=1e-8)
 
 
+def test_the_time_and_rateof_in_an_algebraic_rule_stay_what_they_are(tmp_path):
+    # 0 = 2 p - time sets the loss rate p = time/2; 0 = q - rateOf(S1) reads it back
+    doc = _model([("S1", 3.0)], [("p", 0.0, False), ("q", 0.0, False)],
+                 [("loss", ["S1"], [], "p * C", False)], rules=["2 * p - time", "q - rateOf(S1)"],
+                 level=(3, 2))
+    _, path = _import(doc, tmp_path)
+    t = np.linspace(0.0, 2.0, 5)
+    result = simulate(str(path), t_end=2.0, t_eval=t, rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(result["S1"], 3.0 - t ** 2 / 4, rtol=1e-9)
+    np.testing.assert_allclose(result["p"], t / 2, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(result["q"], -t / 2, rtol=1e-9, atol=1e-12)
+
+
 @pytest.mark.parametrize("change, message", [
     # the rule is about species that reactions determine: overdetermined, or index 2
     (dict(rules=["S1 - 1"]), r"algebraic rule .*determines none"),

@@ -144,6 +144,20 @@ def test_algebraic_rules_that_do_not_reduce_are_refused_with_the_reason(tmp_path
         _import(_model(**spec), tmp_path)
 
 
+def test_a_fast_reaction_of_boundary_species_only_is_left_out(tmp_path):
+    doc = _model(**FAST)
+    for sid in ("A", "B"):
+        doc.getModel().getSpecies(sid).setBoundaryCondition(True)
+    doc.getModel().getReaction("outflow").getReactant(0).setSpecies("A")
+    doc.getModel().getSpecies("A").setBoundaryCondition(False)
+    doc.getModel().getReaction("outflow").getKineticLaw().setMath(libsbml.parseL3Formula("k * A * C"))
+    doc.getModel().getReaction("binding").removeReactant(0)
+    text, path = _import(doc, tmp_path)
+    assert "change only boundary species and were left out" in text
+    result = simulate(str(path), t_end=1.0, t_eval=[0.0, 1.0], rtol=1e-10, atol=1e-13)
+    assert result["A"][-1] == pytest.approx(3.0 * np.exp(-0.4), rel=1e-8)
+
+
 @pytest.mark.parametrize("change, message", [
     # mass-action A + B <-> AB: the equilibrium is quadratic in the species
     (dict(species=[("A", 1.0), ("B", 1.0), ("AB", 0.0)],

@@ -71,6 +71,11 @@ def reduce_fast_reactions(imp):
     stoich = {r.getId(): _net_stoichiometry(imp, r, label) for r in m.getListOfReactions()}
     species = [s.getId() for s in m.getListOfSpecies()
                if any(s.getId() in stoich[r.getId()] for r in fast) and not s.getBoundaryCondition()]
+    if not species:
+        # only boundary species: the fast reactions change nothing, at any speed
+        _remove(m, fast)
+        imp.notes.append(f"The fast reaction(s) {label} change only boundary species and were left out.")
+        return
     _refuse_fast_species(imp, species, label)
     matrix = sympy.Matrix([[stoich[r.getId()].get(s, 0) for r in fast] for s in species])
     if matrix.rank() < len(fast):

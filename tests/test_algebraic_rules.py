@@ -68,6 +68,23 @@ def test_a_singular_system_is_refused_as_index_above_one():
         _solve(["x + y - 1", "2 * x + 2 * y - c"], ["x", "y"])
 
 
+def test_independent_equations_are_solved_block_by_block():
+    # 60 unknowns in 30 independent equilibria: each 2 x 2 block alone, not one 60 x 60 system
+    equations = [e for k in range(30) for e in (f"kf * a{k} - kr * b{k}", f"a{k} + b{k} - p{k}")]
+    unknowns = [u for k in range(30) for u in (f"a{k}", f"b{k}")]
+    s = algebraic.solve([parse_expression(e) for e in equations], unknowns)
+    values = {"kf": 3.0, "kr": 1.0, **{f"p{k}": float(k) for k in range(30)}}
+    assert evaluate(s.values["a29"], values) == pytest.approx(29 * 0.25, rel=1e-14)
+    assert evaluate(s.values["b7"], values) == pytest.approx(7 * 0.75, rel=1e-14)
+    assert abs(evaluate(s.determinant, values)) == pytest.approx(4.0 ** 30, rel=1e-12)
+
+
+def test_a_large_coupled_nonlinear_block_is_refused_quickly():
+    chain = [f"x{k} * x{k + 1} - c" for k in range(4)] + ["x4 - 1"]
+    with pytest.raises(algebraic.Unsolvable, match="more than the 3 solved symbolically"):
+        _solve(chain, [f"x{k}" for k in range(5)])
+
+
 def test_a_step_function_of_other_quantities_is_kept():
     s = _solve(["x - piecewise(1, gt(t, 2), 0) * c"], ["x"])
     assert evaluate(s.values["x"], {"t": 3.0, "c": 4.0}) == 4.0

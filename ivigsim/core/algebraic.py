@@ -20,6 +20,7 @@ mass matrix.
 * anything else (several roots, no closed form, a singular Jacobian) is
   refused with :class:`Unsolvable`, whose message says which.
 
+Equations that share no unknown are solved apart, in independent blocks.
 The solution is returned as expression trees of
 :mod:`ivigsim.core.expressions`, together with ``det(dg/dx)`` at the solution:
 the solution holds where that determinant is nonzero, so a caller that knows
@@ -37,6 +38,11 @@ from ivigsim.errors import IvigsimError
 #: Largest expression (SymPy operation count) that is simplified before it is
 #: written back; bigger ones are kept as solved (simplification can be slow).
 MAX_SIMPLIFY_OPS = 400
+#: Largest blocks of equations that depend on each other solved symbolically
+#: (a symbolic LU of a large block, or SymPy's solve of a large nonlinear one,
+#: can take minutes).
+MAX_LINEAR_BLOCK = 40
+MAX_NONLINEAR_BLOCK = 3
 #: Functions of an unknown that nonlinear solving accepts: one-to-one, so that
 #: SymPy's solutions are all the solutions (a periodic or a step function of
 #: the unknown has many, and SymPy may report one).
@@ -56,7 +62,8 @@ class Solution:
     values : dict
         Unknown name -> expression tree of its value (in the other symbols).
     determinant : Node
-        ``det(dg/dx)`` at the solution; the solution holds where it is nonzero.
+        ``det(dg/dx)`` at the solution (up to its sign); the solution holds
+        where it is nonzero.
     linear : bool
         Whether the equations were linear in the unknowns.
     """
@@ -101,27 +108,61 @@ def solve(equations, unknowns):
     if absent:
         raise Unsolvable(f"{', '.join(absent)} appear(s) in none of the equations, which therefore "
                          f"cannot determine {'it' if len(absent) == 1 else 'them'}")
+    values, det, linear = {}, sympy.Integer(1), True
+    for block in _blocks(g, x):
+        gb, xb = [g[i] for i in block[0]], [x[j] for j in block[1]]
+        names_b = [unknowns[j] for j in block[1]]
+        if len(gb) != len(xb):
+            raise Unsolvable(f"the equations do not determine {', '.join(names_b)}: {len(gb)} equation(s) "
+                             f"hold {len(xb)} of the unknowns (an index above 1, or a quantity left free)")
+        found, det_b, linear_b = _solve_block(gb, xb, names_b)
+        values.update(found)
+        det, linear = det * det_b, linear and linear_b
+    return Solution({u: from_sympy(values[u], back) for u in unknowns}, from_sympy(_tidy(det), back), linear)
+
+
+def _blocks(g, x):
+    """The equations and unknowns in independent blocks: (equation indices, unknown indices) each.
+
+    Equations that share no unknown, directly or through others, are solved
+    apart: the Jacobian is block-diagonal, and each block stays small.
+    """
+    holds = [{j for j, xj in enumerate(x) if e.has(xj)} for e in g]
+    blocks = []
+    for i, unknowns_i in enumerate(holds):
+        joined = [b for b in blocks if b[1] & unknowns_i]
+        merged = ({i} | set().union(*(b[0] for b in joined)), unknowns_i | set().union(*(b[1] for b in joined)))
+        blocks = [b for b in blocks if b not in joined] + [merged]
+    return [(sorted(e), sorted(u)) for e, u in blocks]
+
+
+def _solve_block(g, x, unknowns):
+    """Solve one block: (unknown name -> SymPy value, the block's Jacobian determinant, linear?)."""
+    import sympy
+
+    what = ", ".join(unknowns)
     jacobian = sympy.Matrix(g).jacobian(x)
     if _linear(g, x):
-        a = jacobian
+        if len(x) > MAX_LINEAR_BLOCK:
+            raise Unsolvable(f"{len(x)} linear equations in {len(x)} unknowns depend on each other, more "
+                             f"than the {MAX_LINEAR_BLOCK} solved symbolically")
         b = sympy.Matrix([e.subs({xi: 0 for xi in x}) for e in g])
-        det = _tidy(a.det())
+        det = _tidy(jacobian.det())
         if det == 0:
-            raise Unsolvable(f"the equations do not determine {', '.join(unknowns)}: their Jacobian with "
-                             f"respect to {'it' if len(x) == 1 else 'them'} is singular (an index above 1, "
-                             f"or a quantity left free)")
-        solved = a.LUsolve(-b)
-        values = {u: _tidy(solved[k]) for k, u in enumerate(unknowns)}
-        linear = True
-    else:
-        values = _nonlinear(g, x, unknowns)
-        at = {table[u]: v for u, v in values.items()}
-        det = _tidy(jacobian.subs(at).det())
-        if det == 0:
-            raise Unsolvable(f"the Jacobian of the equations with respect to {', '.join(unknowns)} is "
-                             f"zero at their solution (an index above 1)")
-        linear = False
-    return Solution({u: from_sympy(v, back) for u, v in values.items()}, from_sympy(det, back), linear)
+            raise Unsolvable(f"the equations do not determine {what}: their Jacobian with respect to "
+                             f"{'it' if len(x) == 1 else 'them'} is singular (an index above 1, or a "
+                             f"quantity left free)")
+        solved = jacobian.LUsolve(-b)
+        return {u: _tidy(solved[k]) for k, u in enumerate(unknowns)}, det, True
+    if len(x) > MAX_NONLINEAR_BLOCK:
+        raise Unsolvable(f"{len(x)} nonlinear equations in {what} depend on each other, more than the "
+                         f"{MAX_NONLINEAR_BLOCK} solved symbolically")
+    values = _nonlinear(g, x, unknowns)
+    det = _tidy(jacobian.subs({xi: values[u] for xi, u in zip(x, unknowns)}).det())
+    if det == 0:
+        raise Unsolvable(f"the Jacobian of the equations with respect to {what} is zero at their solution "
+                         f"(an index above 1)")
+    return values, det, False
 
 
 def _linear(g, x):

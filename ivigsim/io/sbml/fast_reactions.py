@@ -93,7 +93,7 @@ def reduce_fast_reactions(imp):
     try:
         solution = solver.solve(equations, species)
     except solver.Unsolvable as exc:
-        imp.fail("fast reaction", label, f"its equilibrium cannot be solved for {', '.join(species)}: {exc}")
+        imp.fail("fast reaction", label, f"its equilibrium cannot be solved for {_listed(species)}: {exc}")
     fixed = determined_otherwise(imp) | set(pool_ids)
     check_divisor(imp, "fast reaction", label, species, solution.determinant, fixed)
     for pid, weights in zip(pool_ids, pools):
@@ -313,6 +313,11 @@ def _add_pool(imp, reading, pid, species, weights, stoich, fast):
         ref.setSpecies(pid)
         ref.setStoichiometry(float(abs(change)))
         ref.setConstant(True)
+
+
+def _listed(names, most=8):
+    """Names for a message: all of them, or the first few and how many there are."""
+    return ", ".join(names) if len(names) <= most else f"{', '.join(names[:most])}, ... ({len(names)} in all)"
 
 
 def _pool_text(species, weights):

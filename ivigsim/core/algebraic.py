@@ -32,7 +32,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ivigsim.core.expressions import BinOp, Call, Neg, Num, Sym, symbols, to_sympy, to_text
+from ivigsim.core.expressions import BinOp, Call, Neg, Num, Sym, symbols, to_sympy
 from ivigsim.errors import IvigsimError
 
 #: Largest expression (SymPy operation count) that is simplified before it is
@@ -318,7 +318,3 @@ def _piecewise(e, conv, condition):
         args += [conv(piece.expr), condition(piece.cond)]
     return Call("piecewise", tuple(args) + (conv(pieces[-1].expr),))
 
-
-def describe(equation, unknown):
-    """``0 = g`` in words, for messages."""
-    return f"0 = {to_text(equation)} (for {unknown})"

@@ -38,7 +38,7 @@ their species: ``k * A`` with a ``k`` that an event sets to 0).
 from __future__ import annotations
 
 from ivigsim.core import algebraic as solver
-from ivigsim.core.expressions import BinOp, Num, Sym, evaluate, symbols
+from ivigsim.core.expressions import BinOp, Num, Sym, evaluate
 from ivigsim.errors import IvigsimError
 from ivigsim.io.sbml.algebraic import RawMath, check_divisor, determined_otherwise, names_in
 
@@ -227,9 +227,10 @@ def _refuse_fast_species(imp, species, label):
                 imp.fail("fast reaction", label, f"the stoichiometry of '{ref.getSpecies()}' in reaction "
                                                  f"'{r.getId()}' is not a number known at import")
     for a in m.getListOfInitialAssignments():
-        if names_in(a.getMath()) & set(species):
-            imp.fail("initial assignment", a.getSymbol(), f"it uses {', '.join(sorted(names_in(a.getMath()) & set(species)))}, "
-                                                          f"whose value at the start fast reactions change")
+        used = sorted(names_in(a.getMath()) & set(species))
+        if used:
+            imp.fail("initial assignment", a.getSymbol(), f"it uses {', '.join(used)}, whose value at the start "
+                                                          f"fast reactions change")
 
 
 def _integral(vector):

@@ -140,8 +140,8 @@ def run_compiled(experiment, spec, points, ids, t_out, setup, per_point, needs_u
     groups, retry = [], []
     for g, k0 in enumerate(first):
         members = np.flatnonzero(inverse == g)
-        regimen, params, weight = setup(int(ids[k0]))
         try:
+            regimen, params, weight = setup(int(ids[k0]))
             problem = prepare(spec, regimen, experiment.t_end_days, weight if has_weight else None, params,
                               dict(experiment.mechanisms), t_out, experiment.rtol)
             base = prepare(spec, Regimen.none(), experiment.t_end_days, weight if has_weight else None,
@@ -260,8 +260,9 @@ def _solve(spec, groups, values, rows, t_out, out, steps, untreated, start=None)
     if start is not None:
         # the untreated twin starts from the treated point's state when its parameters are the same
         treated_values, y0_treated = start
-        same = np.all(values[rows] == treated_values[rows], axis=1) & np.isfinite(y0_treated).all(axis=1)
-        y_init[same] = y0_treated[same]
+        y0_rows = y0_treated[rows]
+        same = np.all(values[rows] == treated_values[rows], axis=1) & np.isfinite(y0_rows).all(axis=1)
+        y_init[same] = y0_rows[same]
         steady[same] = 0
     problem0 = problems[gid[0]]
     rtol, atol = problem0.rtol, problem0.atol

@@ -230,8 +230,9 @@ def _chunk_metrics(experiment, names, t_out, outputs, regimens, weights, untreat
     context = _dose_context([regimens[k] for k in good], [weights[k] for k in good])
     for j, metric in enumerate(experiment.metrics):
         column = names.index(metric.output) if metric.output else 0   # dose/cost metrics read no output
-        y = outputs[good][:, :, column]
-        reference = untreated[good][:, :, column] if metric.baseline == "untreated" else None
+        # index the one column first: outputs[good] would copy every output of the chunk per metric
+        y = outputs[:, :, column][good]
+        reference = untreated[:, :, column][good] if metric.baseline == "untreated" else None
         values[good, j] = compute_metric(metric, t_out, y, context, untreated=reference)
     return values
 

@@ -305,3 +305,11 @@ def test_full_bounds_hypercube_300_points_has_no_failed_point(tmp_path, model):
     experiment, points = full_bounds_experiment(tmp_path, model, 300)
     for start in range(0, 300, 50):
         _no_failures(_chunk(experiment, points, start, start + 50))
+
+
+def test_provenance_names_the_ensemble_path(sweep, tmp_path):
+    from ivigsim.sweep.run import run_experiment
+    experiment, _, chunk = sweep
+    res = run_experiment(experiment.path, out=tmp_path / "run", workers=2, progress=False, chunk_size=3)
+    assert res.provenance["ensemble"] == ensemble_compiled.COMPILED
+    np.testing.assert_array_equal(res.metrics["peak"].to_numpy(), chunk.metrics[:, 2])

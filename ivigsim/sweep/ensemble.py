@@ -126,10 +126,7 @@ def run_chunk(experiment, points, index, start, stop):
     names = output_names(spec)
     ids = np.arange(start, stop, dtype=np.int64)
     m = len(ids)
-    outputs = np.full((m, len(t_out), len(names)), np.nan)
     status = np.full(m, OK, dtype=np.int8)
-    reasons = [""] * m
-    steps = np.zeros(m, dtype=np.int64)
     needs_untreated = any(m.baseline == "untreated" for m in experiment.metrics)
     compiled, engine = compiled_engine(experiment, spec)
     if compiled:
@@ -141,6 +138,9 @@ def run_chunk(experiment, points, index, start, stop):
         status[np.array([bool(r) for r in reasons], dtype=bool)] = FAILED
         return _finish(experiment, spec, points, index, ids, names, t_out, outputs, status, reasons, steps,
                        regimens, weights, untreated, engine)
+    outputs = np.full((m, len(t_out), len(names)), np.nan)
+    reasons = [""] * m
+    steps = np.zeros(m, dtype=np.int64)
     regimens, weights = [], []
     untreated = np.full_like(outputs, np.nan) if needs_untreated else None
     for k, i in enumerate(ids):

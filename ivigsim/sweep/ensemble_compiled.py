@@ -282,6 +282,7 @@ def _solve(spec, groups, values, rows, t_out, out, steps, untreated, start=None)
         np.ascontiguousarray(atol), MAX_STEPS, result, y0, stats, info, status)
     done = status == rodas.SUCCESS
     out[rows[done]] = result[done]
+    del result
     if not untreated:
         steps[rows[done]] = stats[done, rodas.STAT_ACCEPTED]
     y0_all = np.full((m_all, n), np.nan)

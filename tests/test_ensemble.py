@@ -313,3 +313,52 @@ def test_provenance_names_the_ensemble_path(sweep, tmp_path):
     res = run_experiment(experiment.path, out=tmp_path / "run", workers=2, progress=False, chunk_size=3)
     assert res.provenance["ensemble"] == ensemble_compiled.COMPILED
     np.testing.assert_array_equal(res.metrics["peak"].to_numpy(), chunk.metrics[:, 2])
+
+
+LINEAR = """
+[experiment]
+name = "linear_chunk"
+model = "igg_linear"
+seed = 5
+t_end_days = 20.0
+output_step_days = 2.0
+
+[regimens.ivig]
+kind = "ivig"
+dose_g_per_kg = 0.4
+days = 2
+infusion_hours = 8
+
+[sweep]
+method = "latin_hypercube"
+n = 3
+
+[sweep.variables.cl_linear]
+low = {low!r}
+high = {high!r}
+
+[sweep.variables.body_weight_kg]
+low = 50.0
+high = 90.0
+
+[metrics.peak]
+kind = "max"
+output = "igg_total"
+"""
+
+
+@pytest.mark.jit_off
+def test_the_chunk_driver_is_the_same_algorithm_without_the_jit(tmp_path, monkeypatch):
+    """Small enough for plain Python: CI runs it with NUMBA_DISABLE_JIT=1 too."""
+    spec = load_model("igg_linear")
+    value = spec.default_parameters()[spec.parameter_index("cl_linear")]
+    path = tmp_path / "linear.toml"
+    path.write_text(LINEAR.format(low=float(value) / 2, high=float(value) * 2))
+    experiment = load_experiment(path)
+    points = sample_points(experiment)
+    chunk = _chunk(experiment, points)
+    assert chunk.engine == ensemble_compiled.COMPILED and (chunk.status == ensemble.OK).all()
+    _per_point(monkeypatch)
+    reference = _chunk(experiment, points)
+    np.testing.assert_array_equal(chunk.outputs, reference.outputs)
+    np.testing.assert_array_equal(chunk.metrics, reference.metrics)

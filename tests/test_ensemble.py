@@ -221,9 +221,16 @@ def test_a_bug_in_the_compiled_path_is_not_a_failed_point(sweep, monkeypatch):
 
 
 def test_models_without_a_steady_start_run_compiled(tmp_path, monkeypatch):
-    """ivig_antitumour starts from its file's initial values (no steady state): same numbers per point."""
+    """ivig_antitumour starts from its file's initial values (no steady state): same numbers per point.
+
+    Two swept parameters set initial values: ``tumour_initial`` is one (copied
+    column-wise), ``nk_baseline_total`` enters expressions (evaluated per point).
+    """
+    spec = load_model("ivig_antitumour")
+    tumour, nk = (float(spec.default_parameters()[spec.parameter_index(name)])
+                  for name in ("tumour_initial", "nk_baseline_total"))
     path = tmp_path / "antitumour.toml"
-    path.write_text("""
+    path.write_text(f"""
 [experiment]
 name = "antitumour_chunk"
 model = "ivig_antitumour"
@@ -245,12 +252,23 @@ n = 3
 low = 0.5
 high = 2.0
 
+[sweep.variables.tumour_initial]
+low = {0.9 * tumour!r}
+high = {1.1 * tumour!r}
+
+[sweep.variables.nk_baseline_total]
+low = {0.9 * nk!r}
+high = {1.1 * nk!r}
+
 [metrics.peak]
 kind = "max"
 output = "tumour"
 """)
     experiment = load_experiment(path)
     points = sample_points(experiment)
+    assert ensemble_compiled._initial_reading(spec, ["tumour_initial", "nk_baseline_total"]) == [
+        (spec.species_index("tumour_cells"), spec.parameter_index("tumour_initial")),
+        (spec.species_index("nk_rest"), None), (spec.species_index("nk_act"), None)]
     chunk = _chunk(experiment, points)
     assert chunk.engine == ensemble_compiled.COMPILED and (chunk.status == 0).all()
     _per_point(monkeypatch)

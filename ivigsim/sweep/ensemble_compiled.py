@@ -13,6 +13,10 @@ compiled call could not finish is run again through the per-point path, which
 raises the same :class:`~ivigsim.errors.IvigsimError` as a single simulation
 would, so its recorded reason is the one ``simulate`` gives.
 
+Initial values may read swept parameters without splitting a group: one
+that is a parameter's name (``initial = "fcrn_total"``) is that parameter's
+column; any other is evaluated per point.
+
 What the compiled call cannot express (model events, state-triggered doses)
 goes through the per-point path; :func:`compiled_engine` says which, and why.
 """
@@ -22,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from ivigsim.core import steady_state
-from ivigsim.core.expressions import evaluate, symbols
+from ivigsim.core.expressions import Sym, evaluate, symbols
 from ivigsim.core.regimen import Regimen
 from ivigsim.core.simulation import MAX_STEPS, STEADY_STATE_HORIZON_DAY, prepare
 from ivigsim.core.solvers import rodas
@@ -46,10 +50,8 @@ def compiled_engine(experiment, spec):
 
 
 def env_symbols(spec):
-    """Parameters that compartment volumes, initial values or dose targets read (directly or via a volume)."""
+    """Parameters that compartment volumes or dose targets read: they shape the schedule and the volumes."""
     used = set()
-    for s in spec.species:
-        used |= symbols(s.initial)
     for target in spec.doses.values():
         used |= symbols(target.mass_per_amount)
         for _, fraction in (f for route in target.routes.values() for f in route):
@@ -154,16 +156,17 @@ def run_compiled(experiment, spec, points, ids, t_out, setup, per_point, needs_u
         for k in members:
             regimens[k] = regimen
     values, ok = _values(spec, points, ids, groups, swept, m)
+    initial = _initial_reading(spec, swept)
     retry += np.flatnonzero(~ok & _in_groups(groups, m)).tolist()
     for k in retry:
         regimens[k] = None
     rows = np.flatnonzero(ok)
     if rows.size:
-        done, y0 = _solve(spec, groups, values, rows, t_out, outputs, steps, untreated=False)
+        done, y0 = _solve(spec, groups, values, rows, t_out, outputs, steps, initial, untreated=False)
         if needs_untreated:
             base_values, _ = _values(spec, points, ids, groups, swept, m, untreated=True)
-            done_base, _ = _solve(spec, groups, base_values, rows, t_out, untreated, steps, untreated=True,
-                                  start=(values, y0))
+            done_base, _ = _solve(spec, groups, base_values, rows, t_out, untreated, steps, initial,
+                                  untreated=True, start=(values, y0))
             done &= done_base
         retry += rows[~done].tolist()
     for k in sorted(set(retry)):
@@ -202,7 +205,22 @@ def _values(spec, points, ids, groups, swept, m, untreated=False):
     return values, ok
 
 
-def _solve(spec, groups, values, rows, t_out, out, steps, untreated, start=None):
+def _initial_reading(spec, swept):
+    """[(species index, parameter index or None)] for initial values that read a swept parameter.
+
+    A parameter index: the initial value is that parameter (copied column-wise);
+    None: another expression, evaluated per point.
+    """
+    swept = set(swept)
+    found = []
+    for i, s in enumerate(spec.species):
+        if symbols(s.initial) & swept:
+            simple = isinstance(s.initial, Sym) and s.initial.name in swept
+            found.append((i, spec.parameter_index(s.initial.name) if simple else None))
+    return found
+
+
+def _solve(spec, groups, values, rows, t_out, out, steps, initial, untreated, start=None):
     """Fill ``out[rows]`` through one compiled call; returns (rows finished, states at t = 0)."""
     kernel = groups[0].problem.kernel
     m_all, n = values.shape[0], spec.n_species
@@ -251,6 +269,14 @@ def _solve(spec, groups, values, rows, t_out, out, steps, untreated, start=None)
         structure = (idx, cumulative)
         conserved_rows.append(conserved)
     idx, cumulative = structure
+    per_point = [i for i, j in initial if j is None]
+    for i, j in initial:
+        if j is not None:
+            y_init[:, i] = values[rows, j]
+    for r, row in enumerate(rows if per_point else ()):   # other expressions of a swept parameter
+        env = spec.environment(values[row])
+        for i in per_point:
+            y_init[r, i] = evaluate(spec.species[i].initial, env)
     n_laws = max(c.shape[0] for c in conserved_rows if c is not None)
     conserved = np.zeros((mr, n_laws, idx.size))
     for g, rows_g in enumerate(conserved_rows):

@@ -35,7 +35,7 @@ from ivigsim.errors import IvigsimError
 
 #: Provenance word for chunks run by :func:`run_compiled`.
 COMPILED = "compiled per chunk"
-STEADY_ROUNDS = 4
+STEADY_ROUNDS = 4      # horizons tried, each 4 times longer: those of core.simulation.initial_state
 
 
 def compiled_engine(experiment, spec):

@@ -60,7 +60,7 @@ RANKS = {
     "ivigsim.sweep.locking": 40,
     "ivigsim.sweep.experiment": 41, "ivigsim.sweep._experiment_": 41,
     "ivigsim.sweep.samplers": 42, "ivigsim.sweep.store": 42,
-    "ivigsim.sweep.ensemble": 43,
+    "ivigsim.sweep.ensemble": 43, "ivigsim.sweep.ensemble_compiled": 43,
     "ivigsim.sweep.run": 44,
     # questions asked of many runs
     "ivigsim.analysis": 50,

@@ -91,6 +91,8 @@ def test_a_failing_point_is_recorded_and_the_others_survive(reference, tmp_path,
         return real(experiment, spec, points, i, t_out, untreated)
 
     monkeypatch.setattr(ensemble, "run_point", flaky)
+    # the per-point path (the compiled one is tested in tests/test_ensemble.py)
+    monkeypatch.setattr(ensemble, "compiled_engine", lambda experiment, spec: (False, "per point: test"))
     res = run_experiment(SMALL, out=tmp_path / "run", workers=2, progress=False)
     frame = res.metrics
     assert list(frame["status"]) == ["ok"] * 4 + ["failed"] + ["ok"] * 7
@@ -113,6 +115,7 @@ def test_a_bug_stops_the_run_with_its_traceback_saved(tmp_path, monkeypatch, wor
         return real(problem, *args, **kwargs)
 
     monkeypatch.setattr(ensemble, "solve", buggy)
+    monkeypatch.setattr(ensemble, "compiled_engine", lambda experiment, spec: (False, "per point: test"))
     out = tmp_path / "run"
     with pytest.raises(ZeroDivisionError, match="a bug in the pipeline") as info:
         run_experiment(SMALL, out=out, workers=workers, progress=False, chunk_size=3)

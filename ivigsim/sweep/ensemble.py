@@ -24,6 +24,7 @@ from ivigsim.analysis.metrics import compute_metric, dose_context
 from ivigsim.core.regimen import Regimen
 from ivigsim.core.simulation import prepare, solve
 from ivigsim.core.triggered import realised_regimen
+from ivigsim.sweep.ensemble_compiled import compiled_engine, run_compiled
 from ivigsim.sweep.executors import default_workers  # noqa: F401  (its former home; callers import it here)
 
 OK, FAILED, UNDEFINED = 0, 1, 2
@@ -43,6 +44,7 @@ class ChunkResult:
     status: np.ndarray             # (m,) int8: OK, FAILED or UNDEFINED
     reasons: tuple                 # (m,) str, "" where OK
     steps: np.ndarray              # (m,) solver steps (accepted)
+    engine: str = ""               # how the points ran: compiled per chunk, or per point and why
 
 
 def chunk_bounds(n_points, chunk_size):
@@ -124,12 +126,22 @@ def run_chunk(experiment, points, index, start, stop):
     names = output_names(spec)
     ids = np.arange(start, stop, dtype=np.int64)
     m = len(ids)
-    outputs = np.full((m, len(t_out), len(names)), np.nan)
     status = np.full(m, OK, dtype=np.int8)
+    needs_untreated = any(m.baseline == "untreated" for m in experiment.metrics)
+    compiled, engine = compiled_engine(experiment, spec)
+    if compiled:
+        outputs, untreated, regimens, weights, steps, reasons = run_compiled(
+            experiment, spec, points, ids, t_out,
+            lambda i: point_setup(experiment, spec, points, i),
+            lambda i, untreated: run_point(experiment, spec, points, i, t_out, untreated=untreated),
+            needs_untreated)
+        status[np.array([bool(r) for r in reasons], dtype=bool)] = FAILED
+        return _finish(experiment, spec, points, index, ids, names, t_out, outputs, status, reasons, steps,
+                       regimens, weights, untreated, engine)
+    outputs = np.full((m, len(t_out), len(names)), np.nan)
     reasons = [""] * m
     steps = np.zeros(m, dtype=np.int64)
     regimens, weights = [], []
-    needs_untreated = any(m.baseline == "untreated" for m in experiment.metrics)
     untreated = np.full_like(outputs, np.nan) if needs_untreated else None
     for k, i in enumerate(ids):
         try:
@@ -143,12 +155,19 @@ def run_chunk(experiment, points, index, start, stop):
             reasons[k] = f"{type(exc).__name__}: {exc}"
             regimens.append(None)
             weights.append(float("nan"))
+    return _finish(experiment, spec, points, index, ids, names, t_out, outputs, status, reasons, steps,
+                   regimens, weights, untreated, engine)
+
+
+def _finish(experiment, spec, points, index, ids, names, t_out, outputs, status, reasons, steps, regimens,
+            weights, untreated, engine):
+    """The chunk's metrics (vectorised over its points), statuses and result."""
     metrics = _chunk_metrics(experiment, names, t_out, outputs, regimens, weights, untreated)
     for k in np.flatnonzero((status == OK) & np.isnan(metrics).any(axis=1)):
         status[k] = UNDEFINED
         reasons[k] = undefined_reason(experiment, spec, points, int(ids[k]), names, t_out, outputs[k],
                                       metrics[k])
-    return ChunkResult(index, ids, outputs, metrics, status, tuple(reasons), steps)
+    return ChunkResult(index, ids, outputs, metrics, status, tuple(reasons), steps, engine)
 
 
 def undefined_reason(experiment, spec, points, i, names, t_out, outputs, values):
@@ -208,10 +227,26 @@ def _chunk_metrics(experiment, names, t_out, outputs, regimens, weights, untreat
     values = np.full((len(regimens), len(experiment.metrics)), np.nan)
     if not good:
         return values
-    context = dose_context([regimens[k] for k in good], [weights[k] for k in good])
+    context = _dose_context([regimens[k] for k in good], [weights[k] for k in good])
     for j, metric in enumerate(experiment.metrics):
         column = names.index(metric.output) if metric.output else 0   # dose/cost metrics read no output
-        y = outputs[good][:, :, column]
-        reference = untreated[good][:, :, column] if metric.baseline == "untreated" else None
+        # index the one column first: outputs[good] would copy every output of the chunk per metric
+        y = outputs[:, :, column][good]
+        reference = untreated[:, :, column][good] if metric.baseline == "untreated" else None
         values[good, j] = compute_metric(metric, t_out, y, context, untreated=reference)
     return values
+
+
+def _dose_context(regimens, weights):
+    """:func:`dose_context` computed once per distinct (regimen, body weight) and spread to the points."""
+    keys, first, where = {}, [], []
+    for k, (regimen, weight) in enumerate(zip(regimens, weights)):
+        key = (id(regimen), float(weight))
+        if key not in keys:
+            keys[key] = len(first)
+            first.append(k)
+        where.append(keys[key])
+    unique = dose_context([regimens[k] for k in first], [weights[k] for k in first])
+    where = np.asarray(where, dtype=np.int64)
+    return type(unique)(**{name: np.asarray(getattr(unique, name))[where]
+                           for name in unique.__dataclass_fields__})

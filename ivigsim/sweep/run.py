@@ -15,6 +15,7 @@ import numpy as np
 from ivigsim.core.catalogue import load_model
 from ivigsim.io.atomic import atomic_open, atomic_path
 from ivigsim.sweep.ensemble import STATUS_NAMES, chunk_bounds, chunk_task, output_names
+from ivigsim.sweep.ensemble_compiled import compiled_engine
 from ivigsim.sweep.executors import DaskExecutor, ThreadExecutor
 from ivigsim.errors import IvigsimError
 from ivigsim.sweep.experiment import load_experiment
@@ -362,6 +363,7 @@ def _provenance(experiment, spec, points, executor, chunk_size):
         "sweep_method": experiment.sweep.method,
         "n_points": len(points), "chunk_size": chunk_size,
         "solver": {"method": "Rodas4", "rtol": experiment.rtol, "atol": 1e-9},
+        "ensemble": compiled_engine(experiment, spec)[1],
         "executor": executor.name, "workers": getattr(executor, "workers", None),
         "sampler_notes": list(getattr(points, "notes", ())),
         "started": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),

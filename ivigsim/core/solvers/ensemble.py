@@ -1,0 +1,246 @@
+"""The points of a sweep chunk in one compiled call: steady state, course, observables.
+
+One call of :func:`run_points` does, for every point ``k`` of a chunk, what
+:func:`ivigsim.core.simulation.solve` does for one problem, with no Python in
+between and without the GIL (worker threads run chunks in parallel):
+
+1. the untreated steady state (when ``steady[k]``): the same horizon
+   integration (:func:`ivigsim.core.solvers.rodas.integrate_controlled`, no
+   dosing, tighter tolerances) followed by the same Newton iteration as
+   :func:`ivigsim.core.steady_state.newton` on the compiled Jacobian, with
+   the same convergence test on the scaled step and on the sign of the state,
+   up to four horizons, each four times longer;
+2. the course, across the point's own dosing segments;
+3. the observables at every output time.
+
+Ragged per-point inputs (each point has its own number of dosing segments,
+infusion targets and controlled parameters) arrive padded, with their counts;
+each point's rows are copied into arrays of exactly its own shape before the
+solver sees them, so the solver does the same arithmetic as for one run.
+
+Per-point status codes: ``rodas.SUCCESS``; a course failure keeps the solver's
+code; a failed steady-state integration is ``STEADY_FAILED_OFFSET`` plus the
+solver's code; ``STEADY_NOT_FOUND`` when Newton's method did not converge
+after every horizon. The caller turns a code into its message.
+"""
+
+import numba as nb
+import numpy as np
+from numba import types
+
+from ivigsim.core.kernel.lazy import LazyJit
+from ivigsim.core.kernel.signatures import FactorFunction, JacFunction, RhsFunction, SolveFunction
+from ivigsim.core.solvers import rodas
+
+STEADY_FAILED_OFFSET = 100
+STEADY_NOT_FOUND = 200
+#: Indices into each point's steady-state record ``steady_info[k]``.
+INFO_ITERATIONS, INFO_STEP, INFO_RESIDUAL, INFO_INTEGRATED = 0, 1, 2, 3
+N_INFO = 4
+
+_SIGNATURE = types.void(
+    RhsFunction, JacFunction, FactorFunction, SolveFunction,
+    RhsFunction,                  # observables(y, p, out)
+    types.int64,                  # lu_size
+    types.int64,                  # n_observables
+    types.float64[:, ::1],        # ps (m, n_p): kernel parameter vectors
+    types.float64[:, ::1],        # y_init (m, n): initial values (or the start, without steady state)
+    types.int64[::1],             # steady (m,): 1 to find the untreated steady state first
+    types.int64[::1],             # idx (n_free,): species in the Newton system
+    types.float64[:, :, ::1],     # conserved (m, n_laws, n_free): conservation rows per point
+    types.int64[::1],             # cumulative (n_cum,): running totals, reset after the steady state
+    types.float64,                # horizon: first steady-state horizon, days
+    types.int64,                  # rounds: horizons tried, each 4 times longer
+    types.float64,                # ss_rtol
+    types.float64[::1],           # ss_atol (n,)
+    types.int64,                  # max_newton
+    types.float64,                # step_tolerance
+    types.float64,                # round_off_step
+    types.float64[:, ::1],        # t_breaks (m, max_seg + 1), padded
+    types.int64[::1],             # n_seg (m,)
+    types.float64[:, :, ::1],     # inputs (m, max_seg, max_inputs), padded
+    types.int64[:, ::1],          # input_target (m, max_inputs), padded
+    types.int64[::1],             # n_inputs (m,)
+    types.float64[:, :, ::1],     # jumps (m, max_seg, n)
+    types.int64[:, ::1],          # control_index (m, max_controls), padded
+    types.float64[:, :, ::1],     # control_values (m, max_seg, max_controls), padded
+    types.int64[::1],             # n_controls (m,)
+    types.float64[::1],           # t_out (n_out,)
+    types.float64,                # rtol
+    types.float64[::1],           # atol (n,)
+    types.int64,                  # max_steps
+    types.float64[:, :, ::1],     # out (m, n_out, n_observables + n): observables, then states
+    types.float64[:, ::1],        # y0_out (m, n): each point's state at t = 0
+    types.int64[:, ::1],          # stats (m, N_STATS) of the course
+    types.float64[:, ::1],        # steady_info (m, N_INFO)
+    types.int64[::1],             # status (m,)
+)
+
+_LAZY = LazyJit(globals())
+__getattr__ = _LAZY.module_getattr()
+
+
+@nb.njit(cache=True, nogil=True)
+def _newton(rhs, jac, y, p, atol, idx, conserved, max_iterations, step_tolerance, round_off_step, info):
+    """:func:`ivigsim.core.steady_state.newton` (totals kept) and its assessment, compiled.
+
+    Refines ``y`` in place; returns 1 when converged. ``info`` receives the
+    iterations, the last scaled step and the scaled residual.
+    """
+    n = y.shape[0]
+    m = idx.shape[0]
+    k = conserved.shape[0]
+    f = np.empty(n)
+    jacobian = np.zeros((n, n))
+    a = np.empty((m + k, m))
+    b = np.empty(m + k)
+    scale = np.empty(m)
+    step = np.inf
+    previous = np.inf
+    iteration = 0
+    # numpy.linalg.lstsq's default cut-off for small singular values
+    rcond = np.finfo(np.float64).eps * max(m + k, m)
+    for iteration in range(1, max_iterations + 1):
+        rhs(y, p, f)
+        jac(y, p, jacobian)
+        for j in range(m):
+            scale[j] = abs(y[idx[j]]) + atol[idx[j]]
+        for i in range(m):
+            for j in range(m):
+                a[i, j] = jacobian[idx[i], idx[j]] * scale[j]
+            b[i] = -f[idx[i]]
+        for law in range(k):
+            for j in range(m):
+                a[m + law, j] = conserved[law, j] * scale[j]
+            b[m + law] = 0.0
+        for i in range(m + k):
+            largest = 0.0
+            for j in range(m):
+                largest = max(largest, abs(a[i, j]))
+            if largest == 0.0:
+                largest = 1.0
+            for j in range(m):
+                a[i, j] = a[i, j] / largest
+            b[i] = b[i] / largest
+        if m == 0:
+            step = 0.0
+            break
+        delta = np.linalg.lstsq(a, b, rcond)[0]
+        finite = True
+        for j in range(m):
+            if not np.isfinite(delta[j]):
+                finite = False
+        if not finite:
+            break
+        largest = 0.0
+        for j in range(m):
+            largest = max(largest, abs(delta[j]))
+        previous = step
+        step = largest
+        for j in range(m):
+            y[idx[j]] += delta[j] * scale[j]
+        if step < round_off_step or (step < step_tolerance and step > 0.5 * previous):
+            break
+    # the assessment of steady_state.assess
+    for j in range(m):
+        i = idx[j]
+        if abs(y[i]) < round_off_step * atol[i]:
+            y[i] = 0.0
+    rhs(y, p, f)
+    residual = 0.0
+    ok = step < step_tolerance
+    for j in range(m):
+        i = idx[j]
+        residual = max(residual, abs(f[i]) / (abs(y[i]) + atol[i]))
+        if y[i] < -atol[i]:
+            ok = False
+    for i in range(n):
+        if not np.isfinite(y[i]):
+            ok = False
+    info[INFO_ITERATIONS] = iteration
+    info[INFO_STEP] = step
+    info[INFO_RESIDUAL] = residual
+    return 1 if ok else 0
+
+
+@_LAZY.define("run_points", _SIGNATURE, cache=True, nogil=True)
+def _run_points(rhs, jac, factor, solve, observables, lu_size, n_observables, ps, y_init, steady, idx,
+                conserved, cumulative, horizon, rounds, ss_rtol, ss_atol, max_newton, step_tolerance,
+                round_off_step, t_breaks, n_seg, inputs, input_target, n_inputs, jumps, control_index,
+                control_values, n_controls, t_out, rtol, atol, max_steps, out, y0_out, stats, steady_info,
+                status):
+    """Every point of a chunk; a failed point keeps its status code and the others go on."""
+    integrate = rodas.integrate_controlled
+    m, n = y_init.shape
+    n_out = t_out.shape[0]
+    no_index = np.zeros(0, dtype=np.int64)
+    no_inputs = np.zeros((1, 0))
+    no_jumps = np.zeros((1, n))
+    no_controls = np.zeros((1, 0))
+    ss_out = np.zeros((1, n))
+    ss_t = np.zeros(1)
+    ss_stats = np.zeros(rodas.N_STATS, dtype=np.int64)
+    y_course = np.zeros((n_out, n))
+    obs = np.zeros(max(n_observables, 1))
+    info = np.zeros(N_INFO)
+    for k in range(m):
+        p = ps[k].copy()
+        y0 = y_init[k].copy()
+        code = rodas.SUCCESS
+        if steady[k]:
+            h = horizon
+            integrated = 0.0
+            found = False
+            law_rows = np.ascontiguousarray(conserved[k])
+            for _ in range(rounds):
+                span = np.array([0.0, h])
+                ss_t[0] = h
+                ss_stats[:] = 0
+                code = integrate(rhs, jac, factor, solve, lu_size, y0, p, span, no_inputs, no_index,
+                                 no_jumps, no_index, no_controls, ss_t, ss_rtol, ss_atol, 0.0, np.inf,
+                                 max_steps, ss_out, ss_stats)
+                if code != rodas.SUCCESS:
+                    code += STEADY_FAILED_OFFSET
+                    break
+                integrated += h
+                y = ss_out[0].copy()
+                if _newton(rhs, jac, y, p, atol, idx, law_rows, max_newton, step_tolerance,
+                           round_off_step, info):
+                    y0 = y
+                    found = True
+                    break
+                y0 = ss_out[0].copy()
+                h *= 4.0
+            for q in range(N_INFO):
+                steady_info[k, q] = info[q]
+            steady_info[k, INFO_INTEGRATED] = integrated
+            if code == rodas.SUCCESS and not found:
+                code = STEADY_NOT_FOUND
+            if code != rodas.SUCCESS:
+                status[k] = code
+                continue
+            for j in range(cumulative.shape[0]):
+                y0[cumulative[j]] = y_init[k, cumulative[j]]
+        for i in range(n):
+            y0_out[k, i] = y0[i]
+        s = n_seg[k]
+        ni = n_inputs[k]
+        nc = n_controls[k]
+        tb = np.ascontiguousarray(t_breaks[k, :s + 1])
+        inp = np.ascontiguousarray(inputs[k, :s, :ni])
+        target = np.ascontiguousarray(input_target[k, :ni])
+        jmp = np.ascontiguousarray(jumps[k, :s])
+        cidx = np.ascontiguousarray(control_index[k, :nc])
+        cval = np.ascontiguousarray(control_values[k, :s, :nc])
+        code = integrate(rhs, jac, factor, solve, lu_size, y0, p, tb, inp, target, jmp, cidx, cval, t_out,
+                         rtol, atol, 0.0, np.inf, max_steps, y_course, stats[k])
+        status[k] = code
+        if code != rodas.SUCCESS:
+            continue
+        for r in range(n_out):
+            if n_observables:
+                observables(y_course[r], p, obs)
+            for q in range(n_observables):
+                out[k, r, q] = obs[q]
+            for i in range(n):
+                out[k, r, n_observables + i] = y_course[r, i]

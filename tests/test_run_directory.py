@@ -14,7 +14,8 @@ from hardening_helpers import MODEL, ivigsim, no_traceback, tiny_experiment
 from ivigsim.sweep import ensemble
 from ivigsim.errors import IvigsimError
 from ivigsim.sweep.store import RunDirectory
-from ivigsim.sweep.run import load_results, run_experiment
+from ivigsim.interfaces.runs import run_experiment
+from ivigsim.sweep.run import load_results
 
 
 def run(path, out, **kwargs):

@@ -1,4 +1,12 @@
-"""``run_experiment``: an experiment file in, tables, arrays, figures and provenance out."""
+"""``run_experiment``: an experiment file in, tables, arrays and provenance out.
+
+This is the results layer: it writes ``metrics.csv``, ``trajectories.nc`` and
+``provenance.json`` and publishes nothing. Figures and ``report.html`` are
+drawn by the interfaces layer, which hands a ``publish`` function in
+(:func:`ivigsim.interfaces.runs.run_experiment`, the public
+``iv.run_experiment`` and ``ivigsim run``); progress bars and notebook views
+are looked up in :mod:`ivigsim.core.views`.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ivigsim.core import views
 from ivigsim.core.catalogue import load_model
 from ivigsim.io.atomic import atomic_open, atomic_path
 from ivigsim.sweep.ensemble import STATUS_NAMES, chunk_bounds, chunk_task, output_names
@@ -46,32 +55,26 @@ class ExperimentResults:
         return self.metrics[self.metrics["status"] != "ok"]
 
     def __repr__(self):
-        from ivigsim.interfaces.run_summary import results_repr
-        return results_repr(self)
+        return views.view("experiment_results.repr")(self)
 
     def _repr_html_(self):
-        from ivigsim.interfaces.run_summary import results_html
-        return results_html(self)
+        return views.view("experiment_results.html")(self)
 
     def summary(self):
         """Per grid value (designed sweeps) or median [IQR] per regimen (sampled ones), as text."""
-        from ivigsim.interfaces.run_summary import summary_text
-        return summary_text(self)
+        return views.view("experiment_results.summary")(self)
 
     def to_dataframe(self):
         """Tidy metrics (pandas): point, regimen, varied inputs, ``metric``, ``value``, ``unit``."""
-        from ivigsim.interfaces.run_summary import results_dataframe
-        return results_dataframe(self)
+        return views.view("experiment_results.dataframe")(self)
 
     def to_xarray(self):
         """The metrics as an ``xarray.Dataset`` over ``point``, units in attrs (``trajectories`` holds time courses)."""
-        from ivigsim.interfaces.run_summary import results_xarray
-        return results_xarray(self)
+        return views.view("experiment_results.xarray")(self)
 
     def plot(self, metric=None, ax=None, x=None):
         """A metric against the first varied input (designed grid) or its distribution (sampled); returns the axes."""
-        from ivigsim.interfaces.run_summary import plot_results
-        return plot_results(self, metric, ax=ax, x=x)
+        return views.view("experiment_results.plot")(self, metric, ax=ax, x=x)
 
 
 def stored_outputs(experiment, spec):
@@ -83,8 +86,8 @@ def stored_outputs(experiment, spec):
 
 
 def run_experiment(path, out=None, workers=None, scheduler=None, resume=False, progress=True,
-                   chunk_size=None, executor=None, model=None, parameters=None, overwrite=False):
-    """Run every point of an experiment file and write the results.
+                   chunk_size=None, executor=None, model=None, parameters=None, overwrite=False, publish=None):
+    """Run every point of an experiment file and write its tables, arrays and provenance.
 
     Parameters
     ----------
@@ -106,6 +109,13 @@ def run_experiment(path, out=None, workers=None, scheduler=None, resume=False, p
         Fixed parameter overrides on top of the file's ``[parameters]``.
     overwrite : bool
         Write into a non-empty ``out``, replacing the results of an earlier run.
+    publish : callable, optional
+        ``publish(experiment, spec, results, directory)`` writes what is drawn
+        from the finished results (figures, ``report.html``) into
+        ``directory``, a staging folder whose files are moved into ``out``
+        together with the tables, ``provenance.json`` last. None (the default)
+        writes no figures or report: :func:`ivigsim.interfaces.runs.run_experiment`
+        is the one that publishes them.
 
     Raises
     ------
@@ -132,14 +142,14 @@ def run_experiment(path, out=None, workers=None, scheduler=None, resume=False, p
         chunk_size = chunk_size or DEFAULT_CHUNK_SIZE
         if executor is None:
             executor = DaskExecutor(scheduler) if scheduler else ThreadExecutor(workers)
-        return _run(experiment, spec, points, run_dir, executor, chunk_size, inputs, progress)
+        return _run(experiment, spec, points, run_dir, executor, chunk_size, inputs, progress, publish)
     finally:
         if own_executor and executor is not None:
             executor.close()
         run_dir.close()
 
 
-def _run(experiment, spec, points, run_dir, executor, chunk_size, inputs, progress):
+def _run(experiment, spec, points, run_dir, executor, chunk_size, inputs, progress, publish):
     out = run_dir.path
     bounds = [(k, a, b) for k, (a, b) in enumerate(chunk_bounds(len(points), chunk_size))]
     stored = run_dir.finished_chunks()
@@ -151,7 +161,7 @@ def _run(experiment, spec, points, run_dir, executor, chunk_size, inputs, progre
     _write_points(out / "points.csv", experiment, points)
 
     started = time.perf_counter()
-    from ivigsim.interfaces.progress import bar as progress_bar
+    progress_bar = views.view("progress.bar")
     with sigterm_as_interrupt(), progress_bar(sum(b - a for _, a, b in todo), experiment.name, "point",
                                               progress) as bar:
         chunks = executor.map(chunk_task, todo, experiment, points)
@@ -190,12 +200,10 @@ def _run(experiment, spec, points, run_dir, executor, chunk_size, inputs, progre
         )
         if "sensitivity_notes" in results.provenance:
             provenance["sensitivity_notes"] = results.provenance["sensitivity_notes"]
-        from ivigsim.interfaces.experiment_plots import draw_experiment_plots
-        draw_experiment_plots(experiment, results, staging / "figures")
         finished = ExperimentResults(results.metrics, results.trajectories, provenance, out,
                                      results.sensitivity)
-        from ivigsim.interfaces.report import write_report
-        write_report(experiment, spec, finished, staging / "report.html")
+        if publish is not None:
+            publish(experiment, spec, finished, staging)
         run_dir.write_provenance(provenance, staging)
     return finished
 

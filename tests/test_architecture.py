@@ -59,7 +59,7 @@ RANKS = {
     "ivigsim.sweep": 40, "ivigsim.sweep.sensitivity": 40, "ivigsim.sweep.interrupts": 40,
     "ivigsim.sweep.locking": 40,
     "ivigsim.sweep.experiment": 41, "ivigsim.sweep._experiment_": 41,
-    "ivigsim.sweep.samplers": 42, "ivigsim.sweep.store": 42,
+    "ivigsim.sweep.samplers": 42, "ivigsim.sweep.store": 42, "ivigsim.sweep.trajectories": 42,
     "ivigsim.sweep.ensemble": 43,
     "ivigsim.sweep.run": 44,
     # questions asked of many runs

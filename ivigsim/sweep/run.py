@@ -33,6 +33,7 @@ from ivigsim.analysis.metrics import METRIC_KINDS, metric_unit
 from ivigsim.sweep.samplers import sample_points
 from ivigsim.sweep.sensitivity import SENSITIVITY_METHODS
 from ivigsim.sweep.store import RunDirectory, git_commit, model_content, staged_outputs
+from ivigsim.sweep.trajectories import open_trajectories, write_trajectories
 
 DEFAULT_CHUNK_SIZE = 25
 
@@ -40,7 +41,8 @@ DEFAULT_CHUNK_SIZE = 25
 @dataclass(frozen=True)
 class ExperimentResults:
     """A finished sweep: ``metrics`` (pandas DataFrame, one row per point),
-    ``trajectories`` (xarray Dataset: point x time), ``provenance`` (dict) and,
+    ``trajectories`` (xarray Dataset: point x time, read from ``trajectories.nc``
+    as its values are used, so a large sweep is not held in memory), ``provenance`` (dict) and,
     for a ``sobol_indices`` or ``morris`` sweep, ``sensitivity`` (pandas
     DataFrame: metric, regimen, variable and the indices; else None)."""
 
@@ -205,7 +207,9 @@ def _run(experiment, spec, points, run_dir, executor, chunk_size, inputs, progre
         if publish is not None:
             publish(experiment, spec, finished, staging)
         run_dir.write_provenance(provenance, staging)
-    return finished
+        results.trajectories.close()        # the staged file is moved in: read the one in place
+    return ExperimentResults(results.metrics, open_trajectories(out / "trajectories.nc"), provenance, out,
+                             results.sensitivity)
 
 
 TRACEBACK_FILE = "traceback.txt"
@@ -233,10 +237,10 @@ def finalize(run_dir, experiment, spec, points, directory=None):
     all_names = output_names(spec)
     t = experiment.output_times()
     keep = stored_outputs(experiment, spec)
-    # only the outputs the result file keeps are read: every species of every point would be several times more
-    outputs, metrics, status, reasons, steps = run_dir.read_chunks(
-        len(points), len(t), len(all_names), len(experiment.metrics),
-        columns=[all_names.index(n) for n in keep])
+    columns = [all_names.index(n) for n in keep]
+    # the time courses are not held here: trajectories.nc is written chunk by chunk below
+    _, metrics, status, reasons, steps = run_dir.read_chunks(
+        len(points), len(t), len(all_names), len(experiment.metrics), columns=[])
     if np.any(status < 0):
         missing = int((status < 0).sum())
         raise IvigsimError(f"{run_dir.path}: {missing} points have no results yet; run again with --resume")
@@ -260,9 +264,11 @@ def finalize(run_dir, experiment, spec, points, directory=None):
             frame.to_parquet(tmp, index=False)
     except ImportError:
         pass
-    dataset = _dataset(experiment, spec, points, t, outputs, keep, status)
     with atomic_path(directory / "trajectories.nc") as tmp:
-        dataset.to_netcdf(tmp, engine=_netcdf_engine())
+        write_trajectories(tmp, _coordinates(experiment, points, t, status),
+                           [(name, str(spec.unit_of(name))) for name in keep], run_dir.chunk_outputs(columns),
+                           attrs={"experiment": experiment.name, "model": spec.name})
+    dataset = open_trajectories(directory / "trajectories.nc")
     provenance = run_dir.read_provenance()
     sensitivity = None
     if experiment.sweep.method in SENSITIVITY_METHODS:
@@ -275,26 +281,14 @@ def finalize(run_dir, experiment, spec, points, directory=None):
     return ExperimentResults(frame, dataset, provenance, run_dir.path, sensitivity)
 
 
-def _dataset(experiment, spec, points, t, outputs, names, status):
-    import xarray as xr
-    data = {name: (("point", "time"), outputs[:, :, k], {"units": str(spec.unit_of(name))})
-            for k, name in enumerate(names)}
+def _coordinates(experiment, points, t, status):
+    """The coordinates of trajectories.nc: point ids, times, and each point's regimen, status and inputs."""
     coords = {"point": points.point_id.astype(np.int32), "time": ("time", t, {"units": "day"}),
               "regimen": ("point", np.array([experiment.regimens[int(r)].name for r in points.regimen])),
               "status": ("point", status.astype(np.int8))}
     for name, values in points.values.items():
         coords[name] = ("point", np.asarray(values, dtype=np.float64))
-    return xr.Dataset(data, coords=coords, attrs={"experiment": experiment.name, "model": spec.name})
-
-
-def _netcdf_engine():
-    for module, engine in (("netCDF4", "netcdf4"), ("h5netcdf", "h5netcdf")):
-        try:
-            __import__(module)
-            return engine
-        except ImportError:
-            continue
-    return "scipy"
+    return coords
 
 
 def load_results(path):
@@ -307,7 +301,6 @@ def load_results(path):
         (the message says how to rebuild it from the chunks).
     """
     import pandas as pd
-    import xarray as xr
     path = Path(path)
     run_dir = RunDirectory(path)
     provenance = run_dir.read_provenance()
@@ -317,8 +310,7 @@ def load_results(path):
         raise IvigsimError(f"{path}: this run has not finished; {rebuild}")
     try:
         metrics = pd.read_csv(path / "metrics.csv", dtype={"reason": str, "regimen": str, "status": str})
-        with xr.open_dataset(path / "trajectories.nc", engine=_netcdf_engine()) as ds:
-            trajectories = ds.load()
+        trajectories = open_trajectories(path / "trajectories.nc")
         sensitivity = None
         if (path / "sensitivity.csv").exists():
             sensitivity = pd.read_csv(path / "sensitivity.csv", dtype={"metric": str, "regimen": str,

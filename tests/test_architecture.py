@@ -48,7 +48,7 @@ RANKS = {
     "ivigsim.core.solvers": 17,
     "ivigsim.core.regimen": 18, "ivigsim.core._regimen_": 18, "ivigsim.core.schedule": 18,
     "ivigsim.core.summary": 18, "ivigsim.core.result": 18, "ivigsim.core.steady_state": 18,
-    "ivigsim.core.stochastic": 19, "ivigsim.core.triggered": 19,
+    "ivigsim.core.stochastic": 19, "ivigsim.core.triggered": 19, "ivigsim.core.regimen_data": 19,
     "ivigsim.core.simulation": 20,
     "ivigsim.core.agents": 21, "ivigsim.core.in_vitro": 21, "ivigsim.core.in_vitro_nk": 21,
     # file formats: atomic writes, HTML pages, SBML (which needs core only)

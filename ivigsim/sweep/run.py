@@ -192,24 +192,32 @@ def _run(experiment, spec, points, run_dir, executor, chunk_size, inputs, progre
     elapsed = time.perf_counter() - started
     with sigterm_as_interrupt(), staged_outputs(out) as staging:
         results = finalize(run_dir, experiment, spec, points, staging)
-        counts = results.metrics["status"].value_counts()
-        provenance.update(
-            finished=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-            wall_seconds=round(elapsed, 3), points_run_now=sum(b - a for _, a, b in todo),
-            simulations_per_second=round(sum(b - a for _, a, b in todo) / elapsed, 2) if elapsed > 0 else None,
-            n_failed=int(counts.get("failed", 0)), n_undefined=int(counts.get("undefined", 0)),
-            failures=results.failed[["point_id", "reason"]].head(100).to_dict("records"),
-        )
-        if "sensitivity_notes" in results.provenance:
-            provenance["sensitivity_notes"] = results.provenance["sensitivity_notes"]
-        finished = ExperimentResults(results.metrics, results.trajectories, provenance, out,
-                                     results.sensitivity)
-        if publish is not None:
-            publish(experiment, spec, finished, staging)
-        run_dir.write_provenance(provenance, staging)
-        results.trajectories.close()        # the staged file is moved in: read the one in place
+        try:
+            provenance = _finish(experiment, spec, results, provenance, todo, elapsed, out, staging, publish)
+            run_dir.write_provenance(provenance, staging)
+        finally:
+            results.trajectories.close()    # the staged file is moved in: the result reads the one in place
     return ExperimentResults(results.metrics, open_trajectories(out / "trajectories.nc"), provenance, out,
                              results.sensitivity)
+
+
+def _finish(experiment, spec, results, provenance, todo, elapsed, out, staging, publish):
+    """The provenance of a finished run; ``publish`` (if any) writes into ``staging``."""
+    counts = results.metrics["status"].value_counts()
+    provenance.update(
+        finished=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        wall_seconds=round(elapsed, 3), points_run_now=sum(b - a for _, a, b in todo),
+        simulations_per_second=round(sum(b - a for _, a, b in todo) / elapsed, 2) if elapsed > 0 else None,
+        n_failed=int(counts.get("failed", 0)), n_undefined=int(counts.get("undefined", 0)),
+        failures=results.failed[["point_id", "reason"]].head(100).to_dict("records"),
+    )
+    if "sensitivity_notes" in results.provenance:
+        provenance["sensitivity_notes"] = results.provenance["sensitivity_notes"]
+    finished = ExperimentResults(results.metrics, results.trajectories, provenance, out,
+                                 results.sensitivity)
+    if publish is not None:
+        publish(experiment, spec, finished, staging)
+    return provenance
 
 
 TRACEBACK_FILE = "traceback.txt"

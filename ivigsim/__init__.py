@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 _LAZY = {  # sweep machinery pulls in pandas and xarray: import it on first use only
-    "run_experiment": "ivigsim.sweep.run",
+    "run_experiment": "ivigsim.interfaces.runs",
     "load_results": "ivigsim.sweep.run",
     "load_experiment": "ivigsim.sweep.experiment",
     "mechanism_factorial": "ivigsim.analysis.factorial",

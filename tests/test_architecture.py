@@ -48,7 +48,7 @@ RANKS = {
     "ivigsim.core.solvers": 17,
     "ivigsim.core.regimen": 18, "ivigsim.core._regimen_": 18, "ivigsim.core.schedule": 18,
     "ivigsim.core.summary": 18, "ivigsim.core.result": 18, "ivigsim.core.steady_state": 18,
-    "ivigsim.core.stochastic": 19, "ivigsim.core.triggered": 19,
+    "ivigsim.core.stochastic": 19, "ivigsim.core.triggered": 19, "ivigsim.core.regimen_data": 19,
     "ivigsim.core.simulation": 20,
     "ivigsim.core.agents": 21, "ivigsim.core.in_vitro": 21, "ivigsim.core.in_vitro_nk": 21,
     # file formats: atomic writes, HTML pages, SBML (which needs core only)
@@ -59,7 +59,7 @@ RANKS = {
     "ivigsim.sweep": 40, "ivigsim.sweep.sensitivity": 40, "ivigsim.sweep.interrupts": 40,
     "ivigsim.sweep.locking": 40,
     "ivigsim.sweep.experiment": 41, "ivigsim.sweep._experiment_": 41,
-    "ivigsim.sweep.samplers": 42, "ivigsim.sweep.store": 42,
+    "ivigsim.sweep.samplers": 42, "ivigsim.sweep.store": 42, "ivigsim.sweep.trajectories": 42,
     "ivigsim.sweep.ensemble": 43, "ivigsim.sweep.ensemble_compiled": 43,
     "ivigsim.sweep.run": 44,
     # questions asked of many runs
@@ -84,10 +84,6 @@ KNOWN_UPWARD = {
     ("ivigsim.core.in_vitro", "ivigsim.interfaces.sweep_plots"): "InhibitionCurve.plot draws its figure",
     ("ivigsim.core.in_vitro_nk", "ivigsim.interfaces.plotting"): "the NK curve's plot draws its figure",
     ("ivigsim.core.in_vitro_nk", "ivigsim.interfaces.sweep_plots"): "the NK curve's plot draws its figure",
-    ("ivigsim.sweep.run", "ivigsim.interfaces.experiment_plots"): "run_experiment publishes figures",
-    ("ivigsim.sweep.run", "ivigsim.interfaces.progress"): "run_experiment shows a progress bar",
-    ("ivigsim.sweep.run", "ivigsim.interfaces.report"): "run_experiment publishes report.html",
-    ("ivigsim.sweep.run", "ivigsim.interfaces.run_summary"): "ExperimentResults shows itself in a notebook",
     ("ivigsim.analysis.comparison.core", "ivigsim.interfaces.result_views"): "Comparison shows itself",
     ("ivigsim.analysis.comparison.report", "ivigsim.analysis.comparison.plots"): "the comparison's figures",
     ("ivigsim.analysis.factorial", "ivigsim.interfaces.sweep_plots"): "the factorial's bar chart",
@@ -191,6 +187,14 @@ def test_layers_point_one_way():
     assert not eager, f"known upward imports must stay inside functions: {eager}"
     stale = sorted(set(KNOWN_UPWARD) - set(upward))
     assert not stale, f"these upward imports are gone: remove them from KNOWN_UPWARD: {stale}"
+
+
+def test_the_sweep_layer_imports_no_presentation():
+    """Results are published by the interfaces layer: nothing in ivigsim.sweep imports it, even lazily."""
+    found = [f"{module} (line {line}) imports {target}" for module, edges in GRAPH.items()
+             if module.startswith("ivigsim.sweep") for target, _, line, _ in edges
+             if target.startswith("ivigsim.interfaces")]
+    assert not found, "; ".join(found)
 
 
 def test_no_import_cycles():

@@ -13,7 +13,7 @@ from ivigsim.sweep import ensemble
 from ivigsim.interfaces import report
 from ivigsim.errors import SolverError
 from ivigsim.sweep.experiment import load_experiment
-from ivigsim.sweep.run import run_experiment
+from ivigsim.interfaces.runs import run_experiment
 
 SMALL = DATA / "small_sweep.toml"
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}

@@ -14,7 +14,8 @@ from hardening_helpers import MODEL, ivigsim, no_traceback, tiny_experiment
 from ivigsim.sweep import ensemble
 from ivigsim.errors import IvigsimError
 from ivigsim.sweep.store import RunDirectory
-from ivigsim.sweep.run import load_results, run_experiment
+from ivigsim.interfaces.runs import run_experiment
+from ivigsim.sweep.run import load_results
 
 
 def run(path, out, **kwargs):
@@ -204,17 +205,17 @@ def test_a_full_disk_during_a_chunk_write_leaves_a_resumable_run(experiment, tmp
 
 # --- probe 10: finalize is atomic ------------------------------------------------------
 def test_a_full_disk_during_finalize_keeps_the_previous_results(experiment, tmp_path, monkeypatch):
-    import xarray as xr
     out = tmp_path / "run"
     first = run(experiment, out)
     before = {name: (out / name).read_bytes() for name in ("metrics.csv", "trajectories.nc", "report.html")}
 
-    def truncated_netcdf(self, path, *args, **kwargs):
+    def truncated_netcdf(path, *args, **kwargs):
         with open(path, "wb") as fh:
-            fh.write(b"CDF\x01 truncated")
+            fh.write(b"\x89HDF\r\n\x1a\n truncated")
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(xr.Dataset, "to_netcdf", truncated_netcdf)
+    from ivigsim.sweep import run as results_layer
+    monkeypatch.setattr(results_layer, "write_trajectories", truncated_netcdf)
     with pytest.raises(OSError, match="No space left"):
         run(experiment, out, resume=True)
     monkeypatch.undo()

@@ -11,7 +11,8 @@ from conftest import ROOT  # noqa: E402
 from ivigsim.sweep import sensitivity  # noqa: E402
 from ivigsim.sweep.experiment import ExperimentFileError, SweepVariable, load_experiment  # noqa: E402
 from ivigsim.sweep.samplers import sample_points  # noqa: E402
-from ivigsim.sweep.run import load_results, run_experiment  # noqa: E402
+from ivigsim.interfaces.runs import run_experiment  # noqa: E402
+from ivigsim.sweep.run import load_results  # noqa: E402
 
 SOBOL = ROOT / "experiments" / "sensitivity_sobol.toml"
 VARIABLES = ["fcrn_total", "cl_uptake", "k_deg", "igg_production", "k_recycle"]

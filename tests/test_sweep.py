@@ -12,7 +12,8 @@ from conftest import DATA, ROOT
 from ivigsim.sweep import ensemble
 from ivigsim.sweep.executors import DaskExecutor
 from ivigsim.errors import IvigsimError, SolverError
-from ivigsim.sweep.run import load_results, run_experiment
+from ivigsim.interfaces.runs import run_experiment
+from ivigsim.sweep.run import load_results
 
 SMALL = DATA / "small_sweep.toml"
 
@@ -53,6 +54,30 @@ def test_results_on_disk_and_in_memory(reference):
     prov = reference.provenance
     assert prov["n_points"] == 12 and prov["n_failed"] == 0 and prov["seed"] == 7
     assert prov["model"] == "fcrn_pk" and len(prov["experiment_sha256"]) == 64
+
+
+def test_results_layer_publishes_nothing_and_the_facade_publishes(reference, tmp_path):
+    """ivigsim.sweep.run writes tables, arrays and provenance only; iv.run_experiment adds the figures
+    and report.html, and both write the same tables."""
+    from ivigsim.sweep import run as results_layer
+    bare = results_layer.run_experiment(SMALL, out=tmp_path / "bare", workers=1, progress=False)
+    written = sorted(p.relative_to(bare.path).as_posix() for p in bare.path.rglob("*")
+                     if p.is_file() and p.parent.name != "chunks")
+    assert "report.html" not in written and not (bare.path / "figures").exists()
+    assert {"metrics.csv", "trajectories.nc", "points.csv", "provenance.json", "experiment.toml"} <= set(written)
+    assert (bare.path / "metrics.csv").read_bytes() == (reference.path / "metrics.csv").read_bytes()
+    assert (reference.path / "report.html").stat().st_size > 0
+    assert iv.run_experiment is run_experiment
+    # a publisher runs inside the staging folder: what it writes lands in the run directory
+    seen = []
+
+    def publish(experiment, spec, results, directory):
+        seen.append((experiment.name, spec.name, results.provenance["n_points"]))
+        (directory / "extra.txt").write_text("published", encoding="utf-8")
+
+    again = results_layer.run_experiment(SMALL, out=tmp_path / "own", workers=1, progress=False, publish=publish)
+    assert seen == [(again.provenance["experiment"], "fcrn_pk", 12)]
+    assert (again.path / "extra.txt").read_text(encoding="utf-8") == "published"
 
 
 def test_load_results_round_trip(reference):

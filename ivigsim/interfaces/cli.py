@@ -161,7 +161,7 @@ def plot_names(text, result):
 
 
 def _cmd_run(args):
-    from ivigsim.sweep.run import run_experiment
+    from ivigsim.interfaces.runs import run_experiment
     if args.resume and args.out and Path(args.out) != Path(args.resume):
         raise IvigsimError("give either --out or --resume DIR (the directory to finish), not both")
     out = args.resume or args.out

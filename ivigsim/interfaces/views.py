@@ -63,6 +63,20 @@ def _regimen_plot(regimen, body_weight_kg=70.0, ax=None):
     return plot_regimen(regimen, body_weight_kg, ax=ax)
 
 
+def _progress_bar(total, desc, unit="point", progress=True):
+    from ivigsim.interfaces.progress import bar
+    return bar(total, desc, unit, progress)
+
+
+def _experiment_results(name):
+    """The view ``name`` of :mod:`ivigsim.interfaces.run_summary`, imported on first use."""
+    def show(results, *args, **kwargs):
+        from ivigsim.interfaces import run_summary
+        return getattr(run_summary, name)(results, *args, **kwargs)
+    show.__name__ = name
+    return show
+
+
 def _note(message):
     from ivigsim.interfaces.progress import note
     note(message)
@@ -80,6 +94,13 @@ VIEWS = {
     "regimen.html": _regimen_html,
     "regimen.plot": _regimen_plot,
     "progress.note": _note,
+    "progress.bar": _progress_bar,
+    "experiment_results.repr": _experiment_results("results_repr"),
+    "experiment_results.html": _experiment_results("results_html"),
+    "experiment_results.summary": _experiment_results("summary_text"),
+    "experiment_results.dataframe": _experiment_results("results_dataframe"),
+    "experiment_results.xarray": _experiment_results("results_xarray"),
+    "experiment_results.plot": _experiment_results("plot_results"),
 }
 
 

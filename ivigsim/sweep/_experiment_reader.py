@@ -18,6 +18,7 @@ from ivigsim.core.limits import LimitError, check_output_times, count_output_tim
 from ivigsim.core.regimen import RegimenError
 from ivigsim.core.spec import ModelSpec
 from ivigsim.errors import ModelFileError
+from ivigsim.core.regimen_data import constructor_keywords
 from ivigsim.sweep._experiment_fields import Reader, did_you_mean
 from ivigsim.sweep._experiment_sweep_reader import read_sweep
 from ivigsim.sweep._experiment_types import (
@@ -36,7 +37,6 @@ from ivigsim.sweep._experiment_types import (
     MetricSpec,
     PlotSpec,
     RegimenSpec,
-    signature,
 )
 from ivigsim.sweep.sensitivity import SENSITIVITY_METHODS
 
@@ -152,7 +152,7 @@ def read_regimen(reader: Reader, name: str, key: str, entry: dict) -> RegimenSpe
                 reader.fail(f"{part_key}.kind", "a part of a combined regimen cannot itself be 'combine'")
             built.append(read_regimen(reader, f"{name}_part{i + 1}", part_key, part))
         return RegimenSpec(name, kind, MappingProxyType({"parts": tuple(built)}))
-    keywords = tuple(signature(kind).parameters)
+    keywords = constructor_keywords(kind)
     arguments = {}
     for arg, value in entry.items():
         if arg == "kind":

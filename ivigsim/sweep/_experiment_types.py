@@ -5,12 +5,10 @@ Internal to :mod:`ivigsim.sweep.experiment`, which re-exports the public names.
 
 from __future__ import annotations
 
-import functools
-import inspect
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 import numpy as np
@@ -18,6 +16,8 @@ import numpy as np
 from ivigsim.core.catalogue import load_model
 from ivigsim.errors import ModelFileError
 from ivigsim.core.regimen import Regimen, RegimenError
+from ivigsim.core.regimen_data import (  # noqa: F401  (REGIMEN_KINDS, is_whole_keyword: re-exported)
+    REGIMEN_KINDS, constructor_keywords, is_whole_keyword, regimen_from_data)
 from ivigsim.core.spec import ModelSpec
 from ivigsim.sweep.sensitivity import SENSITIVITY_METHODS, runs_per_base_sample
 
@@ -27,9 +27,6 @@ from ivigsim.analysis.metrics import METRIC_KINDS  # noqa: E402,F401  (one list 
 DOSING_METRIC_KINDS = frozenset({"grams_given", "cost_usd", "max_infusion_rate_mg_per_kg_per_min",
                                  "antagonist_mg_given", "apheresis_sessions", "therapy_cost_usd",
                                  "thrombosis_flag", "albumin_min", "hypoalbuminaemia_flag"})
-#: Regimen constructors an experiment may use (``Regimen.<kind>``).
-REGIMEN_KINDS = ("ivig", "bolus", "infusion", "scig", "none", "fcrn_antagonist", "plasma_exchange",
-                 "immunoadsorption", "when_below", "combine")
 #: Ways of drawing points from a sweep.
 SWEEP_METHODS = ("grid", "latin_hypercube", "sobol", "sobol_indices", "morris",
                  "virtual_population", "none")
@@ -76,19 +73,6 @@ class ExperimentFileError(ModelFileError):
 # ---------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=None)
-def signature(kind: str) -> inspect.Signature:
-    if kind == "combine":       # kind = "combine", parts = [{kind = ...}, ...]
-        return inspect.Signature([inspect.Parameter("parts", inspect.Parameter.KEYWORD_ONLY)])
-    return inspect.signature(getattr(Regimen, kind))
-
-
-def is_whole_keyword(kind: str, keyword: str) -> bool:
-    """Whether constructor ``kind`` annotates ``keyword`` as an ``int``."""
-    annotation = signature(kind).parameters[keyword].annotation
-    return annotation is int or annotation == "int"
-
-
 @dataclass(frozen=True)
 class RegimenSpec:
     """A named regimen: a :class:`~ivigsim.core.regimen.Regimen` constructor and its arguments.
@@ -119,14 +103,23 @@ class RegimenSpec:
     @property
     def keywords(self) -> tuple[str, ...]:
         """Keywords accepted by the constructor, in signature order."""
-        return tuple(signature(self.kind).parameters)
+        return constructor_keywords(self.kind)
 
     def accepts(self, keyword: str) -> bool:
         """Whether the constructor takes ``keyword``."""
-        return keyword in signature(self.kind).parameters
+        return keyword in constructor_keywords(self.kind)
+
+    def as_data(self) -> dict:
+        """The regimen as the table a file holds: ``{"kind": ..., **arguments}`` (parts as tables)."""
+        if self.kind == "combine":
+            return {"kind": "combine", "parts": [part.as_data() for part in self.arguments["parts"]]}
+        return {"kind": self.kind, **self.arguments}
 
     def build(self, overrides: Mapping[str, float] = EMPTY) -> Regimen:
         """Build the regimen, with the overrides that are keywords of its constructor.
+
+        Through :func:`ivigsim.core.regimen_data.regimen_from_data`, the one
+        way every file format turns a regimen table into a Regimen.
 
         Parameters
         ----------
@@ -147,29 +140,7 @@ class RegimenSpec:
             If a required keyword is missing, an argument is not a keyword of
             the constructor, or the constructor refuses the values.
         """
-        if self.kind == "combine":
-            parts = [part.build(overrides) for part in self.arguments["parts"]]
-            return replace(Regimen.combine(*parts), name=self.name)
-        parameters = signature(self.kind).parameters
-        arguments = dict(self.arguments)
-        arguments.update((k, v) for k, v in overrides.items() if k in parameters)
-        unknown = [k for k in arguments if k not in parameters]
-        if unknown:
-            raise RegimenError(f"regimen '{self.name}': Regimen.{self.kind}() has no keyword "
-                               f"'{unknown[0]}'; accepted: {', '.join(parameters) or 'none'}")
-        missing = [k for k, p in parameters.items() if p.default is p.empty and k not in arguments]
-        if missing:
-            raise RegimenError(f"regimen '{self.name}': Regimen.{self.kind}() needs "
-                               f"{', '.join(repr(k) for k in missing)}")
-        for key, value in arguments.items():
-            if isinstance(value, np.generic):
-                value = value.item()
-            whole = is_whole_keyword(self.kind, key)
-            if whole and isinstance(value, float) and value.is_integer():
-                value = int(value)
-            arguments[key] = value
-        regimen = getattr(Regimen, self.kind)(**arguments)
-        return replace(regimen, name=self.name)
+        return regimen_from_data(self.as_data(), name=self.name, overrides=overrides)
 
 
 # ---------------------------------------------------------------------------

@@ -1,4 +1,12 @@
-"""``run_experiment``: an experiment file in, tables, arrays, figures and provenance out."""
+"""``run_experiment``: an experiment file in, tables, arrays and provenance out.
+
+This is the results layer: it writes ``metrics.csv``, ``trajectories.nc`` and
+``provenance.json`` and publishes nothing. Figures and ``report.html`` are
+drawn by the interfaces layer, which hands a ``publish`` function in
+(:func:`ivigsim.interfaces.runs.run_experiment`, the public
+``iv.run_experiment`` and ``ivigsim run``); progress bars and notebook views
+are looked up in :mod:`ivigsim.core.views`.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ivigsim.core import views
 from ivigsim.core.catalogue import load_model
 from ivigsim.io.atomic import atomic_open, atomic_path
 from ivigsim.sweep.ensemble import STATUS_NAMES, chunk_bounds, chunk_task, output_names
@@ -25,6 +34,7 @@ from ivigsim.analysis.metrics import METRIC_KINDS, metric_unit
 from ivigsim.sweep.samplers import sample_points
 from ivigsim.sweep.sensitivity import SENSITIVITY_METHODS
 from ivigsim.sweep.store import RunDirectory, git_commit, model_content, staged_outputs
+from ivigsim.sweep.trajectories import open_trajectories, write_trajectories
 
 DEFAULT_CHUNK_SIZE = 25
 
@@ -32,7 +42,8 @@ DEFAULT_CHUNK_SIZE = 25
 @dataclass(frozen=True)
 class ExperimentResults:
     """A finished sweep: ``metrics`` (pandas DataFrame, one row per point),
-    ``trajectories`` (xarray Dataset: point x time), ``provenance`` (dict) and,
+    ``trajectories`` (xarray Dataset: point x time, read from ``trajectories.nc``
+    as its values are used, so a large sweep is not held in memory), ``provenance`` (dict) and,
     for a ``sobol_indices`` or ``morris`` sweep, ``sensitivity`` (pandas
     DataFrame: metric, regimen, variable and the indices; else None)."""
 
@@ -47,32 +58,26 @@ class ExperimentResults:
         return self.metrics[self.metrics["status"] != "ok"]
 
     def __repr__(self):
-        from ivigsim.interfaces.run_summary import results_repr
-        return results_repr(self)
+        return views.view("experiment_results.repr")(self)
 
     def _repr_html_(self):
-        from ivigsim.interfaces.run_summary import results_html
-        return results_html(self)
+        return views.view("experiment_results.html")(self)
 
     def summary(self):
         """Per grid value (designed sweeps) or median [IQR] per regimen (sampled ones), as text."""
-        from ivigsim.interfaces.run_summary import summary_text
-        return summary_text(self)
+        return views.view("experiment_results.summary")(self)
 
     def to_dataframe(self):
         """Tidy metrics (pandas): point, regimen, varied inputs, ``metric``, ``value``, ``unit``."""
-        from ivigsim.interfaces.run_summary import results_dataframe
-        return results_dataframe(self)
+        return views.view("experiment_results.dataframe")(self)
 
     def to_xarray(self):
         """The metrics as an ``xarray.Dataset`` over ``point``, units in attrs (``trajectories`` holds time courses)."""
-        from ivigsim.interfaces.run_summary import results_xarray
-        return results_xarray(self)
+        return views.view("experiment_results.xarray")(self)
 
     def plot(self, metric=None, ax=None, x=None):
         """A metric against the first varied input (designed grid) or its distribution (sampled); returns the axes."""
-        from ivigsim.interfaces.run_summary import plot_results
-        return plot_results(self, metric, ax=ax, x=x)
+        return views.view("experiment_results.plot")(self, metric, ax=ax, x=x)
 
 
 def stored_outputs(experiment, spec):
@@ -84,8 +89,8 @@ def stored_outputs(experiment, spec):
 
 
 def run_experiment(path, out=None, workers=None, scheduler=None, resume=False, progress=True,
-                   chunk_size=None, executor=None, model=None, parameters=None, overwrite=False):
-    """Run every point of an experiment file and write the results.
+                   chunk_size=None, executor=None, model=None, parameters=None, overwrite=False, publish=None):
+    """Run every point of an experiment file and write its tables, arrays and provenance.
 
     Parameters
     ----------
@@ -107,6 +112,13 @@ def run_experiment(path, out=None, workers=None, scheduler=None, resume=False, p
         Fixed parameter overrides on top of the file's ``[parameters]``.
     overwrite : bool
         Write into a non-empty ``out``, replacing the results of an earlier run.
+    publish : callable, optional
+        ``publish(experiment, spec, results, directory)`` writes what is drawn
+        from the finished results (figures, ``report.html``) into
+        ``directory``, a staging folder whose files are moved into ``out``
+        together with the tables, ``provenance.json`` last. None (the default)
+        writes no figures or report: :func:`ivigsim.interfaces.runs.run_experiment`
+        is the one that publishes them.
 
     Raises
     ------
@@ -133,14 +145,14 @@ def run_experiment(path, out=None, workers=None, scheduler=None, resume=False, p
         chunk_size = chunk_size or DEFAULT_CHUNK_SIZE
         if executor is None:
             executor = DaskExecutor(scheduler) if scheduler else ThreadExecutor(workers)
-        return _run(experiment, spec, points, run_dir, executor, chunk_size, inputs, progress)
+        return _run(experiment, spec, points, run_dir, executor, chunk_size, inputs, progress, publish)
     finally:
         if own_executor and executor is not None:
             executor.close()
         run_dir.close()
 
 
-def _run(experiment, spec, points, run_dir, executor, chunk_size, inputs, progress):
+def _run(experiment, spec, points, run_dir, executor, chunk_size, inputs, progress, publish):
     out = run_dir.path
     bounds = [(k, a, b) for k, (a, b) in enumerate(chunk_bounds(len(points), chunk_size))]
     stored = run_dir.finished_chunks()
@@ -152,7 +164,7 @@ def _run(experiment, spec, points, run_dir, executor, chunk_size, inputs, progre
     _write_points(out / "points.csv", experiment, points)
 
     started = time.perf_counter()
-    from ivigsim.interfaces.progress import bar as progress_bar
+    progress_bar = views.view("progress.bar")
     with sigterm_as_interrupt(), progress_bar(sum(b - a for _, a, b in todo), experiment.name, "point",
                                               progress) as bar:
         chunks = executor.map(chunk_task, todo, experiment, points)
@@ -181,24 +193,32 @@ def _run(experiment, spec, points, run_dir, executor, chunk_size, inputs, progre
     elapsed = time.perf_counter() - started
     with sigterm_as_interrupt(), staged_outputs(out) as staging:
         results = finalize(run_dir, experiment, spec, points, staging)
-        counts = results.metrics["status"].value_counts()
-        provenance.update(
-            finished=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-            wall_seconds=round(elapsed, 3), points_run_now=sum(b - a for _, a, b in todo),
-            simulations_per_second=round(sum(b - a for _, a, b in todo) / elapsed, 2) if elapsed > 0 else None,
-            n_failed=int(counts.get("failed", 0)), n_undefined=int(counts.get("undefined", 0)),
-            failures=results.failed[["point_id", "reason"]].head(100).to_dict("records"),
-        )
-        if "sensitivity_notes" in results.provenance:
-            provenance["sensitivity_notes"] = results.provenance["sensitivity_notes"]
-        from ivigsim.interfaces.experiment_plots import draw_experiment_plots
-        draw_experiment_plots(experiment, results, staging / "figures")
-        finished = ExperimentResults(results.metrics, results.trajectories, provenance, out,
-                                     results.sensitivity)
-        from ivigsim.interfaces.report import write_report
-        write_report(experiment, spec, finished, staging / "report.html")
-        run_dir.write_provenance(provenance, staging)
-    return finished
+        try:
+            provenance = _finish(experiment, spec, results, provenance, todo, elapsed, out, staging, publish)
+            run_dir.write_provenance(provenance, staging)
+        finally:
+            results.trajectories.close()    # the staged file is moved in: the result reads the one in place
+    return ExperimentResults(results.metrics, open_trajectories(out / "trajectories.nc"), provenance, out,
+                             results.sensitivity)
+
+
+def _finish(experiment, spec, results, provenance, todo, elapsed, out, staging, publish):
+    """The provenance of a finished run; ``publish`` (if any) writes into ``staging``."""
+    counts = results.metrics["status"].value_counts()
+    provenance.update(
+        finished=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        wall_seconds=round(elapsed, 3), points_run_now=sum(b - a for _, a, b in todo),
+        simulations_per_second=round(sum(b - a for _, a, b in todo) / elapsed, 2) if elapsed > 0 else None,
+        n_failed=int(counts.get("failed", 0)), n_undefined=int(counts.get("undefined", 0)),
+        failures=results.failed[["point_id", "reason"]].head(100).to_dict("records"),
+    )
+    if "sensitivity_notes" in results.provenance:
+        provenance["sensitivity_notes"] = results.provenance["sensitivity_notes"]
+    finished = ExperimentResults(results.metrics, results.trajectories, provenance, out,
+                                 results.sensitivity)
+    if publish is not None:
+        publish(experiment, spec, finished, staging)
+    return provenance
 
 
 TRACEBACK_FILE = "traceback.txt"
@@ -226,10 +246,10 @@ def finalize(run_dir, experiment, spec, points, directory=None):
     all_names = output_names(spec)
     t = experiment.output_times()
     keep = stored_outputs(experiment, spec)
-    # only the outputs the result file keeps are read: every species of every point would be several times more
-    outputs, metrics, status, reasons, steps = run_dir.read_chunks(
-        len(points), len(t), len(all_names), len(experiment.metrics),
-        columns=[all_names.index(n) for n in keep])
+    columns = [all_names.index(n) for n in keep]
+    # the time courses are not held here: trajectories.nc is written chunk by chunk below
+    _, metrics, status, reasons, steps = run_dir.read_chunks(
+        len(points), len(t), len(all_names), len(experiment.metrics), columns=[])
     if np.any(status < 0):
         missing = int((status < 0).sum())
         raise IvigsimError(f"{run_dir.path}: {missing} points have no results yet; run again with --resume")
@@ -253,9 +273,11 @@ def finalize(run_dir, experiment, spec, points, directory=None):
             frame.to_parquet(tmp, index=False)
     except ImportError:
         pass
-    dataset = _dataset(experiment, spec, points, t, outputs, keep, status)
     with atomic_path(directory / "trajectories.nc") as tmp:
-        dataset.to_netcdf(tmp, engine=_netcdf_engine())
+        write_trajectories(tmp, _coordinates(experiment, points, t, status),
+                           [(name, str(spec.unit_of(name))) for name in keep], run_dir.chunk_outputs(columns),
+                           attrs={"experiment": experiment.name, "model": spec.name})
+    dataset = open_trajectories(directory / "trajectories.nc")
     provenance = run_dir.read_provenance()
     sensitivity = None
     if experiment.sweep.method in SENSITIVITY_METHODS:
@@ -268,26 +290,14 @@ def finalize(run_dir, experiment, spec, points, directory=None):
     return ExperimentResults(frame, dataset, provenance, run_dir.path, sensitivity)
 
 
-def _dataset(experiment, spec, points, t, outputs, names, status):
-    import xarray as xr
-    data = {name: (("point", "time"), outputs[:, :, k], {"units": str(spec.unit_of(name))})
-            for k, name in enumerate(names)}
+def _coordinates(experiment, points, t, status):
+    """The coordinates of trajectories.nc: point ids, times, and each point's regimen, status and inputs."""
     coords = {"point": points.point_id.astype(np.int32), "time": ("time", t, {"units": "day"}),
               "regimen": ("point", np.array([experiment.regimens[int(r)].name for r in points.regimen])),
               "status": ("point", status.astype(np.int8))}
     for name, values in points.values.items():
         coords[name] = ("point", np.asarray(values, dtype=np.float64))
-    return xr.Dataset(data, coords=coords, attrs={"experiment": experiment.name, "model": spec.name})
-
-
-def _netcdf_engine():
-    for module, engine in (("netCDF4", "netcdf4"), ("h5netcdf", "h5netcdf")):
-        try:
-            __import__(module)
-            return engine
-        except ImportError:
-            continue
-    return "scipy"
+    return coords
 
 
 def load_results(path):
@@ -300,7 +310,6 @@ def load_results(path):
         (the message says how to rebuild it from the chunks).
     """
     import pandas as pd
-    import xarray as xr
     path = Path(path)
     run_dir = RunDirectory(path)
     provenance = run_dir.read_provenance()
@@ -310,8 +319,7 @@ def load_results(path):
         raise IvigsimError(f"{path}: this run has not finished; {rebuild}")
     try:
         metrics = pd.read_csv(path / "metrics.csv", dtype={"reason": str, "regimen": str, "status": str})
-        with xr.open_dataset(path / "trajectories.nc", engine=_netcdf_engine()) as ds:
-            trajectories = ds.load()
+        trajectories = open_trajectories(path / "trajectories.nc")
         sensitivity = None
         if (path / "sensitivity.csv").exists():
             sensitivity = pd.read_csv(path / "sensitivity.csv", dtype={"metric": str, "regimen": str,

@@ -9,10 +9,11 @@ Layout of a run directory::
     chunks/chunk_NNNNN.npz one file per finished chunk (atomic rename), the resume checkpoint
     metrics.csv            one row per point: id, inputs, metrics, status, reason
     metrics.parquet        the same, when pyarrow is installed
-    trajectories.nc        point x time x output (NetCDF, opens with xarray.open_dataset)
+    trajectories.nc        point x time, one variable per output (netCDF-4, written chunk by
+                           chunk; opens with xarray.open_dataset)
     sensitivity.csv        for a sobol_indices or morris sweep
-    figures/               PNG and SVG
-    report.html            the run as one page
+    figures/               PNG and SVG        } written by the interfaces layer
+    report.html            the run as one page } (iv.run_experiment, ivigsim run)
 
 A directory is only written when it is new or empty, or when the caller says
 ``resume`` (finish it: the experiment file and the model must be unchanged) or
@@ -264,6 +265,13 @@ class RunDirectory:
                 reasons[ids] = data["reasons"]
                 steps[ids] = data["steps"]
         return outputs, metrics, status, reasons, steps
+
+    def chunk_outputs(self, columns):
+        """Yield ``(point ids, outputs[:, :, columns])`` of each stored chunk, one chunk in memory at a time."""
+        columns = np.asarray(columns, dtype=np.int64)
+        for path in sorted(self.chunks.glob(_CHUNK_GLOB)):
+            with np.load(path) as data:
+                yield data["point_ids"], data["outputs"][:, :, columns]
 
     # --- provenance ------------------------------------------------------------
     def write_provenance(self, provenance, directory=None):

@@ -79,9 +79,8 @@ _VOLATILE = ("created", "git_commit", "git_dirty", "ivigsim_version", "environme
 
 
 def _regimen(entry):
-    from ivigsim.core.regimen import Regimen
-    arguments = {k: v for k, v in entry.items() if k != "kind"}
-    return getattr(Regimen, entry["kind"])(**arguments)
+    from ivigsim.core.regimen_data import regimen_from_data
+    return regimen_from_data(entry)
 
 
 def _agents(case):

@@ -162,16 +162,17 @@ def freeze(value):
 
 
 def build_regimen(spec):
-    """A :class:`~ivigsim.core.regimen.Regimen` from its data form.
+    """A :class:`~ivigsim.core.regimen.Regimen` from its data form, through
+    :func:`ivigsim.core.regimen_data.regimen_from_data` (as every file format).
 
     Parameters
     ----------
     spec : dict, list of dict, or None
-        ``{"kind": "ivig" | "bolus" | "infusion" | "fcrn_antagonist" |
-        "plasma_exchange" | "none", ...}`` where the
-        other keys are the keyword arguments of that ``Regimen`` constructor
-        (``dose_g_per_kg``, ``days``, ``infusion_hours``, ``at_day``, ...);
-        a list is the sum of its entries; None is untreated.
+        ``{"kind": KIND, ...}``, KIND one of
+        :data:`ivigsim.core.regimen_data.REGIMEN_KINDS`, the other keys the
+        keyword arguments of that ``Regimen`` constructor (``dose_g_per_kg``,
+        ``days``, ``infusion_hours``, ``at_day``, ...); a list is the sum of
+        its entries; None (or an empty list) is untreated.
 
     Raises
     ------
@@ -179,30 +180,11 @@ def build_regimen(spec):
         For an unknown kind or arguments the constructor refuses.
     """
     from ivigsim.core.regimen import Regimen, RegimenError
-    if spec is None:
+    from ivigsim.core.regimen_data import regimen_from_data
+    if spec is None or (isinstance(spec, (list, tuple)) and not spec):
         return Regimen.none()
-    if isinstance(spec, (list, tuple)):
-        if not spec:
-            return Regimen.none()
-        parts = [build_regimen(s) for s in spec]
-        total = parts[0]
-        for part in parts[1:]:
-            total = total + part
-        return total
-    if not isinstance(spec, dict) or "kind" not in spec:
-        raise ValueError(f"a regimen is a table with a 'kind' (ivig, bolus, infusion, fcrn_antagonist, "
-                         f"plasma_exchange, none), got {spec!r}")
-    makers = {"ivig": Regimen.ivig, "bolus": Regimen.bolus, "infusion": Regimen.infusion,
-              "fcrn_antagonist": Regimen.fcrn_antagonist, "plasma_exchange": Regimen.plasma_exchange,
-              "none": Regimen.none}
-    kind = spec["kind"]
-    if kind not in makers:
-        raise ValueError(f"unknown regimen kind {kind!r}; known: {', '.join(makers)}")
-    kwargs = {k: v for k, v in spec.items() if k != "kind"}
     try:
-        return makers[kind](**kwargs)
-    except TypeError as exc:
-        raise ValueError(f"regimen kind '{kind}': {exc}") from None
+        return regimen_from_data(list(spec) if isinstance(spec, tuple) else spec)
     except RegimenError as exc:
         raise ValueError(str(exc)) from None
 

@@ -126,7 +126,7 @@ def map_ordered(function, items, workers):
     thread, the first item runs here (compiling whatever it needs once) and
     the rest in ``workers`` forked processes, which inherit ``function`` and
     everything it holds (prepared runs, compiled kernels): a fit start spends
-    about half its time in Python, which threads of one process cannot run
+    most of its time in Python, which threads of one process cannot run
     side by side. Otherwise threads run them (the compiled solver releases
     the GIL). Either way results are placed by position, never by completion
     order, and each item's computation is the same, so the numbers do not

@@ -117,3 +117,44 @@ def test_fcrn_model_gradient_through_the_steady_state_agrees_with_central_differ
     np.testing.assert_allclose(jac, reference, rtol=5e-3, atol=5e-3 * np.abs(reference).max())
     # The baseline (day 0) depends on every parameter through the steady state.
     assert np.all(np.abs(jac[0]) > 1e-3)
+
+
+def test_conditions_of_the_same_simulation_are_integrated_once(tmp_path, monkeypatch):
+    """Two conditions that differ only in their measurement times share one integration, and each
+    reads the trajectory at its own times as a simulation of its own would."""
+    import ivigsim as iv
+    import ivigsim.analysis.fitting.simulator as module
+    d = multi_condition(tmp_path)
+    with open(d / "conditions.tsv", "a") as handle:
+        handle.write("hypo_replacement_b\tsame patient and dose, other visits\t8\n")
+    with open(d / "ivigsim.toml", "a") as handle:
+        handle.write("\n[conditions.hypo_replacement_b]\nbody_weight_kg = 60.0\nkind = \"ivig\"\n"
+                     "dose_g_per_kg = 0.4\ndays = 1\ninfusion_hours = 4.0\n")
+    with open(d / "measurements.tsv", "a") as handle:
+        handle.write("igg_total_serum\thypo_replacement_b\t7\t7.0\tb\nigg_total_serum\thypo_replacement_b\t21\t5.0\tb\n")
+    calls = []
+    original = module.entry
+
+    def counting_entry(driver):
+        compiled = original(driver)
+        if driver is not module.integrate_batch:
+            return compiled
+
+        def counting(*args):
+            calls.append(args[5].shape[0])
+            return compiled(*args)
+        return counting
+
+    monkeypatch.setattr(module, "entry", counting_entry)
+    objective = Objective(load_problem(d))
+    assert [c.name for c, *_ in objective.by_condition] == ["course_2g_per_kg", "hypo_replacement"]
+    x = np.log10([0.004, 0.05, 25.0])
+    objective.sensitivities(x)
+    assert calls == [4, 3]                       # as without the extra condition
+    sim = objective.simulate(x)
+    rows = np.array(objective.problem.measurements.condition) == "hypo_replacement_b"
+    alone = iv.simulate("igg_linear", regimen=iv.Regimen.ivig(dose_g_per_kg=0.4, days=1, infusion_hours=4.0),
+                        t_end=21.0, body_weight_kg=60.0, t_eval=np.array([7.0, 21.0]), rtol=1e-8,
+                        params={"cl_linear": 0.004, "v_plasma": 0.05, "igg_production": 8.0})
+    np.testing.assert_allclose(sim[rows], alone["igg_total"], rtol=1e-6)
+    assert not np.allclose(sim[rows], sim[rows][::-1])        # the two visits are told apart

@@ -84,3 +84,26 @@ def test_estimated_sigma_with_a_prior_uses_the_likelihood_and_recovers_the_noise
     sim = objective.simulate(result.x)
     rms = np.sqrt(np.mean((np.log(sim) - np.log(problem.measurements.value)) ** 2))
     assert sigma == pytest.approx(rms, rel=2e-3)
+
+
+def test_map_ordered_runs_items_in_forked_workers_in_order():
+    import os
+    from ivigsim.analysis.fitting import multistart
+    if not multistart._can_fork():
+        pytest.skip("this platform or process cannot fork a single-threaded worker")
+    parent = os.getpid()
+    out = multistart.map_ordered(lambda k: (k * k, os.getpid()), range(7), 2)
+    assert [v for v, _ in out] == [k * k for k in range(7)]
+    assert out[0][1] == parent                       # the first item compiles here
+    assert all(pid != parent for _, pid in out[1:])  # the rest run in the forked workers
+
+
+def test_forked_and_threaded_workers_give_identical_numbers(tmp_path, monkeypatch):
+    from ivigsim.analysis.fitting import multistart
+    problem = load_problem(multi_condition(tmp_path))
+    forked = iv.fit(problem, n_starts=3, workers=2, profiles=False, progress=False)
+    monkeypatch.setattr(multistart, "_can_fork", lambda: False)
+    threaded = iv.fit(problem, n_starts=3, workers=2, profiles=False, progress=False)
+    for a, b in zip(forked.starts, threaded.starts):
+        np.testing.assert_array_equal(a.x, b.x)
+        assert a.objective == b.objective and a.n_evaluations == b.n_evaluations

@@ -30,9 +30,9 @@ def fit(problem, n_starts=None, workers=None, profiles=True, progress=True, out=
         Number of starts (default: ``[fit].n_starts`` of the problem). Start 0
         is the nominal values; the others a Latin hypercube from the problem's seed.
     workers : int, optional
-        Threads that run starts (and profiles) side by side, as the ensemble
-        executor runs sweep chunks (default: all cores); the results do not
-        depend on it.
+        Workers that run starts (and profiles) side by side: forked processes
+        where the platform can fork and no other thread runs, threads
+        otherwise (default: all cores); the results do not depend on it.
     profiles : bool
         Compute the profile likelihood of every estimated parameter (95 % CIs).
     progress : bool

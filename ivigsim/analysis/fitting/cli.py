@@ -22,7 +22,8 @@ def add_fit_parser(sub):
     p = sub.add_parser("fit", help="fit model parameters to data (a PEtab problem directory)")
     p.add_argument("problem", help="fit-problem directory, e.g. fits/igg_course_didactic")
     p.add_argument("--out", required=True, help="new output directory (refused if it exists and is not empty)")
-    p.add_argument("--workers", type=int, help="threads running starts side by side (default: all cores)")
+    p.add_argument("--workers", type=int, help="workers running starts side by side: forked processes where "
+                   "possible, else threads (default: all cores)")
     p.add_argument("--starts", type=int, help="number of starts (default: the problem's n_starts)")
     p.add_argument("--no-profiles", action="store_true", help="skip the profile likelihoods")
     p.add_argument("--quiet", action="store_true", help="no progress lines")

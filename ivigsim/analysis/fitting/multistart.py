@@ -120,32 +120,67 @@ def optimise(objective, x0, index=0, fixed=None):
 
 
 def map_ordered(function, items, workers):
-    """``[function(item) for item in items]`` on ``workers`` threads, results in item order.
+    """``[function(item) for item in items]`` on ``workers`` workers, results in item order.
 
-    The compiled solver releases the GIL, so threads run simulations in
-    parallel; results are placed by position, never by completion order.
+    Where the operating system can fork and the calling process runs no other
+    thread, the first item runs here (compiling whatever it needs once) and
+    the rest in ``workers`` forked processes, which inherit ``function`` and
+    everything it holds (prepared runs, compiled kernels): a fit start spends
+    most of its time in Python, which threads of one process cannot run
+    side by side. Otherwise threads run them (the compiled solver releases
+    the GIL). Either way results are placed by position, never by completion
+    order, and each item's computation is the same, so the numbers do not
+    depend on ``workers`` or on how the items are spread.
     """
     items = list(items)
     if workers <= 1 or len(items) <= 1:
         return [function(item) for item in items]
+    if _can_fork():
+        return _map_forked(function, items, workers)
     with cf.ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(function, items))
+
+
+def _can_fork():
+    import multiprocessing
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
+#: (function, items) of the map being run by forked workers, inherited by them at the fork.
+_FORKED = None
+
+
+def _forked_item(k):
+    function, items = _FORKED
+    return function(items[k])
+
+
+def _map_forked(function, items, workers):
+    import multiprocessing
+    global _FORKED
+    first = function(items[0])
+    _FORKED = (function, items)
+    sys.stdout.flush()             # or the children would print what is buffered again
+    sys.stderr.flush()
+    try:
+        with cf.ProcessPoolExecutor(max_workers=min(workers, len(items) - 1),
+                                    mp_context=multiprocessing.get_context("fork")) as pool:
+            rest = list(pool.map(_forked_item, range(1, len(items))))
+    finally:
+        _FORKED = None
+    return [first] + rest
 
 
 def run_starts(objective, n_starts, seed, workers=1, progress=True):
     """All starts, by start index (see :class:`StartResult`)."""
     points = start_points(objective, n_starts, seed)
-    done = [0]
-    lock = threading.Lock()
 
     def one(k):
         result = optimise(objective.fork(), points[k], k)
-        with lock:
-            done[0] += 1
-            if progress:
-                status = f"objective {result.objective:.6g}" if result.ok else f"failed: {result.reason[:120]}"
-                print(f"fit: start {k + 1}/{n_starts} done ({done[0]} finished): {status} "
-                      f"[{result.seconds:.2f} s]", file=sys.stderr, flush=True)
+        if progress:
+            status = f"objective {result.objective:.6g}" if result.ok else f"failed: {result.reason[:120]}"
+            print(f"fit: start {k + 1}/{n_starts} done: {status} [{result.seconds:.2f} s]", file=sys.stderr,
+                  flush=True)
         return result
 
     return map_ordered(one, range(n_starts), workers)

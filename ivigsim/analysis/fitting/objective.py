@@ -10,8 +10,9 @@ where ``h`` is the observable's transformation (lin, log or log10), ``y`` the
 simulated and ``m`` the measured value; a log-transformed datum also adds
 ``log(m)`` (``log(m ln 10)`` for log10), the Jacobian of the transformation.
 
-Simulations go through :class:`ivigsim.analysis.fitting.simulator.Simulator`: runs
-prepared once per condition, untreated steady states warm-started from the
+Simulations go through :class:`ivigsim.analysis.fitting.simulator.Simulator`: one run
+per distinct simulation (conditions with the same regimen, body weight and
+clamped parameters share it, each read at its own times), prepared once, untreated steady states warm-started from the
 previous parameter vector's, and every integration of a condition in one call
 to the compiled batch driver (:mod:`ivigsim.core.solvers.batch`). Sensitivities are
 forward finite differences on the estimation scale: the base point and every
@@ -75,11 +76,18 @@ class Objective:
         self.estimated_sigma = any(p.is_noise for p in self.estimated)
         self.has_prior = any(p.prior_type for p in self.estimated)
         self.least_squares = not (self.estimated_sigma or self.has_prior or self.laplace.any())
-        self.by_condition = []
+        # Conditions that describe the same simulation (same regimen, body weight and clamps,
+        # differing only in what is measured when) are simulated once, at the union of their
+        # times: the first of them stands for the group.
+        groups = {}
         for c in problem.conditions:
             rows = np.flatnonzero(np.array(data.condition) == c.name)
-            if rows.size == 0:
-                continue
+            if rows.size:
+                key = (c.regimen.kind, repr(sorted(c.regimen.arguments.items())), c.body_weight_kg, c.clamps)
+                groups.setdefault(key, (c, []))[1].append(rows)
+        self.by_condition = []
+        for c, parts in groups.values():
+            rows = np.concatenate(parts)
             times = np.unique(data.time[rows])
             self.by_condition.append((c, rows, times, np.searchsorted(times, data.time[rows])))
         self.spec = spec

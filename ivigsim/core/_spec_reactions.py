@@ -169,7 +169,7 @@ def clock(names: Symbols, mechanisms: dict) -> tuple[Species, Reaction]:
 
 
 def read_model_events(names: Symbols, data: dict, expanded: dict, observables: list[Observable],
-                      species: list[Species], parameters: list, compartments: list[Compartment]) -> tuple:
+                      species: list[Species], compartments: list[Compartment]) -> tuple:
     """The ``[[events]]`` array (see :func:`ivigsim.core.events.read_events`).
 
     A trigger or assignment may use observables (substituted, in their declared
@@ -183,5 +183,4 @@ def read_model_events(names: Symbols, data: dict, expanded: dict, observables: l
         names.reader, data, lambda node, key: names.unit_of(node, key, observable_units) if names.checked else
         (names.unit_of(node, key, observable_units) and None),
         lambda node: rule_lang.substitute(node, observable_map),
-        {s.name: s.unit for s in species if s.name != rule_lang.TIME},
-        {p.name for p in parameters}, {c.name for c in compartments})
+        {s.name: s.unit for s in species if s.name != rule_lang.TIME}, {c.name for c in compartments})

@@ -16,6 +16,7 @@ from pathlib import Path
 from ivigsim.core import rules as rule_lang
 from ivigsim.core._spec_reader import Symbols, TableReader
 from ivigsim.core._spec_types import TIME_UNIT, Compartment, Parameter, Species
+from ivigsim.core.events import parameter_states
 from ivigsim.core.expressions import ExpressionError, evaluate, parse_expression, symbols, to_text
 from ivigsim.core.units import DIMENSIONLESS
 
@@ -187,3 +188,23 @@ def check_rule_units(names: Symbols, rules) -> None:
             names.reader.fail(f"rules.{r.name}.{r.kind}", f"the expression has unit {got}, but the rule needs "
                                                           f"{want}" + (" (its unit per day)" if r.kind == "rate"
                                                                        else ""))
+
+
+def states_of_assigned_parameters(names: Symbols, parameters: list[Parameter], assigned: list[str],
+                                  parameter_sets) -> tuple[list[Parameter], tuple]:
+    """The parameters without those that events assign, and those as rate rules ``d P/dt = 0``.
+
+    Their names stay claimed; their units return with the rules' units, after
+    the compartments and initial values (which read parameters only) are read.
+    A parameter set may not change them: their value is a state's start.
+    """
+    for set_ in parameter_sets.values():
+        for p in set_.parameters:
+            if p.name in assigned:
+                names.reader.fail(f"parameter_sets.{set_.name}.parameters.{p.name}",
+                                  f"'{p.name}' is assigned by an event, so it is a state of the model, "
+                                  f"not a parameter a set can change")
+    for name in assigned:
+        del names.units[name]
+    kept = [p for p in parameters if p.name not in assigned]
+    return kept, parameter_states([p for p in parameters if p.name in assigned])

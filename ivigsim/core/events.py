@@ -12,7 +12,7 @@ An event is written as one entry of the ``[[events]]`` array::
     use_values_from_trigger_time = true
     description = "..."
     [events.assignments]
-    A = "A + A_dose"                  # species and rate-rule states, in their declared units
+    A = "A + A_dose"                  # species, rate-rule states and parameters, in their units
 
 The semantics are SBML's (Level 3 Version 2, section 4.12):
 
@@ -33,17 +33,24 @@ The trigger is a condition: ``lt``, ``le``, ``gt``, ``ge``, ``eq``, ``neq``,
 Its crossing is located by root finding on the solver's dense output (see
 :mod:`ivigsim.core.solvers.events`), not stepped over.
 
-An event assigns species and the states of rate rules (a quantity that is
-constant except when an event changes it is a rate rule with ``rate = "0"``).
-Parameters and compartment sizes cannot be assigned: the kernel reads
-parameters as constants and concentrations as amounts over a fixed volume.
+An event assigns species, the states of rate rules and parameters. A
+parameter that an event assigns is not a constant (SBML's ``constant =
+false``): the model file makes it a state, the rate rule ``d P/dt = 0`` from
+its declared value (:func:`parameter_states`), so it keeps its value between
+events and the solver sees each change. Being a state, it is no longer among
+the parameters of the model: its value at the start is set with a
+simulation's ``initial``, not ``params``, and a parameter set may not change
+it. Compartment sizes cannot be assigned: a dose, a steady state and the
+conversion of amounts read a compartment's volume as a constant of the
+parameters.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ivigsim.core.expressions import CONDITIONS, Call, symbols, to_text
+from ivigsim.core.expressions import CONDITIONS, Call, Num, symbols, to_text
+from ivigsim.core.rules import Rule
 from ivigsim.core.units import parse_unit
 
 _FIELDS = ("name", "trigger", "delay", "priority", "persistent", "initial_value",
@@ -78,7 +85,7 @@ def _flag(reader, entry, key, field_name, default):
     return value
 
 
-def read_events(reader, data, unit_of, expand, assignable, parameters, compartments):
+def read_events(reader, data, unit_of, expand, assignable, compartments):
     """The ``[[events]]`` array as :class:`Event` objects, every expression checked.
 
     ``unit_of(node, key)`` is the unit of an expression (failing on undefined
@@ -126,11 +133,10 @@ def read_events(reader, data, unit_of, expand, assignable, parameters, compartme
         for target, text in assignments.items():
             akey = f"{key}.assignments.{target}"
             if target not in assignable:
-                if target in parameters:
-                    why = (f"'{target}' is a parameter, which the kernel reads as a constant; declare it as "
-                           f"a rate rule with rate = \"0\" ([rules.{target}]) so that an event can change it")
-                elif target in compartments:
-                    why = f"'{target}' is a compartment; changing a compartment's size is not supported"
+                if target in compartments:
+                    why = (f"'{target}' is a compartment; changing a compartment's size is not supported "
+                           f"(doses, the steady state and amounts read a volume as a constant of the "
+                           f"parameters)")
                 else:
                     why = (f"'{target}' is not a species or the state of a rate rule "
                            f"(assignable: {', '.join(sorted(assignable)) or 'none'})")
@@ -148,3 +154,39 @@ def read_events(reader, data, unit_of, expand, assignable, parameters, compartme
             use_values_from_trigger_time=_flag(reader, entry, key, "use_values_from_trigger_time", True),
             description=reader.text(entry, key, "description", ""), written=to_text(trigger)))
     return tuple(events)
+
+
+def assigned_parameters(data, parameters):
+    """The parameters (by name, in file order) that some event of the file assigns.
+
+    Reads the raw ``[[events]]`` array leniently: whatever is malformed there is
+    reported by :func:`read_events` later, with its key.
+    """
+    entries = data.get("events", [])
+    found = []
+    for entry in entries if isinstance(entries, list) else ():
+        assignments = entry.get("assignments") if isinstance(entry, dict) else None
+        for target in assignments if isinstance(assignments, dict) else ():
+            if target in parameters and target not in found:
+                found.append(target)
+    return found
+
+
+def parameter_states(parameters):
+    """The rate rule ``d P/dt = 0``, from P's declared value, for each parameter that events assign.
+
+    Parameters
+    ----------
+    parameters : sequence of ivigsim.core.spec.Parameter
+        The parameters that events assign.
+
+    Returns
+    -------
+    tuple of ivigsim.core.rules.Rule
+        Rate rules of the same names and units; the description keeps the
+        parameter's own and its source.
+    """
+    return tuple(Rule(p.name, "rate", Num(0.0), p.unit, Num(p.value),
+                      f"{p.description + '; ' if p.description else ''}a parameter that events assign "
+                      f"(constant between events, from {p.value:g} {p.unit}; source: {p.source})")
+                 for p in parameters)

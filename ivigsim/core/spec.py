@@ -17,7 +17,8 @@ File layout (see ``models/fcrn_pk.toml`` for a worked example)::
     [rules.X]          assignment = expression, or rate = expression with initial; unit, description
                        (see ivigsim.core.rules); ``time`` is the simulation time in days
     [[events]]         name, trigger (a condition), assignments.X, delay, priority, persistent,
-                       initial_value, use_values_from_trigger_time (see ivigsim.core.events)
+                       initial_value, use_values_from_trigger_time (see ivigsim.core.events);
+                       a parameter that an event assigns becomes a state (d X/dt = 0)
     [parameter_sets.S] description, references, parameters.X (value, unit, bounds, source):
                        the same equations with other values (see ivigsim.core.parameter_sets)
 
@@ -41,9 +42,11 @@ from ivigsim.core._spec_reactions import (clock, read_doses, read_model_events, 
                                           rule_reactions)
 from ivigsim.core._spec_reader import Symbols, TableReader, read_toml
 from ivigsim.core._spec_tables import (check_rule_units, claim_mechanisms, read_compartments, read_header,
-                                       read_parameters, read_species, rule_compartment, rule_states)
+                                       read_parameters, read_species, rule_compartment, rule_states,
+                                       states_of_assigned_parameters)
 from ivigsim.core._spec_types import (BODY_WEIGHT, TIME_UNIT, Compartment, DoseTarget, ModelSpec, Observable,
                                       Parameter, Reaction, Species)
+from ivigsim.core.events import assigned_parameters
 from ivigsim.core.parameter_sets import read_parameter_sets
 
 __all__ = ["BODY_WEIGHT", "TIME_UNIT", "Compartment", "DoseTarget", "ModelSpec", "Observable", "Parameter",
@@ -80,6 +83,11 @@ def load_model_file(path):
     rules = rule_lang.read_rules(reader, data, names.claim, reader.unit)
     expanded = rule_lang.expansions(reader, rules)
     parameter_sets = read_parameter_sets(reader, data, parameters)
+    # A parameter that an event assigns is a state from here on (d P/dt = 0).
+    assigned = assigned_parameters(data, {p.name for p in parameters})
+    if assigned:
+        parameters, made_states = states_of_assigned_parameters(names, parameters, assigned, parameter_sets)
+        rules += made_states
     compartments = read_compartments(names, data, parameters, expanded)
     static_units = dict(names.units)     # parameters and volumes: what initial values may use
     claim_mechanisms(names, header.mechanisms)
@@ -112,7 +120,7 @@ def load_model_file(path):
         time_state, time_reaction = clock(names, mechanisms)
         species.append(time_state)
         reactions.append(time_reaction)
-    events = read_model_events(names, data, expanded, observables, species, parameters, compartments)
+    events = read_model_events(names, data, expanded, observables, species, compartments)
 
     index = MappingProxyType({
         "species": {s.name: i for i, s in enumerate(species)},

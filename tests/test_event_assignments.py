@@ -115,8 +115,8 @@ parameters.k = { value = 0.6, unit = "1/day", bounds = [0.0, 10.0], source = "te
 name = "grow"
 trigger = "lt(A, 0.2)"
 [events.assignments]
-body = "2 * body"
-""", "events.grow.assignments.body", "compartment"),
+rule_states = "2"
+""", "events.grow.assignments.rule_states", "its size is fixed at 1"),
 ])
 def test_bad_parameter_assignments_are_refused_naming_the_key(tmp_path, new_k, extra, key, message):
     with pytest.raises(ModelFileError) as info:
@@ -155,3 +155,147 @@ def test_parameter_events_agree_with_libroadrunner_through_the_sbml_round_trip(t
     again = simulate(str(back), t_end=8.01, t_eval=t, rtol=1e-10, atol=1e-14)
     np.testing.assert_allclose(again["A"], ours["A"], rtol=1e-9, atol=1e-14)
     np.testing.assert_allclose(again["k"], ours["k"], rtol=1e-12)
+
+
+# --- events that resize a compartment ----------------------------------------------------------------
+
+RESIZE = """
+[model]
+name = "resize_event"
+mechanisms.elimination = "first-order conversion of A to B"
+mechanisms.production = "zero-order production of B"
+
+[compartments.body]
+volume = "volume_body"
+unit = "L"
+
+[species.A]
+compartment = "body"
+unit = "mg/L"
+initial = "1"
+
+[species.B]
+compartment = "body"
+unit = "mg/L"
+initial = "0"
+
+[parameters.volume_body]
+value = 1.0
+unit = "L"
+bounds = [0.1, 10.0]
+source = "test value"
+
+[parameters.k]
+value = 0.3
+unit = "1/day"
+bounds = [0.0, 10.0]
+source = "test value"
+
+[parameters.r0]
+value = 0.2
+unit = "mg/day"
+bounds = [0.0, 10.0]
+source = "test value"
+
+[reactions.conversion]
+equation = "A -> B"
+rate = "k * A * body"
+mechanism = "elimination"
+
+[reactions.production]
+equation = "-> B"
+rate = "r0"
+mechanism = "production"
+
+[[events]]
+name = "grow"
+trigger = "lt(A, 0.5)"
+{fields}
+[events.assignments]
+body = "2 * body"
+{extra}
+"""
+
+
+def write_resize(tmp_path, fields="", extra=""):
+    path = tmp_path / "resize_event.toml"
+    path.write_text(RESIZE.format(fields=fields, extra=extra))
+    return path
+
+
+def test_resizing_a_compartment_keeps_amounts_so_concentrations_jump(tmp_path):
+    path = write_resize(tmp_path)
+    spec = load_model_file(path)
+    assert "body_size" in spec.species_names and spec.parameter_names == ("volume_body", "k", "r0")
+    t = np.linspace(0.0, 8.0, 33)
+    res = simulate(str(path), t_end=8.0, t_eval=t, rtol=1e-10, atol=1e-14)
+    # A: first order, its rate per volume does not depend on the volume; halved by the doubling
+    expected_a = np.where(t < T_EVENT, np.exp(-K0 * t), 0.25 * np.exp(-K0 * (t - T_EVENT)))
+    np.testing.assert_allclose(res["A"], expected_a, rtol=1e-7)
+    np.testing.assert_array_equal(res["body_size"], np.where(t < T_EVENT, 1.0, 2.0))
+    # the amount (A + B) x size grows only by production, through the jump
+    amount = (res["A"] + res["B"]) * res["body_size"]
+    np.testing.assert_allclose(amount, 1.0 + 0.2 * t, rtol=1e-8)
+
+
+def test_the_starting_size_follows_the_parameters_of_its_volume(tmp_path):
+    res = simulate(str(write_resize(tmp_path)), t_end=1.0, params={"volume_body": 2.5}, rtol=1e-10, atol=1e-14)
+    assert res["body_size"][0] == 2.5
+
+
+def test_an_assigned_species_takes_its_value_in_the_new_size(tmp_path):
+    res = simulate(str(write_resize(tmp_path, extra='A = "0.9"')), t_end=3.0, t_eval=np.array([T_EVENT + 1e-9]),
+                   rtol=1e-10, atol=1e-14)
+    assert res["A"][0] == pytest.approx(0.9, rel=1e-7)
+
+
+def test_a_delayed_resize_must_use_values_at_execution(tmp_path):
+    with pytest.raises(ModelFileError, match=r"events\.grow\.use_values_from_trigger_time.*resizes compartment"):
+        load_model_file(write_resize(tmp_path, fields='delay = "1"'))
+    spec = load_model_file(write_resize(tmp_path, fields='delay = "1"\nuse_values_from_trigger_time = false'))
+    assert spec.events[0].delay is not None
+
+
+def test_a_compartment_that_events_resize_cannot_take_doses(tmp_path):
+    path = write_resize(tmp_path)
+    path.write_text(path.read_text() + """
+[doses.drug]
+iv = "A"
+mass_per_amount = "g_per_mg"
+
+[parameters.g_per_mg]
+value = 0.001
+unit = "g/mg"
+bounds = [0.001, 0.001]
+source = "definition"
+""")
+    with pytest.raises(ModelFileError, match=r"doses\.drug\.iv.*which events resize"):
+        load_model_file(path)
+
+
+def test_resizing_agrees_with_libroadrunner(tmp_path):
+    roadrunner = pytest.importorskip("roadrunner")
+    antimony = pytest.importorskip("antimony")
+    pytest.importorskip("libsbml")
+    from ivigsim.io.sbml.export import export_sbml
+
+    path = write_resize(tmp_path)
+    t = np.linspace(0.0, 8.0, 33) + 0.01          # off the event time: no ambiguity at a jump
+    t[0] = 0.0
+    ours = simulate(str(path), t_end=8.01, t_eval=t, rtol=1e-10, atol=1e-14)
+
+    antimony.clearPreviousLoads()
+    assert antimony.loadAntimonyString("""model case
+    compartment body = 1; species A in body = 1; species B in body = 0; k = 0.3; r0 = 0.2
+    conversion: A -> B; k * A * body
+    production: -> B; r0
+    grow: at (A < 0.5): body = 2 * body
+    end""") >= 0, antimony.getLastError()
+    for sbml in (antimony.getSBMLString("case"), export_sbml(str(path))):   # written by hand, and exported
+        rr = roadrunner.RoadRunner(sbml)
+        rr.integrator.relative_tolerance = 1e-10
+        rr.integrator.absolute_tolerance = 1e-14
+        theirs = np.asarray(rr.simulate(times=list(t), selections=["[A]", "[B]", "body"]))
+        np.testing.assert_allclose(ours["A"], theirs[:, 0], rtol=1e-7, atol=1e-12)
+        np.testing.assert_allclose(ours["B"], theirs[:, 1], rtol=1e-7, atol=1e-12)
+        np.testing.assert_allclose(ours["body_size"], theirs[:, 2], rtol=1e-12)

@@ -16,8 +16,8 @@ from pathlib import Path
 from ivigsim.core import rules as rule_lang
 from ivigsim.core._spec_reader import Symbols, TableReader
 from ivigsim.core._spec_types import TIME_UNIT, Compartment, Parameter, Species
-from ivigsim.core.events import parameter_states
-from ivigsim.core.expressions import ExpressionError, evaluate, parse_expression, symbols, to_text
+from ivigsim.core.events import compartment_states, parameter_states, size_state
+from ivigsim.core.expressions import ExpressionError, Sym, evaluate, parse_expression, symbols, to_text
 from ivigsim.core.units import DIMENSIONLESS
 
 INITIAL_STATES = ("steady_state", "initial")
@@ -208,3 +208,30 @@ def states_of_assigned_parameters(names: Symbols, parameters: list[Parameter], a
         del names.units[name]
     kept = [p for p in parameters if p.name not in assigned]
     return kept, parameter_states([p for p in parameters if p.name in assigned])
+
+
+def resize_compartments(names: Symbols, compartments: list[Compartment],
+                        resized: list[str]) -> tuple[list[Compartment], tuple]:
+    """The compartments with each that events resize sized by a state, and those states as rate rules.
+
+    The state (``C_size``, d/dt = 0) starts from the volume as written, so a
+    parameter override still sets the starting size; the compartment's volume
+    becomes that state, which the kernel reads like any other.
+    """
+    for name in resized:
+        names.claim(size_state(name), f"compartments.{name}")
+    out = [Compartment(c.name, Sym(size_state(c.name)), c.unit, c.description) if c.name in resized else c
+           for c in compartments]
+    return out, compartment_states([c for c in compartments if c.name in resized])
+
+
+def check_resized_doses(names: Symbols, doses: dict, species: list[Species], resized: list[str]) -> None:
+    """Refuse a dose into a compartment that events resize: the schedule converts doses at the first size."""
+    where = {s.name: s.compartment for s in species}
+    for product, target in doses.items():
+        for route, targets in target.routes.items():
+            for name, _ in targets:
+                if where[name] in resized:
+                    names.reader.fail(f"doses.{product}.{route}", f"species '{name}' is in compartment "
+                                      f"'{where[name]}', which events resize; a dose converts grams to a "
+                                      f"concentration at a fixed volume, so it cannot be given there")

@@ -113,8 +113,9 @@ def test_events_are_read_with_their_defaults():
 @pytest.mark.parametrize("old,new,key,words", [
     ('trigger = "lt(A, A_low)"', 'trigger = "A - A_low"', "events.reset.trigger", "a condition"),
     ('trigger = "lt(A, A_low)"', 'trigger = "lt(A, k)"', "events.reset.trigger", "compare"),
-    ('A = "A0"', 'k = "A0"', "events.reset.assignments.k", "rate = \"0\""),
-    ('A = "A0"', 'body = "A0"', "events.reset.assignments.body", "compartment"),
+    ('A = "A0"', 'k = "A0"', "events.reset.assignments.k", "but 'k' is in 1/day"),       # a parameter
+    ('A = "A0"', 'body = "A0"', "events.reset.assignments.body", "but 'body' is in L"),   # a compartment
+    ('A = "A0"', 'rule_states = "2"', "events.reset.assignments.rule_states", "size is fixed at 1"),
     ('A = "A0"', 'A = "k"', "events.reset.assignments.A", "unit"),
     ('A = "A0"', 'A = "A_zero"', "events.reset.assignments.A", "undefined symbol 'A_zero'"),
     ('description = "A is restored', 'delay = "A0"\ndescription = "A is restored', "events.reset.delay",

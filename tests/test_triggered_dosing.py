@@ -107,3 +107,63 @@ def test_the_dose_clock_starts_at_the_interval_after_a_steady_state_start():
     since = result.model.species_index("when_below_1_since")
     assert result.states[:, since].tolist() == pytest.approx([14.0, 15.0], abs=1e-9)
     assert result.stats["model_events"] == []        # an untreated patient's IgG is above 6 g/L
+
+
+# --- triggered doses given as infusions ------------------------------------------------------------
+
+def _infused(hours, t_end=20.0, t_eval=None):
+    regimen = iv.Regimen.when_below("concentration", 150.0, 0.01, min_interval_days=7.0, infusion_hours=hours)
+    return iv.simulate(MODEL, regimen=regimen, t_end=t_end, t_eval=t_eval, **TIGHT)
+
+
+def test_a_triggered_infusion_follows_the_analytic_solution():
+    hours = 8.0
+    tau = hours / 24.0
+    first = math.log(START / 150.0) / K
+    t = np.array([first + 0.1 * tau, first + 0.5 * tau, first + tau, first + tau + 1.0])
+    result = _infused(hours, t_end=first + tau + 1.0, t_eval=t)
+    rate = STEP / tau                                            # mg/L per day while infusing
+    during = 150.0 * np.exp(-K * (t[:3] - first)) + rate / K * (1.0 - np.exp(-K * (t[:3] - first)))
+    after = during[2] * math.exp(-K * 1.0)
+    np.testing.assert_allclose(result["concentration"], [*during, after], rtol=1e-8)
+    events = result.stats["model_events"]
+    assert [name for _, name in events] == ["when_below_1", "when_below_1_end"]
+    np.testing.assert_allclose([t for t, _ in events], [first, first + tau], rtol=0, atol=1e-8)
+    given = result.regimen.administrations
+    assert len(given) == 1 and given[0].duration_day == pytest.approx(tau)
+    assert result.regimen.grams_by_product(70.0) == {"ivig": pytest.approx(0.01 * 70.0)}
+
+
+def test_the_grams_infused_equal_the_dose():
+    result = _infused(12.0, t_end=30.0)
+    doses = [t for t, name in result.stats["model_events"] if name == "when_below_1"]
+    ends = [t for t, name in result.stats["model_events"] if name == "when_below_1_end"]
+    assert len(doses) == len(ends) >= 2
+    # drug + eliminated changes only by dosing: each infusion adds exactly 0.01 g/kg (200 mg/L)
+    total = (result["drug"] + result["eliminated"]) * 150.0
+    assert total[-1] - total[0] == pytest.approx(STEP * len(doses), rel=1e-8)
+
+
+def test_a_short_infusion_tends_to_the_bolus():
+    t = np.linspace(0.0, 20.0, 81)
+    bolus = iv.simulate(MODEL, regimen=iv.Regimen.when_below("concentration", 150.0, 0.01, min_interval_days=7.0),
+                        t_end=20.0, t_eval=t, **TIGHT)["concentration"]
+    gaps = []
+    for hours in (2.0, 0.2, 0.02):
+        infused = _infused(hours, t_eval=t)["concentration"]
+        between = (t > 8.0) & (t < 15.0)          # past the first dose (day 6.93), before the second (15.4)
+        gaps.append(np.max(np.abs(infused - bolus)[between]))
+    # the difference after a dose shrinks in proportion to the infusion time (k tau / 2 of the dose)
+    assert gaps[0] > gaps[1] > gaps[2]
+    np.testing.assert_allclose(np.array(gaps[:2]) / np.array(gaps[1:]), 10.0, rtol=0.05)
+    assert gaps[2] < 1e-3 * STEP
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"infusion_hours": 200.0, "min_interval_days": 7.0}, "outlasts min_interval_days"),
+    ({"infusion_hours": 4.0, "min_interval_days": 7.0, "route": "sc"}, "iv route"),
+    ({"infusion_hours": -1.0, "min_interval_days": 7.0}, "infusion_hours must be at least 0"),
+])
+def test_bad_triggered_infusions_are_refused(kwargs, message):
+    with pytest.raises(RegimenError, match=message):
+        iv.Regimen.when_below("concentration", 150.0, 0.01, **kwargs)

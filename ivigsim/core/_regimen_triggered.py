@@ -25,10 +25,12 @@ class TriggeredDose:
     product: str = "ivig"
     route: str = "iv"
     start_day: float = 0.0
+    infusion_hours: float = 0.0      # 0: a bolus; else infused at a constant rate over this time
 
     def describe(self):
         unit = f" {self.unit}" if self.unit else ""
-        return (f"{self.dose_g_per_kg:g} g/kg {self.product} ({self.route}) when {self.observable} < "
+        how = f"infused over {self.infusion_hours:g} h" if self.infusion_hours else self.route
+        return (f"{self.dose_g_per_kg:g} g/kg {self.product} ({how}) when {self.observable} < "
                 f"{self.threshold:g}{unit}, at most every {self.min_interval_days:g} days"
                 + (f", from day {self.start_day:g}" if self.start_day else ""))
 
@@ -39,7 +41,7 @@ def check_triggered_dose(dose, where):
     if not isinstance(dose.observable, str) or not dose.observable:
         raise RegimenError(f"{where}: observable must be an observable's name, got {dose.observable!r}")
     for field_name, low in (("threshold", None), ("dose_g_per_kg", None), ("min_interval_days", 0.0),
-                            ("start_day", 0.0)):
+                            ("start_day", 0.0), ("infusion_hours", 0.0)):
         value = getattr(dose, field_name)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise RegimenError(f"{where}: {field_name} must be a finite number, got {value!r}")
@@ -49,5 +51,10 @@ def check_triggered_dose(dose, where):
         raise RegimenError(f"{where}: dose_g_per_kg must be positive, got {dose.dose_g_per_kg!r}")
     if dose.route not in ("iv", "sc"):
         raise RegimenError(f"{where}: route must be 'iv' or 'sc', got {dose.route!r}")
+    if dose.infusion_hours and dose.route != "iv":
+        raise RegimenError(f"{where}: infusion_hours is for the iv route; a {dose.route} dose is given at once")
+    if dose.infusion_hours > 24.0 * dose.min_interval_days:
+        raise RegimenError(f"{where}: an infusion of {dose.infusion_hours:g} h outlasts min_interval_days = "
+                           f"{dose.min_interval_days:g}; the next dose could start before it ends")
     if not isinstance(dose.unit, str):
         raise RegimenError(f"{where}: unit must be text such as 'g/L', got {dose.unit!r}")

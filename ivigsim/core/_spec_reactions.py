@@ -13,7 +13,7 @@ from types import MappingProxyType
 from ivigsim.core import rules as rule_lang
 from ivigsim.core._spec_reader import Symbols, parse_equation
 from ivigsim.core._spec_types import TIME_UNIT, Compartment, DoseTarget, Observable, Reaction, Species
-from ivigsim.core.events import read_events
+from ivigsim.core.events import read_events, size_state
 from ivigsim.core.expressions import BinOp, Num, parse_expression
 from ivigsim.core.units import UnitError, parse_unit
 
@@ -169,12 +169,17 @@ def clock(names: Symbols, mechanisms: dict) -> tuple[Species, Reaction]:
 
 
 def read_model_events(names: Symbols, data: dict, expanded: dict, observables: list[Observable],
-                      species: list[Species], parameters: list, compartments: list[Compartment]) -> tuple:
+                      species: list[Species], compartments: list[Compartment], resized: list[str]) -> tuple:
     """The ``[[events]]`` array (see :func:`ivigsim.core.events.read_events`).
 
     A trigger or assignment may use observables (substituted, in their declared
-    unit) as well as every other symbol.
+    unit) as well as every other symbol. An event may assign the species, the
+    states (rate rules, assigned parameters) and the ``resized`` compartments.
     """
+    assignable = {s.name: s.unit for s in species if s.name != rule_lang.TIME}
+    sizes = {c.name: (size_state(c.name), tuple(s.name for s in species if s.compartment == c.name))
+             for c in compartments if c.name in resized}
+    assignable.update({c.name: c.unit for c in compartments if c.name in resized})
     observable_units = {**names.units, **{o.name: o.unit for o in observables}}
     observable_map = {**expanded, **{o.name: o.expression if o.factor == 1.0 else
                                      BinOp("*", Num(o.factor), o.expression) for o in observables}}
@@ -183,5 +188,4 @@ def read_model_events(names: Symbols, data: dict, expanded: dict, observables: l
         names.reader, data, lambda node, key: names.unit_of(node, key, observable_units) if names.checked else
         (names.unit_of(node, key, observable_units) and None),
         lambda node: rule_lang.substitute(node, observable_map),
-        {s.name: s.unit for s in species if s.name != rule_lang.TIME},
-        {p.name for p in parameters}, {c.name for c in compartments})
+        assignable, {c.name for c in compartments}, sizes)

@@ -16,7 +16,8 @@ from pathlib import Path
 from ivigsim.core import rules as rule_lang
 from ivigsim.core._spec_reader import Symbols, TableReader
 from ivigsim.core._spec_types import TIME_UNIT, Compartment, Parameter, Species
-from ivigsim.core.expressions import ExpressionError, evaluate, parse_expression, symbols, to_text
+from ivigsim.core.events import compartment_states, parameter_states, size_state
+from ivigsim.core.expressions import ExpressionError, Sym, evaluate, parse_expression, symbols, to_text
 from ivigsim.core.units import DIMENSIONLESS
 
 INITIAL_STATES = ("steady_state", "initial")
@@ -187,3 +188,50 @@ def check_rule_units(names: Symbols, rules) -> None:
             names.reader.fail(f"rules.{r.name}.{r.kind}", f"the expression has unit {got}, but the rule needs "
                                                           f"{want}" + (" (its unit per day)" if r.kind == "rate"
                                                                        else ""))
+
+
+def states_of_assigned_parameters(names: Symbols, parameters: list[Parameter], assigned: list[str],
+                                  parameter_sets) -> tuple[list[Parameter], tuple]:
+    """The parameters without those that events assign, and those as rate rules ``d P/dt = 0``.
+
+    Their names stay claimed; their units return with the rules' units, after
+    the compartments and initial values (which read parameters only) are read.
+    A parameter set may not change them: their value is a state's start.
+    """
+    for set_ in parameter_sets.values():
+        for p in set_.parameters:
+            if p.name in assigned:
+                names.reader.fail(f"parameter_sets.{set_.name}.parameters.{p.name}",
+                                  f"'{p.name}' is assigned by an event, so it is a state of the model, "
+                                  f"not a parameter a set can change")
+    for name in assigned:
+        del names.units[name]
+    kept = [p for p in parameters if p.name not in assigned]
+    return kept, parameter_states([p for p in parameters if p.name in assigned])
+
+
+def resize_compartments(names: Symbols, compartments: list[Compartment],
+                        resized: list[str]) -> tuple[list[Compartment], tuple]:
+    """The compartments with each that events resize sized by a state, and those states as rate rules.
+
+    The state (``C_size``, d/dt = 0) starts from the volume as written, so a
+    parameter override still sets the starting size; the compartment's volume
+    becomes that state, which the kernel reads like any other.
+    """
+    for name in resized:
+        names.claim(size_state(name), f"compartments.{name}")
+    out = [Compartment(c.name, Sym(size_state(c.name)), c.unit, c.description) if c.name in resized else c
+           for c in compartments]
+    return out, compartment_states([c for c in compartments if c.name in resized])
+
+
+def check_resized_doses(names: Symbols, doses: dict, species: list[Species], resized: list[str]) -> None:
+    """Refuse a dose into a compartment that events resize: the schedule converts doses at the first size."""
+    where = {s.name: s.compartment for s in species}
+    for product, target in doses.items():
+        for route, targets in target.routes.items():
+            for name, _ in targets:
+                if where[name] in resized:
+                    names.reader.fail(f"doses.{product}.{route}", f"species '{name}' is in compartment "
+                                      f"'{where[name]}', which events resize; a dose converts grams to a "
+                                      f"concentration at a fixed volume, so it cannot be given there")

@@ -15,7 +15,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from ivigsim.core.expressions import evaluate, to_text
+from ivigsim.core.expressions import Sym, evaluate, to_text
 from ivigsim.core.units import Unit, parse_unit
 from ivigsim.core.views import view
 
@@ -191,10 +191,17 @@ class ModelSpec:
         raise KeyError(name)
 
     def environment(self, values):
-        """Name -> value for parameters and compartment volumes, from a parameter array."""
+        """Name -> value for parameters and compartment volumes (at t = 0), from a parameter array.
+
+        A compartment that events resize is sized by a state; its volume here
+        is that state's initial value.
+        """
         env = dict(zip(self.parameter_names, (float(v) for v in values)))
         for c in self.compartments:
-            env[c.name] = evaluate(c.volume, env)
+            if isinstance(c.volume, Sym) and c.volume.name in self._index["species"]:
+                env[c.name] = evaluate(self.species[self._index["species"][c.volume.name]].initial, env)
+            else:
+                env[c.name] = evaluate(c.volume, env)
         return env
 
     def fingerprint(self):

@@ -548,6 +548,7 @@ class Regimen:
         product: str = "ivig",
         route: str = "iv",
         start_day: float = 0.0,
+        infusion_hours: float = 0.0,
     ) -> Regimen:
         """Dose whenever an observable falls below a threshold, at most every ``min_interval_days``.
 
@@ -563,7 +564,8 @@ class Regimen:
             The level below which a dose is given, in ``unit`` (default: the
             observable's own unit).
         dose_g_per_kg : float
-            Each dose, g/kg, given as a bolus (by ``route``).
+            Each dose, g/kg, given as a bolus (by ``route``), or infused over
+            ``infusion_hours``.
         min_interval_days : float, optional
             Least time between two triggered doses (default 0: whenever the
             level falls below the threshold).
@@ -573,6 +575,10 @@ class Regimen:
             What is given and how (default ``"ivig"``, ``"iv"``).
         start_day : float, optional
             No triggered dose before this day (default 0).
+        infusion_hours : float, optional
+            Infuse each dose at a constant rate over this time from the moment
+            it is triggered (iv only; default 0: a bolus). It may not outlast
+            ``min_interval_days``.
 
         Returns
         -------
@@ -583,7 +589,7 @@ class Regimen:
             simulation (see :mod:`ivigsim.core.triggered`).
         """
         dose = TriggeredDose(observable, threshold, dose_g_per_kg, min_interval_days, unit, product, route,
-                             start_day)
+                             start_day, infusion_hours)
         check_triggered_dose(dose, "Regimen.when_below")
         check_product(product, "Regimen.when_below")
         return cls((), name="when_below", triggered=(dose,))

@@ -17,7 +17,9 @@ File layout (see ``models/fcrn_pk.toml`` for a worked example)::
     [rules.X]          assignment = expression, or rate = expression with initial; unit, description
                        (see ivigsim.core.rules); ``time`` is the simulation time in days
     [[events]]         name, trigger (a condition), assignments.X, delay, priority, persistent,
-                       initial_value, use_values_from_trigger_time (see ivigsim.core.events)
+                       initial_value, use_values_from_trigger_time (see ivigsim.core.events);
+                       a parameter that an event assigns becomes a state (d X/dt = 0), and so
+                       does the size of a compartment an event resizes (state X_size)
     [parameter_sets.S] description, references, parameters.X (value, unit, bounds, source):
                        the same equations with other values (see ivigsim.core.parameter_sets)
 
@@ -41,9 +43,11 @@ from ivigsim.core._spec_reactions import (clock, read_doses, read_model_events, 
                                           rule_reactions)
 from ivigsim.core._spec_reader import Symbols, TableReader, read_toml
 from ivigsim.core._spec_tables import (check_rule_units, claim_mechanisms, read_compartments, read_header,
-                                       read_parameters, read_species, rule_compartment, rule_states)
+                                       read_parameters, read_species, resize_compartments, rule_compartment,
+                                       rule_states, states_of_assigned_parameters, check_resized_doses)
 from ivigsim.core._spec_types import (BODY_WEIGHT, TIME_UNIT, Compartment, DoseTarget, ModelSpec, Observable,
                                       Parameter, Reaction, Species)
+from ivigsim.core.events import assigned_targets
 from ivigsim.core.parameter_sets import read_parameter_sets
 
 __all__ = ["BODY_WEIGHT", "TIME_UNIT", "Compartment", "DoseTarget", "ModelSpec", "Observable", "Parameter",
@@ -80,7 +84,17 @@ def load_model_file(path):
     rules = rule_lang.read_rules(reader, data, names.claim, reader.unit)
     expanded = rule_lang.expansions(reader, rules)
     parameter_sets = read_parameter_sets(reader, data, parameters)
+    # A parameter that an event assigns is a state from here on (d P/dt = 0).
+    assigned = assigned_targets(data, {p.name for p in parameters})
+    if assigned:
+        parameters, made_states = states_of_assigned_parameters(names, parameters, assigned, parameter_sets)
+        rules += made_states
     compartments = read_compartments(names, data, parameters, expanded)
+    # A compartment that an event resizes is sized by a state from here on (d C_size/dt = 0).
+    resized = assigned_targets(data, {c.name for c in compartments})
+    if resized:
+        compartments, size_states = resize_compartments(names, compartments, resized)
+        rules += size_states
     static_units = dict(names.units)     # parameters and volumes: what initial values may use
     claim_mechanisms(names, header.mechanisms)
     species = read_species(names, data, compartments, static_units)
@@ -99,6 +113,7 @@ def load_model_file(path):
     used_species.update(r.name for r in rate_rules)
     doses, dosed = read_doses(names, data, species, compartments, static_units)
     used_species |= dosed
+    check_resized_doses(names, doses, species, resized)
     dangling = [s.name for s in species if s.name not in used_species]
     if dangling:
         reader.fail(f"species.{dangling[0]}", "this species takes part in no reaction and receives no dose")
@@ -112,7 +127,7 @@ def load_model_file(path):
         time_state, time_reaction = clock(names, mechanisms)
         species.append(time_state)
         reactions.append(time_reaction)
-    events = read_model_events(names, data, expanded, observables, species, parameters, compartments)
+    events = read_model_events(names, data, expanded, observables, species, compartments, resized)
 
     index = MappingProxyType({
         "species": {s.name: i for i, s in enumerate(species)},

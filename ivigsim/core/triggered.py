@@ -20,11 +20,14 @@ model with, for each triggered dose ``k``,
   species exactly as a bolus of the regimen would, reset ``since`` and count
   the dose.
 
-A triggered dose is a bolus: for replacement IgG, infused over a few hours
-and dosed every few weeks, the infusion's length changes the trough by far
-less than the dosing rule does. The doses actually given (their times come
-from the event log) make up :func:`realised_regimen`, from which grams, cost
-and schedules are computed as for any fixed regimen.
+A triggered dose is a bolus, or, with ``infusion_hours``, an infusion at a
+constant rate from the moment it is triggered (see :func:`_infusion`: a state
+switches a zero-order reaction into each target species on, and the event
+``when_below_k_end`` switches it off when the infusion time has passed). The
+doses actually given (their times come from the event log) make up
+:func:`realised_regimen`, from which grams, cost and schedules are computed as
+for any fixed regimen; an infusion still running at the end of a simulation
+counts as given in full there.
 """
 
 from __future__ import annotations
@@ -106,11 +109,16 @@ def with_triggered_doses(spec, triggered):
         value = obs.expression if obs.factor == 1.0 else BinOp("*", Num(obs.factor), obs.expression)
         trigger = Call("all_of", (Call("lt", (value, Sym(threshold))), Call("ge", (Sym(since), Sym(interval))),
                                   Call("ge", (Sym(TIME), Sym(start)))))
-        assignments = _dose_assignments(spec, dose, amount) + [(since, Num(0.0)),
-                                                               (count, BinOp("+", Sym(count), Num(1.0)))]
+        ending = []
+        if dose.infusion_hours:
+            dosing, ending = _infusion(spec, dose, k, amount, parameters, species, reactions, taken)
+        else:
+            dosing = _dose_assignments(spec, dose, amount)
+        assignments = dosing + [(since, Num(0.0)), (count, BinOp("+", Sym(count), Num(1.0)))]
         events.append(Event(event, trigger, tuple(assignments), initial_value=False,
                             description=dose.describe(), written=f"all_of(lt({dose.observable}, {threshold}), "
                                                                  f"ge({since}, {interval}), ge(time, {start}))"))
+        events += ending
     index = MappingProxyType({
         "species": {s.name: i for i, s in enumerate(species)},
         "parameters": {p.name: i for i, p in enumerate(parameters)},
@@ -124,13 +132,7 @@ def with_triggered_doses(spec, triggered):
 
 def _dose_assignments(spec, dose, amount):
     """target = target + grams x fraction / (mass per amount x volume), per target species (as a bolus)."""
-    if dose.product not in spec.doses:
-        raise ParameterError(f"Regimen.when_below: model '{spec.name}' has no dose target for product "
-                             f"'{dose.product}' (it accepts: {', '.join(spec.doses) or 'none'})")
-    target = spec.doses[dose.product]
-    if dose.route not in target.routes:
-        raise ParameterError(f"Regimen.when_below: model '{spec.name}' cannot give '{dose.product}' by the "
-                             f"{dose.route} route (routes: {', '.join(target.routes)})")
+    target = _dose_target(spec, dose)
     grams = BinOp("*", Sym(amount), Sym(BODY_WEIGHT))
     out = []
     for name, fraction in target.routes[dose.route]:
@@ -142,6 +144,51 @@ def _dose_assignments(spec, dose, amount):
     return out
 
 
+def _infusion(spec, dose, k, amount, parameters, species, reactions, taken):
+    """Add what infuses triggered dose ``k``; return the start event's assignments and the end event.
+
+    A state ``when_below_k_infusing`` (0 or 1) switches one zero-order
+    reaction per target species, ``-> target`` at grams / duration converted to
+    the target's amount per day; the start event sets it to 1, and the event
+    ``when_below_k_end`` sets it back to 0 when ``since`` (reset to 0 at the
+    start) reaches the duration. Both edges are located by root finding, so the
+    grams infused are the dose (to the solver's tolerance on a linear clock).
+    """
+    base, *_, since, _count = _names(k)
+    duration, infusing, end = f"{base}_duration", f"{base}_infusing", f"{base}_end"
+    target = _dose_target(spec, dose)
+    names = {duration, infusing, end} | {f"{base}_infusion_{name}" for name, _ in target.routes[dose.route]}
+    if taken & names:
+        raise ParameterError(f"model '{spec.name}' already uses one of the names {', '.join(sorted(names))}; "
+                             f"they are reserved for a state-triggered infusion")
+    parameters.append(_parameter(duration, dose.infusion_hours / 24.0, _DAY, "infusion time of the triggered dose"))
+    species.append(Species(infusing, RULE_COMPARTMENT, DIMENSIONLESS, Num(0.0),
+                           "1 while a triggered dose is infused, else 0", cumulative=True))
+    grams_per_day = BinOp("/", BinOp("*", Sym(amount), Sym(BODY_WEIGHT)), Sym(duration))
+    for name, fraction in target.routes[dose.route]:
+        factor = (parse_unit("g") / target.mass_per_amount_unit).factor_to(spec.amount_unit(name))
+        rate = BinOp("*", Sym(infusing), BinOp("/", BinOp("*", grams_per_day, BinOp("*", Num(factor), fraction)),
+                                                target.mass_per_amount))
+        reactions.append(Reaction(f"{base}_infusion_{name}", (), ((name, 1.0),), rate, MECHANISM,
+                                  f"the triggered infusion into {name} (amount per day while infusing)"))
+    stop = Event(end, Call("all_of", (Call("gt", (Sym(infusing), Num(0.5))), Call("ge", (Sym(since), Sym(duration))))),
+                 ((infusing, Num(0.0)),), description=f"end of the infusion of {base}",
+                 written=f"all_of(gt({infusing}, 0.5), ge({since}, {duration}))")
+    return [(infusing, Num(1.0))], [stop]
+
+
+def _dose_target(spec, dose):
+    """The model's dose target for the dose's product, checked to take its route."""
+    if dose.product not in spec.doses:
+        raise ParameterError(f"Regimen.when_below: model '{spec.name}' has no dose target for product "
+                             f"'{dose.product}' (it accepts: {', '.join(spec.doses) or 'none'})")
+    target = spec.doses[dose.product]
+    if dose.route not in target.routes:
+        raise ParameterError(f"Regimen.when_below: model '{spec.name}' cannot give '{dose.product}' by the "
+                             f"{dose.route} route (routes: {', '.join(target.routes)})")
+    return target
+
+
 def realised_regimen(regimen, model_events):
     """``regimen`` with its triggered doses replaced by the boluses given (from the event log)."""
     from ivigsim.core.regimen import Administration, Regimen
@@ -149,9 +196,10 @@ def realised_regimen(regimen, model_events):
         return regimen
     given = []
     for t, name in model_events:
-        if not name.startswith(PREFIX + "_"):
-            continue
-        k = int(name[len(PREFIX) + 1:]) - 1
-        dose = regimen.triggered[k]
-        given.append(Administration(t, dose.dose_g_per_kg, True, 0.0, dose.route, dose.product))
+        number = name[len(PREFIX) + 1:]
+        if not (name.startswith(PREFIX + "_") and number.isdigit()):
+            continue                  # not a dose (the end of an infusion, or a model's own event)
+        dose = regimen.triggered[int(number) - 1]
+        given.append(Administration(t, dose.dose_g_per_kg, True, dose.infusion_hours / 24.0, dose.route,
+                                    dose.product))
     return Regimen(tuple(regimen.administrations) + tuple(given), name=regimen.name, sessions=regimen.sessions)

@@ -214,7 +214,13 @@ class _Writer:
                 comp.setSpatialDimensions(3)
             if c.description:
                 comp.setName(c.description)
-            if symbols(c.volume):
+            if symbols(c.volume) & set(self.spec.species_names):
+                # sized by a state that events change: the size follows it (SBML keeps the amounts)
+                comp.setConstant(False)
+                rule = self.model.createAssignmentRule()
+                rule.setVariable(c.name)
+                rule.setMath(to_ast(c.volume))
+            elif symbols(c.volume):
                 self.initial_assignment(c.name, to_ast(c.volume))
             ann.annotate(comp, "compartment", {"unit": str(c.unit), "volume": to_text(c.volume)})
 

@@ -20,6 +20,11 @@ small, that step falls back to a dense LU with partial pivoting. The coefficient
     y_new = y + sum_j a_6j k_j + k_6        (stiffly accurate)
     error = k_6                               (embedded order-3 solution)
 
+The Jacobian matrix is zeroed once per integration, so ``jac`` may be the
+kernel's ``jac_nonzeros``, which writes only the structural non-zeros (zeroing
+a dense 42 x 42 matrix at every step costs as much as the non-zeros); the
+kernel's full ``jac`` works too.
+
 Outputs between step ends come from the cubic Hermite interpolant through
 ``(y, f(y))`` at both ends; ``f(y_new)`` is the first stage of the next step,
 so dense output costs nothing extra.
@@ -256,7 +261,7 @@ def _drive(rhs, jac, factor, solve, lu_size, y0, p0, t_breaks, inputs, input_tar
     fs = np.empty(n)
     cs = np.empty(n)
     K = np.empty((6, n))
-    J = np.empty((n, n))
+    J = np.zeros((n, n))     # zeroed once: ``jac`` may write only the structural non-zeros
     W = np.empty((n, n))
     piv = np.empty(n, dtype=np.int64)
     lu = np.empty(max(lu_size, 1))

@@ -1,6 +1,6 @@
 """Solver benchmark: ivigsim's Rodas4 against SciPy, libRoadRunner and numbalsoda.
 
-    python benchmarks/bench_solver.py [--repeats N] [--quick]
+    python benchmarks/bench_solver.py [--repeats N] [--quick] [--clock thread|wall]
 
 One problem for every method: the full FcRn model (and ``fcrn_pk_qss`` when
 ``models/fcrn_pk_qss.toml`` exists), a 70 kg patient, IVIG 0.4 g/kg/day for 5
@@ -10,9 +10,11 @@ Only the integration is timed; the steady state, parameter vector and dosing
 schedule are computed once. Each method's observables are compared with a
 SciPy Radau run at rtol 1e-10.
 
-The machine is shared and noisy: times are medians over repeats, the methods
-are run in turn within each repeat (so drifts in load hit all of them), and
-ratios are between numbers measured in the same run.
+The machine is shared and noisy: times are medians over repeats of the CPU
+time of the benchmark's thread (every method runs in it), the methods are run
+in turn within each repeat (so drifts in load hit all of them), and ratios are
+between numbers measured in the same run. A per-segment profile says where
+ivigsim's steps go.
 
 See benchmarks/README.md for the columns. Writes benchmarks/results_solver.md.
 """
@@ -23,6 +25,7 @@ import argparse
 import datetime
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -45,6 +48,7 @@ from ivigsim.core.kernel.signatures import JacFunction, RhsFunction  # noqa: E40
 from ivigsim.core.schedule import build_schedule  # noqa: E402
 from ivigsim.core.simulation import (initial_state, output_times, resolve_mechanisms,  # noqa: E402
                                 resolve_parameters, run_solver)
+from ivigsim.core.solvers import rodas  # noqa: E402
 from ivigsim.core.solvers.linalg import lu_factor, lu_solve  # noqa: E402
 from ivigsim.core.solvers.scipy_reference import integrate_scipy  # noqa: E402
 from ivigsim.core.spec import BODY_WEIGHT  # noqa: E402
@@ -58,6 +62,15 @@ BODY_WEIGHT_KG = 70.0
 T_END = 365.0
 REGIMEN_CODE = "iv.Regimen.ivig(dose_g_per_kg=0.4, days=5, infusion_hours=8, every_days=28, cycles=13)"
 MODELS = ("fcrn_pk", "fcrn_pk_qss")
+
+# The machine is shared: wall time counts the other processes' time slices too. Every
+# method here runs in the calling thread (libRoadRunner's CVODE included), so the CPU
+# time of this thread measures each method's own work; ``--clock wall`` gives wall time.
+CLOCKS = {"thread": time.thread_time, "wall": time.perf_counter}
+clock = time.thread_time
+
+# Hand-written notes in results_solver.md after this line are kept when it is rewritten.
+NOTES_MARKER = "<!-- notes below this line are kept by bench_solver.py -->"
 
 
 def regimen():
@@ -387,9 +400,9 @@ def _calibrate(fn, args, target_s=0.005):
     fn(*args, 10)
     reps = 10
     while True:
-        t = time.perf_counter()
+        t = clock()
         fn(*args, reps)
-        dt = time.perf_counter() - t
+        dt = clock() - t
         if dt >= target_s / 4 or reps > 10**8:
             break
         reps *= 4
@@ -397,9 +410,9 @@ def _calibrate(fn, args, target_s=0.005):
 
 
 def _sample(fn, args, reps):
-    t = time.perf_counter()
+    t = clock()
     fn(*args, reps)
-    return (time.perf_counter() - t) / reps
+    return (clock() - t) / reps
 
 
 def arithmetic_floor(pb, run, y_mid, h, rounds):
@@ -429,7 +442,8 @@ def arithmetic_floor(pb, run, y_mid, h, rounds):
     pb.kernel.rhs(y, pb.p, f)
     pieces = {
         "rhs": (_loop_rhs, (pb.kernel.rhs, y, pb.p, np.empty(n))),
-        "jac": (_loop_jac, (pb.kernel.jac, y, pb.p, np.empty((n, n)))),
+        "jac": (_loop_jac, (getattr(pb.kernel, "jac_nonzeros", None) or pb.kernel.jac, y, pb.p,
+                            np.zeros((n, n)))),
         "dense_lu": (_loop_lu, (J, W, piv, inv_hg)),
         "dense_solve": (_loop_solve, (LU, piv_lu, f.copy(), np.empty(n))),
     }
@@ -446,9 +460,9 @@ def arithmetic_floor(pb, run, y_mid, h, rounds):
     reps = {k: _calibrate(fn, args) for k, (fn, args) in pieces.items()}
     run_samples, piece_samples = [], {k: [] for k in pieces}
     for _ in range(rounds):
-        t = time.perf_counter()
+        t = clock()
         run()
-        run_samples.append(time.perf_counter() - t)
+        run_samples.append(clock() - t)
         for k, (fn, args) in pieces.items():
             piece_samples[k].append(_sample(fn, args, reps[k]))
     fl = {k: statistics.median(v) for k, v in piece_samples.items()}
@@ -457,6 +471,66 @@ def arithmetic_floor(pb, run, y_mid, h, rounds):
     fl["step"] = fl["jac"] + fl["lu"] + 6 * fl["rhs"] + 6 * fl["solve"]
     fl["dense_step"] = fl["jac"] + fl["dense_lu"] + 6 * fl["rhs"] + 6 * fl["dense_solve"]
     return run_samples, fl, sparse
+
+
+# --------------------------------------------------------------------------- profile
+
+def segment_profile(pb):
+    """Steps, rejections and Jacobians per dosing segment, by kind of segment.
+
+    The driver reports totals only, so segment ``k``'s counts are the difference
+    between runs of the schedule cut after segments ``k`` and ``k - 1``: a cut
+    run is the same computation up to its end (the full run lands on every
+    segment boundary too). Segments are grouped as infusions, the pauses
+    between a course's infusions (no input, at most 1 day) and the intervals
+    between courses (no input, longer).
+
+    Returns a list of (kind, segments, steps, rejected, jacobians, days).
+    """
+    sched = pb.schedule
+    breaks = sched.t_breaks
+    n_seg = len(breaks) - 1
+    control_index = np.ascontiguousarray(sched.control_index, dtype=np.int64)
+    control_values = np.ascontiguousarray(sched.control_values, dtype=np.float64)
+    fn = pb.kernel.typed
+
+    def totals(k):                       # counts after the first k segments
+        if k == 0:
+            return np.zeros(rodas.N_STATS, dtype=np.int64)
+        t_out = pb.t_out[pb.t_out <= breaks[k]]
+        y_out = np.zeros((len(t_out), pb.n))
+        stats = np.zeros(rodas.N_STATS, dtype=np.int64)
+        status = rodas.integrate_controlled(
+            fn.rhs, fn.jac_nonzeros, fn.factor, fn.solve, pb.kernel.lu_size, pb.y0, pb.p,
+            np.ascontiguousarray(breaks[:k + 1]), np.ascontiguousarray(sched.inputs[:k]), sched.input_target,
+            np.ascontiguousarray(sched.jumps[:k]), control_index, np.ascontiguousarray(control_values[:k]),
+            np.ascontiguousarray(t_out), RTOL, pb.atol_vec, 0.0, np.inf, 10**6, y_out, stats)
+        if status != rodas.SUCCESS:
+            raise RuntimeError(rodas.STATUS_MESSAGES[status])
+        return stats
+
+    groups = {}
+    before = totals(0)
+    for k in range(n_seg):
+        after = totals(k + 1)
+        d = after - before
+        before = after
+        length = breaks[k + 1] - breaks[k]
+        if length <= 0:
+            continue
+        if np.any(sched.inputs[k] != 0):
+            kind = "infusion"
+        elif length <= 1.0:
+            kind = "pause within a course (≤ 1 day)"
+        else:
+            kind = "interval between courses"
+        g = groups.setdefault(kind, [0, 0, 0, 0, 0.0])
+        g[0] += 1
+        g[1] += int(d[rodas.STAT_ACCEPTED])
+        g[2] += int(d[rodas.STAT_REJECTED])
+        g[3] += int(d[rodas.STAT_JAC])
+        g[4] += float(length)
+    return [(kind, *vals) for kind, vals in groups.items()]
 
 
 # --------------------------------------------------------------------------- cold start
@@ -477,15 +551,19 @@ def cold_start(repeats=3):
     if warm.returncode != 0:
         return [(commands[-1][0], None, "failed: " + warm.stderr.strip().splitlines()[-1])]
     samples = {label: [] for label, _ in commands}
+    cpu = {label: [] for label, _ in commands}
     failed = {}
     for _ in range(repeats):                 # in turn, like the solver runs
         for label, code in commands:
             if label in failed:
                 continue
             t = time.perf_counter()
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,
                                   capture_output=True, text=True)
             samples[label].append(time.perf_counter() - t)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu[label].append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
             if proc.returncode != 0:
                 failed[label] = "failed: " + proc.stderr.strip().splitlines()[-1]
     results = []
@@ -494,7 +572,9 @@ def cold_start(repeats=3):
             results.append((label, None, failed[label]))
         else:
             xs = samples[label]
-            results.append((label, statistics.median(xs), f"min {min(xs):.2f} s, max {max(xs):.2f} s"))
+            results.append((label, statistics.median(xs), f"min {min(xs):.2f} s, max {max(xs):.2f} s; "
+                                                          f"CPU time (user + system) median "
+                                                          f"{statistics.median(cpu[label]):.2f} s"))
     return results
 
 
@@ -571,9 +651,9 @@ def run_model(pb, repeats, quick, out):
 
     for r in range(repeats):
         for row in active:                   # round-robin: load drifts hit every method
-            t = time.perf_counter()
+            t = clock()
             row["run"]()
-            row["samples"].append(time.perf_counter() - t)
+            row["samples"].append(clock() - t)
         print(f"  repeat {r + 1}/{repeats} done", flush=True)
 
     base = statistics.median(rows[0]["samples"]) if rows[0]["samples"] else None
@@ -617,7 +697,7 @@ def run_model(pb, repeats, quick, out):
             "",
             "| piece (timed alone, Numba loop) | µs per call | × per step | µs per step |",
             "|---|---:|---:|---:|",
-            f"| Jacobian `kernel.jac` | {fl['jac'] * 1e6:.3f} | 1 | {fl['jac'] * 1e6:.3f} |",
+            f"| Jacobian `kernel.jac_nonzeros` (the non-zeros; J zeroed once) | {fl['jac'] * 1e6:.3f} | 1 | {fl['jac'] * 1e6:.3f} |",
             (f"| LU of W = I/(hγ) − J, generated sparse `kernel.factor` | {fl['lu'] * 1e6:.3f} | 1 | "
              f"{fl['lu'] * 1e6:.3f} |" if sparse else
              f"| W = I/(hγ) − J and dense LU `lu_factor` | {fl['lu'] * 1e6:.3f} | 1 | "
@@ -646,7 +726,24 @@ def run_model(pb, repeats, quick, out):
                f"{st.get('lu_decompositions', attempts):,} factorisations."
                if "dense_lu_fallbacks" in st else ""),
         ]
-    text = "\n".join(lines + floor_lines)
+    profile_lines = []
+    if iv_row["samples"]:
+        prof = segment_profile(pb)
+        total_attempts = sum(g[2] + g[3] for g in prof)
+        profile_lines = [
+            "",
+            f"Where the steps go ({pb.name}): per kind of dosing segment; every segment boundary is a "
+            "step boundary.",
+            "",
+            "| segment kind | segments | days | steps | rejected | steps per segment | rejected per "
+            "segment | share of attempts |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for kind, count, steps, rejected, _jac, days in prof:
+            profile_lines.append(
+                f"| {kind} | {count} | {days:.1f} | {steps:,} | {rejected:,} | {steps / count:.1f} | "
+                f"{rejected / count:.1f} | {(steps + rejected) / max(total_attempts, 1):.0%} |")
+    text = "\n".join(lines + floor_lines + profile_lines)
     print()
     print(text, flush=True)
     out.append(text)
@@ -658,7 +755,12 @@ def main(argv=None):
     ap.add_argument("--repeats", type=int, default=None, help="timed runs per method (default 7, --quick 3)")
     ap.add_argument("--quick", action="store_true", help="3 repeats and no SciPy BDF")
     ap.add_argument("--output", default=str(HERE / "results_solver.md"), help="Markdown file to write")
+    ap.add_argument("--clock", choices=tuple(CLOCKS), default="thread",
+                    help="thread: CPU time of this thread (default; immune to other processes' time "
+                         "slices on a shared machine); wall: wall-clock time")
     args = ap.parse_args(argv)
+    global clock
+    clock = CLOCKS[args.clock]
     repeats = args.repeats or (3 if args.quick else 7)
     os.environ.setdefault("IVIGSIM_CACHE_DIR", str(Path.home() / ".cache" / "ivigsim" / "kernels"))
 
@@ -697,16 +799,26 @@ def main(argv=None):
         f"- Problem: {REGIMEN_CODE}, {BODY_WEIGHT_KG:g} kg, 0–{T_END:g} days from the untreated "
         f"steady state, outputs daily; rtol {RTOL:g}, atol {ATOL:g} (species units) for every method.",
         f"- Times: median of {repeats} runs per method (methods run in turn in each repeat); "
-        "× ivigsim is the ratio of medians from the same run.",
+        "× ivigsim is the ratio of medians from the same run. Clock: "
+        + ("CPU time of the benchmark's thread (`time.thread_time`; every method runs in that thread), "
+           "so other processes on the shared machine do not count; cache and memory contention still do."
+           if args.clock == "thread" else "wall time (`time.perf_counter`)."),
         f"- Error: max over observables of max_t |obs − ref| / max_t |ref| against SciPy Radau at "
         f"rtol {REF_RTOL:g}, atol {REF_ATOL:g}.",
     ]
     header += [f"- {msg}" for msg in skipped]
     doc = "\n".join(header) + "\n\n" + "\n\n".join(sections) + "\n\n### Cold start\n\n" \
         "Wall time of a fresh `python -c \"import ivigsim as iv; iv.simulate('fcrn_pk', ...)\"` " \
-        "(steady state + one year, default outputs) with the kernel cache already warm.\n\n" \
+        "(steady state + one year, default outputs) with the kernel cache already warm; the CPU time " \
+        "of the child process beside it, since on a shared machine the wall time includes waiting " \
+        "for a core.\n\n" \
         + "\n".join(cold_lines) + "\n"
-    Path(args.output).write_text(doc, encoding="utf-8")
+    out_path = Path(args.output)
+    if out_path.exists():                    # keep the hand-written notes
+        previous = out_path.read_text(encoding="utf-8")
+        if NOTES_MARKER in previous:
+            doc += "\n" + NOTES_MARKER + previous.split(NOTES_MARKER, 1)[1]
+    out_path.write_text(doc, encoding="utf-8")
     print(f"\nwrote {args.output}")
 
 

@@ -130,7 +130,7 @@ def run_solver(kernel, y0, p, schedule, t_out, rtol, atol, max_steps=MAX_STEPS, 
     y_out = np.zeros((len(t_out), len(y0)))
     stats = np.zeros(rodas.N_STATS, dtype=np.int64)
     fn = kernel.typed
-    args = (fn.rhs, fn.jac, fn.factor, fn.solve, kernel.lu_size,
+    args = (fn.rhs, fn.jac_nonzeros, fn.factor, fn.solve, kernel.lu_size,
             np.ascontiguousarray(y0, dtype=np.float64), p,
             schedule.t_breaks, schedule.inputs, schedule.input_target, schedule.jumps,
             np.ascontiguousarray(schedule.control_index, dtype=np.int64),

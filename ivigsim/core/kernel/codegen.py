@@ -38,7 +38,7 @@ from ivigsim.core.expressions import to_sympy
 from ivigsim.core.kernel import lu_tables, sparse_lu, tape
 from ivigsim.core.kernel.structure import jacobian_pattern, model_graph
 
-CODEGEN_VERSION = "9"      # 9: tape kernels and table LU for large models (6: imports from ivigsim.core.kernel)
+CODEGEN_VERSION = "10"     # 10: jac_nonzeros; 9: tape kernels and table LU for large models (6: imports from ivigsim.core.kernel)
 
 #: Models whose size (species + reactions + structural Jacobian non-zeros)
 #: is above this get a tape kernel; the largest shipped model (ivig_autoimmune,
@@ -112,13 +112,25 @@ def _symbolic_model(spec, pattern):
     return y, p, rates, rhs, jac, observables
 
 
-def _function_source(name, signature, args, targets, exprs, used_y, used_p, zero_fill=None):
-    """Source of one kernel function assigning ``exprs`` to ``targets``."""
+# The full Jacobian is the structural non-zeros written into a zeroed matrix. The
+# solver zeroes its matrix once and calls jac_nonzeros at every step: zeroing a
+# dense 42 x 42 matrix costs about as much as computing its non-zeros.
+_JAC_WRAPPER = """@nb.njit(JAC_SIG, cache=True)
+def jac(y, p, J):
+    J[:, :] = 0.0
+    jac_nonzeros(y, p, J)"""
+
+
+def _function_source(name, signature, args, targets, exprs, used_y, used_p, skip_zeros=False):
+    """Source of one kernel function assigning ``exprs`` to ``targets``.
+
+    With ``skip_zeros`` the entries whose expression is 0 are not written.
+    """
     import sympy as sp
     from sympy.printing.pycode import PythonCodePrinter
 
     printer = PythonCodePrinter({"fully_qualified_modules": True, "strict": True})
-    pairs = [(t, e) for t, e in zip(targets, exprs) if not (zero_fill and e == 0)]
+    pairs = [(t, e) for t, e in zip(targets, exprs) if not (skip_zeros and e == 0)]
     replacements, reduced = sp.cse([e for _, e in pairs], symbols=sp.numbered_symbols("x"))
     free = set().union(*(e.free_symbols for _, e in replacements), *(e.free_symbols for e in reduced)) \
         if pairs else set()
@@ -130,8 +142,6 @@ def _function_source(name, signature, args, targets, exprs, used_y, used_p, zero
         lines.append(f"    {s.name} = p[{s.name[1:]}]")
     for sym, expr in replacements:
         lines.append(f"    {sym} = {printer.doprint(expr)}")
-    if zero_fill:
-        lines.append(f"    {zero_fill}[:, :] = 0.0")
     for (target, _), expr in zip(pairs, reduced):
         lines.append(f"    {target} = {printer.doprint(expr)}")
     if len(lines) == 2:
@@ -178,10 +188,11 @@ def _straight_source(spec, key, pattern):
                          [f"r[{k}]" for k in range(len(rates))], rates, used_y, used_p),
         _function_source("rhs", "RHS_SIG", ("y", "p", "dydt"),
                          [f"dydt[{i}]" for i in range(n)], rhs, used_y, used_p),
-        _function_source("jac", "JAC_SIG", ("y", "p", "J"),
+        _function_source("jac_nonzeros", "JAC_SIG", ("y", "p", "J"),
                          [f"J[{i}, {j}]" for i in range(n) for j in range(n)],
                          [jac[i][j] for i in range(n) for j in range(n)], used_y, used_p,
-                         zero_fill="J"),
+                         skip_zeros=True),
+        _JAC_WRAPPER,
         _function_source("observables", "OBSERVABLES_SIG", ("y", "p", "out"),
                          [f"out[{m}]" for m in range(len(observables))], observables, used_y, used_p),
         lu_source,
@@ -206,7 +217,7 @@ def _tape_source(spec, key):
     tables, lu_size = lu_tables.analyse(spec.n_species, set(model.jacobian))
     lines = [_header(spec, key, "import base64\n\nimport numpy as np"),
              "from ivigsim.core.kernel.lu_tables import factor as table_factor, solve as table_solve",
-             "from ivigsim.core.kernel.tape import gather, run, scatter\n",
+             "from ivigsim.core.kernel.tape import gather, run, scatter, scatter_nonzeros\n",
              f"LU_SIZE = {lu_size}\n"]
     for name, array in tables.items():
         lines.append(f"_LU_{name.upper()} = {tape.array_literal(array.astype(np.int32))}")
@@ -228,6 +239,9 @@ def _tape_source(spec, key):
         body.append(f"    scatter(_JAC_OUT, _JAC_ROWS, _JAC_COLS, reg, J)" if name == "jac"
                     else f"    gather(_{big}_OUT, reg, {out})")
         wrappers.append(f"@nb.njit({signature}, {flags})\ndef {name}(y, p, {out}):\n" + "\n".join(body) + "\n")
+        if name == "jac":
+            body[-1] = "    scatter_nonzeros(_JAC_OUT, _JAC_ROWS, _JAC_COLS, reg, J)"
+            wrappers.append(f"@nb.njit({signature}, {flags})\ndef jac_nonzeros(y, p, J):\n" + "\n".join(body) + "\n")
     wrappers.append("@nb.njit(FACTOR_SIG, cache=True)\ndef factor(J, c, lu):\n"
                     "    return table_factor(J, c, lu, _LU_PERM, _LU_ROW_PTR, _LU_COL, _LU_DIAG, _LU_SRC_ROW,\n"
                     "                        _LU_SRC_COL)\n")

@@ -64,6 +64,7 @@ class TypedFunctions:
     observables: object
     factor: object
     solve: object
+    jac_nonzeros: object = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ class Kernel:
     n_observables: int
     source_path: str
     typed: TypedFunctions
+    jac_nonzeros: object = None
 
     def parameter_vector(self, values, switches):
         """Kernel vector ``p``: parameter values followed by mechanism switches."""
@@ -154,7 +156,7 @@ def _import_kernel_module(spec, path, key):
     sys.modules[module_name] = module
     try:
         loader_spec.loader.exec_module(module)      # compiles, or loads Numba's cache
-        for name in ("rhs", "jac", "rates", "observables", "factor", "solve", "LU_SIZE"):
+        for name in ("rhs", "jac", "jac_nonzeros", "rates", "observables", "factor", "solve", "LU_SIZE"):
             getattr(module, name)
     except BaseException:
         sys.modules.pop(module_name, None)
@@ -223,6 +225,8 @@ def _load_kernel(spec, key, style):
         typed=TypedFunctions(
             rhs=_typed(module.rhs, RHS_SIG), jac=_typed(module.jac, JAC_SIG),
             rates=_typed(module.rates, RATES_SIG), observables=_typed(module.observables, OBSERVABLES_SIG),
-            factor=_typed(module.factor, FACTOR_SIG), solve=_typed(module.solve, SOLVE_SIG)),
+            factor=_typed(module.factor, FACTOR_SIG), solve=_typed(module.solve, SOLVE_SIG),
+            jac_nonzeros=_typed(module.jac_nonzeros, JAC_SIG)),
+        jac_nonzeros=module.jac_nonzeros,
     )
     return kernel

@@ -174,3 +174,10 @@ def scatter(out_registers, rows, cols, reg, out):
     out[:, :] = 0.0
     for m in range(out_registers.shape[0]):
         out[rows[m], cols[m]] = reg[out_registers[m]]
+
+
+@nb.njit(cache=True, nogil=True)
+def scatter_nonzeros(out_registers, rows, cols, reg, out):
+    """``out[rows[m], cols[m]] = reg[out_registers[m]]``; the other entries of ``out`` are left as they are."""
+    for m in range(out_registers.shape[0]):
+        out[rows[m], cols[m]] = reg[out_registers[m]]

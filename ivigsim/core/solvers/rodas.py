@@ -20,6 +20,11 @@ small, that step falls back to a dense LU with partial pivoting. The coefficient
     y_new = y + sum_j a_6j k_j + k_6        (stiffly accurate)
     error = k_6                               (embedded order-3 solution)
 
+The Jacobian matrix is zeroed once per integration, so ``jac`` may be the
+kernel's ``jac_nonzeros``, which writes only the structural non-zeros (zeroing
+a dense 42 x 42 matrix at every step costs as much as the non-zeros); the
+kernel's full ``jac`` works too.
+
 Outputs between step ends come from the cubic Hermite interpolant through
 ``(y, f(y))`` at both ends; ``f(y_new)`` is the first stage of the next step,
 so dense output costs nothing extra.
@@ -110,8 +115,8 @@ def _error_norm(y, ynew, err_vec, rtol, atol):
     return np.sqrt(acc / n)
 
 
-@nb.njit(cache=True)
-def _attempt(rhs, factor, solve, p, y, f0, u, target, h, J, W, piv, lu, A, C, K, ys, fs, ynew, stats):
+@nb.njit(cache=True, inline="always")
+def _attempt(rhs, factor, solve, p, y, f0, u, target, h, J, W, piv, lu, A, C, K, ys, fs, cs, ynew, stats):
     """One Rodas4 step of size h from (y, f0=f(y)). Fills ynew and K.
 
     Returns False if the iteration matrix is singular.
@@ -136,19 +141,23 @@ def _attempt(rhs, factor, solve, p, y, f0, u, target, h, J, W, piv, lu, A, C, K,
     else:
         solve(lu, K[0])
     for s in range(1, 6):
+        # Stage sums with the state index innermost: contiguous rows of K, so the
+        # compiler vectorises them; each entry still adds its terms in the order
+        # j = 0, 1, ..., as the textbook loop does, so the results are unchanged.
         for i in range(n):
-            acc = y[i]
-            for j in range(s):
-                acc += A[s, j] * K[j, i]
-            ys[i] = acc
+            ys[i] = y[i]
+            cs[i] = 0.0
+        for j in range(s):
+            a_sj = A[s, j]
+            c_sj = C[s, j]
+            for i in range(n):
+                ys[i] += a_sj * K[j, i]
+                cs[i] += c_sj * K[j, i]
         rhs(ys, p, fs)
         _add_inputs(fs, u, target)
         stats[STAT_RHS] += 1
         for i in range(n):
-            acc = 0.0
-            for j in range(s):
-                acc += C[s, j] * K[j, i]
-            K[s, i] = fs[i] + acc * inv_h
+            K[s, i] = fs[i] + cs[i] * inv_h
         if dense:
             lu_solve(W, piv, K[s])
         else:
@@ -250,8 +259,9 @@ def _drive(rhs, jac, factor, solve, lu_size, y0, p0, t_breaks, inputs, input_tar
     f1 = np.empty(n)
     ys = np.empty(n)
     fs = np.empty(n)
+    cs = np.empty(n)
     K = np.empty((6, n))
-    J = np.empty((n, n))
+    J = np.zeros((n, n))     # zeroed once: ``jac`` may write only the structural non-zeros
     W = np.empty((n, n))
     piv = np.empty(n, dtype=np.int64)
     lu = np.empty(max(lu_size, 1))
@@ -340,7 +350,7 @@ def _drive(rhs, jac, factor, solve, lu_size, y0, p0, t_breaks, inputs, input_tar
                 stats[STAT_JAC] += 1
                 need_jac = False
             ok = _attempt(rhs, factor, solve, p, y, f0, u, input_target, h_step, J, W, piv, lu,
-                          A, C, K, ys, fs, ynew, stats)
+                          A, C, K, ys, fs, cs, ynew, stats)
             if not ok:
                 return SINGULAR
             err = _error_norm(y, ynew, K[5], rtol, atol)

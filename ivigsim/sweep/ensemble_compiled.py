@@ -300,7 +300,7 @@ def _solve(spec, groups, values, rows, t_out, out, steps, initial, untreated, st
     fn = kernel.typed
     from ivigsim.core.solvers import ensemble as compiled
     run = entry(compiled.run_points)
-    run(fn.rhs, fn.jac, fn.factor, fn.solve, fn.observables, kernel.lu_size, kernel.n_observables, ps,
+    run(fn.rhs, fn.jac_nonzeros, fn.factor, fn.solve, fn.observables, kernel.lu_size, kernel.n_observables, ps,
         y_init, steady, idx, conserved, cumulative, STEADY_STATE_HORIZON_DAY, STEADY_ROUNDS, min(rtol, 1e-8),
         np.ascontiguousarray(atol * 1e-2), steady_state.MAX_NEWTON_ITERATIONS, steady_state.STEP_TOLERANCE,
         steady_state.ROUND_OFF_STEP, t_breaks, n_seg, inputs, input_target, n_inputs, jumps, control_index,

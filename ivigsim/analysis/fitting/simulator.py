@@ -318,7 +318,7 @@ class Simulator:
         stats = np.zeros((m, rodas.N_STATS), dtype=np.int64)
         status = np.zeros(m, dtype=np.int64)
         entry(integrate_batch)(
-            fn.rhs, fn.jac, fn.factor, fn.solve, kernel.lu_size, np.ascontiguousarray(y0s, dtype=np.float64),
+            fn.rhs, fn.jac_nonzeros, fn.factor, fn.solve, kernel.lu_size, np.ascontiguousarray(y0s, dtype=np.float64),
             ps, schedule.t_breaks, inputs, schedule.input_target, jumps,
             np.ascontiguousarray(schedule.control_index, dtype=np.int64),
             np.ascontiguousarray(schedule.control_values, dtype=np.float64), base.t_out, base.rtol, base.atol,

@@ -91,7 +91,7 @@ def _newton(rhs, jac, y, p, atol, idx, conserved, max_iterations, step_tolerance
     m = idx.shape[0]
     k = conserved.shape[0]
     f = np.empty(n)
-    jacobian = np.zeros((n, n))
+    jacobian = np.zeros((n, n))     # zeroed once: ``jac`` may be the kernel's jac_nonzeros
     a = np.empty((m + k, m))
     b = np.empty(m + k)
     scale = np.empty(m)

@@ -107,3 +107,14 @@ def test_saturating_dose_holds_all_fcrn_and_gives_the_knockout_half_life():
         return -math.log(2.0) / np.polyfit(t[window], np.log(y[window]), 1)[0]
 
     assert half_life(blocked["ivig_p"]) == pytest.approx(half_life(knockout["ivig_p"]), rel=0.01)
+
+
+def test_ivig_autoimmune_carries_the_same_antagonist_structure():
+    """Its algebraic free FcRn (less the deficit) gives fcrn_pk's course under the same drug."""
+    t = np.linspace(0.0, 28.0, 29)
+    reg = R.fcrn_antagonist("nipocalimab", dose_mg_per_kg=30.0, doses=1, infusion_hours=2.0)
+    a = iv.simulate("fcrn_pk", regimen=reg, t_end=28.0, t_eval=t, params=ACTIVE)
+    b = iv.simulate("ivig_autoimmune", regimen=reg, t_end=28.0, t_eval=t, params=ACTIVE)
+    for name in ("igg_total", "antagonist_concentration", "fcrn_occupancy_antagonist_h", "fcrn_deficit_fraction"):
+        np.testing.assert_allclose(b[name], a[name], rtol=1e-4, atol=1e-5 * np.max(np.abs(a[name])))
+    assert a["fcrn_deficit_fraction"].max() > 0.01

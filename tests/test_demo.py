@@ -53,6 +53,25 @@ def test_lesson_defaults_come_from_the_model(lesson):
     assert lesson.body_weight_kg == value["body_weight"]
 
 
+def test_fcrn_slider_scales_both_fcrn_pools(lesson):
+    """Twice the slider's FcRn is twice each pool: the lesson equals a simulation with both doubled."""
+    from ivigsim.interfaces.demo.lesson import fcrn_parameters
+    spec = iv.load_model("ivig_autoimmune")
+    value = dict(zip(spec.parameter_names, spec.default_parameters().tolist()))
+    doubled = fcrn_parameters(spec, 2.0 * value["fcrn_total"])
+    assert doubled["fcrn_total_h"] == pytest.approx(2.0 * value["fcrn_total_h"], rel=1e-12)
+    assert fcrn_parameters(spec, value["fcrn_total"])["fcrn_total_h"] == pytest.approx(value["fcrn_total_h"])
+    settings = lesson.defaults.replace(fcrn_total=2.0 * value["fcrn_total"], cycles=1)
+    result = lesson.compute(settings)
+    reference = iv.simulate("ivig_autoimmune", settings.regimen(), t_end=settings.t_end_days,
+                            body_weight_kg=lesson.body_weight_kg, t_eval=result.t, params=doubled)
+    np.testing.assert_allclose(result.igg_total, reference["igg_total"], rtol=1e-5, atol=1e-6)
+    only_endothelial = iv.simulate("ivig_autoimmune", settings.regimen(), t_end=settings.t_end_days,
+                                   body_weight_kg=lesson.body_weight_kg, t_eval=result.t,
+                                   params={"fcrn_total": 2.0 * value["fcrn_total"]})
+    assert np.max(np.abs(only_endothelial["igg_total"] - result.igg_total)) > 0.1     # g/L: the pool matters
+
+
 def test_lesson_matches_simulate_and_the_regimen(lesson):
     settings = lesson.defaults.replace(dose_g_per_kg=0.6, infusion_hours=2.0, cycles=2)
     result = lesson.compute(settings)

@@ -33,7 +33,10 @@ def test_agrees_with_scipy_radau_on_observables(name):
     states, _ = _states(problem, y0, 1e-8, problem.atol * 1e-2)
     ours = evaluate_observables(kernel, states, p)
     ref = evaluate_observables(kernel, reference, p)
-    scale = np.maximum(np.abs(ref).max(axis=0), 1e-300)
+    # an observable that stays zero (an antagonist not given) may carry round-off of the linear
+    # solves, e.g. 1e-20 of FcRn lost with a drug complex in ivig_autoimmune, where its states
+    # enter the algebraic free FcRn of every IgG
+    scale = np.maximum(np.abs(ref).max(axis=0), 1e-12)
     assert np.max(np.abs(ours - ref) / scale) < 1e-5
 
 

@@ -71,7 +71,7 @@ def test_tables_are_consistent_and_pass_the_linter():
     assert lint.lint_problem(petab.Problem.from_yaml(str(PROBLEM / "problem.yaml"))) is False
 
 
-def test_fitted_optimum_reproduces_and_is_the_structural_misfit_the_readme_reports():
+def test_fitted_optimum_reproduces_and_carries_the_occupancy_but_not_all_the_concentrations():
     calibrate = _module("calibrate")
     ref = calibrate._reference_fit()
     objective = ref.Objective(*ref.load_problem())
@@ -81,13 +81,19 @@ def test_fitted_optimum_reproduces_and_is_the_structural_misfit_the_readme_repor
     recorded = float(re.search(r"objective \(sum of squared weighted residuals\) ([0-9.e+-]+)",
                                (PROBLEM / "fitted.toml").read_text()).group(1))
     assert float(np.sum(residuals ** 2)) == pytest.approx(recorded, rel=1e-3)
-    # a misfit, not noise: 25 points at an objective near 5000, the worst point 27 sigmas off
-    assert len(residuals) == 25 and recorded > 1000 and np.max(np.abs(residuals)) > 20
-    # the optimiser holds complex degradation at its lower bound, where the drug never lets FcRn go
-    assert fitted["fcra_complex_deg"]["value"] == pytest.approx(0.001)
-    # and the model's FcRn occupancy on day 1 after 60 mg/kg is far under the data's 95 %
-    predicted = objective.simulate(best)
     rows = objective.measurements
-    day1 = [p for r, p in zip(rows, predicted) if r["observableId"] == "fcrn_unoccupied_percent"
-            and r["simulationConditionId"] == "iv_60_mg_per_kg" and math.isclose(float(r["time"]), 1.0)]
-    assert 100 - day1[0] < 35.0
+    occupancy = np.array([r["observableId"] == "fcrn_unoccupied_percent" for r in rows])
+    # with capture at pH 7.4 and FcRn turnover the monocyte occupancy is carried within 3 sigmas
+    assert np.max(np.abs(residuals[occupancy])) < 3.0
+    # the concentrations are not: the model's serum drug is under the data's on days 1-7 (the drug
+    # distributes like IgG into the interstitium, the population model's Vss is 3.85 L)
+    predicted = objective.simulate(best)
+    early = [p / float(r["measurement"]) for r, p in zip(rows, predicted)
+             if r["observableId"] == "nipocalimab_serum" and float(r["time"]) <= 7.0]
+    assert 0.4 < min(early) and max(early) < 0.7          # 0.48-0.65
+    assert recorded > 300
+    # the catalogue ships these values
+    from ivigsim.core import antagonists
+    shipped = antagonists.drug("nipocalimab").parameters
+    for name in objective.names:
+        assert shipped[name] == pytest.approx(fitted[name]["value"], rel=1e-5)

@@ -8,9 +8,12 @@ after the 4th of four weekly doses, 10 mg/kg IV over 1 h gave a mean Cmax of
 gave 42.1 ug/mL (median Tmax 47.74 h) and 4790 ug*h/mL. Cmax and AUC over a
 dosing interval are not PEtab observables, so this problem is this script and
 ``measurements.tsv`` (one row per summary statistic, its dosing window and
-sigma). Estimated: ``fcra_uptake``, ``fcra_release`` and ``fcra_ka`` (log10);
-``fcra_f_sc`` stays at the label's 77 % and ``fcra_kd`` at Ulrichts et al.'s
-14.2 nM. Multi-start trust-region least squares, Wald intervals, ``fitted.toml``.
+sigma). Estimated: ``fcra_capture`` and ``fcra_capture_h`` (capture of plasma
+drug by free endothelial and haematopoietic FcRn at pH 7.4, K_D 320 nM),
+``fcra_release`` and ``fcra_ka`` (log10); fixed: ``fcra_uptake`` 1 (fluid-phase
+pinocytosis only, the receptor-mediated uptake being the capture),
+``fcra_f_sc`` at the label's 77 %, ``fcra_kd`` and ``fcra_kd_surface`` at
+Ulrichts et al.'s 14.2 and 320 nM. Multi-start trust-region least squares, Wald intervals, ``fitted.toml``.
 The IgG lowering is never fitted. Run from the repository root::
 
     python fits/efgartigimod/calibrate.py
@@ -32,9 +35,10 @@ import ivigsim as iv
 HERE = Path(__file__).resolve().parent
 SEED, N_STARTS = 20261206, 6
 BODY_WEIGHT_KG = 70.0                      # the abstract gives no mean weight; the reference adult
-NAMES = ("fcra_uptake", "fcra_release", "fcra_ka")
-LOWER = np.log10([1.0, 0.001, 0.05])
-UPPER = np.log10([1000.0, 1.0, 10.0])
+NAMES = ("fcra_capture", "fcra_capture_h", "fcra_release", "fcra_ka")
+LOWER = np.log10([1e-4, 1e-4, 0.001, 0.05])
+UPPER = np.log10([1000.0, 1000.0, 1.0, 10.0])
+FIXED = {"fcra_uptake": 1.0}
 R = iv.Regimen
 CONDITIONS = {
     "iv_10_mg_per_kg_weekly_x4": R.fcrn_antagonist("efgartigimod", dose_mg_per_kg=10.0, every_days=7.0, doses=4),
@@ -55,7 +59,7 @@ class Objective:
         self.model = iv.load_model("fcrn_pk")
 
     def summaries(self, x):
-        params = dict(zip(NAMES, (10.0 ** np.asarray(x)).tolist()))
+        params = {**FIXED, **dict(zip(NAMES, (10.0 ** np.asarray(x)).tolist()))}
         out, cache = [], {}
         for row in self.rows:
             cid, start, end = row["simulationConditionId"], float(row["windowStartDay"]), float(row["windowEndDay"])

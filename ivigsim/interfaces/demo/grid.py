@@ -3,7 +3,8 @@
 The page cannot simulate, so every setting its sliders can reach is simulated
 here, as ordinary sweeps run by the ensemble engine
 (:func:`~ivigsim.sweep.ensemble.run_chunk` on threads): a grid over dose, infusion
-hours, cycle length, FcRn capacity and anti-idiotype fraction, once per
+hours, cycle length, FcRn capacity (both pools scaled together) and
+anti-idiotype fraction, once per
 mechanism combination the page shows. Curves are kept at whole days and, on
 infusion days, at the end of each infusion (where IgG peaks) and at midday,
 then stored as 16-bit integers.
@@ -26,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from ivigsim.core.catalogue import load_model
-from ivigsim.interfaces.demo.lesson import MODEL, cumulative_grams
+from ivigsim.interfaces.demo.lesson import MODEL, cumulative_grams, fcrn_parameters
 from ivigsim.core.regimen import Regimen
 
 #: Grid levels of the web page's sliders; FcRn capacity is added as
@@ -105,10 +106,12 @@ def stored_times(every_days, infusion_hours, days=DAYS_PER_COURSE, t_end_days=T_
     return np.array(sorted(t for t in times if t <= t_end_days))
 
 
-def _experiment_text(name, model, levels, mechanisms, sweep_f, fixed_f, weight, cycles):
-    variables = dict(levels)
+def _experiment_text(name, model, levels, mechanisms, sweep_f, fixed_f, weight, cycles, fixed=None):
+    fixed = dict(fixed or {})
+    variables = {k: v for k, v in levels.items() if k not in fixed}
     if not sweep_f:
         del variables["f_antiidiotype"]
+        fixed["f_antiidiotype"] = fixed_f
     lines = [
         "[experiment]", f'name = "{name}"', f'model = "{model}"', "seed = 1",
         f"t_end_days = {T_END_DAYS!r}", f"output_step_days = {_STEP_DAY!r}",
@@ -116,8 +119,8 @@ def _experiment_text(name, model, levels, mechanisms, sweep_f, fixed_f, weight, 
         "mechanisms = { " + ", ".join(f"{k} = {str(v).lower()}" for k, v in mechanisms.items()) + " }",
         "", "[regimens.course]", 'kind = "ivig"', f"days = {DAYS_PER_COURSE}", f"cycles = {cycles}",
     ]
-    if not sweep_f:
-        lines += ["", "[parameters]", f"f_antiidiotype = {fixed_f!r}"]
+    if fixed:
+        lines += ["", "[parameters]"] + [f"{k} = {float(v)!r}" for k, v in fixed.items()]
     lines += ["", "[sweep]", 'method = "grid"']
     for name_, values in variables.items():
         lines += ["", f"[sweep.variables.{name_}]", f"values = {[float(v) for v in values]!r}"]
@@ -196,12 +199,20 @@ def compute_grid(model=MODEL, levels=None, workers=None, progress=True):
     raw = {}
     from ivigsim.interfaces.progress import bar as progress_bar
     total = sum(math.prod(shape if sweep_f else shape[:-1]) for _, sweep_f in _COMBOS.values())
+    axis = names.index("fcrn_total")
     with progress_bar(total, "lesson grid", "simulation", progress) as bar:
         for combo, (mechanisms, sweep_f) in _COMBOS.items():
-            text = _experiment_text(f"lesson_{combo}", spec.path, levels, mechanisms, sweep_f, f_default,
-                                    weight, cycles)
             n = len(names) if sweep_f else len(names) - 1
-            raw[combo], t_fine = _run_sweep(text, workers, levels, names[:n], bar)
+            swept = tuple(name for name in names[:n] if name != "fcrn_total")
+            # one sweep per FcRn level: the slider scales both FcRn pools together, which a grid
+            # over independent variables cannot express
+            parts = []
+            for level in levels["fcrn_total"]:
+                text = _experiment_text(f"lesson_{combo}", spec.path, levels, mechanisms, sweep_f, f_default,
+                                        weight, cycles, fixed=fcrn_parameters(spec, level))
+                part, t_fine = _run_sweep(text, workers, levels, swept, bar)
+                parts.append(part)
+            raw[combo] = np.stack(parts, axis=axis)
     k_default = levels["f_antiidiotype"].index(f_default)
     fine = {"autoantibody": {"selected": raw["selected"][..., 2],
                              "anti_idiotype": raw["anti_idiotype"][..., 2],
@@ -225,7 +236,7 @@ def compute_grid(model=MODEL, levels=None, workers=None, progress=True):
 def _untreated(spec, fcrn_levels, weight, t):
     from ivigsim.core.simulation import simulate
     return np.array([simulate(spec, Regimen.none(), t_end=T_END_DAYS, body_weight_kg=weight,
-                              params={"fcrn_total": f}, t_eval=t)["autoantibody_free"]
+                              params=fcrn_parameters(spec, f), t_eval=t)["autoantibody_free"]
                      for f in fcrn_levels])
 
 

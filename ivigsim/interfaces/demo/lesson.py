@@ -90,7 +90,9 @@ class LessonSettings:
     every_days : float, days from one course start to the next
     cycles : int, number of courses
     t_end_days : float, days simulated
-    fcrn_total : float, µM, endosomal FcRn capacity (model parameter ``fcrn_total``)
+    fcrn_total : float, µM, endosomal FcRn capacity (model parameter ``fcrn_total``,
+        the endothelial pool; a model's haematopoietic pool ``fcrn_total_h`` is
+        scaled by the same factor, see :func:`fcrn_parameters`)
     f_antiidiotype : float, fraction of each IVIG dose anti-idiotypic to the
         autoantibody (model parameter ``f_antiidiotype``)
     price_usd_per_g : float, US$ per gram of IVIG
@@ -193,6 +195,30 @@ def cumulative_grams(doses, t):
     return total
 
 
+def fcrn_parameters(spec, fcrn_total) -> dict:
+    """The FcRn slider's parameters: ``fcrn_total`` and, scaled by the same factor, ``fcrn_total_h``.
+
+    Parameters
+    ----------
+    spec : ModelSpec
+    fcrn_total : float, µM
+        The slider's value, the endothelial pool's FcRn.
+
+    Returns
+    -------
+    dict of str to float
+        ``{"fcrn_total": ...}``, plus ``"fcrn_total_h"`` in models with a
+        haematopoietic FcRn pool, so the slider scales the body's whole FcRn
+        (both pools protect IgG about equally, Akilesh et al. 2007) and its
+        default leaves the model unchanged.
+    """
+    params = {"fcrn_total": float(fcrn_total)}
+    if "fcrn_total_h" in spec.parameter_names:
+        value = dict(zip(spec.parameter_names, spec.default_parameters().tolist()))
+        params["fcrn_total_h"] = float(fcrn_total) * value["fcrn_total_h"] / value["fcrn_total"]
+    return params
+
+
 class Lesson:
     """The demo's model, prepared once, answering :meth:`compute` for any settings.
 
@@ -226,7 +252,7 @@ class Lesson:
     def _values(self, settings):
         key = (settings.fcrn_total, settings.f_antiidiotype)
         if key not in self._parameters:
-            params = {"fcrn_total": float(settings.fcrn_total),
+            params = {**fcrn_parameters(self.spec, settings.fcrn_total),
                       "f_antiidiotype": float(settings.f_antiidiotype)}
             weight = self.body_weight_kg if BODY_WEIGHT in self.spec.parameter_names else None
             self._parameters[key] = resolve_parameters(self.spec, params, weight)

@@ -23,10 +23,25 @@ Each case ends in one of four outcomes:
 Run it on a full checkout of the suite from the command line::
 
     python tests/sbml_suite/sbml_suite_harness.py /path/to/sbml-test-suite/cases/semantic \\
-        [--first 1521] [--every 5] [--engine ivigsim|roadrunner] [--results FILE.md] [--json FILE]
+        [--first 1521] [--every 5] [--cases 966,1466] [--engine ivigsim|roadrunner]
+        [--kernel auto|tape|straight] [--results FILE.md] [--json FILE [--resume]]
 
 ``--engine roadrunner`` runs the same cases with libRoadRunner, to compare the
 rate on the same cases with the same rule.
+
+``--kernel tape`` gives every case's model the tape kernel
+(:mod:`ivigsim.core.kernel.tape`) that ivigsim otherwise keeps for large
+models: its compiled part is a few thin wrappers around one interpreter, so a
+case pays about half the compile time of straight-line code, which is what
+makes all 1,521 cases fit a shared machine. Both styles compute the same
+mathematics; ``auto`` picks by model size as :func:`ivigsim.simulate` does.
+
+``--json FILE --resume`` appends each case's outcome to FILE as it finishes
+and, started again, skips the cases FILE already holds; a case that was
+started but never finished (the process died in it, e.g. a segmentation
+fault in a native library) is recorded as a crash and the run goes on.
+``--report FILE.json ...`` writes the Markdown table from such files without
+running anything.
 """
 
 from __future__ import annotations
@@ -333,12 +348,43 @@ def results_markdown(outcomes, title, note=""):
     return "\n".join(lines) + "\n"
 
 
-def select_cases(root, first=None, every=1):
-    """Case directories under ``root`` in number order: the first ``first``, every ``every``-th."""
+def select_cases(root, first=None, every=1, numbers=None):
+    """Case directories under ``root`` in number order: the first ``first``, every ``every``-th,
+    or only those numbered in ``numbers``."""
     cases = sorted(p for p in Path(root).iterdir() if p.is_dir() and p.name.isdigit())
     if first:
         cases = [c for c in cases if int(c.name) <= first]
+    if numbers:
+        cases = [c for c in cases if int(c.name) in set(numbers)]
     return cases[::every]
+
+
+def set_kernel_style(style):
+    """Give every model the ``"tape"`` or ``"straight"`` kernel, or (``"auto"``) pick by size."""
+    from ivigsim.core.kernel import codegen
+    default = getattr(set_kernel_style, "default", None)
+    if default is None:
+        default = set_kernel_style.default = codegen.TAPE_ABOVE
+    codegen.TAPE_ABOVE = {"tape": -1, "straight": 1 << 62, "auto": default}[style]
+
+
+STARTED = "started"
+
+
+def read_outcomes(path):
+    """Outcomes recorded in a JSON-lines file, last record per case; a case whose last
+    record says it started is a crash (the process died while running it)."""
+    last = {}
+    for line in Path(path).read_text().splitlines():
+        if line.strip():
+            record = json.loads(line)
+            last[record["case"]] = record
+    outcomes = []
+    for case, record in sorted(last.items()):
+        if record["outcome"] == STARTED:
+            record = dict(record, outcome="crash", reason="the process died while running it")
+        outcomes.append(Outcome(**record))
+    return outcomes
 
 
 def main(argv=None):
@@ -346,14 +392,49 @@ def main(argv=None):
     parser.add_argument("root", help="a cases/semantic directory of the SBML Test Suite")
     parser.add_argument("--first", type=int, default=None, help="only cases numbered up to this")
     parser.add_argument("--every", type=int, default=1, help="every n-th case (a systematic sample)")
+    parser.add_argument("--cases", default=None,
+                        help="only these case numbers, comma-separated (e.g. 966,1466)")
     parser.add_argument("--engine", choices=sorted(ENGINES), default="ivigsim")
+    parser.add_argument("--kernel", choices=("auto", "tape", "straight"), default="auto",
+                        help="ivigsim's kernel style for every case (tape: the least compiling)")
     parser.add_argument("--results", default=None, help="write the Markdown table here")
     parser.add_argument("--json", default=None, help="write every case's outcome here (JSON lines)")
+    parser.add_argument("--resume", action="store_true",
+                        help="append to --json and skip the cases it already holds")
+    parser.add_argument("--report", nargs="*", default=None, metavar="JSON",
+                        help="only write the table from these JSON-lines files (later files win)")
     args = parser.parse_args(argv)
-    cases = select_cases(args.root, args.first, args.every)
+    if args.report is not None:
+        merged = {}
+        for path in args.report:
+            merged.update({o.case: o for o in read_outcomes(path)})
+        outcomes = [merged[k] for k in sorted(merged)]
+        if args.first:
+            outcomes = [o for o in outcomes if int(o.case) <= args.first]
+        outcomes = outcomes[::args.every] if args.every > 1 else outcomes
+        text = results_markdown(outcomes, f"SBML Test Suite: {args.engine}")
+        if args.results:
+            Path(args.results).write_text(text)
+        print(text)
+        return 0
+    if args.resume and not args.json:
+        parser.error("--resume needs --json FILE")
+    numbers = [int(n) for n in args.cases.split(",")] if args.cases else None
+    cases = select_cases(args.root, args.first, args.every, numbers)
+    if args.engine == "ivigsim":
+        set_kernel_style(args.kernel)
     outcomes = []
-    out = open(args.json, "w") if args.json else None
+    done = {}
+    if args.resume and Path(args.json).exists():
+        done = {o.case: o for o in read_outcomes(args.json)}
+    out = open(args.json, "a" if args.resume else "w") if args.json else None
     for case in cases:
+        if case.name in done:
+            outcomes.append(done[case.name])
+            continue
+        if out:
+            out.write(json.dumps({"case": case.name, "outcome": STARTED}) + "\n")
+            out.flush()
         o = run_case(case, args.engine)
         outcomes.append(o)
         print(f"{o.case} {o.outcome:8s} {o.seconds:7.2f}s {o.reason}", flush=True)
@@ -364,6 +445,7 @@ def main(argv=None):
     if args.results:
         Path(args.results).write_text(text)
     print(text)
+    return 0
 
 
 if __name__ == "__main__":

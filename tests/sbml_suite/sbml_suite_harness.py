@@ -24,7 +24,7 @@ Run it on a full checkout of the suite from the command line::
 
     python tests/sbml_suite/sbml_suite_harness.py /path/to/sbml-test-suite/cases/semantic \\
         [--first 1521] [--every 5] [--cases 966,1466] [--engine ivigsim|roadrunner]
-        [--kernel auto|tape|straight] [--results FILE.md] [--json FILE [--resume]]
+        [--kernel auto|tape|straight] [--numba-opt 0] [--results FILE.md] [--json FILE [--resume]]
 
 ``--engine roadrunner`` runs the same cases with libRoadRunner, to compare the
 rate on the same cases with the same rule.
@@ -35,6 +35,9 @@ models: its compiled part is a few thin wrappers around one interpreter, so a
 case pays about half the compile time of straight-line code, which is what
 makes all 1,521 cases fit a shared machine. Both styles compute the same
 mathematics; ``auto`` picks by model size as :func:`ivigsim.simulate` does.
+``--numba-opt 0`` compiles what is not in Numba's disk cache yet (each case's
+kernel) without LLVM optimisation, which halves a case's time again: the
+suite's models are a few species, so compiling, not running, is what costs.
 
 ``--json FILE --resume`` appends each case's outcome to FILE as it finishes
 and, started again, skips the cases FILE already holds; a case that was
@@ -48,6 +51,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import signal
 import sys
@@ -421,6 +425,8 @@ def main(argv=None):
     parser.add_argument("--engine", choices=sorted(ENGINES), default="ivigsim")
     parser.add_argument("--kernel", choices=("auto", "tape", "straight"), default="auto",
                         help="ivigsim's kernel style for every case (tape: the least compiling)")
+    parser.add_argument("--numba-opt", choices=("0", "1", "2", "3"), default=None,
+                        help="LLVM optimisation level of the kernels compiled here (NUMBA_OPT)")
     parser.add_argument("--results", default=None, help="write the Markdown table here")
     parser.add_argument("--json", default=None, help="write every case's outcome here (JSON lines)")
     parser.add_argument("--resume", action="store_true",
@@ -443,6 +449,10 @@ def main(argv=None):
         return 0
     if args.resume and not args.json:
         parser.error("--resume needs --json FILE")
+    if args.numba_opt is not None:
+        if "numba" in sys.modules:
+            parser.error("--numba-opt must be set before Numba is imported")
+        os.environ["NUMBA_OPT"] = args.numba_opt
     numbers = [int(n) for n in args.cases.split(",")] if args.cases else None
     cases = select_cases(args.root, args.first, args.every, numbers)
     if args.engine == "ivigsim":

@@ -373,6 +373,55 @@ def results_markdown(outcomes, title, note=""):
     return "\n".join(lines) + "\n"
 
 
+def _counts_row(label, outcomes):
+    counts = Counter(o.outcome for o in outcomes)
+    n = len(outcomes)
+    rate = 100.0 * counts["pass"] / n if n else 0.0
+    return (f"| {label} | {n} | {counts['pass']} ({rate:.1f} %) | {counts['wrong']} | "
+            f"{counts['refused']} | {counts['crash']} |")
+
+
+def comparison_markdown(outcomes, against, labels=("ivigsim", "libRoadRunner"), every=5, note="",
+                        history=()):
+    """RESULTS.md: both engines on all their common cases and on every ``every``-th of them,
+    ivigsim's refusals by reason, and the cases where the two engines differ.
+
+    ``history`` holds earlier table rows (Markdown lines) kept above the new ones.
+    """
+    mine = {o.case: o for o in outcomes}
+    theirs = {o.case: o for o in against}
+    common = sorted(set(mine) & set(theirs))
+    sample = common[::every]
+    first, last = (int(common[0]), int(common[-1])) if common else (0, 0)
+    lines = ["# SBML Test Suite: results", ""]
+    if note:
+        lines += [note, ""]
+    lines += ["| run | cases | pass | wrong | refused | crash |", "|---|---:|---:|---:|---:|---:|"]
+    lines += list(history)
+    lines += [_counts_row(f"**{labels[0]}, cases {first}–{last}**", [mine[c] for c in common]),
+              _counts_row(f"{labels[1]}, cases {first}–{last}", [theirs[c] for c in common]),
+              _counts_row(f"{labels[0]}, every {every}th case", [mine[c] for c in sample]),
+              _counts_row(f"{labels[1]}, every {every}th case", [theirs[c] for c in sample])]
+    seconds = sorted(mine[c].seconds for c in common)
+    if seconds:
+        lines += ["", f"{labels[0]} took {sum(seconds) / 60:.0f} min for the {len(common)} cases "
+                      f"(median {seconds[len(seconds) // 2]:.2f} s a case, the slowest {seconds[-1]:.0f} s)."]
+    only_mine = [c for c in common if mine[c].outcome == "pass" and theirs[c].outcome != "pass"]
+    only_theirs = [c for c in common if theirs[c].outcome == "pass" and mine[c].outcome != "pass"]
+    lines += ["", "## Where the two differ", "",
+              f"{len(only_mine)} cases pass in {labels[0]} only, {len(only_theirs)} in {labels[1]} only.", "",
+              f"{labels[0]} only: {', '.join(only_mine) or 'none'}.", "",
+              f"{labels[1]} only: {', '.join(only_theirs) or 'none'}."]
+    body = results_markdown([mine[c] for c in common], f"{labels[0]}, cases {first}–{last}")
+    lines += [""] + ["#" + line if line.startswith("#") else line for line in body.splitlines()]
+    for kind in ("wrong", "crash"):
+        bad = [theirs[c] for c in common if theirs[c].outcome == kind]
+        if bad:
+            lines += ["", f"## {labels[1]}: {kind}", "",
+                      ", ".join(f"{o.case} ({o.reason})" if o.reason else o.case for o in bad)]
+    return "\n".join(lines) + "\n"
+
+
 def select_cases(root, first=None, every=1, numbers=None):
     """Case directories under ``root`` in number order: the first ``first``, every ``every``-th,
     or only those numbered in ``numbers``."""
@@ -433,6 +482,12 @@ def main(argv=None):
                         help="append to --json and skip the cases it already holds")
     parser.add_argument("--report", nargs="*", default=None, metavar="JSON",
                         help="only write the table from these JSON-lines files (later files win)")
+    parser.add_argument("--against", default=None, metavar="JSON",
+                        help="with --report: another engine's run of the same cases, for RESULTS.md "
+                             "(--every is then the sample's step)")
+    parser.add_argument("--note", default=None, metavar="FILE", help="with --against: text to open with")
+    parser.add_argument("--history", default=None, metavar="FILE",
+                        help="with --against: earlier table rows to keep above the new ones")
     args = parser.parse_args(argv)
     if args.report is not None:
         merged = {}
@@ -441,6 +496,17 @@ def main(argv=None):
         outcomes = [merged[k] for k in sorted(merged)]
         if args.first:
             outcomes = [o for o in outcomes if int(o.case) <= args.first]
+        if args.against:
+            note = Path(args.note).read_text().strip() if args.note else ""
+            history = Path(args.history).read_text().strip().splitlines() if args.history else ()
+            text = comparison_markdown(outcomes, read_outcomes(args.against), note=note, history=history,
+                                       every=args.every)
+            if args.results:
+                tmp = Path(args.results).with_suffix(".tmp")
+                tmp.write_text(text)
+                tmp.replace(args.results)
+            print(text)
+            return 0
         outcomes = outcomes[::args.every] if args.every > 1 else outcomes
         text = results_markdown(outcomes, f"SBML Test Suite: {args.engine}")
         if args.results:

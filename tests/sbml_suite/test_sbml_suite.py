@@ -139,3 +139,17 @@ def test_resume_skips_recorded_cases_and_a_case_the_process_died_in_twice_is_a_c
     assert again["00003"].outcome == "crash"      # a crash on record: not run again either
     assert again["00007"].outcome == "pass"
     assert "**2 of 3 cases pass (66.7 %).**" in (tmp_path / "out.md").read_text()
+
+
+def test_results_compare_both_engines_on_their_common_cases():
+    mine = [harness.Outcome("00001", "pass"), harness.Outcome("00002", "refused", "events"),
+            harness.Outcome("00003", "pass"), harness.Outcome("00004", "pass")]
+    theirs = [harness.Outcome("00001", "pass"), harness.Outcome("00002", "pass"),
+              harness.Outcome("00003", "wrong", "values differ")]
+    text = harness.comparison_markdown(mine, theirs, every=2, history=["| earlier | 1 | 0 (0.0 %) | 0 | 1 | 0 |"])
+    assert "| earlier | 1 |" in text
+    assert "| **ivigsim, cases 1–3** | 3 | 2 (66.7 %) | 0 | 1 | 0 |" in text      # case 4: not in both
+    assert "| libRoadRunner, cases 1–3 | 3 | 2 (66.7 %) | 1 | 0 | 0 |" in text
+    assert "| ivigsim, every 2th case | 2 | 2 (100.0 %) | 0 | 0 | 0 |" in text   # cases 1 and 3
+    assert "ivigsim only: 00003." in text and "libRoadRunner only: 00002." in text
+    assert "00003 (values differ)" in text

@@ -209,9 +209,8 @@ def _values(res, spec, env, names, document, variable, settings):
         amount = values * env[spec.species[spec.species_index(name)].compartment]
         return amount if want_amount else amount / volume if want_conc else values
     # a parameter: an amount if the SBML counts it so, or if it is held as a constant amount in a
-    # compartment whose size changes (then its concentration is not constant)
-    has_amount = species.getHasOnlySubstanceUnits() or (compartment in res and not species.getConstant()
-                                                        and name not in res)
+    # compartment whose size changes (then its concentration is not constant, declared constant or not)
+    has_amount = species.getHasOnlySubstanceUnits() or (compartment in res and name not in res)
     if want_amount and not has_amount:
         return values * volume
     if want_conc and has_amount:

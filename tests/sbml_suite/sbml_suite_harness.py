@@ -390,17 +390,24 @@ def comparison_markdown(outcomes, against, labels=("ivigsim", "libRoadRunner"), 
     mine = {o.case: o for o in outcomes}
     theirs = {o.case: o for o in against}
     common = sorted(set(mine) & set(theirs))
-    sample = common[::every]
+    # the sample by case number (1, 1 + every, ...), as --every selects it from a whole range
+    sample = [c for c in common if (int(c) - 1) % every == 0]
     first, last = (int(common[0]), int(common[-1])) if common else (0, 0)
+    span = f"cases {first}–{last}" if len(common) == last - first + 1 else \
+        f"{len(common)} of cases {first}–{last}"
     lines = ["# SBML Test Suite: results", ""]
     if note:
         lines += [note, ""]
     lines += ["| run | cases | pass | wrong | refused | crash |", "|---|---:|---:|---:|---:|---:|"]
     lines += list(history)
-    lines += [_counts_row(f"**{labels[0]}, cases {first}–{last}**", [mine[c] for c in common]),
-              _counts_row(f"{labels[1]}, cases {first}–{last}", [theirs[c] for c in common]),
+    lines += [_counts_row(f"**{labels[0]}, {span}**", [mine[c] for c in common]),
+              _counts_row(f"{labels[1]}, {span}", [theirs[c] for c in common]),
               _counts_row(f"{labels[0]}, every {every}th case", [mine[c] for c in sample]),
               _counts_row(f"{labels[1]}, every {every}th case", [theirs[c] for c in sample])]
+    if len(theirs) > len(common):
+        cases = sorted(theirs)
+        lines.append(_counts_row(f"{labels[1]}, cases {int(cases[0])}–{int(cases[-1])}",
+                                 [theirs[c] for c in cases]))
     seconds = sorted(mine[c].seconds for c in common)
     if seconds:
         lines += ["", f"{labels[0]} took {sum(seconds) / 60:.0f} min for the {len(common)} cases "
@@ -411,7 +418,7 @@ def comparison_markdown(outcomes, against, labels=("ivigsim", "libRoadRunner"), 
               f"{len(only_mine)} cases pass in {labels[0]} only, {len(only_theirs)} in {labels[1]} only.", "",
               f"{labels[0]} only: {', '.join(only_mine) or 'none'}.", "",
               f"{labels[1]} only: {', '.join(only_theirs) or 'none'}."]
-    body = results_markdown([mine[c] for c in common], f"{labels[0]}, cases {first}–{last}")
+    body = results_markdown([mine[c] for c in common], f"{labels[0]}, {span}")
     lines += [""] + ["#" + line if line.startswith("#") else line for line in body.splitlines()]
     for kind in ("wrong", "crash"):
         bad = [theirs[c] for c in common if theirs[c].outcome == kind]

@@ -153,3 +153,11 @@ def test_results_compare_both_engines_on_their_common_cases():
     assert "| ivigsim, every 2th case | 2 | 2 (100.0 %) | 0 | 0 | 0 |" in text   # cases 1 and 3
     assert "ivigsim only: 00003." in text and "libRoadRunner only: 00002." in text
     assert "00003 (values differ)" in text
+    # a case missing from one run: the rows say how many of the range, and the other engine's whole run
+    text = harness.comparison_markdown(mine, theirs + [harness.Outcome("00004", "pass"), harness.Outcome("00005", "pass")],
+                                       every=2)
+    assert "| **ivigsim, cases 1–4** | 4 |" in text
+    assert "| libRoadRunner, cases 1–5 | 5 | 4 (80.0 %) | 1 | 0 | 0 |" in text
+    text = harness.comparison_markdown(mine[:2] + mine[3:], theirs + [harness.Outcome("00004", "pass")], every=2)
+    assert "| **ivigsim, 3 of cases 1–4** | 3 |" in text
+    assert "| ivigsim, every 2th case | 1 | 1 (100.0 %) |" in text              # case 1 (case 3 not run)

@@ -32,6 +32,10 @@ MODELS = [
      "Babbs 2012: immunotherapy as predator-prey, 300 days of immunocytes against a tumour"),
     ("BIOMD0000000763.xml", 50.0, 500,
      "Dritschel 2018: helper and cytotoxic T cells infiltrating a tumour, 50 days"),
+    ("BIOMD0000000732.xml", 500.0, 500,
+     "Kirschner 1998: effector cells and IL-2 against a tumour, 500 days through the damped oscillation"),
+    ("BIOMD0000000753.xml", 30.0, 300,
+     "Figueredo 2013: effector cells against an early-stage tumour, until both settle at the equilibrium"),
 ]
 
 

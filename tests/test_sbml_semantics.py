@@ -260,6 +260,26 @@ end
     assert out["C"][0] == 1.0 and out["C"][-1] == 2.0
 
 
+def test_a_delayed_constant_concentration_in_a_growing_compartment_is_set_at_the_execution(tmp_path):
+    # E1 sets S's concentration to a number after a delay while C grows: a value that does not change
+    # between trigger and execution is the same computed at either, so the concentration is turned into
+    # an amount with C's size at the execution (the trigger-time size would give 3 * 1.3 / 1.5 = 2.6)
+    xml = _sbml("""
+model growing()
+  compartment C = 1;
+  species S in C = 3;
+  k = 0.5;
+  R: S => ; k * S * C;
+  C' = 0.2;
+  E1: at 0.5 after (S < 2): S = 3;
+end
+""")
+    _, spec, out = _compare(tmp_path, xml, ["[S]", "S", "C"], rtol=1e-6, atol=1e-9)
+    assert len(spec.events) == 1
+    jump = int(np.argmax(np.diff(out["[S]"]) > 0)) + 1      # the first output after the refill
+    assert out["[S]"][jump] > 2.0 and out["C"][-1] > 2.0
+
+
 @pytest.mark.parametrize("model", ["threshold_reset", "rules_decay"])
 def test_export_writes_rules_and_events_and_the_round_trip_reproduces_the_trajectory(tmp_path, model):
     from pathlib import Path

@@ -23,16 +23,35 @@ Each case ends in one of four outcomes:
 Run it on a full checkout of the suite from the command line::
 
     python tests/sbml_suite/sbml_suite_harness.py /path/to/sbml-test-suite/cases/semantic \\
-        [--first 1521] [--every 5] [--engine ivigsim|roadrunner] [--results FILE.md] [--json FILE]
+        [--first 1521] [--every 5] [--cases 966,1466] [--engine ivigsim|roadrunner]
+        [--kernel auto|tape|straight] [--numba-opt 0] [--results FILE.md] [--json FILE [--resume]]
 
 ``--engine roadrunner`` runs the same cases with libRoadRunner, to compare the
 rate on the same cases with the same rule.
+
+``--kernel tape`` gives every case's model the tape kernel
+(:mod:`ivigsim.core.kernel.tape`) that ivigsim otherwise keeps for large
+models: its compiled part is a few thin wrappers around one interpreter, so a
+case pays about half the compile time of straight-line code, which is what
+makes all 1,521 cases fit a shared machine. Both styles compute the same
+mathematics; ``auto`` picks by model size as :func:`ivigsim.simulate` does.
+``--numba-opt 0`` compiles what is not in Numba's disk cache yet (each case's
+kernel) without LLVM optimisation, which halves a case's time again: the
+suite's models are a few species, so compiling, not running, is what costs.
+
+``--json FILE --resume`` appends each case's outcome to FILE as it finishes
+and, started again, skips the cases FILE already holds; a case that was
+started but never finished is run again, and one the process died in twice
+(e.g. a segmentation fault in a native library) is recorded as a crash.
+``--report FILE.json ...`` writes the Markdown table from such files without
+running anything.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import signal
 import sys
@@ -190,9 +209,8 @@ def _values(res, spec, env, names, document, variable, settings):
         amount = values * env[spec.species[spec.species_index(name)].compartment]
         return amount if want_amount else amount / volume if want_conc else values
     # a parameter: an amount if the SBML counts it so, or if it is held as a constant amount in a
-    # compartment whose size changes (then its concentration is not constant)
-    has_amount = species.getHasOnlySubstanceUnits() or (compartment in res and not species.getConstant()
-                                                        and name not in res)
+    # compartment whose size changes (then its concentration is not constant, declared constant or not)
+    has_amount = species.getHasOnlySubstanceUnits() or (compartment in res and name not in res)
     if want_amount and not has_amount:
         return values * volume
     if want_conc and has_amount:
@@ -206,6 +224,28 @@ def _asks_for_reaction_rates(sbml_path, header):
 
     model = libsbml.readSBMLFromFile(str(sbml_path)).getModel()
     return model is not None and any(model.getReaction(v) is not None for v in header[1:])
+
+
+def _simulate(iv, spec, times, settings):
+    """The case's simulation; a model whose functions the tape kernel has no form for (floor,
+    ceil, rem, factorial) is compiled as straight-line code instead, as ``auto`` would for a
+    model of its size."""
+    from ivigsim.core.kernel import codegen
+    from ivigsim.errors import IvigsimError
+
+    def once():
+        return iv.simulate(spec, t_end=float(times[-1]) if times[-1] > 0 else 1.0, t_eval=times,
+                           rtol=1e-10, atol=max(settings.atol * 1e-4, 1e-300))
+    try:
+        return once()
+    except IvigsimError as exc:
+        if codegen.TAPE_ABOVE >= 0 or "has no kernel form" not in str(exc):
+            raise
+    set_kernel_style("straight")
+    try:
+        return once()
+    finally:
+        set_kernel_style("tape")
 
 
 def run_ivigsim(case_dir, settings, header, expected):
@@ -232,8 +272,7 @@ def run_ivigsim(case_dir, settings, header, expected):
     if t0 != 0.0:
         return "refused", "the harness simulates from time 0 only"
     try:
-        res = iv.simulate(spec, t_end=float(times[-1]) if times[-1] > 0 else 1.0, t_eval=times,
-                          rtol=1e-10, atol=max(settings.atol * 1e-4, 1e-300))
+        res = _simulate(iv, spec, times, settings)
     except IvigsimError as exc:
         return "wrong", f"no result: {reason_class(exc)}"
     env = dict(res.parameters)
@@ -333,12 +372,102 @@ def results_markdown(outcomes, title, note=""):
     return "\n".join(lines) + "\n"
 
 
-def select_cases(root, first=None, every=1):
-    """Case directories under ``root`` in number order: the first ``first``, every ``every``-th."""
+def _counts_row(label, outcomes):
+    counts = Counter(o.outcome for o in outcomes)
+    n = len(outcomes)
+    rate = 100.0 * counts["pass"] / n if n else 0.0
+    return (f"| {label} | {n} | {counts['pass']} ({rate:.1f} %) | {counts['wrong']} | "
+            f"{counts['refused']} | {counts['crash']} |")
+
+
+def comparison_markdown(outcomes, against, labels=("ivigsim", "libRoadRunner"), every=5, note="",
+                        history=()):
+    """RESULTS.md: both engines on all their common cases and on every ``every``-th of them,
+    ivigsim's refusals by reason, and the cases where the two engines differ.
+
+    ``history`` holds earlier table rows (Markdown lines) kept above the new ones.
+    """
+    mine = {o.case: o for o in outcomes}
+    theirs = {o.case: o for o in against}
+    common = sorted(set(mine) & set(theirs))
+    # the sample by case number (1, 1 + every, ...), as --every selects it from a whole range
+    sample = [c for c in common if (int(c) - 1) % every == 0]
+    first, last = (int(common[0]), int(common[-1])) if common else (0, 0)
+    span = f"cases {first}–{last}" if len(common) == last - first + 1 else \
+        f"{len(common)} of cases {first}–{last}"
+    lines = ["# SBML Test Suite: results", ""]
+    if note:
+        lines += [note, ""]
+    lines += ["| run | cases | pass | wrong | refused | crash |", "|---|---:|---:|---:|---:|---:|"]
+    lines += list(history)
+    lines += [_counts_row(f"**{labels[0]}, {span}**", [mine[c] for c in common]),
+              _counts_row(f"{labels[1]}, {span}", [theirs[c] for c in common]),
+              _counts_row(f"{labels[0]}, every {every}th case", [mine[c] for c in sample]),
+              _counts_row(f"{labels[1]}, every {every}th case", [theirs[c] for c in sample])]
+    if len(theirs) > len(common):
+        cases = sorted(theirs)
+        lines.append(_counts_row(f"{labels[1]}, cases {int(cases[0])}–{int(cases[-1])}",
+                                 [theirs[c] for c in cases]))
+    seconds = sorted(mine[c].seconds for c in common)
+    if seconds:
+        lines += ["", f"{labels[0]} took {sum(seconds) / 60:.0f} min for the {len(common)} cases "
+                      f"(median {seconds[len(seconds) // 2]:.2f} s a case, the slowest {seconds[-1]:.0f} s)."]
+    only_mine = [c for c in common if mine[c].outcome == "pass" and theirs[c].outcome != "pass"]
+    only_theirs = [c for c in common if theirs[c].outcome == "pass" and mine[c].outcome != "pass"]
+    lines += ["", "## Where the two differ", "",
+              f"{len(only_mine)} cases pass in {labels[0]} only, {len(only_theirs)} in {labels[1]} only.", "",
+              f"{labels[0]} only: {', '.join(only_mine) or 'none'}.", "",
+              f"{labels[1]} only: {', '.join(only_theirs) or 'none'}."]
+    body = results_markdown([mine[c] for c in common], f"{labels[0]}, {span}")
+    lines += [""] + ["#" + line if line.startswith("#") else line for line in body.splitlines()]
+    for kind in ("wrong", "crash"):
+        bad = [theirs[c] for c in common if theirs[c].outcome == kind]
+        if bad:
+            lines += ["", f"## {labels[1]}: {kind}", "",
+                      ", ".join(f"{o.case} ({o.reason})" if o.reason else o.case for o in bad)]
+    return "\n".join(lines) + "\n"
+
+
+def select_cases(root, first=None, every=1, numbers=None):
+    """Case directories under ``root`` in number order: the first ``first``, every ``every``-th,
+    or only those numbered in ``numbers``."""
     cases = sorted(p for p in Path(root).iterdir() if p.is_dir() and p.name.isdigit())
     if first:
         cases = [c for c in cases if int(c.name) <= first]
+    if numbers:
+        cases = [c for c in cases if int(c.name) in set(numbers)]
     return cases[::every]
+
+
+def set_kernel_style(style):
+    """Give every model the ``"tape"`` or ``"straight"`` kernel, or (``"auto"``) pick by size."""
+    from ivigsim.core.kernel import codegen
+    default = getattr(set_kernel_style, "default", None)
+    if default is None:
+        default = set_kernel_style.default = codegen.TAPE_ABOVE
+    codegen.TAPE_ABOVE = {"tape": -1, "straight": 1 << 62, "auto": default}[style]
+
+
+STARTED = "started"
+
+
+def read_outcomes(path):
+    """Outcomes recorded in a JSON-lines file, the last record per case. A case started twice
+    without an outcome is a crash (the process died in it both times, e.g. a segmentation fault in
+    a native library); a case started once without one is left out, to be run again."""
+    last, starts = {}, {}
+    for line in Path(path).read_text().splitlines():
+        if line.strip():
+            record = json.loads(line)
+            case = record["case"]
+            if record["outcome"] == STARTED:
+                starts[case] = starts.get(case, 0) + 1
+                if starts[case] >= 2:
+                    last[case] = dict(record, outcome="crash", reason="the process died while running it")
+            else:
+                starts[case] = 0
+                last[case] = record
+    return [Outcome(**last[case]) for case in sorted(last)]
 
 
 def main(argv=None):
@@ -346,14 +475,72 @@ def main(argv=None):
     parser.add_argument("root", help="a cases/semantic directory of the SBML Test Suite")
     parser.add_argument("--first", type=int, default=None, help="only cases numbered up to this")
     parser.add_argument("--every", type=int, default=1, help="every n-th case (a systematic sample)")
+    parser.add_argument("--cases", default=None,
+                        help="only these case numbers, comma-separated (e.g. 966,1466)")
     parser.add_argument("--engine", choices=sorted(ENGINES), default="ivigsim")
+    parser.add_argument("--kernel", choices=("auto", "tape", "straight"), default="auto",
+                        help="ivigsim's kernel style for every case (tape: the least compiling)")
+    parser.add_argument("--numba-opt", choices=("0", "1", "2", "3"), default=None,
+                        help="LLVM optimisation level of the kernels compiled here (NUMBA_OPT)")
     parser.add_argument("--results", default=None, help="write the Markdown table here")
     parser.add_argument("--json", default=None, help="write every case's outcome here (JSON lines)")
+    parser.add_argument("--resume", action="store_true",
+                        help="append to --json and skip the cases it already holds")
+    parser.add_argument("--report", nargs="*", default=None, metavar="JSON",
+                        help="only write the table from these JSON-lines files (later files win)")
+    parser.add_argument("--against", default=None, metavar="JSON",
+                        help="with --report: another engine's run of the same cases, for RESULTS.md "
+                             "(--every is then the sample's step)")
+    parser.add_argument("--note", default=None, metavar="FILE", help="with --against: text to open with")
+    parser.add_argument("--history", default=None, metavar="FILE",
+                        help="with --against: earlier table rows to keep above the new ones")
     args = parser.parse_args(argv)
-    cases = select_cases(args.root, args.first, args.every)
+    if args.report is not None:
+        merged = {}
+        for path in args.report:
+            merged.update({o.case: o for o in read_outcomes(path)})
+        outcomes = [merged[k] for k in sorted(merged)]
+        if args.first:
+            outcomes = [o for o in outcomes if int(o.case) <= args.first]
+        if args.against:
+            note = Path(args.note).read_text().strip() if args.note else ""
+            history = Path(args.history).read_text().strip().splitlines() if args.history else ()
+            text = comparison_markdown(outcomes, read_outcomes(args.against), note=note, history=history,
+                                       every=args.every)
+            if args.results:
+                tmp = Path(args.results).with_suffix(".tmp")
+                tmp.write_text(text)
+                tmp.replace(args.results)
+            print(text)
+            return 0
+        outcomes = outcomes[::args.every] if args.every > 1 else outcomes
+        text = results_markdown(outcomes, f"SBML Test Suite: {args.engine}")
+        if args.results:
+            Path(args.results).write_text(text)
+        print(text)
+        return 0
+    if args.resume and not args.json:
+        parser.error("--resume needs --json FILE")
+    if args.numba_opt is not None:
+        if "numba" in sys.modules:
+            parser.error("--numba-opt must be set before Numba is imported")
+        os.environ["NUMBA_OPT"] = args.numba_opt
+    numbers = [int(n) for n in args.cases.split(",")] if args.cases else None
+    cases = select_cases(args.root, args.first, args.every, numbers)
+    if args.engine == "ivigsim":
+        set_kernel_style(args.kernel)
     outcomes = []
-    out = open(args.json, "w") if args.json else None
+    done = {}
+    if args.resume and Path(args.json).exists():
+        done = {o.case: o for o in read_outcomes(args.json)}
+    out = open(args.json, "a" if args.resume else "w") if args.json else None
     for case in cases:
+        if case.name in done:
+            outcomes.append(done[case.name])
+            continue
+        if out:
+            out.write(json.dumps({"case": case.name, "outcome": STARTED}) + "\n")
+            out.flush()
         o = run_case(case, args.engine)
         outcomes.append(o)
         print(f"{o.case} {o.outcome:8s} {o.seconds:7.2f}s {o.reason}", flush=True)
@@ -364,6 +551,7 @@ def main(argv=None):
     if args.results:
         Path(args.results).write_text(text)
     print(text)
+    return 0
 
 
 if __name__ == "__main__":

@@ -107,3 +107,57 @@ def test_whole_suite():
     tmp.replace(HERE / "RESULTS.md")
     bad = [o for o in outcomes if o.outcome in ("crash", "wrong")]
     assert not bad, "; ".join(f"{o.case} {o.outcome}: {o.reason}" for o in bad[:10])
+
+
+@pytest.mark.parametrize("case", ["00001", "00028", "00039", "01511"])
+def test_tape_kernel_gives_the_vendored_outcome(case):
+    # the whole-suite run compiles every case as a tape kernel (--kernel tape); a function the tape has
+    # no form for (00028: ceiling) falls back to straight-line code, and the outcome is the same
+    harness.set_kernel_style("tape")
+    try:
+        outcome = harness.run_case(CASES / case)
+    finally:
+        harness.set_kernel_style("auto")
+    assert outcome.outcome == EXPECTED[case], f"{case}: {outcome.outcome}: {outcome.reason}"
+
+
+def test_resume_skips_recorded_cases_and_a_case_the_process_died_in_twice_is_a_crash(tmp_path):
+    record = tmp_path / "run.json"
+    record.write_text('{"case": "00001", "outcome": "started"}\n'
+                      '{"case": "00001", "outcome": "pass", "reason": "", "tags": "", "seconds": 1.0}\n'
+                      '{"case": "00003", "outcome": "started"}\n'
+                      '{"case": "00003", "outcome": "started"}\n'
+                      '{"case": "00007", "outcome": "started"}\n')
+    outcomes = {o.case: o for o in harness.read_outcomes(record)}
+    assert outcomes["00001"].outcome == "pass"
+    assert outcomes["00003"].outcome == "crash" and "died" in outcomes["00003"].reason
+    assert "00007" not in outcomes                # died once: run again on resume
+    harness.main([str(CASES), "--cases", "1,3,7", "--json", str(record), "--resume",
+                  "--results", str(tmp_path / "out.md")])
+    again = {o.case: o for o in harness.read_outcomes(record)}
+    assert again["00001"].seconds == 1.0          # recorded: not run again
+    assert again["00003"].outcome == "crash"      # a crash on record: not run again either
+    assert again["00007"].outcome == "pass"
+    assert "**2 of 3 cases pass (66.7 %).**" in (tmp_path / "out.md").read_text()
+
+
+def test_results_compare_both_engines_on_their_common_cases():
+    mine = [harness.Outcome("00001", "pass"), harness.Outcome("00002", "refused", "events"),
+            harness.Outcome("00003", "pass"), harness.Outcome("00004", "pass")]
+    theirs = [harness.Outcome("00001", "pass"), harness.Outcome("00002", "pass"),
+              harness.Outcome("00003", "wrong", "values differ")]
+    text = harness.comparison_markdown(mine, theirs, every=2, history=["| earlier | 1 | 0 (0.0 %) | 0 | 1 | 0 |"])
+    assert "| earlier | 1 |" in text
+    assert "| **ivigsim, cases 1–3** | 3 | 2 (66.7 %) | 0 | 1 | 0 |" in text      # case 4: not in both
+    assert "| libRoadRunner, cases 1–3 | 3 | 2 (66.7 %) | 1 | 0 | 0 |" in text
+    assert "| ivigsim, every 2th case | 2 | 2 (100.0 %) | 0 | 0 | 0 |" in text   # cases 1 and 3
+    assert "ivigsim only: 00003." in text and "libRoadRunner only: 00002." in text
+    assert "00003 (values differ)" in text
+    # a case missing from one run: the rows say how many of the range, and the other engine's whole run
+    text = harness.comparison_markdown(mine, theirs + [harness.Outcome("00004", "pass"), harness.Outcome("00005", "pass")],
+                                       every=2)
+    assert "| **ivigsim, cases 1–4** | 4 |" in text
+    assert "| libRoadRunner, cases 1–5 | 5 | 4 (80.0 %) | 1 | 0 | 0 |" in text
+    text = harness.comparison_markdown(mine[:2] + mine[3:], theirs + [harness.Outcome("00004", "pass")], every=2)
+    assert "| **ivigsim, 3 of cases 1–4** | 3 |" in text
+    assert "| ivigsim, every 2th case | 1 | 1 (100.0 %) |" in text              # case 1 (case 3 not run)

@@ -79,11 +79,15 @@ def read_events(imp):
         priority = None
         if ev.isSetPriority() and ev.getPriority().isSetMath():
             priority = imp.read_math(ev.getPriority().getMath(), "priority of event", sid)
+        # values that cannot change between the trigger and the execution (numbers and constants)
+        # are the same whichever moment they are computed at: then computing them at the execution
+        # lets a concentration be turned into an amount with the compartment size of that moment
+        invariant = ev.isSetDelay() and _values_invariant(imp, ev)
         assignments = []
         for ea in ev.getListOfEventAssignments():
             if not ea.isSetMath():
                 continue                               # SBML Level 3 Version 2: no math, no assignment
-            assignments.append((imp.names[ea.getVariable()], _state_value(imp, ev, ea, sid, where)))
+            assignments.append((imp.names[ea.getVariable()], _state_value(imp, ev, ea, sid, where, invariant)))
         if not assignments:
             imp.notes.append(f"SBML event '{sid}' assigns nothing and was left out.")
             continue
@@ -92,8 +96,8 @@ def read_events(imp):
             name, condition, assignments, delay, priority,
             persistent=trigger.getPersistent() if trigger.isSetPersistent() else True,
             initial_value=trigger.getInitialValue() if trigger.isSetInitialValue() else True,
-            use_values_from_trigger_time=(ev.getUseValuesFromTriggerTime()
-                                          if ev.isSetUseValuesFromTriggerTime() else True),
+            use_values_from_trigger_time=((ev.getUseValuesFromTriggerTime()
+                                           if ev.isSetUseValuesFromTriggerTime() else True) and not invariant),
             description=ev.getName() or f"SBML event '{sid}'"))
         records[-1].sbml_id = sid
     return records
@@ -179,8 +183,33 @@ def _check_value(imp, sid, target, node):
                                     f"{unit_text(want) if want else 'its unit'}")
 
 
-def _state_value(imp, ev, ea, sid, where):
-    """The value an event assignment gives, in the unit of its target's state."""
+def _values_invariant(imp, ev):
+    """Whether every assignment of ``ev`` is made of numbers and constant quantities only, so
+    that its value at the trigger time and at the execution time are the same."""
+    return all(_constant_math(imp, ea.getMath()) for ea in ev.getListOfEventAssignments() if ea.isSetMath())
+
+
+def _constant_math(imp, ast):
+    """Whether a MathML tree reads nothing that changes in time (no time, delay, rateOf, or
+    quantity whose ``constant`` attribute is false)."""
+    import libsbml
+
+    t = ast.getType()
+    if t == libsbml.AST_NAME:
+        element = imp.model.getElementBySId(ast.getName())
+        return element is not None and hasattr(element, "getConstant") and bool(element.getConstant())
+    if t in (libsbml.AST_NAME_TIME, libsbml.AST_FUNCTION_DELAY,
+             getattr(libsbml, "AST_FUNCTION_RATE_OF", libsbml.AST_FUNCTION_DELAY)):
+        return False
+    # a call of a function definition reads only its arguments (SBML function bodies see
+    # nothing but their own arguments), so the children are all there is to check
+    return all(_constant_math(imp, ast.getChild(k)) for k in range(ast.getNumChildren()))
+
+
+def _state_value(imp, ev, ea, sid, where, invariant=False):
+    """The value an event assignment gives, in the unit of its target's state; ``invariant``:
+    the event's values are the same at the trigger and at the execution, so it computes them
+    at the execution."""
     var = ea.getVariable()
     node = imp.read_math(ea.getMath(), "event assignment of event", sid)
     species = imp.model.getSpecies(var)
@@ -193,7 +222,7 @@ def _state_value(imp, ev, ea, sid, where):
         if species.getHasOnlySubstanceUnits():
             return node
         early = not ev.isSetUseValuesFromTriggerTime() or ev.getUseValuesFromTriggerTime()
-        if early and ev.isSetDelay():
+        if early and ev.isSetDelay() and not invariant:
             raise IvigsimError(f"{where}: it assigns the concentration of '{var}' with values from the trigger "
                                f"time, while the size of its compartment '{comp}' may change before the "
                                f"assignment; this is not supported")

@@ -283,6 +283,8 @@ class MathReader:
             return _inverse_trigonometry(libsbml)[t](self._conv(kids[0], bound))
         if t == getattr(libsbml, "AST_FUNCTION_QUOTIENT", -1) and len(kids) == 2:
             a, b = (self._conv(k, bound) for k in kids)
+            if symbols(a) & self.time_names or symbols(b) & self.time_names:
+                self.refuse("quotient() of the simulation time (its jumps are not located in time)")
             # the quotient of a truncating division: (a - rem(a, b)) / b
             return BinOp("/", BinOp("-", a, Call("rem", (a, b))), b)
         found = self._logic_or_trigonometry(libsbml, t, kids, bound)

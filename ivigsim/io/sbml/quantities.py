@@ -139,8 +139,9 @@ class QuantityReading:
 
     def amount_held(self, s):
         """Whether a species no reaction changes is a constant amount (in a compartment whose size
-        changes, a concentration that is not declared constant and no rule sets)."""
-        return s.getCompartment() in self.varying and s.getId() not in self.dynamic and not s.getConstant() \
+        changes, a concentration that no rule sets). A species declared constant is one too: SBML
+        keeps its amount, and its concentration follows the size (SBML Test Suite 01117, 01118)."""
+        return s.getCompartment() in self.varying and s.getId() not in self.dynamic \
             and s.getId() not in self.rules and not s.getHasOnlySubstanceUnits()
 
     def _amount_species(self, s, name, substance, hint):

@@ -199,6 +199,8 @@ def test_failed_points_are_listed_with_their_reasons(tmp_path, monkeypatch):
         return real(experiment, spec, points, i, t_out, untreated)
 
     monkeypatch.setattr(ensemble, "run_point", flaky)
+    # run_point is the per-point path's; the compiled chunk path records its failures the same way
+    monkeypatch.setattr(ensemble, "compiled_engine", lambda experiment, spec: (False, "per point: test"))
     res = run_small(tmp_path / "run")
     page = parse((res.path / "report.html").read_text(encoding="utf-8"))
     failures = [r for r in page.rows if r and "step size fell below the resolution" in r[-1]]

@@ -28,7 +28,7 @@ from ivigsim.errors import IvigsimError
 from ivigsim.core.expressions import COMPARISONS, Call, to_sympy
 from ivigsim.core.kernel.codegen import cache_dir, kernel_fingerprint
 
-EVENT_CODEGEN_VERSION = "1"
+EVENT_CODEGEN_VERSION = "2"
 
 _vec = types.float64[::1]
 TRIGGERS_SIG = types.void(types.float64, _vec, _vec, _vec)
@@ -72,20 +72,27 @@ class _Writer:
         self.lines.append(f"{name} = {self.printer.doprint(expr)}")
         return name
 
-    def condition(self, node, operands):
-        """Python boolean source of a condition node; its numeric operands are appended to ``operands``."""
+    def condition(self, node, operands, relations):
+        """Python boolean source of a condition node.
+
+        Its numeric operands are appended to ``operands`` and the source of each
+        of its relations (comparisons and numeric atoms) to ``relations``, in
+        the order of :func:`relation_count`.
+        """
         if isinstance(node, Call) and node.func in COMPARISONS:
             a, b = self.value(node.args[0]), self.value(node.args[1])
             operands += [a, b]
-            return f"({a} {_CMP[node.func]} {b})"
+            relations.append((f"({a} {_CMP[node.func]} {b})", (a, b)))
+            return relations[-1][0]
         if isinstance(node, Call) and node.func in ("all_of", "any_of"):
             joiner = " and " if node.func == "all_of" else " or "
-            return "(" + joiner.join(self.condition(a, operands) for a in node.args) + ")"
+            return "(" + joiner.join(self.condition(a, operands, relations) for a in node.args) + ")"
         if isinstance(node, Call) and node.func == "none_of":
-            return f"(not {self.condition(node.args[0], operands)})"
+            return f"(not {self.condition(node.args[0], operands, relations)})"
         a = self.value(node)
         operands.append(a)
-        return f"({a} != 0.0)"
+        relations.append((f"({a} != 0.0)", (a,)))
+        return relations[-1][0]
 
     def loads(self, indent="    "):
         """Lines reading the state and parameter entries the body uses."""
@@ -93,6 +100,28 @@ class _Writer:
         for name in sorted(self.used - {"t"}, key=lambda s: (s[0], int(s[1:]))):
             out.append(f"{indent}{name} = {'y' if name[0] == 'y' else 'p'}[{name[1:]}]")
         return out
+
+
+def relation_count(node):
+    """The number of relations (comparisons and numeric atoms) in a trigger condition."""
+    if isinstance(node, Call) and node.func in COMPARISONS:
+        return 1
+    if isinstance(node, Call) and node.func in ("all_of", "any_of", "none_of"):
+        return sum(relation_count(a) for a in node.args)
+    return 1
+
+
+def monitored(spec):
+    """Per event, how many relations of its trigger are monitored on their own (0 for a simple trigger).
+
+    A compound trigger such as ``k > 3.5 && k < 4`` can be true for a window
+    shorter than a step, and the step's ends then see it false at both. Each of
+    its relations is monitored as a trigger of its own (a root function in the
+    sense of CVODE's), so a window that opens and closes inside one step shows
+    as two changes and the step is cut at the first.
+    """
+    counts = [relation_count(e.trigger) for e in spec.events]
+    return [c if c > 1 else 0 for c in counts]
 
 
 def generate_source(spec):
@@ -106,14 +135,19 @@ def generate_source(spec):
 
     w = _Writer(table)
     body = []
-    for e, event in enumerate(spec.events):
-        operands = []
+    slot = len(spec.events)                # relations monitored on their own follow the events
+    for e, (event, n_monitored) in enumerate(zip(spec.events, monitored(spec))):
+        operands, relations = [], []
         start = len(w.lines)
-        cond = w.condition(event.trigger, operands)
+        cond = w.condition(event.trigger, operands, relations)
         body += ["    " + line for line in w.lines[start:]]
         nan_test = " or ".join(f"{a} != {a}" for a in operands)
         body += [f"    if {nan_test}:", f"        out[{e}] = math.nan", "    else:",
                  f"        out[{e}] = 1.0 if {cond} else 0.0"]
+        for source, names in relations[:n_monitored]:
+            nan_rel = " or ".join(f"{a} != {a}" for a in names)
+            body += [f"    out[{slot}] = math.nan if {nan_rel} else (1.0 if {source} else 0.0)"]
+            slot += 1
     triggers = deco.format("TRIGGERS_SIG") + "def triggers(t, y, p, out):\n" + \
         "\n".join(w.loads() + body or ["    pass"]) + "\n"
 
@@ -141,7 +175,12 @@ def generate_source(spec):
 
 @dataclass(frozen=True)
 class EventFunctions:
-    """The compiled event functions of one model and the arrays that describe its events."""
+    """The compiled event functions of one model and the arrays that describe its events.
+
+    The arrays have one entry per event, then one per relation monitored on its
+    own (see :func:`monitored`); a monitored relation has ``has_delay`` -1, and
+    the event driver only records its value, never queues it.
+    """
 
     triggers: object
     values: object
@@ -149,7 +188,7 @@ class EventFunctions:
     persistent: np.ndarray            # int64 (n_events,): 1 persistent
     initial_value: np.ndarray         # float64 (n_events,): the trigger's value before t = 0
     use_trigger_values: np.ndarray    # int64 (n_events,): 1 if values are computed at trigger time
-    has_delay: np.ndarray             # int64 (n_events,): 1 if the event has a delay expression
+    has_delay: np.ndarray             # int64 (n_events,): 1 if the event has a delay expression, -1 monitor
     offsets: np.ndarray               # int64 (n_events + 1,): assignments of event e are offsets[e]:offsets[e+1]
     targets: np.ndarray               # int64 (n_assignments,): state index assigned
 
@@ -191,12 +230,15 @@ def load_events(spec):
     events = spec.events
     offsets = np.zeros(len(events) + 1, dtype=np.int64)
     offsets[1:] = np.cumsum([len(e.assignments) for e in events])
+    n_mon = sum(monitored(spec))
+    offsets = np.concatenate([offsets, np.full(n_mon, offsets[-1], dtype=np.int64)])
     functions = EventFunctions(
         triggers=module.triggers, values=module.values, timing=module.timing,
-        persistent=np.array([e.persistent for e in events], dtype=np.int64),
-        initial_value=np.array([1.0 if e.initial_value else 0.0 for e in events]),
-        use_trigger_values=np.array([e.use_values_from_trigger_time for e in events], dtype=np.int64),
-        has_delay=np.array([e.delay is not None for e in events], dtype=np.int64),
+        persistent=np.array([e.persistent for e in events] + [1] * n_mon, dtype=np.int64),
+        initial_value=np.array([1.0 if e.initial_value else 0.0 for e in events] + [0.0] * n_mon),
+        use_trigger_values=np.array([e.use_values_from_trigger_time for e in events] + [0] * n_mon,
+                                    dtype=np.int64),
+        has_delay=np.array([e.delay is not None for e in events] + [-1] * n_mon, dtype=np.int64),
         offsets=offsets,
         targets=np.array([spec.species_index(t) for e in events for t, _ in e.assignments], dtype=np.int64))
     _LOADED[key] = functions

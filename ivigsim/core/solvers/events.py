@@ -10,6 +10,13 @@ they hold no loop over time of their own.
   state taken from the dense output. A trigger is a boolean, so bisection
   (not a secant method) is what converges for any combination of
   conditions; its cost is a Hermite evaluation and a trigger call per halving.
+* A compound trigger (``k > 3.5 && k < 4``) may hold for a window shorter
+  than a step, false at both of its ends. Each relation of such a trigger is
+  therefore also monitored as a trigger of its own (entries after the events,
+  ``has_delay`` -1; see :func:`ivigsim.core.kernel.events.monitored`): the
+  window's opening and closing are changes of two different relations, seen at
+  the step's end, and the step is cut at the first, where the event triggers.
+  Monitored relations are only recorded, never queued or logged.
 * A rising trigger puts its event in the queue at ``t + delay``, with its
   assigned values computed now when they are taken at trigger time; a
   falling trigger removes the queued executions of a non-persistent event.
@@ -120,6 +127,9 @@ def update(triggers, values, timing, t, y, p, state, persistent, use_trigger_val
             info[INFO_FAILED] = e
             return EVENT_NAN
     for e in range(n_ev):
+        if has_delay[e] < 0:     # a relation monitored on its own: only its value is kept
+            state[e] = g[e]
+            continue
         new = g[e] > 0.5
         old = state[e] > 0.5
         if new and not old:

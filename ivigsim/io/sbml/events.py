@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from ivigsim.errors import IvigsimError
 from ivigsim.core.expressions import CONDITIONS, BinOp, Call, Num, Sym, symbols
+from ivigsim.core.rules import substitute
 from ivigsim.io.sbml import annotation as ann
 from ivigsim.io.sbml.model_file import EventRecord
 from ivigsim.io.sbml.units import unit_text
@@ -206,6 +207,25 @@ def _constant_math(imp, ast):
     return all(_constant_math(imp, ast.getChild(k)) for k in range(ast.getNumChildren()))
 
 
+def _size_after(imp, ev, comp, sid, where):
+    """The size of ``comp`` after event ``ev``'s assignments, as an expression of the values before it.
+
+    SBML computes every assigned value before applying any, and a concentration the event sets is
+    turned into an amount with the size after the event: when the same event assigns the compartment
+    (or a quantity its size is computed from), the new value replaces the old in the size.
+    """
+    size = imp.resolve(comp, where)
+    mapping = {}
+    for other in ev.getListOfEventAssignments():
+        var = other.getVariable()
+        species = imp.model.getSpecies(var)
+        if not other.isSetMath() or var not in imp.names or (species is not None and (
+                species.getCompartment() in imp.varying or imp.amount_differs(species))):
+            continue              # a species' state is not its assigned value; it cannot size a compartment
+        mapping[imp.names[var]] = imp.read_math(other.getMath(), "event assignment of event", sid)
+    return substitute(size, mapping) if mapping else size
+
+
 def _state_value(imp, ev, ea, sid, where, invariant=False):
     """The value an event assignment gives, in the unit of its target's state; ``invariant``:
     the event's values are the same at the trigger and at the execution, so it computes them
@@ -226,7 +246,7 @@ def _state_value(imp, ev, ea, sid, where, invariant=False):
             raise IvigsimError(f"{where}: it assigns the concentration of '{var}' with values from the trigger "
                                f"time, while the size of its compartment '{comp}' may change before the "
                                f"assignment; this is not supported")
-        return BinOp("*", node, imp.resolve(comp, where))
+        return BinOp("*", node, _size_after(imp, ev, comp, sid, where))
     if imp.amount_differs(species):
         return BinOp("/", node, Sym(imp.names[comp]))
     if var not in imp.dynamic:

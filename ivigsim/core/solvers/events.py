@@ -15,8 +15,11 @@ they hold no loop over time of their own.
   therefore also monitored as a trigger of its own (entries after the events,
   ``has_delay`` -1; see :func:`ivigsim.core.kernel.events.monitored`): the
   window's opening and closing are changes of two different relations, seen at
-  the step's end, and the step is cut at the first, where the event triggers.
-  Monitored relations are only recorded, never queued or logged.
+  the step's end; the relations are followed from one change to the next
+  through the step, and the step is cut at the first point where the event's
+  own trigger changes. A relation that changes without changing its trigger
+  cuts nothing (each cut restarts from the interpolated state, which costs
+  accuracy). Monitored relations are only recorded, never queued or logged.
 * A rising trigger puts its event in the queue at ``t + delay``, with its
   assigned values computed now when they are taken at trigger time; a
   falling trigger removes the queued executions of a non-persistent event.
@@ -83,31 +86,67 @@ def _changed(g, state, info):
 
 
 @nb.njit(cache=True)
-def crossing(triggers, p, t0, y0, f0, h, y1, f1, state, g, ybuf, info):
-    """Earliest time in (t0, t0 + h] where a trigger differs from ``state``; the state there in ``ybuf``.
+def crossing_of_events(triggers, p, t0, y0, f0, h, y1, f1, state, has_delay, g, ybuf, info):
+    """Earliest time in (t0, t0 + h] where an event's trigger differs from ``state``; the state there in ``ybuf``.
 
-    The caller has seen a difference at ``t0 + h``. Returns -1.0 (event in
-    ``info``) if a trigger is NaN on the way.
+    The caller has seen a difference at ``t0 + h``; the crossing is located by
+    bisection on the dense output. A change of a monitored relation alone does
+    not cut the step.
+    The relations of compound triggers (``has_delay`` -1) are followed through
+    the step from one change to the next; the step is cut at the first point
+    where an event's own trigger differs from ``state``, which catches a window
+    that opens and closes inside the step. When no event's trigger changes
+    anywhere, the relations' states are moved to their values at the step's end
+    and -2.0 is returned: the caller accepts the whole step as it is, so that a
+    relation that changes without changing its trigger (the interval of a
+    trough-guided dose running out while the level is still above its
+    threshold) costs no restart from the interpolated state. Returns -1.0
+    (event in ``info``) if a trigger is NaN on the way.
     """
+    n_ev = state.shape[0]
+    work = state.copy()
+    t_end = t0 + h
     lo = t0
-    hi = t0 + h
-    for _ in range(200):
-        if hi - lo <= 1e-15 * max(1.0, abs(hi)):
+    while True:
+        hi = t_end
+        for _ in range(200):
+            if hi - lo <= 1e-15 * max(1.0, abs(hi)):
+                break
+            mid = 0.5 * (lo + hi)
+            if mid <= lo or mid >= hi:
+                break
+            hermite(t0, y0, f0, h, y1, f1, mid, ybuf)
+            triggers(mid, ybuf, p, g)
+            c = _changed(g, work, info)
+            if c < 0:
+                return -1.0
+            if c == 1:
+                hi = mid
+            else:
+                lo = mid
+        hermite(t0, y0, f0, h, y1, f1, hi, ybuf)
+        triggers(hi, ybuf, p, g)
+        if _changed(g, work, info) < 0:
+            return -1.0
+        for e in range(n_ev):
+            if has_delay[e] >= 0 and (g[e] > 0.5) != (state[e] > 0.5):
+                return hi
+        for e in range(n_ev):
+            if has_delay[e] < 0:
+                work[e] = g[e]
+        lo = hi
+        if hi >= t_end:
             break
-        mid = 0.5 * (lo + hi)
-        if mid <= lo or mid >= hi:
-            break
-        hermite(t0, y0, f0, h, y1, f1, mid, ybuf)
-        triggers(mid, ybuf, p, g)
-        c = _changed(g, state, info)
+        triggers(t_end, y1, p, g)
+        c = _changed(g, work, info)
         if c < 0:
             return -1.0
-        if c == 1:
-            hi = mid
-        else:
-            lo = mid
-    hermite(t0, y0, f0, h, y1, f1, hi, ybuf)
-    return hi
+        if c == 0:
+            break
+    for e in range(n_ev):
+        if has_delay[e] < 0:
+            state[e] = work[e]
+    return -2.0
 
 
 @nb.njit(cache=True)

@@ -372,12 +372,16 @@ def _drive(rhs, jac, factor, solve, lu_size, y0, p0, t_breaks, inputs, input_tar
                 c = ev._changed(g, state, info)
                 if c < 0:
                     return ev.EVENT_NAN
+                t_star = -2.0
                 if c == 1:
                     # A trigger changed within the step: cut the step at the crossing,
-                    # located on the dense output, and run the events there.
-                    t_star = ev.crossing(triggers, p, t, y, f0, h_step, ynew, f1, state, g, ybuf, info)
-                    if t_star < 0.0:
+                    # located on the dense output, and run the events there (-2: only
+                    # relations of compound triggers changed, and the step stands).
+                    t_star = ev.crossing_of_events(triggers, p, t, y, f0, h_step, ynew, f1, state, has_delay,
+                                                   g, ybuf, info)
+                    if t_star == -1.0:
                         return ev.EVENT_NAN
+                if t_star >= 0.0:
                     while i_out < n_out and t_out[i_out] < t_star:
                         _hermite(t, y, f0, h_step, ynew, f1, t_out[i_out], y_out[i_out])
                         i_out += 1

@@ -23,7 +23,7 @@ from ivigsim.core import steady_state
 from ivigsim.core.cache import BoundedCache
 from ivigsim.core.catalogue import load_model
 from ivigsim.errors import ParameterError, SolverError
-from ivigsim.core.expressions import ExpressionError, evaluate, symbols, to_text
+from ivigsim.core.expressions import ExpressionError, Num, Sym, evaluate, symbols, to_text
 from ivigsim.core.kernel.compiled import evaluate_observables, load_kernel
 from ivigsim.core.kernel.events import load_events
 from ivigsim.core.limits import check_output_times, count_output_times
@@ -365,6 +365,7 @@ class Solution:
         run = self.problem
         ys, _ = run_solver(run.kernel, self.y0, run.p, run.schedule, np.asarray(times, dtype=np.float64),
                            run.rtol, run.atol, self.options.max_steps, run.spec.name, spec=run.spec)
+        ys = _exact_clocks(run, self.y0, times, ys)
         return ys, evaluate_observables(run.kernel, ys, run.p)
 
     def result(self):
@@ -449,6 +450,53 @@ def start_state(problem):
     return initial_state(problem.spec, problem.kernel, problem.values, problem.p, problem.rtol, problem.atol)
 
 
+def _clocks(run):
+    """The clocks of ``run``: ``(species index, rate)`` of each state that only counts time.
+
+    A clock (``time`` of a model file, or the simulation time of an imported
+    SBML model) starts at 0 in a compartment of size 1, and one reaction with
+    no reactants adds to it at a constant rate (a number or a parameter); no
+    other reaction, event or dose touches it. Its value at ``t`` is exactly
+    ``rate * t``, but the integrated value can sit a rounding error away, and a
+    rule that switches at an output time (``piecewise(f, time < 1, g)``
+    sampled at ``t = 1``) would then take the wrong branch.
+    """
+    spec = run.spec
+    touched = {}
+    for r in spec.reactions:
+        for name, _ in r.reactants + r.products:
+            touched[name] = touched.get(name, 0) + 1
+    fixed = {n for e in spec.events for n, _ in e.assignments}
+    fixed |= {n for d in spec.doses.values() for targets in d.routes.values() for n, _ in targets}
+    sizes = {c.name: c.volume for c in spec.compartments}
+    params = dict(zip(spec.parameter_names, run.values))
+    clocks = []
+    for r in spec.reactions:
+        if r.reactants or len(r.products) != 1 or r.products[0][1] != 1.0:
+            continue
+        name = r.products[0][0]
+        i = spec.species_index(name)
+        species = spec.species[i]
+        rate = (r.rate.value if isinstance(r.rate, Num) else
+                params.get(r.rate.name) if isinstance(r.rate, Sym) else None)
+        size = sizes.get(species.compartment)
+        if (rate is None or touched[name] != 1 or name in fixed
+                or not (isinstance(species.initial, Num) and species.initial.value == 0.0)
+                or not (isinstance(size, Num) and size.value == 1.0)
+                or run.switches[spec.mechanism_names.index(r.mechanism)] == 0):
+            continue
+        clocks.append((i, float(rate)))
+    return clocks
+
+
+def _exact_clocks(run, y0, t, states):
+    """``states`` with each clock at its exact value ``rate * t`` (where it started from 0)."""
+    for i, rate in _clocks(run):
+        if y0[i] == 0.0:
+            states[:, i] = rate * np.asarray(t, dtype=np.float64)
+    return states
+
+
 def solve(problem, options=None, start=None):
     """Integrate a prepared :class:`Problem` from its initial state.
 
@@ -480,6 +528,7 @@ def solve(problem, options=None, start=None):
     y0 = start_state(run) if start is None else np.array(start, dtype=np.float64)
     states, stats = run_solver(kernel, y0, run.p, run.schedule, run.t_out, run.rtol, run.atol,
                                options.max_steps, spec.name, spec=spec)
+    states = _exact_clocks(run, y0, run.t_out, states)
     return Solution(run, options, y0, states, evaluate_observables(kernel, states, run.p), stats)
 
 

@@ -222,7 +222,14 @@ def _asks_for_reaction_rates(sbml_path, header):
     """Whether the expected results hold a reaction's rate (a reaction id as a variable)."""
     import libsbml
 
-    model = libsbml.readSBMLFromFile(str(sbml_path)).getModel()
+    doc = libsbml.readSBMLFromFile(str(sbml_path))
+    if doc.isPackageEnabled("comp"):
+        # a reaction of a submodel is named by its flattened id (e.g. A__J2), as the importer
+        # flattens the model; the unflattened top model would not list it
+        props = libsbml.ConversionProperties()
+        props.addOption("flatten comp", True)
+        doc.convert(props)
+    model = doc.getModel()
     return model is not None and any(model.getReaction(v) is not None for v in header[1:])
 
 

@@ -567,8 +567,12 @@ class _Importer(QuantityReading, RateReading):
                 return local[sbml_id]
             return self.resolve(sbml_id, where)
 
+        def rate_of(sbml_id, where):
+            # a local parameter is constant by definition (and hides a global of the same id)
+            return Num(0.0) if sbml_id in local else self.rate_of(sbml_id, where)
+
         reader = MathReader(self.functions, resolve, self.literal, lambda where: Sym(model_clock(self)),
-                            self.rate_of)
+                            rate_of)
         reader.time_names = self.time_names        # shared, so a rule of the time counts as the time too
         return reader
 

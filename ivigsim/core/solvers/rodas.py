@@ -110,19 +110,26 @@ def _add_inputs(f, u, target):
 def _hermite(t0, y0, f0, h, y1, f1, tq, out):
     """Dense output at ``tq``: the cubic Hermite interpolant through (y0, f0) at t0 and (y1, f1) at t0 + h.
 
-    Written as ``y0 + h01 (y1 - y0) + h (h10 f0 + h11 f1)`` rather than with the
-    weight ``h00 = 1 - h01`` on y0: the same polynomial, but a state that does not
-    move (an assigned parameter, a switched-off pool) comes out exactly, not
-    an ulp off depending on where the output falls in the step.
+    Written as ``y0 + h01 (y1 - y0)`` in the first half of the step and
+    ``y1 - h00 (y1 - y0)`` in the second (plus ``h (h10 f0 + h11 f1)``), rather
+    than as ``h00 y0 + h01 y1``: the same polynomial, but a state that does not
+    move (an assigned parameter, a switched-off pool) comes out exactly, not an
+    ulp off depending on where the output falls in the step, and the step's
+    ends come out as y0 and y1 exactly.
     """
     th = (tq - t0) / h
     th2 = th * th
     th3 = th2 * th
+    h00 = 2.0 * th3 - 3.0 * th2 + 1.0
     h10 = th3 - 2.0 * th2 + th
     h01 = -2.0 * th3 + 3.0 * th2
     h11 = th3 - th2
-    for i in range(y0.shape[0]):
-        out[i] = y0[i] + h01 * (y1[i] - y0[i]) + h * (h10 * f0[i] + h11 * f1[i])
+    if th <= 0.5:
+        for i in range(y0.shape[0]):
+            out[i] = y0[i] + h01 * (y1[i] - y0[i]) + h * (h10 * f0[i] + h11 * f1[i])
+    else:
+        for i in range(y0.shape[0]):
+            out[i] = y1[i] - h00 * (y1[i] - y0[i]) + h * (h10 * f0[i] + h11 * f1[i])
 
 
 @nb.njit(cache=True)

@@ -36,9 +36,10 @@ import numpy as np
 
 from ivigsim.core.expressions import to_sympy
 from ivigsim.core.kernel import lu_tables, sparse_lu, tape
+from ivigsim.core.kernel.graph import power_rule_diff
 from ivigsim.core.kernel.structure import jacobian_pattern, model_graph
 
-CODEGEN_VERSION = "10"     # 10: jac_nonzeros; 9: tape kernels and table LU for large models (6: imports from ivigsim.core.kernel)
+CODEGEN_VERSION = "11"     # 11: power rule for parameter exponents; 10: jac_nonzeros; 9: tape kernels and table LU for large models (6: imports from ivigsim.core.kernel)
 
 #: Models whose size (species + reactions + structural Jacobian non-zeros)
 #: is above this get a tape kernel; the largest shipped model (ivig_autoimmune,
@@ -106,7 +107,7 @@ def _symbolic_model(spec, pattern):
     zero = sp.Integer(0)
     jac = [[zero] * len(y) for _ in rhs]
     for i, j in pattern:
-        jac[i][j] = sp.diff(rhs[i], y[j])
+        jac[i][j] = power_rule_diff(rhs[i], y[j])
     observables = [sp.Float(o.factor) * to_sympy(o.expression, table) if o.factor != 1.0
                    else to_sympy(o.expression, table) for o in spec.observables]
     return y, p, rates, rhs, jac, observables

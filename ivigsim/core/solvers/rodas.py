@@ -393,6 +393,13 @@ def _drive(rhs, jac, factor, solve, lu_size, y0, p0, t_breaks, inputs, input_tar
                                                    g, ybuf, info)
                     if t_star == -1.0:
                         return ev.EVENT_NAN
+                else:
+                    # No change at the end: a trigger may still have changed and changed back
+                    # inside the step; sampled on the dense output (see events.crossing_inside).
+                    t_star = ev.crossing_inside(triggers, p, t, y, f0, h_step, ynew, f1, state, has_delay,
+                                                g, ybuf, info)
+                    if t_star == -1.0:
+                        return ev.EVENT_NAN
                 if t_star >= 0.0:
                     while i_out < n_out and t_out[i_out] < t_star:
                         _hermite(t, y, f0, h_step, ynew, f1, t_out[i_out], y_out[i_out])

@@ -111,7 +111,7 @@ def test_a_delay_shorter_than_the_dynamics_limits_the_step_and_matches_scipy(tmp
 
 def test_history_interpolates_a_cubic_exactly_and_is_right_continuous():
     n, at = 2, 3
-    p = np.concatenate([np.zeros(at), history.allocate(n, 10)])
+    p = history.allocate(n, 10, np.zeros(at))
     cubic = lambda t: t ** 3 - 2 * t + 1.0                          # noqa: E731
     slope = lambda t: 3 * t ** 2 - 2.0                              # noqa: E731
     history.start(p, at, 0.0, np.array([cubic(0.0), 5.0]))

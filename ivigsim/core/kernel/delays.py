@@ -26,7 +26,7 @@ import functools
 
 import numpy as np
 
-from ivigsim.core.expressions import Num, Sym, evaluate
+from ivigsim.core.expressions import ExpressionError, Num, Sym, evaluate
 from ivigsim.core.kernel import history
 from ivigsim.core.rules import delays
 
@@ -96,21 +96,22 @@ def expander(spec, y, rhs):
     """A function that rewrites each ``delay(x, tau)`` in a sympy expression (see the module).
 
     ``y`` are the state symbols and ``rhs`` the right-hand sides (a clock's rate
-    is its right-hand side). Returns None when the model has no clock (then no
-    expression may hold a delay).
+    is its right-hand side). The model reader gives every model that reads
+    ``delay`` a clock; without one the model is refused.
     """
     clocks = clock_states(spec)
     if not clocks:
-        return None
+        raise ExpressionError(f"model '{spec.name}': delay() needs a clock of the simulation time (a state "
+                              "that starts at 0 and grows at a constant rate), and the model has none")
     Lag, _ = _functions()
     now = y[clocks[0]] / rhs[clocks[0]]           # the time in days
 
     def expand(expr):
-        delays = [d for d in expr.atoms(_applied()) if d.func.__name__ == "delay"]
-        if not delays:
+        calls = [d for d in expr.atoms(_applied()) if d.func.__name__ == "delay"]
+        if not calls:
             return expr
         done = {}
-        for d in sorted(delays, key=lambda e: e.count_ops()):       # inner delays first
+        for d in sorted(calls, key=lambda e: e.count_ops()):        # inner delays first
             x, tau = (expand(a) for a in d.args)
             past = {s: (s - rhs[i] * tau if i in clocks else Lag(i, now - tau))
                     for i, s in enumerate(y) if s in x.free_symbols}
@@ -139,7 +140,7 @@ def with_history(spec, p, max_steps, n_segments):
     if len(p) > at:
         return p
     capacity = min(int(max_steps), MAX_HISTORY) + 2 * n_segments + 8
-    return np.concatenate([p, history.allocate(spec.n_species, capacity)])
+    return history.allocate(spec.n_species, capacity, p)
 
 
 def delay_times(spec, p):

@@ -40,11 +40,18 @@ def size(n, capacity):
     return HEADER + capacity * (1 + 2 * n)
 
 
-def allocate(n, capacity):
-    """An empty buffer (to append to a kernel's parameter vector)."""
-    buffer = np.zeros(size(n, capacity))
-    buffer[0] = capacity
-    buffer[1] = n
+def allocate(n, capacity, p=None):
+    """``p`` (a kernel's parameter vector; default none) followed by an empty buffer.
+
+    The buffer's pages are zeroed lazily by the system: a large capacity costs
+    only what a run writes.
+    """
+    at = 0 if p is None else len(p)
+    buffer = np.zeros(at + size(n, capacity))
+    if at:
+        buffer[:at] = p
+    buffer[at] = capacity
+    buffer[at + 1] = n
     return buffer
 
 

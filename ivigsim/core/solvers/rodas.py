@@ -530,9 +530,10 @@ def _integrate_delays(rhs, jac, factor, solve, lu_size, y0, p, t_breaks, inputs,
                       stats, history_at):
     """:func:`integrate_controlled` for a model that reads ``delay(x, tau)`` (and has no events).
 
-    ``p[history_at:]`` is an empty buffer of :mod:`ivigsim.core.kernel.history`;
-    the run writes its history there, in place (so that the caller can evaluate
-    the observables with it), and the kernel reads it. ``h_max`` must not
+    ``p[history_at:]`` is a buffer of :mod:`ivigsim.core.kernel.history` that
+    holds the start state (``history.start``); the run writes its history
+    there, in place (so that the caller can evaluate the observables with it),
+    and the kernel reads it. ``h_max`` must not
     exceed the shortest delay.
     """
     none_i, none_f = np.zeros(0, dtype=np.int64), np.zeros(0)

@@ -44,7 +44,7 @@ RANKS = {
     "ivigsim.core.apheresis": 13, "ivigsim.core.rules": 13, "ivigsim.core.events": 13,
     "ivigsim.core.spec": 14, "ivigsim.core._spec_": 14, "ivigsim.core.equations": 14,
     "ivigsim.core.catalogue": 15, "ivigsim.core.data": 15,
-    "ivigsim.core.kernel": 16,
+    "ivigsim.core.kernel": 16, "ivigsim.core.kernel.history": 16, "ivigsim.core.kernel.delays": 16,
     "ivigsim.core.solvers": 17,
     "ivigsim.core.regimen": 18, "ivigsim.core._regimen_": 18, "ivigsim.core.schedule": 18,
     "ivigsim.core.summary": 18, "ivigsim.core.result": 18, "ivigsim.core.steady_state": 18,

@@ -336,8 +336,9 @@ end
 
 
 @pytest.mark.parametrize("extra, element, what", [
-    ("R: S => ; k * delay(S, 1);", "kinetic law of reaction 'R'", "delay()"),
-], ids=["delay"])
+    ("species T in cell = 1; R2: T => ; k * T; R: S => ; k * delay(rateOf(T), 1);",
+     "kinetic law of reaction 'R'", "delay() of a rateOf()"),
+], ids=["delay_of_rate_of"])
 def test_import_refuses_what_ivigsim_cannot_represent(tmp_path, extra, element, what):
     path = antimony_sbml(tmp_path, _BASE.format(extra=extra))
     with pytest.raises(IvigsimError) as info:

@@ -103,6 +103,9 @@ _PY_FUNCS: dict[str, Callable[..., float]] = {
     "ceil": lambda x: float(math.ceil(x)) if math.isfinite(x) else x,
     "factorial": lambda x: math.gamma(x + 1.0),
     "rem": math.fmod,
+    # the value at the start, which is all a single evaluation can know: before the start the
+    # past is the initial value (the kernel reads the run's history, ivigsim.core.kernel.history)
+    "delay": lambda x, tau: x,
 }
 
 

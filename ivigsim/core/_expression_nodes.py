@@ -36,6 +36,7 @@ FUNCTIONS: dict[str, int] = {
     "lt": 2, "le": 2, "gt": 2, "ge": 2, "eq": 2, "neq": 2,
     "all_of": VARIADIC, "any_of": VARIADIC, "none_of": 1,
     "piecewise": VARIADIC,
+    "delay": 2,
 }
 
 #: Functions that give a condition (1 or 0), and the comparisons among them.

@@ -109,6 +109,8 @@ def to_sympy(node: Node, symbol_map: Mapping[str, "sympy.Symbol"]) -> "sympy.Exp
                 return sympy.Piecewise(*pairs, (args[-1], True))
             if n.func in _STEPS:
                 return _step_functions()[n.func](*args)
+            if n.func == "delay":   # left whole: the kernel reads x's states from the past
+                return sympy.Function("delay")(*args)
             funcs = {"exp": sympy.exp, "log": sympy.log, "sqrt": sympy.sqrt, "abs": sympy.Abs,
                      "min": sympy.Min, "max": sympy.Max, "pow": sympy.Pow, "sin": sympy.sin,
                      "cos": sympy.cos, "tan": sympy.tan, "asin": sympy.asin, "acos": sympy.acos,

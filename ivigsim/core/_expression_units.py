@@ -9,7 +9,7 @@ import math
 from collections.abc import Callable
 from fractions import Fraction
 
-from ivigsim.core.units import DIMENSIONLESS, Unit, UnitError
+from ivigsim.core.units import DIMENSIONLESS, Unit, UnitError, parse_unit
 from ivigsim.core._expression_text import to_text
 from ivigsim.core._expression_nodes import (
     BinOp,
@@ -22,6 +22,8 @@ from ivigsim.core._expression_nodes import (
     Sym,
     TRIGONOMETRY,
 )
+
+_DAY = parse_unit("day")
 
 
 # ------------------------------------------------------- dimension analysis
@@ -173,6 +175,10 @@ def infer_unit(node: Node, unit_of: Callable[[str], Unit]) -> Unit:
             return DIMENSIONLESS
         if f == "piecewise":
             return _piecewise_unit(node, units)
+        if f == "delay":            # the value of x, tau days ago: a number is days, like an event's delay
+            if _literal_value(args[1]) is None and units[1] != _DAY:
+                raise UnitError(f"the delay in {to_text(node)} is in {units[1]}, not in days")
+            return units[0]
         raise UnitError(f"function {f!r} is not allowed")
     raise TypeError(f"not an expression node: {node!r}")
 

@@ -204,6 +204,12 @@ class ModelSpec:
                 env[c.name] = evaluate(c.volume, env)
         return env
 
+    @cached_property
+    def uses_delay(self):
+        """Whether a rate law or observable reads ``delay(x, tau)`` (the solver then keeps a history)."""
+        from ivigsim.core.rules import uses_delay
+        return uses_delay([r.rate for r in self.reactions] + [o.expression for o in self.observables])
+
     def fingerprint(self):
         """Hash of the model's mathematics (not of parameter values or prose)."""
         return self._fingerprint

@@ -206,3 +206,33 @@ def _coupled(residuals):
 def uses_time(nodes):
     """Whether any of the expression nodes reads the simulation time."""
     return any(TIME in symbols(n) for n in nodes)
+
+
+def delays(node):
+    """The ``delay(x, tau)`` calls in an expression node, outermost first."""
+    if isinstance(node, Call):
+        inner = [d for a in node.args for d in delays(a)]
+        return [node, *inner] if node.func == "delay" else inner
+    if isinstance(node, BinOp):
+        return delays(node.left) + delays(node.right)
+    if isinstance(node, Neg):
+        return delays(node.operand)
+    return []
+
+
+def uses_delay(nodes):
+    """Whether any of the expression nodes (None allowed) holds a ``delay(x, tau)``."""
+    return any(n is not None and delays(n) for n in nodes)
+
+
+def varying_delay(node, states):
+    """The first name among ``states`` (and the time) that a delay's ``tau`` in ``node`` reads, or None.
+
+    The history is read at ``t - tau`` with steps no longer than the shortest
+    delay, so ``tau`` must be fixed for the run.
+    """
+    for call in delays(node):
+        read = symbols(call.args[1]) & (set(states) | {TIME})
+        if read:
+            return sorted(read)[0]
+    return None

@@ -24,6 +24,7 @@ from ivigsim.core.cache import BoundedCache
 from ivigsim.core.catalogue import load_model
 from ivigsim.errors import ParameterError, SolverError
 from ivigsim.core.expressions import ExpressionError, Num, Sym, evaluate, symbols, to_text
+from ivigsim.core.kernel import delays, history
 from ivigsim.core.kernel.compiled import evaluate_observables, load_kernel
 from ivigsim.core.kernel.events import load_events
 from ivigsim.core.limits import check_output_times, count_output_times
@@ -127,6 +128,8 @@ def run_solver(kernel, y0, p, schedule, t_out, rtol, atol, max_steps=MAX_STEPS, 
     """
     if events is MODEL_EVENTS:
         events = load_events(spec) if spec is not None and spec.events else None
+    if spec is not None and spec.uses_delay:
+        p = with_history(spec, p, max_steps, schedule)
     y_out = np.zeros((len(t_out), len(y0)))
     stats = np.zeros(rodas.N_STATS, dtype=np.int64)
     fn = kernel.typed
@@ -137,7 +140,9 @@ def run_solver(kernel, y0, p, schedule, t_out, rtol, atol, max_steps=MAX_STEPS, 
             np.ascontiguousarray(schedule.control_values, dtype=np.float64),
             np.ascontiguousarray(t_out, dtype=np.float64),
             float(rtol), atol, 0.0, np.inf, int(max_steps), y_out, stats)
-    if events is None:
+    if spec is not None and spec.uses_delay:
+        status = _integrate_delays(kernel, spec, args, max_steps)
+    elif events is None:
         status = rodas.integrate_controlled(*args)
     else:
         log_t, log_e, info = np.zeros(EVENT_LOG_SIZE), np.zeros(EVENT_LOG_SIZE, dtype=np.int64), \
@@ -163,6 +168,35 @@ def run_solver(kernel, y0, p, schedule, t_out, rtol, atol, max_steps=MAX_STEPS, 
                           f"(after {stats_dict['steps']} steps, {stats_dict['rejected']} rejected; "
                           f"rtol={rtol:g}){culprit}. Check the parameters, or loosen rtol.", status, stats_dict)
     return y_out, stats_dict
+
+
+def _integrate_delays(kernel, spec, args, max_steps):
+    """Integrate a model that reads ``delay(x, tau)`` (see :mod:`ivigsim.core.kernel.delays`).
+
+    ``args`` are :func:`run_solver`'s; its ``p`` must already carry the history
+    buffer (:func:`with_history`), which the run fills in place. Steps are no
+    longer than the shortest delay, and land on ``k tau`` after the start.
+    """
+    args = list(args)
+    p, t_breaks, inputs, jumps, control_values = args[6], args[7], args[8], args[10], args[12]
+    at = delays.kernel_parameters(spec)
+    history.start(p, at, t_breaks[0], args[5])          # before the start: the initial state
+    taus = delays.delay_times(spec, p)
+    shortest = min(taus)
+    if not (math.isfinite(shortest) and shortest > 0):
+        raise ParameterError(f"model '{spec.name}': a delay() has delay {shortest:g} days; delays must be "
+                             "positive numbers")
+    args[7], args[8], args[10], args[12] = delays.split_schedule(
+        t_breaks, inputs, jumps, control_values, delays.breakpoints(taus, t_breaks[0], t_breaks[-1]))
+    args[17] = min(args[17], shortest)                     # h_max
+    return rodas.integrate_delays(*args, at)
+
+
+def with_history(spec, p, max_steps, schedule):
+    """``p`` with a history buffer when ``spec`` reads ``delay()``, else ``p`` itself."""
+    if not spec.uses_delay:
+        return p
+    return delays.with_history(spec, p, max_steps, len(schedule.t_breaks) + 4 * len(delays.delay_times(spec, p)))
 
 
 def _non_finite_rates(spec, kernel, y, p):
@@ -363,10 +397,11 @@ class Solution:
     def dense(self, times):
         """The solver's own solution at ``times`` (days): the same integration, output there."""
         run = self.problem
-        ys, _ = run_solver(run.kernel, self.y0, run.p, run.schedule, np.asarray(times, dtype=np.float64),
+        p = with_history(run.spec, run.p, self.options.max_steps, run.schedule)
+        ys, _ = run_solver(run.kernel, self.y0, p, run.schedule, np.asarray(times, dtype=np.float64),
                            run.rtol, run.atol, self.options.max_steps, run.spec.name, spec=run.spec)
         ys = _exact_clocks(run, self.y0, times, ys)
-        return ys, evaluate_observables(run.kernel, ys, run.p)
+        return ys, evaluate_observables(run.kernel, ys, p)
 
     def result(self):
         """This solution as a :class:`~ivigsim.core.result.SimulationResult`."""
@@ -526,10 +561,11 @@ def solve(problem, options=None, start=None):
     run = with_options(problem, options)
     spec, kernel = run.spec, run.kernel
     y0 = start_state(run) if start is None else np.array(start, dtype=np.float64)
-    states, stats = run_solver(kernel, y0, run.p, run.schedule, run.t_out, run.rtol, run.atol,
+    p = with_history(spec, run.p, options.max_steps, run.schedule)     # delay(): the run's past, filled in
+    states, stats = run_solver(kernel, y0, p, run.schedule, run.t_out, run.rtol, run.atol,
                                options.max_steps, spec.name, spec=spec)
     states = _exact_clocks(run, y0, run.t_out, states)
-    return Solution(run, options, y0, states, evaluate_observables(kernel, states, run.p), stats)
+    return Solution(run, options, y0, states, evaluate_observables(kernel, states, p), stats)
 
 
 def execute(run, max_steps=MAX_STEPS):

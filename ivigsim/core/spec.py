@@ -118,16 +118,35 @@ def load_model_file(path):
     if dangling:
         reader.fail(f"species.{dangling[0]}", "this species takes part in no reaction and receives no dose")
     observables = read_observables(names, data, expanded)
-    if rule_lang.uses_time([r.rate for r in reactions] + [o.expression for o in observables]):
+    states = [s.name for s in species]
+    for key, node in [(f"reactions.{r.name}.rate", r.rate) for r in reactions] + \
+                     [(f"observables.{o.name}.expression", o.expression) for o in observables]:
+        varying = rule_lang.varying_delay(node, states)
+        if varying:
+            reader.fail(key, f"a delay() whose delay reads {varying!r}, which changes during the run: only a "
+                             "fixed delay (numbers, parameters) is supported")
+    timed = [r.rate for r in reactions] + [o.expression for o in observables]
+    reads_time = rule_lang.uses_time(timed)
+    if reads_time or rule_lang.uses_delay(timed):
         if header.initial_state == "steady_state":
-            reader.fail("model.initial_state", "this model reads `time`, so it has no steady state; "
-                                               "use initial_state = \"initial\"")
+            reader.fail("model.initial_state", "this model reads `time` (or delay()), so it has no steady "
+                                               "state; use initial_state = \"initial\"")
+    # delay() reads the past at the time a clock holds: an imported model may bring its own
+    if reads_time or (rule_lang.uses_delay(timed) and rule_lang.CLOCK_MECHANISM not in mechanisms):
         if not rate_rules:
             compartments.append(rule_compartment(names))
         time_state, time_reaction = clock(names, mechanisms)
         species.append(time_state)
         reactions.append(time_reaction)
     events = read_model_events(names, data, expanded, observables, species, compartments, resized)
+    if events and rule_lang.uses_delay(timed):
+        reader.fail(f"events.{events[0].name}", "a model that reads delay() cannot have events yet (the "
+                                                "history would miss the state just before an event)")
+    for e in events:
+        if rule_lang.uses_delay([e.trigger, e.delay, e.priority, *(v for _, v in e.assignments)]):
+            reader.fail(f"events.{e.name}", "delay() in an event (its trigger, delay, priority or "
+                                            "assignments) is not supported; rate laws, rules and "
+                                            "observables may use it")
 
     index = MappingProxyType({
         "species": {s.name: i for i, s in enumerate(species)},

@@ -35,10 +35,11 @@ from pathlib import Path
 import numpy as np
 
 from ivigsim.core.expressions import to_sympy
-from ivigsim.core.kernel import lu_tables, sparse_lu, tape
+from ivigsim.core.kernel import delays, lu_tables, sparse_lu, tape
+from ivigsim.core.kernel.graph import power_rule_diff
 from ivigsim.core.kernel.structure import jacobian_pattern, model_graph
 
-CODEGEN_VERSION = "10"     # 10: jac_nonzeros; 9: tape kernels and table LU for large models (6: imports from ivigsim.core.kernel)
+CODEGEN_VERSION = "11"     # 11: power rule for parameter exponents; 10: jac_nonzeros; 9: tape kernels and table LU for large models (6: imports from ivigsim.core.kernel)
 
 #: Models whose size (species + reactions + structural Jacobian non-zeros)
 #: is above this get a tape kernel; the largest shipped model (ivig_autoimmune,
@@ -103,12 +104,15 @@ def _symbolic_model(spec, pattern):
         net = sum((sp.nsimplify(stoich[i, k]) * rates[k]
                    for k in range(len(rates)) if stoich[i, k] != 0), sp.Integer(0))
         rhs.append(net / volume)
+    observables = [sp.Float(o.factor) * to_sympy(o.expression, table) if o.factor != 1.0
+                   else to_sympy(o.expression, table) for o in spec.observables]
+    if spec.uses_delay:         # delay(x, tau): x with the states read from the past
+        expand = delays.expander(spec, y, rhs)
+        rates, rhs, observables = ([expand(e) for e in group] for group in (rates, rhs, observables))
     zero = sp.Integer(0)
     jac = [[zero] * len(y) for _ in rhs]
     for i, j in pattern:
-        jac[i][j] = sp.diff(rhs[i], y[j])
-    observables = [sp.Float(o.factor) * to_sympy(o.expression, table) if o.factor != 1.0
-                   else to_sympy(o.expression, table) for o in spec.observables]
+        jac[i][j] = power_rule_diff(rhs[i], y[j])
     return y, p, rates, rhs, jac, observables
 
 
@@ -180,6 +184,9 @@ def _straight_source(spec, key, pattern):
     used_y, used_p = set(y), set(p)
     n = spec.n_species
     header = _header(spec, key, "import math") + "\n"
+    if spec.uses_delay:         # delay(): the past from the history buffer at the end of p
+        header += ("from ivigsim.core.kernel.history import rate as history_rate, value as history_value\n\n"
+                   f"HISTORY_AT = {len(p)}\n")
     pattern = {(i, j) for i in range(n) for j in range(n) if jac[i][j] != 0}
     lu_source, lu_size = sparse_lu.generate(n, pattern)
     header += f"LU_SIZE = {lu_size}\n\n\n"

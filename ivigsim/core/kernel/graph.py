@@ -176,6 +176,11 @@ class Graph:
             if exponent is not None:        # u^c: c u^(c-1) u'
                 lower = u if exponent == 2.0 else o("pow", u, self.const(exponent - 1.0))
                 return o("mul", o("mul", v, lower), d[0])
+            if not self.species_of(v):
+                # An exponent free of the states (a parameter): the power rule v u^(v-1) u'.
+                # The general rule below goes through ln u and u'/u, which is 0 * NaN at
+                # u = 0, where a Hill term (x/K)^n starts, although the derivative is finite.
+                return o("mul", o("mul", v, o("pow", u, o("sub", v, self.one))), d[0])
             return o("mul", a, o("add", o("mul", d[1], o("log", u)), o("div", o("mul", v, d[0]), u)))
         if op in CONDITIONS:
             return self.zero                # piecewise constant: zero almost everywhere
@@ -272,3 +277,33 @@ class Converter:
         g = self.graph
         return a if g.nodes[a][0] in CONDITIONS else g.op("neq", a, g.zero)
 
+
+def power_rule_diff(expr, symbol):
+    """d expr / d symbol in sympy, with the power rule for exponents free of ``symbol``.
+
+    Sympy differentiates ``u**v`` with a symbolic ``v`` as ``v*u**v/u`` (through
+    ln u), which is 0/0 = NaN at u = 0 although the derivative ``v*u**(v-1)*u'``
+    is finite there (a Hill term ``(x/K)**n`` at x = 0). Each such power is
+    differentiated as an opaque function with that derivative, then restored.
+    Numeric exponents already get the power rule from sympy and are left alone.
+    """
+    import sympy as sp
+
+    def state_power(e):
+        return e.is_Pow and not e.exp.is_Number and symbol not in e.exp.free_symbols \
+            and symbol in e.base.free_symbols
+
+    if not any(state_power(e) for e in expr.atoms(sp.Pow)):
+        return sp.diff(expr, symbol)
+
+    class _Power(sp.Function):
+        nargs = 2
+
+        def fdiff(self, argindex=1):
+            if argindex != 1:
+                raise sp.ArgumentIndexError(self, argindex)
+            base, exponent = self.args
+            return exponent * base ** (exponent - 1)
+
+    opaque = expr.replace(state_power, lambda e: _Power(e.base, e.exp))
+    return sp.diff(opaque, symbol).replace(lambda e: isinstance(e, _Power), lambda e: e.args[0] ** e.args[1])

@@ -16,7 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ivigsim.core.expressions import Sym, symbols
+from ivigsim.core.kernel.delays import clock_states
 from ivigsim.core.kernel.graph import Converter, Graph
+from ivigsim.core.rules import delays
 
 
 @dataclass(frozen=True)
@@ -91,9 +93,11 @@ def jacobian_pattern(spec):
                 out |= found[name]
         return out
 
+    # delay(x, tau) reads x's states at t - tau: a function of the time, which a clock holds
+    now = set(clock_states(spec)[:1]) if spec.uses_delay else set()
     pattern = set()
     for reaction in spec.reactions:
-        read = reads(reaction.rate)
+        read = reads(reaction.rate) | (now if delays(reaction.rate) else set())
         net = {}
         for name, c in (*((n, -c) for n, c in reaction.reactants), *reaction.products):
             net[index[name]] = net.get(index[name], 0.0) + c

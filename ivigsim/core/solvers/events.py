@@ -20,6 +20,12 @@ they hold no loop over time of their own.
   own trigger changes. A relation that changes without changing its trigger
   cuts nothing (each cut restarts from the interpolated state, which costs
   accuracy). Monitored relations are only recorded, never queued or logged.
+* A single comparison can change and change back inside one step (a level
+  that dips below its threshold and recovers), unseen at both ends. The
+  triggers are also sampled at ``N_INSIDE`` points of each accepted step's
+  dense output (:func:`crossing_inside`); a change seen there is located by
+  bisection as above. An excursion shorter than the samples' spacing (a
+  quarter of the step) can still be missed. Models without events pay nothing.
 * A rising trigger puts its event in the queue at ``t + delay``, with its
   assigned values computed now when they are taken at trigger time; a
   falling trigger removes the queued executions of a non-persistent event.
@@ -147,6 +153,70 @@ def crossing_of_events(triggers, p, t0, y0, f0, h, y1, f1, state, has_delay, g, 
         if has_delay[e] < 0:
             state[e] = work[e]
     return -2.0
+
+
+#: Points inside each accepted step (at k / (N_INSIDE + 1) of it) where the triggers are sampled.
+N_INSIDE = 3
+
+
+@nb.njit(cache=True)
+def crossing_inside(triggers, p, t0, y0, f0, h, y1, f1, state, has_delay, g, ybuf, info):
+    """The first change of an event's trigger inside a step whose ends show none; -2.0 if none is seen.
+
+    A trigger can change and change back within one step (a level that dips
+    below its threshold and recovers): both ends agree with ``state``, and
+    steps are not limited by triggers. The triggers are therefore sampled on
+    the dense output at ``N_INSIDE`` points inside the step; at the first
+    sample where an event's trigger differs from ``state``, the change is
+    located by bisection between the previous sample and it, and its time is
+    returned with the state there in ``ybuf``. An excursion shorter than the
+    spacing of the samples (a quarter of the step) can still be missed.
+    Without a change, ``g`` holds the triggers at the step's end again.
+    Returns -1.0 (event in ``info``) if a trigger is NaN.
+    """
+    n_ev = state.shape[0]
+    lo = t0
+    for k in range(1, N_INSIDE + 1):
+        hi = t0 + h * k / (N_INSIDE + 1)
+        hermite(t0, y0, f0, h, y1, f1, hi, ybuf)
+        triggers(hi, ybuf, p, g)
+        c = _event_changed(g, state, has_delay, info)
+        if c < 0:
+            return -1.0
+        if c == 1:
+            for _ in range(200):
+                if hi - lo <= 1e-15 * max(1.0, abs(hi)):
+                    break
+                mid = 0.5 * (lo + hi)
+                if mid <= lo or mid >= hi:
+                    break
+                hermite(t0, y0, f0, h, y1, f1, mid, ybuf)
+                triggers(mid, ybuf, p, g)
+                c = _event_changed(g, state, has_delay, info)
+                if c < 0:
+                    return -1.0
+                if c == 1:
+                    hi = mid
+                else:
+                    lo = mid
+            hermite(t0, y0, f0, h, y1, f1, hi, ybuf)
+            return hi
+        lo = hi
+    triggers(t0 + h, y1, p, g)
+    return -2.0
+
+
+@nb.njit(cache=True)
+def _event_changed(g, state, has_delay, info):
+    """:func:`_changed` over the events' own triggers only (not the monitored relations)."""
+    out = 0
+    for e in range(g.shape[0]):
+        if g[e] != g[e]:
+            info[INFO_FAILED] = e
+            return -1
+        if has_delay[e] >= 0 and (g[e] > 0.5) != (state[e] > 0.5):
+            out = 1
+    return out
 
 
 @nb.njit(cache=True)

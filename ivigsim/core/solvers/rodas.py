@@ -42,6 +42,7 @@ import numba as nb
 import numpy as np
 from numba import types
 
+from ivigsim.core.kernel import history as _history
 from ivigsim.core.kernel.events import TimingFunction, TriggersFunction, ValuesFunction
 from ivigsim.core.kernel.lazy import LazyJit
 from ivigsim.core.kernel.signatures import FactorFunction, JacFunction, RhsFunction, SolveFunction
@@ -61,6 +62,7 @@ STATUS_MESSAGES = {
     STEP_TOO_SMALL: "the step size fell below the resolution of the time axis",
     NOT_FINITE: "the solution became NaN or infinite",
     SINGULAR: "the iteration matrix I/(h*gamma) - J is singular",
+    _history.HISTORY_FULL: "the history that delay() reads is full (more steps than it holds)",
     **ev.STATUS_MESSAGES,
 }
 
@@ -267,20 +269,23 @@ _SIGNATURE_EVENTS = types.int64(
     types.int64[::1],          # info (events.N_INFO,)
 )
 
+_SIGNATURE_DELAYS = types.int64(*_SIGNATURE_CONTROLLED.args, types.int64)   # + history_at: p[history_at:] is the buffer
+
 
 @nb.njit(cache=True, nogil=True)
 def _drive(rhs, jac, factor, solve, lu_size, y0, p0, t_breaks, inputs, input_target, jumps,
            control_index, control_values, t_out, rtol, atol, h_init, h_max, max_steps, y_out, stats,
            triggers, values, timing, persistent, initial_value, use_trigger_values, has_delay,
-           offsets, targets, log_t, log_e, info):
-    """The one time loop shared by :func:`integrate`, :func:`integrate_controlled` and
-    :func:`integrate_events`. Without events (``persistent`` empty) it runs exactly as before them."""
+           offsets, targets, log_t, log_e, info, history_at):
+    """The one time loop shared by :func:`integrate`, :func:`integrate_controlled`,
+    :func:`integrate_events` and :func:`integrate_delays`. Without events (``persistent`` empty)
+    it runs exactly as before them, and without a history (``history_at < 0``) as before that."""
     n = y0.shape[0]
     n_seg = t_breaks.shape[0] - 1
     n_out = t_out.shape[0]
     n_controls = control_index.shape[0]
     A, C = _TABLEAU_A, _TABLEAU_C
-    p = p0.copy()
+    p = p0.copy() if history_at < 0 else p0      # a history is written into the caller's vector
     y = y0.copy()
     ynew = np.empty(n)
     f0 = np.empty(n)
@@ -374,6 +379,13 @@ def _drive(rhs, jac, factor, solve, lu_size, y0, p0, t_breaks, inputs, input_tar
         need_jac = True
         seg_start = True      # no step of this segment accepted yet
         while t < t1:
+            if history_at >= 0:
+                # delay(): keep (t, y, f) of every step's start for the kernel to read at t - tau
+                # (steps are no longer than the shortest delay, h_max, so a step reads only the
+                # past); a start that a dose or an event changed is kept beside the end before it
+                status = _history.record(p, history_at, t, y, f0)
+                if status != 0:
+                    return status
             n_attempts += 1
             if n_attempts > max_steps:
                 return MAX_STEPS
@@ -429,6 +441,13 @@ def _drive(rhs, jac, factor, solve, lu_size, y0, p0, t_breaks, inputs, input_tar
                                                    g, ybuf, info)
                     if t_star == -1.0:
                         return ev.EVENT_NAN
+                else:
+                    # No change at the end: a trigger may still have changed and changed back
+                    # inside the step; sampled on the dense output (see events.crossing_inside).
+                    t_star = ev.crossing_inside(triggers, p, t, y, f0, h_step, ynew, f1, state, has_delay,
+                                                g, ybuf, info)
+                    if t_star == -1.0:
+                        return ev.EVENT_NAN
                 if t_star >= 0.0:
                     while i_out < n_out and t_out[i_out] < t_star:
                         _hermite(t, y, f0, h_step, ynew, f1, t_out[i_out], y_out[i_out])
@@ -461,6 +480,10 @@ def _drive(rhs, jac, factor, solve, lu_size, y0, p0, t_breaks, inputs, input_tar
                 f0[i] = f1[i]
             t = t_new
             need_jac = True
+            if history_at >= 0:      # delay(): the end too, before a dose or event at t changes it
+                status = _history.record(p, history_at, t, y, f0)
+                if status != 0:
+                    return status
             fac = fac_max if err == 0.0 else min(fac_max, max(fac_min, safety * err ** (-expo)))
             h_next = h_step * fac
             # A step shortened to hit a switch says little about the scale of
@@ -508,7 +531,7 @@ def _integrate(rhs, jac, factor, solve, lu_size, y0, p, t_breaks, inputs, input_
     return _drive(rhs, jac, factor, solve, lu_size, y0, p, t_breaks, inputs, input_target, jumps,
                   no_index, no_values, t_out, rtol, atol, h_init, h_max, max_steps, y_out, stats,
                   ev.no_triggers, ev.no_values, ev.no_timing, none_i, none_f, none_i, none_i,
-                  np.zeros(1, dtype=np.int64), none_i, none_f, none_i, np.zeros(ev.N_INFO, dtype=np.int64))
+                  np.zeros(1, dtype=np.int64), none_i, none_f, none_i, np.zeros(ev.N_INFO, dtype=np.int64), -1)
 
 
 @_LAZY.define("integrate_controlled", _SIGNATURE_CONTROLLED, cache=True, nogil=True)
@@ -528,7 +551,7 @@ def _integrate_controlled(rhs, jac, factor, solve, lu_size, y0, p, t_breaks, inp
     return _drive(rhs, jac, factor, solve, lu_size, y0, p, t_breaks, inputs, input_target, jumps,
                   control_index, control_values, t_out, rtol, atol, h_init, h_max, max_steps,
                   y_out, stats, ev.no_triggers, ev.no_values, ev.no_timing, none_i, none_f, none_i, none_i,
-                  np.zeros(1, dtype=np.int64), none_i, none_f, none_i, np.zeros(ev.N_INFO, dtype=np.int64))
+                  np.zeros(1, dtype=np.int64), none_i, none_f, none_i, np.zeros(ev.N_INFO, dtype=np.int64), -1)
 
 
 @_LAZY.define("integrate_events", _SIGNATURE_EVENTS, cache=True, nogil=True)
@@ -546,4 +569,24 @@ def _integrate_events(rhs, jac, factor, solve, lu_size, y0, p, t_breaks, inputs,
     return _drive(rhs, jac, factor, solve, lu_size, y0, p, t_breaks, inputs, input_target, jumps,
                   control_index, control_values, t_out, rtol, atol, h_init, h_max, max_steps,
                   y_out, stats, triggers, values, timing, persistent, initial_value, use_trigger_values,
-                  has_delay, offsets, targets, log_t, log_e, info)
+                  has_delay, offsets, targets, log_t, log_e, info, -1)
+
+
+@_LAZY.define("integrate_delays", _SIGNATURE_DELAYS, cache=True, nogil=True)
+def _integrate_delays(rhs, jac, factor, solve, lu_size, y0, p, t_breaks, inputs, input_target, jumps,
+                      control_index, control_values, t_out, rtol, atol, h_init, h_max, max_steps, y_out,
+                      stats, history_at):
+    """:func:`integrate_controlled` for a model that reads ``delay(x, tau)`` (and has no events).
+
+    ``p[history_at:]`` is a buffer of :mod:`ivigsim.core.kernel.history` that
+    holds the start state (``history.start``); the run writes its history
+    there, in place (so that the caller can evaluate the observables with it),
+    and the kernel reads it. ``h_max`` must not
+    exceed the shortest delay.
+    """
+    none_i, none_f = np.zeros(0, dtype=np.int64), np.zeros(0)
+    return _drive(rhs, jac, factor, solve, lu_size, y0, p, t_breaks, inputs, input_target, jumps,
+                  control_index, control_values, t_out, rtol, atol, h_init, h_max, max_steps,
+                  y_out, stats, ev.no_triggers, ev.no_values, ev.no_timing, none_i, none_f, none_i, none_i,
+                  np.zeros(1, dtype=np.int64), none_i, none_f, none_i, np.zeros(ev.N_INFO, dtype=np.int64),
+                  history_at)

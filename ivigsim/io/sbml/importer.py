@@ -60,7 +60,7 @@ from pathlib import Path
 from ivigsim.io.atomic import atomic_path
 from ivigsim.io.sbml import annotation as ann
 from ivigsim.errors import IvigsimError
-from ivigsim.core.expressions import (FUNCTIONS, BinOp, ExpressionError, Num, Sym, evaluate, infer_unit,
+from ivigsim.core.expressions import (FUNCTIONS, BinOp, Call, ExpressionError, Num, Sym, evaluate, infer_unit,
                                  parse_expression, symbols)
 from ivigsim.io.sbml.algebraic import reduce_algebraic_rules
 from ivigsim.io.sbml.events import event_states, finish_events, read_events
@@ -257,6 +257,8 @@ class _Importer(QuantityReading, RateReading):
         self.expanded = {}             # SBML id -> inlined node of its assignment rule
         self.expanding = []            # assignment rules being inlined, outermost first
         self.time_names = set()        # the clock that stands for the simulation time, once read
+        self.delay_read = None         # where the first delay() was read
+        self.timed_initial = []        # SBML ids whose initial assignment reads the time
 
     # --- messages and names ----------------------------------------------
     def where(self, kind, sbml_id):
@@ -572,9 +574,51 @@ class _Importer(QuantityReading, RateReading):
             return Num(0.0) if sbml_id in local else self.rate_of(sbml_id, where)
 
         reader = MathReader(self.functions, resolve, self.literal, lambda where: Sym(model_clock(self)),
-                            rate_of)
+                            rate_of, self.delay)
         reader.time_names = self.time_names        # shared, so a rule of the time counts as the time too
         return reader
+
+    def delay(self, x, tau, where, x_math=None):
+        """``delay(x, tau)`` with ``tau`` in days (SBML's is in model time units).
+
+        The kernel reads the past at the time a clock holds, so the model gets
+        its clock here (see :mod:`ivigsim.core.kernel.delays`). Before the
+        start the kernel's past is the initial state; two SBML readings of the
+        past before the start differ from that and are refused: the rate of a
+        quantity (``rateOf``, which SBML takes as 0 there) and an initial
+        assignment that reads the time (which SBML evaluates at ``t - tau``).
+        """
+        if x_math is not None and self._reads_rate_of(x_math):
+            raise IvigsimError(f"{where}: delay() of a rateOf() is not supported (SBML takes the rate "
+                               "before the start as 0, while ivigsim's past there is the initial state)")
+        self.delay_read = self.delay_read or where
+        self.check_delay_history()
+        model_clock(self)
+        conversion = self.time_conversion()
+        if conversion is None:
+            return Call("delay", (x, tau))
+        if isinstance(tau, Num):        # a bare number is in model time units: a number of days too
+            return Call("delay", (x, Num(tau.value / self.params[conversion].value)))
+        return Call("delay", (x, BinOp("/", tau, Sym(conversion))))
+
+    def check_delay_history(self):
+        """Refuse a delay() in a model whose initial assignments read the time (see :meth:`delay`)."""
+        if self.delay_read and self.timed_initial:
+            self.fail("initial assignment", self.timed_initial[0],
+                      f"it reads the time, and {self.delay_read} reads delay(): SBML takes the past "
+                      "before the start from this assignment, at t - tau, which ivigsim does not support "
+                      "(its past before the start is the initial state)")
+
+    def _reads_rate_of(self, ast, seen=()):
+        """Whether MathML ``ast`` reads ``rateOf``, directly or through assignment rules."""
+        if ast is None:
+            return False
+        if ast.getType() == self.sb.AST_FUNCTION_RATE_OF:
+            return True
+        name = ast.getName() if ast.getType() == self.sb.AST_NAME else None
+        if name in self.rules and name not in seen and self._reads_rate_of(self.rules[name], (*seen, name)):
+            return True
+        return any(self._reads_rate_of(ast.getChild(i), seen) for i in range(ast.getNumChildren()))
 
     def read_math(self, ast, kind, sbml_id, local=None):
         self.context = sbml_id

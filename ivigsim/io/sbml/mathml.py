@@ -11,12 +11,13 @@ Reading, only MathML that has a counterpart in the whitelist of
 become ``piecewise``, ``lt`` ... ``neq``, ``all_of``, ``any_of``, ``none_of``;
 ``sec``, ``csc``, ``cot`` and their hyperbolic forms become reciprocals);
 calls of the model's function definitions are inlined, and the time is what
-the ``time`` callback makes of it, and ``rateOf`` what the ``rate_of``
-callback makes of it. ``floor``, ``ceiling``, ``factorial`` and ``rem`` are
-whitelist functions; ``quotient(a, b)`` becomes ``(a - rem(a, b)) / b``. A
-``piecewise`` without an otherwise value takes its last piece's value when no
-condition holds (SBML leaves the value undefined there). Anything else
-(``delay``, ...) is refused with an
+the ``time`` callback makes of it, ``rateOf`` what the ``rate_of``
+callback makes of it and ``delay`` what the ``delay`` callback makes of it.
+``floor``, ``ceiling``, ``factorial`` and ``rem`` are whitelist functions;
+``quotient(a, b)`` becomes ``(a - rem(a, b)) / b``. A ``piecewise`` without
+an otherwise value takes its last piece's value when no condition holds
+(SBML leaves the value undefined there). Anything else (``delay`` without
+its callback, ...) is refused with an
 :class:`~ivigsim.errors.IvigsimError` that names the SBML element and quotes
 the formula.
 """
@@ -188,14 +189,19 @@ class MathReader:
     rate_of : callable, optional
         ``rate_of(sbml_id, where)`` -> the node of the rate of change of that
         id (``rateOf``); without it ``rateOf`` is refused.
+    delay : callable, optional
+        ``delay(x, tau, where, x_math)`` -> the node of ``delay(x, tau)`` (x and
+        tau already read, tau in model time units; ``x_math`` is x's MathML);
+        without it ``delay`` is refused.
     """
 
-    def __init__(self, functions, resolve, literal, time=None, rate_of=None):
+    def __init__(self, functions, resolve, literal, time=None, rate_of=None, delay=None):
         self.functions = functions
         self.resolve = resolve
         self.literal = literal
         self.time = time
         self.rate_of = rate_of
+        self.delay = delay
         self.time_names = set()
         self.arithmetic = _arithmetic_types()
 
@@ -230,6 +236,8 @@ class MathReader:
             node = self.time(self.where)
             self.time_names |= symbols(node)
             return node
+        if t == libsbml.AST_FUNCTION_DELAY and self.delay is not None and len(kids) == 2:
+            return self.delay(self._conv(kids[0], bound), self._conv(kids[1], bound), self.where, kids[0])
         if t == libsbml.AST_NAME_AVOGADRO:
             return Num(AVOGADRO)                 # per mole
         if t == libsbml.AST_CONSTANT_E:

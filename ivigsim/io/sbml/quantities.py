@@ -187,6 +187,9 @@ class QuantityReading:
             if target not in self.names or ann.is_dosing(self.model.getElementBySId(target)):
                 continue
             node = self.read_math(ia.getMath(), "initial assignment", target)
+            if symbols(node) & self.time_names:
+                self.timed_initial.append(target)
+                self.check_delay_history()
             species = self.model.getSpecies(target)
             if species is not None and target in self.dynamic and self.amount_differs(species):
                 node = BinOp("/", node, Sym(self.names[species.getCompartment()]))

@@ -479,6 +479,7 @@ def clock_species(spec, switches):
     fixed = {n for e in spec.events for n, _ in e.assignments}
     fixed |= {n for d in spec.doses.values() for targets in d.routes.values() for n, _ in targets}
     sizes = {c.name: c.volume for c in spec.compartments}
+    parameters = set(spec.parameter_names)
     clocks = []
     for r in spec.reactions:
         if r.reactants or len(r.products) != 1 or r.products[0][1] != 1.0:
@@ -487,7 +488,7 @@ def clock_species(spec, switches):
         i = spec.species_index(name)
         species = spec.species[i]
         rate = (r.rate.value if isinstance(r.rate, Num) else
-                r.rate.name if isinstance(r.rate, Sym) and r.rate.name in spec.parameter_names else None)
+                r.rate.name if isinstance(r.rate, Sym) and r.rate.name in parameters else None)
         size = sizes.get(species.compartment)
         if (rate is None or touched[name] != 1 or name in fixed
                 or not (isinstance(species.initial, Num) and species.initial.value == 0.0)

@@ -36,6 +36,7 @@ from __future__ import annotations
 import numpy as np
 
 from ivigsim.core import steady_state
+from ivigsim.core.cache import BoundedCache
 from ivigsim.core.columns import environment_columns, evaluate_columns
 from ivigsim.core.expressions import evaluate, symbols
 from ivigsim.core.regimen import MAX_BODY_WEIGHT_KG, Regimen
@@ -94,9 +95,14 @@ def _shape(regimen):
 class _Group:
     """One prepared problem and the chunk rows that share it, each with its own regimen and columns."""
 
-    def __init__(self, problem, untreated, members, regimens):
-        self.problem, self.untreated, self.members, self.regimens = problem, untreated, members, regimens
+    def __init__(self, problem, untreated, blocks):
+        self.problem, self.untreated, self.blocks = problem, untreated, blocks   # blocks: [(rows, regimen)]
+        self.members = np.sort(np.concatenate([rows for rows, _ in blocks]))
         self.batch = {}          # treated / untreated -> the group's points' schedules, states and volumes
+
+
+# Steady-state structures by model and mechanism switches: they read nothing else.
+_STRUCTURES = BoundedCache(64, "steady-state structures")
 
 
 def _steady_structure(spec, problem):
@@ -104,10 +110,18 @@ def _steady_structure(spec, problem):
 
     The rows are :func:`steady_state.conservation_rows` with every volume 1:
     each point multiplies them by its own volumes (the same product as there).
+    They depend on the model and its mechanism switches only, so they are
+    computed once per process.
     """
     n_par = len(spec.parameters)
-    active = np.array([problem.p[n_par + spec.mechanism_names.index(r.mechanism)] != 0 for r in spec.reactions],
-                      dtype=bool)
+    switches = problem.p[n_par:]
+    key = (spec.fingerprint(), tuple(s.cumulative for s in spec.species), switches.tobytes())
+    return _STRUCTURES.get_or_compute(key, lambda: _structure(spec, switches))
+
+
+def _structure(spec, switches):
+    mechanisms = spec.mechanism_names
+    active = np.array([switches[mechanisms.index(r.mechanism)] != 0 for r in spec.reactions], dtype=bool)
     stoichiometry = spec.stoichiometry()
     cumulative = np.array([s.cumulative for s in spec.species], dtype=bool)
     free = ~cumulative & np.any(stoichiometry[:, active] != 0, axis=1)
@@ -156,8 +170,9 @@ def run_compiled(experiment, spec, points, ids, t_out, setup, per_point, needs_u
                                      experiment.t_end_days)
         ok[group.members] = False
         ok[rows] = True
-        for k in rows:
-            regimens[k] = group.regimens[k]
+        for block, regimen in group.blocks:
+            for k in block[ok[block]]:
+                regimens[k] = regimen
     retry += np.flatnonzero(~ok & _in_groups(groups, m)).tolist()
     rows = np.flatnonzero(ok)
     if rows.size:
@@ -216,10 +231,7 @@ def _groups(experiment, spec, points, ids, t_out, setup, needs_untreated):
         except IvigsimError:
             retry += rows.tolist()
             continue
-        regimen_of = {}
-        for r, reg in members:
-            regimen_of.update(dict.fromkeys(r.tolist(), reg))
-        groups.append(_Group(problem, base, np.sort(rows), regimen_of))
+        groups.append(_Group(problem, base, members))
     return groups, retry
 
 
@@ -274,18 +286,20 @@ def _prepare_rows(spec, group, rows, values, weights, swept, untreated, t_end):
     if administrations:
         if has_weight:
             ok &= np.isfinite(point_weights) & (point_weights > 0.0) & (point_weights <= MAX_BODY_WEIGHT_KG)
-        for r, k in enumerate(rows):
-            own = group.regimens[k].administrations if not untreated else administrations
-            amounts[r] = [float(a.amount) for a in own]
+        position = np.full(int(rows.max()) + 1, -1)
+        position[rows] = np.arange(rows.size)
+        for block, own in group.blocks:          # each regimen's doses (a swept dose differs between them)
+            at = position[block[block <= rows.max()]]
+            at = at[at >= 0]
+            amounts[at] = [float(a.amount) for a in own.administrations]
+            for r in at if any(not a.per_kg and a.duration_day > 0.0 for a in own.administrations) else ():
+                try:                             # a rate in grams per day: checked per patient
+                    own.doses(float(point_weights[r]) if has_weight else problem.body_weight_kg)
+                except IvigsimError:
+                    ok[r] = False
         for d, a in enumerate(administrations):
             if a.per_kg:
                 amounts[:, d] *= point_weights if has_weight else problem.body_weight_kg
-            elif a.duration_day > 0.0:           # a rate in grams per day: checked per patient
-                for r, k in enumerate(rows):
-                    try:
-                        group.regimens[k].doses(float(point_weights[r]) if has_weight else problem.body_weight_kg)
-                    except IvigsimError:
-                        ok[r] = False
     initial = np.empty((rows.size, spec.n_species))
     constant = spec.environment(problem.values)
     varying = set(swept) | ({BODY_WEIGHT} if has_weight else set())
@@ -303,8 +317,9 @@ def _prepare_rows(spec, group, rows, values, weights, swept, untreated, t_end):
         batch = build_schedules(spec, env, doses, amounts[keep], 0.0, float(t_end), regimen.sessions)
     except IvigsimError:
         return rows[:0]
-    volumes = np.stack([env[s.compartment] for s in spec.species], axis=1) if keep.size else \
-        np.zeros((0, spec.n_species))
+    compartments = [c.name for c in spec.compartments]
+    volumes = np.stack([env[name] for name in compartments], axis=1).reshape(keep.size, len(compartments))
+    volumes = volumes[:, [compartments.index(s.compartment) for s in spec.species]]
     group.batch[untreated] = (rows[keep], batch, initial[keep], volumes)
     if untreated and False in group.batch:     # the treated rows must keep theirs too
         treated_rows, *rest = group.batch[False]
@@ -325,7 +340,9 @@ def _solve(spec, groups, values, rows, t_out, out, steps, untreated, start=None)
     m_all, n = values.shape[0], spec.n_species
     problems = [(group.untreated if untreated else group.problem) for group in groups]
     batches = [group.batch.get(untreated) for group in groups]
-    used = [g for g, b in enumerate(batches) if b is not None and np.isin(b[0], rows).any()]
+    in_rows = np.zeros(m_all, dtype=bool)
+    in_rows[rows] = True
+    used = [g for g, b in enumerate(batches) if b is not None and in_rows[b[0]].any()]
     mr = rows.size
     switches = problems[used[0]].switches
     ps = np.ascontiguousarray(np.hstack([values[rows], np.broadcast_to(switches, (mr, switches.size))]))
@@ -348,7 +365,7 @@ def _solve(spec, groups, values, rows, t_out, out, steps, untreated, start=None)
     conserved = np.zeros((mr, n_laws, idx.size))
     for g, (_, unit_rows, _) in zip(used, structure):
         group_rows, batch, initial, volumes = batches[g]
-        take = np.isin(group_rows, rows)
+        take = in_rows[group_rows]
         sel = np.searchsorted(rows, group_rows[take])      # positions in ``rows`` (both sorted)
         ns, ni, nc = len(batch.t_breaks) - 1, batch.input_target.shape[0], batch.control_index.shape[0]
         t_breaks[sel, :ns + 1] = batch.t_breaks
@@ -374,7 +391,9 @@ def _solve(spec, groups, values, rows, t_out, out, steps, untreated, start=None)
         steady[same] = 0
     problem0 = problems[used[0]]
     rtol, atol = problem0.rtol, problem0.atol
-    result = np.zeros((mr, len(t_out), out.shape[2]))
+    # every row of the chunk: the compiled call writes straight into ``out`` (a failed point stays NaN)
+    whole = mr == m_all and out.flags.c_contiguous
+    result = out if whole else np.zeros((mr, len(t_out), out.shape[2]))
     y0 = np.full((mr, n), np.nan)
     stats = np.zeros((mr, rodas.N_STATS), dtype=np.int64)
     info = np.zeros((mr, 4))
@@ -390,7 +409,8 @@ def _solve(spec, groups, values, rows, t_out, out, steps, untreated, start=None)
         float(rtol),
         np.ascontiguousarray(atol), MAX_STEPS, result, y0, stats, info, status)
     done = status == rodas.SUCCESS
-    out[rows[done]] = result[done]
+    if not whole:
+        out[rows[done]] = result[done]
     del result
     if not untreated:
         steps[rows[done]] = stats[done, rodas.STAT_ACCEPTED]

@@ -223,3 +223,27 @@ def test_clocks_are_exact_in_the_compiled_chunk_as_in_simulate(tmp_path):
         assert np.array_equal(chunk.outputs[k, :, clock], t_out)
         np.testing.assert_array_equal(chunk.outputs[k, :, len(spec.observable_names):], single.states)
         np.testing.assert_array_equal(chunk.outputs[k, :, :len(spec.observable_names)], single.observables)
+
+
+def test_the_dose_context_of_many_patients_equals_each_patients_own():
+    """Grams, fastest rate, drug mg and largest daily grams, filled per regimen: equal to the one-patient facts."""
+    from ivigsim.analysis import _metric_context as context
+    from ivigsim.core import antagonists
+    regimens = [REGIMENS[name]() for name in sorted(REGIMENS)]
+    regimens.append(iv.Regimen.ivig(dose_g_per_kg=0.4, days=5, infusion_hours=8, every_days=28, cycles=13))
+    rng = np.random.default_rng(8)
+    points = [(regimens[k], w) for k, w in zip(rng.integers(0, len(regimens), 60), rng.uniform(40, 140, 60))]
+    points.append((None, 70.0))
+    got = context.dose_context([r for r, _ in points], [w for _, w in points])
+    known = antagonists.catalogue()
+    for i, (regimen, weight) in enumerate(points):
+        if regimen is None or not regimen.administrations:
+            assert got.grams_given[i] == 0.0 and got.max_infusion_rate_mg_per_kg_per_min[i] == 0.0
+            continue
+        grams, rate, drug_mg, daily = context._dose_facts(regimen, float(weight), known)
+        assert (got.grams_given[i], got.max_infusion_rate_mg_per_kg_per_min[i], got.antagonist_mg[i],
+                got.max_daily_g[i]) == (grams, rate, drug_mg, daily)
+        assert rate == regimen.max_rate_mg_per_kg_per_min(weight)
+        assert got.sessions[i] == len(regimen.sessions)
+    with pytest.raises(iv.RegimenError, match="body weight"):
+        context.dose_context([regimens[0], regimens[0]], [70.0, 600.0])

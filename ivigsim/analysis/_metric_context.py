@@ -20,6 +20,10 @@ from ivigsim.core.regimen import MAX_BODY_WEIGHT_KG, Regimen, check_body_weight,
 # two-pool exchange (ivigsim.core.albumin), well inside four weeks.
 ALBUMIN_AFTER_DAYS = 28.0
 
+# Patients of one regimen from which its dose facts are computed as columns
+# (about 45 us a regimen, against 15-130 us a patient one by one).
+_COLUMNS_FROM = 4
+
 
 # ---------------------------------------------------------------------------
 # Dose context
@@ -136,8 +140,10 @@ def dose_context(regimens: Sequence[Regimen | None],
             continue
         if regimen.antagonist:
             drug_price[where] = _antagonists.price_usd_per_mg(regimen.antagonist)
-        if any(not a.per_kg and a.duration_day > 0.0 for a in regimen.administrations):
-            for i in where:                         # grams infused: the rate is checked per patient
+        if len(where) < _COLUMNS_FROM or any(not a.per_kg and a.duration_day > 0.0
+                                             for a in regimen.administrations):
+            # few patients (columns cost more than they save), or grams infused: the rate is checked per patient
+            for i in where:
                 for column, value in zip(columns, _dose_facts(regimen, float(weights[i]), known)):
                     column[i] = value
         else:

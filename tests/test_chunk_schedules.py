@@ -247,3 +247,65 @@ def test_the_dose_context_of_many_patients_equals_each_patients_own():
         assert got.sessions[i] == len(regimen.sessions)
     with pytest.raises(iv.RegimenError, match="body weight"):
         context.dose_context([regimens[0], regimens[0]], [70.0, 600.0])
+
+
+THERAPIES = """
+[experiment]
+name = "therapies_per_patient"
+model = "fcrn_pk"
+seed = 5
+t_end_days = 40.0
+output_step_days = 1.0
+
+[regimens.plex]
+kind = "plasma_exchange"
+plasma_volumes = 1.0
+sessions = 3
+every_days = 2.0
+
+[regimens.efgartigimod]
+kind = "fcrn_antagonist"
+drug = "efgartigimod"
+dose_mg_per_kg = 10.0
+every_days = 7.0
+doses = 2
+
+[regimens.ivig_then_plex]
+kind = "combine"
+parts = [
+    {kind = "ivig", dose_g_per_kg = 0.4, days = 2, infusion_hours = 8},
+    {kind = "plasma_exchange", plasma_volumes = 1.0, sessions = 2, every_days = 2.0, start_day = 5.0},
+]
+
+[sweep]
+method = "latin_hypercube"
+n = 3
+
+[sweep.variables.body_weight_kg]
+low = 45.0
+high = 130.0
+
+[metrics.nadir_vs_untreated_pct]
+kind = "percent_change_min"
+output = "autoantibody"
+baseline = "untreated"
+
+[metrics.grams]
+kind = "grams_given"
+"""
+
+
+def test_sessions_and_antagonists_per_patient_equal_the_per_point_path(tmp_path, monkeypatch):
+    """Plasma exchange (per-segment controls), a drug's parameter set and a combination, each patient its own
+    weight: one prepared problem per regimen, the same bits as one run per point."""
+    path = tmp_path / "therapies.toml"
+    path.write_text(THERAPIES)
+    experiment = load_experiment(path)
+    points = sample_points(experiment)
+    chunk = ensemble.run_chunk(experiment, points, 0, 0, len(points))
+    assert chunk.engine == ensemble_compiled.COMPILED and (chunk.status == ensemble.OK).all()
+    monkeypatch.setattr(ensemble, "compiled_engine", lambda experiment, spec: (False, "per point: test"))
+    reference = ensemble.run_chunk(experiment, points, 0, 0, len(points))
+    np.testing.assert_array_equal(chunk.outputs, reference.outputs)
+    np.testing.assert_array_equal(chunk.metrics, reference.metrics)
+    np.testing.assert_array_equal(chunk.steps, reference.steps)

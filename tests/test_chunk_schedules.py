@@ -14,6 +14,7 @@ import pytest
 import ivigsim as iv
 from conftest import DATA
 from ivigsim.core.catalogue import load_model
+from ivigsim.core.regimen import Administration
 from ivigsim.core.columns import environment_columns, evaluate_columns, is_arithmetic
 from ivigsim.core.expressions import parse_expression
 from ivigsim.core.schedule import build_schedule, build_schedules
@@ -231,6 +232,9 @@ def test_the_dose_context_of_many_patients_equals_each_patients_own():
     from ivigsim.core import antagonists
     regimens = [REGIMENS[name]() for name in sorted(REGIMENS)]
     regimens.append(iv.Regimen.ivig(dose_g_per_kg=0.4, days=5, infusion_hours=8, every_days=28, cycles=13))
+    grams_infused = iv.Regimen([Administration(0.0, 30.0, False, 0.25, "iv"),
+                                Administration(1.0, 0.5, True, 0.0, "iv")])
+    regimens.append(grams_infused)                # its rate is checked per patient: the per-weight path
     rng = np.random.default_rng(8)
     points = [(regimens[k], w) for k, w in zip(rng.integers(0, len(regimens), 60), rng.uniform(40, 140, 60))]
     points.append((None, 70.0))
@@ -245,6 +249,11 @@ def test_the_dose_context_of_many_patients_equals_each_patients_own():
                 got.max_daily_g[i]) == (grams, rate, drug_mg, daily)
         assert rate == regimen.max_rate_mg_per_kg_per_min(weight)
         assert got.sessions[i] == len(regimen.sessions)
+    few_regimens, few_weights = [grams_infused] * 3 + [regimens[0]] * 2, [60.0, 80.0, 60.0, 70.0, 90.0]
+    few = context.dose_context(few_regimens, few_weights)
+    for i, (regimen, weight) in enumerate(zip(few_regimens, few_weights)):
+        assert (few.grams_given[i], few.max_infusion_rate_mg_per_kg_per_min[i]) == \
+            context._dose_facts(regimen, weight, known)[:2]
     with pytest.raises(iv.RegimenError, match="body weight"):
         context.dose_context([regimens[0], regimens[0]], [70.0, 600.0])
 

@@ -143,9 +143,10 @@ def dose_context(regimens: Sequence[Regimen | None],
         if len(where) < _COLUMNS_FROM or any(not a.per_kg and a.duration_day > 0.0
                                              for a in regimen.administrations):
             # few patients (columns cost more than they save), or grams infused: the rate is checked per patient
-            for i in where:
-                for column, value in zip(columns, _dose_facts(regimen, float(weights[i]), known)):
-                    column[i] = value
+            for weight in dict.fromkeys(weights[where].tolist()):     # once per body weight, in point order
+                at = where[weights[where] == weight]
+                for column, value in zip(columns, _dose_facts(regimen, weight, known)):
+                    column[at] = value
         else:
             for column, values in zip(columns, _dose_columns(regimen, weights[where], known)):
                 column[where] = values

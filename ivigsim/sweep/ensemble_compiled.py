@@ -363,10 +363,12 @@ def _solve(spec, groups, values, rows, t_out, out, steps, untreated, start=None)
     idx, _, cumulative = structure[0]
     n_laws = max(c.shape[0] for _, c, _ in structure)
     conserved = np.zeros((mr, n_laws, idx.size))
+    gid = np.full(mr, -1)                                   # each row's group
     for g, (_, unit_rows, _) in zip(used, structure):
         group_rows, batch, initial, volumes = batches[g]
         take = in_rows[group_rows]
         sel = np.searchsorted(rows, group_rows[take])      # positions in ``rows`` (both sorted)
+        gid[sel] = g
         ns, ni, nc = len(batch.t_breaks) - 1, batch.input_target.shape[0], batch.control_index.shape[0]
         t_breaks[sel, :ns + 1] = batch.t_breaks
         n_seg[sel] = ns
@@ -389,7 +391,7 @@ def _solve(spec, groups, values, rows, t_out, out, steps, untreated, start=None)
         same = np.all(values[rows] == treated_values[rows], axis=1) & np.isfinite(y0_rows).all(axis=1)
         y_init[same] = y0_rows[same]
         steady[same] = 0
-    problem0 = problems[used[0]]
+    problem0 = problems[gid[0]]
     rtol, atol = problem0.rtol, problem0.atol
     # every row of the chunk: the compiled call writes straight into ``out`` (a failed point stays NaN)
     whole = mr == m_all and out.flags.c_contiguous

@@ -40,7 +40,7 @@ RANKS = {
     "ivigsim.core": 10, "ivigsim.core.views": 10,
     "ivigsim.core.units": 11,
     "ivigsim.core.expressions": 12, "ivigsim.core._expression_": 12, "ivigsim.core.algebraic": 12,
-    "ivigsim.core.limits": 13, "ivigsim.core.parameter_sets": 13, "ivigsim.core.antagonists": 13,
+    "ivigsim.core.limits": 13, "ivigsim.core.columns": 13, "ivigsim.core.parameter_sets": 13, "ivigsim.core.antagonists": 13,
     "ivigsim.core.apheresis": 13, "ivigsim.core.rules": 13, "ivigsim.core.events": 13,
     "ivigsim.core.spec": 14, "ivigsim.core._spec_": 14, "ivigsim.core.equations": 14,
     "ivigsim.core.catalogue": 15, "ivigsim.core.data": 15,

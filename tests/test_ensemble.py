@@ -82,6 +82,16 @@ def _per_point(monkeypatch):
     monkeypatch.setattr(ensemble, "compiled_engine", lambda experiment, spec: (False, "per point: test"))
 
 
+def _groups(experiment, points):
+    """The prepared groups of a chunk of every point of ``points``."""
+    spec = load_model(experiment.model)
+    groups, retry = ensemble_compiled._groups(
+        experiment, spec, points, np.arange(len(points)), experiment.output_times(),
+        lambda i: ensemble.point_setup(experiment, spec, points, i), needs_untreated=False)
+    assert retry == []
+    return groups
+
+
 def _chunk(experiment, points, start=0, stop=None):
     return ensemble.run_chunk(experiment, points, 0, start, len(points) if stop is None else stop)
 
@@ -110,9 +120,9 @@ def test_compiled_chunk_equals_simulate_point_by_point(sweep):
             np.testing.assert_array_equal(chunk.outputs[k, :, names.index(name)], single[name])
         np.testing.assert_array_equal(chunk.outputs[k, :, len(spec.observable_names):], single.states)
         assert chunk.steps[k] == single.stats["steps"]
-    first, _ = ensemble_compiled._group_keys(experiment, spec, points, np.arange(len(points)),
-                                             ensemble_compiled.env_symbols(spec))
-    assert len(weights) == len(points) // 2 and len(first) == len(points)   # each point its own group
+    assert len(weights) == len(points) // 2
+    # each point its own dose and body weight, yet one prepared problem per regimen shape
+    assert sorted(len(g.members) for g in _groups(experiment, points)) == [len(points) // 2] * 2
 
 
 def test_compiled_chunk_equals_the_per_point_path(sweep, monkeypatch):
@@ -143,9 +153,9 @@ def test_points_sharing_a_group_differ_only_in_their_parameters(tmp_path, monkey
     experiment = load_experiment(path)
     points = sample_points(experiment)
     spec = load_model(experiment.model)
-    first, inverse = ensemble_compiled._group_keys(experiment, spec, points, np.arange(len(points)),
-                                                   ensemble_compiled.env_symbols(spec))
+    first, inverse = ensemble_compiled._group_keys(experiment, spec, points, np.arange(len(points)))
     assert len(first) == 2                      # one group per regimen: fcrn_total is not in the key
+    assert len(_groups(experiment, points)) == 2
     chunk = _chunk(experiment, points)
     _per_point(monkeypatch)
     reference = _chunk(experiment, points)
@@ -223,8 +233,9 @@ def test_a_bug_in_the_compiled_path_is_not_a_failed_point(sweep, monkeypatch):
 def test_models_without_a_steady_start_run_compiled(tmp_path, monkeypatch):
     """ivig_antitumour starts from its file's initial values (no steady state): same numbers per point.
 
-    Two swept parameters set initial values: ``tumour_initial`` is one (copied
-    column-wise), ``nk_baseline_total`` enters expressions (evaluated per point).
+    Two swept parameters set initial values: ``tumour_initial`` is one,
+    ``nk_baseline_total`` enters expressions; both are evaluated column-wise,
+    and the points (each its own dose) share one prepared problem.
     """
     spec = load_model("ivig_antitumour")
     tumour, nk = (float(spec.default_parameters()[spec.parameter_index(name)])
@@ -266,9 +277,7 @@ output = "tumour"
 """)
     experiment = load_experiment(path)
     points = sample_points(experiment)
-    assert ensemble_compiled._initial_reading(spec, ["tumour_initial", "nk_baseline_total"]) == [
-        (spec.species_index("tumour_cells"), spec.parameter_index("tumour_initial")),
-        (spec.species_index("nk_rest"), None), (spec.species_index("nk_act"), None)]
+    assert len(_groups(experiment, points)) == 1
     chunk = _chunk(experiment, points)
     assert chunk.engine == ensemble_compiled.COMPILED and (chunk.status == 0).all()
     _per_point(monkeypatch)

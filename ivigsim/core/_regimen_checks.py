@@ -58,6 +58,8 @@ def hyperviscosity_flags(peak_viscosity_cp) -> list[str]:
 
 def real_number(value, where: str, what: str) -> float:
     """Return ``value`` as a float, refusing non-numbers (bools included)."""
+    if type(value) is float:          # the common case, without the abstract-base-class checks below
+        return value
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise RegimenError(f"{where}: {what} must be a number, got {value!r}")
     return float(value)

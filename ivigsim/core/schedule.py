@@ -17,7 +17,8 @@ import numpy as np
 
 from ivigsim.core.apheresis import CONTROL_PARAMETERS
 from ivigsim.errors import ParameterError
-from ivigsim.core.expressions import evaluate
+from ivigsim.core.columns import evaluate_columns
+from ivigsim.core.expressions import evaluate, symbols, to_text
 from ivigsim.core.units import parse_unit
 
 _GRAM = parse_unit("g")
@@ -60,8 +61,13 @@ def _grams_to_amount(mass_per_amount_unit, amount_unit):
     return (_GRAM / mass_per_amount_unit).factor_to(amount_unit)
 
 
-def _dose_targets(spec, env, product, route):
-    """[(species index, concentration per gram of product), ...] for one product and route."""
+def _dose_targets(spec, env, product, route, m=1):
+    """[(species index, concentration per gram of product), ...] for one product and route.
+
+    ``env`` holds floats (one run) or arrays of ``m`` points (a batch); the
+    concentration per gram is then an array too, computed with the same
+    operations (see :mod:`ivigsim.core.columns`).
+    """
     if product not in spec.doses:
         offered = ", ".join(spec.doses) or "none"
         raise ParameterError(f"model '{spec.name}' has no dose target for product '{product}' "
@@ -70,20 +76,35 @@ def _dose_targets(spec, env, product, route):
     if route not in target.routes:
         raise ParameterError(f"model '{spec.name}' cannot give '{product}' by the {route} route "
                              f"(routes: {', '.join(target.routes)})")
-    mass_per_amount = evaluate(target.mass_per_amount, env)
+    mass_per_amount = _value(target.mass_per_amount, env, m)
     resolved = []
     for name, fraction_node in target.routes[route]:
-        fraction = evaluate(fraction_node, env)
-        if not 0.0 <= fraction <= 1.0:
+        fraction = _value(fraction_node, env, m)
+        outside = np.flatnonzero(~((0.0 <= np.asarray(fraction)) & (np.asarray(fraction) <= 1.0)).reshape(-1))
+        if outside.size:
+            shown = float(np.asarray(fraction).reshape(-1)[outside[0]])
             raise ParameterError(f"model '{spec.name}': the fraction of '{product}' going to '{name}' "
-                                 f"must lie in [0, 1], got {fraction:g}")
+                                 f"must lie in [0, 1], got {shown:g}")
         species = spec.species[spec.species_index(name)]
         factor = _grams_to_amount(target.mass_per_amount_unit, spec.amount_unit(name))
         resolved.append((spec.species_index(name),
                          fraction * factor / (mass_per_amount * env[species.compartment])))
-    if sum(evaluate(f, env) for _, f in target.routes[route]) > 1.0 + 1e-12:
+    total = sum(_value(f, env, m) for _, f in target.routes[route])
+    if np.any(np.asarray(total) > 1.0 + 1e-12):
         raise ParameterError(f"model '{spec.name}': the fractions of '{product}' sum to more than 1")
     return resolved
+
+
+def _value(node, env, m):
+    """``evaluate(node, env)`` for one run (floats); for a batch, an array where ``node`` reads one."""
+    used = symbols(node)
+    if all(np.ndim(env[name]) == 0 for name in used if name in env):
+        return evaluate(node, env)
+    values, valid = evaluate_columns(node, env, m)
+    if not valid.all():
+        raise ParameterError(f"{to_text(node)!r} cannot be evaluated at every point of the batch "
+                             "(a division by zero, or a value that is not finite)")
+    return values
 
 
 def _session_controls(spec, sessions, seg_start):
@@ -110,7 +131,66 @@ def build_schedule(spec, env, doses, t_start, t_end, sessions=()):
 
     ``sessions`` (from ``Regimen.sessions``) become per-segment values of the
     model's removal parameters (:data:`ivigsim.core.apheresis.CONTROL_PARAMETERS`).
+    One run's schedule is the batch of :func:`build_schedules` with one point,
+    so a sweep's points get the very numbers of a single run.
     """
+    amounts_g = np.array([[dose.amount_g for dose in doses]], dtype=np.float64).reshape(1, len(doses))
+    return build_schedules(spec, env, doses, amounts_g, t_start, t_end, sessions).point(0)
+
+
+@dataclass(frozen=True)
+class ScheduleBatch:
+    """The schedules of ``m`` points whose doses share times, durations, routes and products.
+
+    The segments do not depend on the dose sizes or on the body weight; the
+    infusion rates and bolus jumps do (grams per kg x body weight / molar
+    mass / volume), so they are per point.
+
+    t_breaks : (n_segments + 1,) days
+    inputs : (m, n_segments, n_inputs) species unit per day, into ``input_target``
+    jumps : (m, n_segments, n_species)
+    control_index, control_values : as in :class:`DosingSchedule` (the same for every point)
+    """
+
+    t_breaks: np.ndarray
+    inputs: np.ndarray
+    input_target: np.ndarray
+    jumps: np.ndarray
+    control_index: np.ndarray
+    control_values: np.ndarray
+
+    def point(self, k):
+        """The :class:`DosingSchedule` of point ``k``."""
+        return DosingSchedule(self.t_breaks, self.inputs[k], self.input_target, self.jumps[k],
+                              self.control_index, self.control_values)
+
+
+def build_schedules(spec, env, doses, amounts_g, t_start, t_end, sessions=()):
+    """The schedules of many points at once: one segment structure, per-point rates.
+
+    Parameters
+    ----------
+    spec : ModelSpec
+    env : mapping of str to float or ndarray of shape (m,)
+        Parameters and compartment volumes, the same for every point (floats)
+        or per point (see :func:`ivigsim.core.columns.environment_columns`).
+    doses : sequence of Dose
+        The doses of one point: their times, durations, routes and products
+        are those of every point; their amounts are not read.
+    amounts_g : ndarray, shape (m, n_doses)
+        Grams of each dose for each point.
+    t_start, t_end : float, days
+    sessions : sequence of apheresis sessions, optional
+
+    Returns
+    -------
+    ScheduleBatch
+
+    Each rate is computed with the operations of one run, in its order
+    (``amount_g / duration_day * per_gram``, summed over the doses in their
+    order), so point ``k`` equals ``build_schedule`` for that point bit for bit.
+    """
+    m = amounts_g.shape[0]
     cuts = {float(t_start), float(t_end)}
     for session in sessions:
         for t in (session.time_day, session.end_day):
@@ -118,31 +198,33 @@ def build_schedule(spec, env, doses, t_start, t_end, sessions=()):
                 cuts.add(float(t))
     resolved = []
     scales = {}
-    for dose in doses:
+    for d, dose in enumerate(doses):
         key = (dose.product, dose.route)
         if key not in scales:
-            scales[key] = _dose_targets(spec, env, dose.product, dose.route)
-        resolved += [(dose, index, per_gram) for index, per_gram in scales[key]]
+            scales[key] = _dose_targets(spec, env, dose.product, dose.route, m)
+        resolved += [(d, dose, index, per_gram) for index, per_gram in scales[key]]
         for t in (dose.time_day, dose.end_day):
             if t_start < t < t_end:
                 cuts.add(float(t))
     t_breaks = np.array(sorted(cuts))
     n_seg = len(t_breaks) - 1
-    infusion_targets = sorted({i for d, i, _ in resolved if d.duration_day > 0})
+    infusion_targets = sorted({i for _, dose, i, _ in resolved if dose.duration_day > 0})
     column = {species: k for k, species in enumerate(infusion_targets)}
-    inputs = np.zeros((n_seg, len(infusion_targets)))
-    jumps = np.zeros((n_seg, spec.n_species))
+    inputs = np.zeros((m, n_seg, len(infusion_targets)))
+    jumps = np.zeros((m, n_seg, spec.n_species))
     seg_start = t_breaks[:-1]
-    for dose, index, per_gram in resolved:
+    for d, dose, index, per_gram in resolved:
+        amount_g = amounts_g[:, d]
         if dose.duration_day > 0:
             active = (seg_start >= dose.time_day) & (seg_start < dose.end_day)
-            inputs[active, column[index]] += dose.amount_g / dose.duration_day * per_gram
+            rate = amount_g / dose.duration_day * per_gram
+            inputs[:, active, column[index]] += rate[:, None]
         elif t_start <= dose.time_day < t_end or (dose.time_day == t_start):
             seg = int(np.searchsorted(seg_start, dose.time_day, side="right")) - 1
-            jumps[seg, index] += dose.amount_g * per_gram
+            jumps[:, seg, index] += amount_g * per_gram
     control_index, control_values = _session_controls(spec, sessions, seg_start)
-    return DosingSchedule(t_breaks, inputs, np.array(infusion_targets, dtype=np.int64), jumps,
-                          control_index, control_values)
+    return ScheduleBatch(t_breaks, inputs, np.array(infusion_targets, dtype=np.int64), jumps,
+                         control_index, control_values)
 
 
 def no_dosing(spec, t_start, t_end):

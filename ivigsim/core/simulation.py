@@ -485,8 +485,8 @@ def start_state(problem):
     return initial_state(problem.spec, problem.kernel, problem.values, problem.p, problem.rtol, problem.atol)
 
 
-def _clocks(run):
-    """The clocks of ``run``: ``(species index, rate)`` of each state that only counts time.
+def clock_species(spec, switches):
+    """The clocks of a model: ``(species index, rate)`` of each state that only counts time.
 
     A clock (``time`` of a model file, or the simulation time of an imported
     SBML model) starts at 0 in a compartment of size 1, and one reaction with
@@ -495,8 +495,18 @@ def _clocks(run):
     ``rate * t``, but the integrated value can sit a rounding error away, and a
     rule that switches at an output time (``piecewise(f, time < 1, g)``
     sampled at ``t = 1``) would then take the wrong branch.
+
+    Parameters
+    ----------
+    spec : ModelSpec
+    switches : ndarray, shape (n_mechanisms,)
+        0/1 per mechanism; a clock whose reaction is switched off is none.
+
+    Returns
+    -------
+    list of (int, float or str)
+        The rate is a number, or the name of the parameter that holds it.
     """
-    spec = run.spec
     touched = {}
     for r in spec.reactions:
         for name, _ in r.reactants + r.products:
@@ -504,7 +514,7 @@ def _clocks(run):
     fixed = {n for e in spec.events for n, _ in e.assignments}
     fixed |= {n for d in spec.doses.values() for targets in d.routes.values() for n, _ in targets}
     sizes = {c.name: c.volume for c in spec.compartments}
-    params = dict(zip(spec.parameter_names, run.values))
+    parameters = set(spec.parameter_names)
     clocks = []
     for r in spec.reactions:
         if r.reactants or len(r.products) != 1 or r.products[0][1] != 1.0:
@@ -513,15 +523,22 @@ def _clocks(run):
         i = spec.species_index(name)
         species = spec.species[i]
         rate = (r.rate.value if isinstance(r.rate, Num) else
-                params.get(r.rate.name) if isinstance(r.rate, Sym) else None)
+                r.rate.name if isinstance(r.rate, Sym) and r.rate.name in parameters else None)
         size = sizes.get(species.compartment)
         if (rate is None or touched[name] != 1 or name in fixed
                 or not (isinstance(species.initial, Num) and species.initial.value == 0.0)
                 or not (isinstance(size, Num) and size.value == 1.0)
-                or run.switches[spec.mechanism_names.index(r.mechanism)] == 0):
+                or switches[spec.mechanism_names.index(r.mechanism)] == 0):
             continue
-        clocks.append((i, float(rate)))
+        clocks.append((i, rate))
     return clocks
+
+
+def _clocks(run):
+    """``(species index, rate)`` of each clock of ``run`` (see :func:`clock_species`)."""
+    spec = run.spec
+    return [(i, float(run.values[spec.parameter_index(rate)]) if isinstance(rate, str) else float(rate))
+            for i, rate in clock_species(spec, run.switches)]
 
 
 def _exact_clocks(run, y0, t, states):

@@ -238,15 +238,5 @@ def _chunk_metrics(experiment, names, t_out, outputs, regimens, weights, untreat
 
 
 def _dose_context(regimens, weights):
-    """:func:`dose_context` computed once per distinct (regimen, body weight) and spread to the points."""
-    keys, first, where = {}, [], []
-    for k, (regimen, weight) in enumerate(zip(regimens, weights)):
-        key = (id(regimen), float(weight))
-        if key not in keys:
-            keys[key] = len(first)
-            first.append(k)
-        where.append(keys[key])
-    unique = dose_context([regimens[k] for k in first], [weights[k] for k in first])
-    where = np.asarray(where, dtype=np.int64)
-    return type(unique)(**{name: np.asarray(getattr(unique, name))[where]
-                           for name in unique.__dataclass_fields__})
+    """:func:`dose_context` of the chunk's points (it fills the points of one regimen together)."""
+    return dose_context(regimens, np.asarray(weights, dtype=np.float64))

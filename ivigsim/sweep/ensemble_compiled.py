@@ -1,21 +1,31 @@
 """The compiled path of a sweep chunk: Python prepares a chunk, one compiled call runs its points.
 
-:func:`run_compiled` groups the points of a chunk by what makes their runs
-differ in more than the kernel parameter vector: the regimen (and its swept
-arguments), the body weight, and any swept parameter that a compartment
-volume, an initial value or a dose target reads. Each group is prepared once
-through :func:`ivigsim.core.simulation.prepare` (all input checks included);
-every other point of the group is that problem with its own swept parameter
-values, set and bounds-checked column by column in NumPy. The points then go
-through :func:`ivigsim.core.solvers.ensemble.run_points` in one call: steady
-state, course and observables, point by point without the GIL. A point the
-compiled call could not finish is run again through the per-point path, which
-raises the same :class:`~ivigsim.errors.IvigsimError` as a single simulation
-would, so its recorded reason is the one ``simulate`` gives.
+:func:`run_compiled` groups the points of a chunk by the shape of their
+regimen: the times, durations, routes and products of its doses and its
+apheresis sessions, which fix the schedule's segments. Each group is
+prepared once through :func:`ivigsim.core.simulation.prepare` (all input
+checks included), on its first point. Everything else that differs between
+points is computed for the whole group at once, with the operations one run
+uses, so each point is bit-identical to ``simulate``:
 
-Initial values may read swept parameters without splitting a group: one
-that is a parameter's name (``initial = "fcrn_total"``) is that parameter's
-column; any other is evaluated per point.
+* parameter values: each swept parameter and the body weight is a column,
+  set and bounds-checked in NumPy;
+* compartment volumes and initial values that read them
+  (:func:`ivigsim.core.columns.environment_columns`);
+* dose rates and bolus jumps: grams per kg x body weight (or the point's own
+  dose) / molar mass / volume (:func:`ivigsim.core.schedule.build_schedules`);
+* conservation rows of the steady state: the group's null space times each
+  point's volumes;
+* clocks: each point's rate, so the compiled call sets them to ``rate * t``
+  exactly, as ``simulate`` does.
+
+The points then go through :func:`ivigsim.core.solvers.ensemble.run_points`
+in one call: steady state, course and observables, point by point without
+the GIL. A point that one run would refuse (a volume or body weight out of
+range) or that the compiled call could not finish is run again through the
+per-point path, which raises the same :class:`~ivigsim.errors.IvigsimError`
+as a single simulation would, so its recorded reason is the one
+``simulate`` gives.
 
 What the compiled call cannot express (model events, state-triggered doses)
 goes through the per-point path; :func:`compiled_engine` says which, and why.
@@ -26,9 +36,13 @@ from __future__ import annotations
 import numpy as np
 
 from ivigsim.core import steady_state
-from ivigsim.core.expressions import Sym, evaluate, symbols
-from ivigsim.core.regimen import Regimen
-from ivigsim.core.simulation import MAX_STEPS, STEADY_STATE_HORIZON_DAY, prepare
+from ivigsim.core.cache import BoundedCache
+from ivigsim.core.columns import environment_columns, evaluate_columns
+from ivigsim.core.expressions import evaluate, symbols
+from ivigsim.core.regimen import MAX_BODY_WEIGHT_KG, Regimen
+from ivigsim.core.schedule import ScheduleBatch, build_schedules
+from ivigsim.core.simulation import MAX_STEPS, STEADY_STATE_HORIZON_DAY, clock_species, prepare
+from ivigsim.core.spec import BODY_WEIGHT
 from ivigsim.core.solvers import rodas
 from ivigsim.core.solvers.batch import entry
 from ivigsim.errors import IvigsimError
@@ -49,64 +63,70 @@ def compiled_engine(experiment, spec):
     return True, COMPILED
 
 
-def env_symbols(spec):
-    """Parameters that compartment volumes or dose targets read: they shape the schedule and the volumes."""
-    used = set()
-    for target in spec.doses.values():
-        used |= symbols(target.mass_per_amount)
-        for _, fraction in (f for route in target.routes.values() for f in route):
-            used |= symbols(fraction)
-    volumes = {c.name: symbols(c.volume) for c in spec.compartments}
-    used |= set().union(*volumes.values()) if volumes else set()
-    return used & set(spec.parameter_names)
-
-
 def _swept_parameters(experiment):
     names = [v.name for v in experiment.sweep.variables if v.target == "parameter"]
     names += [v.parameter for v in experiment.sweep.variability]
     return list(dict.fromkeys(names))
 
 
-def _group_keys(experiment, spec, points, ids, reads_env):
-    """One row of numbers per point; equal rows share a prepared problem."""
+def _group_keys(experiment, spec, points, ids):
+    """Each point's regimen, as (first row of each distinct regimen, regimen number per row).
+
+    Only the regimen and its swept arguments make regimens differ; body
+    weights and swept parameters are columns of the points (see :func:`_shape`).
+    """
     columns = [points.regimen[ids].astype(np.float64)]
-    for var in experiment.sweep.variables:
-        if var.target == "regimen" or (var.target == "parameter" and var.name in reads_env):
-            columns.append(points.values[var.name][ids])
-    for var in experiment.sweep.variability:
-        if var.parameter in reads_env:
-            columns.append(points.values[var.parameter][ids])
-    if "body_weight" in spec.parameter_names:
-        columns.append(points.values["body_weight_kg"][ids])
+    columns += [points.values[var.name][ids] for var in experiment.sweep.variables if var.target == "regimen"]
     keys = np.stack(columns, axis=1)
     _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
     return first, inverse.reshape(-1)
 
 
-class _Group:
-    """One prepared problem and the chunk rows that share it."""
+def _shape(regimen):
+    """What a regimen's schedule segments and parameter set depend on; the dose sizes are left out.
 
-    def __init__(self, problem, untreated, members):
-        self.problem, self.untreated, self.members = problem, untreated, members
+    Regimens of one shape (a dose swept, say) share a prepared problem: their
+    points differ only in the grams of each dose.
+    """
+    return (tuple((a.time_day, a.duration_day, a.per_kg, a.route, a.product, a.concentration_g_per_l)
+                  for a in regimen.administrations), regimen.sessions, regimen.antagonist)
+
+
+class _Group:
+    """One prepared problem and the chunk rows that share it, each with its own regimen and columns."""
+
+    def __init__(self, problem, untreated, blocks):
+        self.problem, self.untreated, self.blocks = problem, untreated, blocks   # blocks: [(rows, regimen)]
+        self.members = np.sort(np.concatenate([rows for rows, _ in blocks]))
+        self.batch = {}          # treated / untreated -> the group's points' schedules, states and volumes
+
+
+# Steady-state structures by model and mechanism switches: they read nothing else.
+_STRUCTURES = BoundedCache(64, "steady-state structures")
 
 
 def _steady_structure(spec, problem):
-    """(free index, conservation rows, cumulative index) of the untreated steady state of ``problem``."""
-    env = spec.environment(problem.values)
+    """(free index, conservation rows per unit volume, cumulative index) of the untreated steady state.
+
+    The rows are :func:`steady_state.conservation_rows` with every volume 1:
+    each point multiplies them by its own volumes (the same product as there).
+    They depend on the model and its mechanism switches only, so they are
+    computed once per process.
+    """
     n_par = len(spec.parameters)
-    active = np.array([problem.p[n_par + spec.mechanism_names.index(r.mechanism)] != 0 for r in spec.reactions],
-                      dtype=bool)
+    switches = problem.p[n_par:]
+    key = (spec.fingerprint(), tuple(s.cumulative for s in spec.species), switches.tobytes())
+    return _STRUCTURES.get_or_compute(key, lambda: _structure(spec, switches))
+
+
+def _structure(spec, switches):
+    mechanisms = spec.mechanism_names
+    active = np.array([switches[mechanisms.index(r.mechanism)] != 0 for r in spec.reactions], dtype=bool)
     stoichiometry = spec.stoichiometry()
     cumulative = np.array([s.cumulative for s in spec.species], dtype=bool)
     free = ~cumulative & np.any(stoichiometry[:, active] != 0, axis=1)
-    volumes = np.array([env[s.compartment] for s in spec.species], dtype=np.float64)
-    conserved = steady_state.conservation_rows(stoichiometry, volumes, active, free)
+    conserved = steady_state.conservation_rows(stoichiometry, np.ones(spec.n_species), active, free)
     return np.flatnonzero(free).astype(np.int64), conserved, np.flatnonzero(cumulative).astype(np.int64)
-
-
-def _initial_values(spec, problem):
-    env = spec.environment(problem.values)
-    return np.array([evaluate(s.initial, env) for s in spec.species], dtype=np.float64)
 
 
 def run_compiled(experiment, spec, points, ids, t_out, setup, per_point, needs_untreated):
@@ -135,38 +155,31 @@ def run_compiled(experiment, spec, points, ids, t_out, setup, per_point, needs_u
     weights = np.array(points.values["body_weight_kg"][ids], dtype=np.float64)
     steps = np.zeros(m, dtype=np.int64)
     reasons = [""] * m
-    has_weight = "body_weight" in spec.parameter_names
-    reads_env = env_symbols(spec)
-    swept = [name for name in _swept_parameters(experiment) if name not in reads_env]
-    first, inverse = _group_keys(experiment, spec, points, ids, reads_env)
-    groups, retry = [], []
-    for g, k0 in enumerate(first):
-        members = np.flatnonzero(inverse == g)
-        try:
-            regimen, params, weight = setup(int(ids[k0]))
-            problem = prepare(spec, regimen, experiment.t_end_days, weight if has_weight else None, params,
-                              dict(experiment.mechanisms), t_out, experiment.rtol)
-            base = prepare(spec, Regimen.none(), experiment.t_end_days, weight if has_weight else None,
-                           params, dict(experiment.mechanisms), t_out, experiment.rtol) \
-                if needs_untreated else None
-        except IvigsimError:
-            retry += members.tolist()          # the per-point path gives each its reason
-            continue
-        groups.append(_Group(problem, base, members))
-        for k in members:
-            regimens[k] = regimen
-    values, ok = _values(spec, points, ids, groups, swept, m)
-    initial = _initial_reading(spec, swept)
+    groups, retry = _groups(experiment, spec, points, ids, t_out, setup, needs_untreated)
+    swept = _swept_parameters(experiment)
+    values, ok = _values(spec, points, ids, groups, swept, weights, m)
+    ok &= _in_groups(groups, m)
+    variants = [False, True] if needs_untreated else [False]
+    base_values = _values(spec, points, ids, groups, swept, weights, m, untreated=True)[0] \
+        if needs_untreated else None
+    for group in groups:
+        rows = group.members[ok[group.members]]
+        for variant in variants:
+            if rows.size:
+                rows = _prepare_rows(spec, group, rows, base_values if variant else values, weights, swept, variant,
+                                     experiment.t_end_days)
+        ok[group.members] = False
+        ok[rows] = True
+        for block, regimen in group.blocks:
+            for k in block[ok[block]]:
+                regimens[k] = regimen
     retry += np.flatnonzero(~ok & _in_groups(groups, m)).tolist()
-    for k in retry:
-        regimens[k] = None
     rows = np.flatnonzero(ok)
     if rows.size:
-        done, y0 = _solve(spec, groups, values, rows, t_out, outputs, steps, initial, untreated=False)
+        done, y0 = _solve(spec, groups, values, rows, t_out, outputs, steps, untreated=False)
         if needs_untreated:
-            base_values, _ = _values(spec, points, ids, groups, swept, m, untreated=True)
-            done_base, _ = _solve(spec, groups, base_values, rows, t_out, untreated, steps, initial,
-                                  untreated=True, start=(values, y0))
+            done_base, _ = _solve(spec, groups, base_values, rows, t_out, untreated, steps, untreated=True,
+                                  start=(values, y0))
             done &= done_base
         retry += rows[~done].tolist()
     for k in sorted(set(retry)):
@@ -181,6 +194,47 @@ def run_compiled(experiment, spec, points, ids, t_out, setup, per_point, needs_u
     return outputs, untreated, regimens, weights, steps, reasons
 
 
+def _groups(experiment, spec, points, ids, t_out, setup, needs_untreated):
+    """The chunk's groups (one ``prepare`` each, on the group's first row), and the rows to run per point.
+
+    A group holds the rows whose regimens have one :func:`_shape`. A body
+    weight set as a model parameter as well is left to ``prepare``, which
+    checks that the two agree: it stays in the key.
+    """
+    has_weight = BODY_WEIGHT in spec.parameter_names
+    first, inverse = _group_keys(experiment, spec, points, ids)
+    by_shape, retry = {}, []
+    for g, k0 in enumerate(first):
+        rows = np.flatnonzero(inverse == g)
+        try:
+            regimen, params, _ = setup(int(ids[k0]))
+        except IvigsimError:
+            retry += rows.tolist()             # the per-point path gives each its reason
+            continue
+        if BODY_WEIGHT in params:          # a model parameter too: prepare checks they agree, weight by weight
+            column = points.values["body_weight_kg"][ids[rows]]
+            for weight in np.unique(column):
+                by_shape.setdefault((_shape(regimen), weight), []).append((rows[column == weight], regimen))
+        else:
+            by_shape.setdefault((_shape(regimen), None), []).append((rows, regimen))
+    groups = []
+    for members in by_shape.values():
+        rows = np.concatenate([r for r, _ in members])
+        k0 = int(rows.min())
+        try:
+            regimen, params, weight = setup(int(ids[k0]))
+            problem = prepare(spec, regimen, experiment.t_end_days, weight if has_weight else None, params,
+                              dict(experiment.mechanisms), t_out, experiment.rtol)
+            base = prepare(spec, Regimen.none(), experiment.t_end_days, weight if has_weight else None,
+                           params, dict(experiment.mechanisms), t_out, experiment.rtol) \
+                if needs_untreated else None
+        except IvigsimError:
+            retry += rows.tolist()
+            continue
+        groups.append(_Group(problem, base, members))
+    return groups, retry
+
+
 def _in_groups(groups, m):
     mask = np.zeros(m, dtype=bool)
     for group in groups:
@@ -188,54 +242,113 @@ def _in_groups(groups, m):
     return mask
 
 
-def _values(spec, points, ids, groups, swept, m, untreated=False):
-    """Parameter values per chunk row, and whether each is a row of a group with values in bounds."""
+def _values(spec, points, ids, groups, swept, weights, m, untreated=False):
+    """Parameter values per chunk row, and whether each is a row of a group with values in bounds.
+
+    The group's prepared values, with each row's swept parameters and body
+    weight (as ``resolve_parameters`` sets them), each checked against its bounds.
+    """
     values = np.zeros((m, len(spec.parameters)))
     ok = np.zeros(m, dtype=bool)
     for group in groups:
         problem = group.untreated if untreated else group.problem
         values[group.members] = problem.values
         ok[group.members] = True
-    for name in swept:
+    columns = [(name, points.values[name][ids]) for name in swept]
+    if BODY_WEIGHT in spec.parameter_names:
+        columns.append((BODY_WEIGHT, weights))
+    for name, column in columns:
         j = spec.parameter_index(name)
-        column = points.values[name][ids]
         low, high = spec.parameters[j].bounds
         ok &= np.isfinite(column) & (column >= low) & (column <= high)
+        if name == BODY_WEIGHT and name in swept:     # swept as a parameter too: the two must agree
+            ok &= values[:, j] == column
         values[:, j] = column
     return values, ok
 
 
-def _initial_reading(spec, swept):
-    """[(species index, parameter index or None)] for initial values that read a swept parameter.
+def _prepare_rows(spec, group, rows, values, weights, swept, untreated, t_end):
+    """The schedules, initial values and volumes of ``rows`` of ``group``; returns the rows that have them.
 
-    A parameter index: the initial value is that parameter (copied column-wise);
-    None: another expression, evaluated per point.
+    What ``prepare`` and ``initial_state`` compute per run, computed for the
+    rows at once (:mod:`ivigsim.core.columns`, :func:`build_schedules`) with
+    the same operations. A row that one run would refuse (a volume that is
+    not positive, a body weight or infusion rate out of range) is dropped:
+    the per-point path reports it.
     """
-    swept = set(swept)
-    found = []
+    problem = group.untreated if untreated else group.problem
+    env, ok = environment_columns(spec, values[rows])
+    regimen = Regimen.none() if untreated else problem.regimen
+    has_weight = BODY_WEIGHT in spec.parameter_names
+    point_weights = weights[rows] if has_weight else np.full(rows.size, np.nan)
+    administrations = regimen.administrations
+    amounts = np.zeros((rows.size, len(administrations)))
+    if administrations:
+        if has_weight:
+            ok &= np.isfinite(point_weights) & (point_weights > 0.0) & (point_weights <= MAX_BODY_WEIGHT_KG)
+        position = np.full(int(rows.max()) + 1, -1)
+        position[rows] = np.arange(rows.size)
+        for block, own in group.blocks:          # each regimen's doses (a swept dose differs between them)
+            at = position[block[block <= rows.max()]]
+            at = at[at >= 0]
+            amounts[at] = [float(a.amount) for a in own.administrations]
+            for r in at if any(not a.per_kg and a.duration_day > 0.0 for a in own.administrations) else ():
+                try:                             # a rate in grams per day: checked per patient
+                    own.doses(float(point_weights[r]) if has_weight else problem.body_weight_kg)
+                except IvigsimError:
+                    ok[r] = False
+        for d, a in enumerate(administrations):
+            if a.per_kg:
+                amounts[:, d] *= point_weights if has_weight else problem.body_weight_kg
+    initial = np.empty((rows.size, spec.n_species))
+    constant = spec.environment(problem.values)
+    varying = set(swept) | ({BODY_WEIGHT} if has_weight else set())
+    varying |= {c.name for c in spec.compartments if symbols(c.volume) & varying}
     for i, s in enumerate(spec.species):
-        if symbols(s.initial) & swept:
-            simple = isinstance(s.initial, Sym) and s.initial.name in swept
-            found.append((i, spec.parameter_index(s.initial.name) if simple else None))
-    return found
+        if symbols(s.initial) & varying:
+            initial[:, i], valid = evaluate_columns(s.initial, env, rows.size)
+            ok &= valid
+        else:
+            initial[:, i] = evaluate(s.initial, constant)
+    keep = np.flatnonzero(ok)
+    env = {name: column[keep] for name, column in env.items()}
+    doses = regimen.doses(problem.body_weight_kg) if administrations else ()
+    try:
+        batch = build_schedules(spec, env, doses, amounts[keep], 0.0, float(t_end), regimen.sessions)
+    except IvigsimError:
+        return rows[:0]
+    compartments = [c.name for c in spec.compartments]
+    volumes = np.stack([env[name] for name in compartments], axis=1).reshape(keep.size, len(compartments))
+    volumes = volumes[:, [compartments.index(s.compartment) for s in spec.species]]
+    group.batch[untreated] = (rows[keep], batch, initial[keep], volumes)
+    if untreated and False in group.batch:     # the treated rows must keep theirs too
+        treated_rows, *rest = group.batch[False]
+        sel = np.isin(treated_rows, rows[keep])
+        group.batch[False] = (treated_rows[sel], _rows_of(rest[0], sel), rest[1][sel], rest[2][sel])
+    return rows[keep]
 
 
-def _solve(spec, groups, values, rows, t_out, out, steps, initial, untreated, start=None):
+def _rows_of(batch, sel):
+    """``batch`` for the points ``sel`` of it."""
+    return ScheduleBatch(batch.t_breaks, batch.inputs[sel], batch.input_target, batch.jumps[sel],
+                         batch.control_index, batch.control_values)
+
+
+def _solve(spec, groups, values, rows, t_out, out, steps, untreated, start=None):
     """Fill ``out[rows]`` through one compiled call; returns (rows finished, states at t = 0)."""
     kernel = groups[0].problem.kernel
     m_all, n = values.shape[0], spec.n_species
-    member_of = np.full(m_all, -1)
-    for g, group in enumerate(groups):
-        member_of[group.members] = g
     problems = [(group.untreated if untreated else group.problem) for group in groups]
-    schedules = [p.schedule for p in problems]
+    batches = [group.batch.get(untreated) for group in groups]
+    in_rows = np.zeros(m_all, dtype=bool)
+    in_rows[rows] = True
+    used = [g for g, b in enumerate(batches) if b is not None and in_rows[b[0]].any()]
     mr = rows.size
-    gid = member_of[rows]
-    switches = np.stack([problems[g].switches for g in gid])
-    ps = np.ascontiguousarray(np.hstack([values[rows], switches]))
-    max_seg = max(len(s.t_breaks) - 1 for s in schedules)
-    max_in = max(1, max(s.inputs.shape[1] for s in schedules))
-    max_c = max(1, max(s.control_index.shape[0] for s in schedules))
+    switches = problems[used[0]].switches
+    ps = np.ascontiguousarray(np.hstack([values[rows], np.broadcast_to(switches, (mr, switches.size))]))
+    max_seg = max(len(batches[g][1].t_breaks) - 1 for g in used)
+    max_in = max(1, max(batches[g][1].input_target.shape[0] for g in used))
+    max_c = max(1, max(batches[g][1].control_index.shape[0] for g in used))
     t_breaks = np.zeros((mr, max_seg + 1))
     n_seg = np.zeros(mr, dtype=np.int64)
     inputs = np.zeros((mr, max_seg, max_in))
@@ -246,42 +359,30 @@ def _solve(spec, groups, values, rows, t_out, out, steps, initial, untreated, st
     control_values = np.zeros((mr, max_seg, max_c))
     n_controls = np.zeros(mr, dtype=np.int64)
     y_init = np.zeros((mr, n))
-    conserved_rows = []
-    structure = None
-    for g, problem in enumerate(problems):
-        sel = gid == g
-        if not sel.any():
-            conserved_rows.append(None)
-            continue
-        s = problem.schedule
-        ns, ni, nc = len(s.t_breaks) - 1, s.inputs.shape[1], s.control_index.shape[0]
-        t_breaks[sel, :ns + 1] = s.t_breaks
-        n_seg[sel] = ns
-        inputs[sel, :ns, :ni] = s.inputs
-        input_target[sel, :ni] = s.input_target
-        n_inputs[sel] = ni
-        jumps[sel, :ns] = s.jumps
-        control_index[sel, :nc] = s.control_index
-        control_values[sel, :ns, :nc] = s.control_values
-        n_controls[sel] = nc
-        y_init[sel] = _initial_values(spec, problem)
-        idx, conserved, cumulative = _steady_structure(spec, problem)
-        structure = (idx, cumulative)
-        conserved_rows.append(conserved)
-    idx, cumulative = structure
-    per_point = [i for i, j in initial if j is None]
-    for i, j in initial:
-        if j is not None:
-            y_init[:, i] = values[rows, j]
-    for r, row in enumerate(rows if per_point else ()):   # other expressions of a swept parameter
-        env = spec.environment(values[row])
-        for i in per_point:
-            y_init[r, i] = evaluate(spec.species[i].initial, env)
-    n_laws = max(c.shape[0] for c in conserved_rows if c is not None)
+    structure = [_steady_structure(spec, problems[g]) for g in used]
+    idx, _, cumulative = structure[0]
+    n_laws = max(c.shape[0] for _, c, _ in structure)
     conserved = np.zeros((mr, n_laws, idx.size))
-    for g, rows_g in enumerate(conserved_rows):
-        if rows_g is not None:
-            conserved[gid == g, :rows_g.shape[0]] = rows_g
+    gid = np.full(mr, -1)                                   # each row's group
+    for g, (_, unit_rows, _) in zip(used, structure):
+        group_rows, batch, initial, volumes = batches[g]
+        take = in_rows[group_rows]
+        sel = np.searchsorted(rows, group_rows[take])      # positions in ``rows`` (both sorted)
+        gid[sel] = g
+        ns, ni, nc = len(batch.t_breaks) - 1, batch.input_target.shape[0], batch.control_index.shape[0]
+        t_breaks[sel, :ns + 1] = batch.t_breaks
+        n_seg[sel] = ns
+        inputs[sel, :ns, :ni] = batch.inputs[take]
+        input_target[sel, :ni] = batch.input_target
+        n_inputs[sel] = ni
+        jumps[sel, :ns] = batch.jumps[take]
+        control_index[sel, :nc] = batch.control_index
+        control_values[sel, :ns, :nc] = batch.control_values
+        n_controls[sel] = nc
+        y_init[sel] = initial[take]
+        # conservation_rows' ``(left * volumes[free][:, None]).T``, point by point
+        conserved[sel, :unit_rows.shape[0]] = unit_rows[None, :, :] * volumes[take][:, None, idx]
+    clock_index, clock_rate = _clock_columns(spec, switches, values[rows])
     steady = np.full(mr, 1 if spec.initial_state == "steady_state" else 0, dtype=np.int64)
     if start is not None:
         # the untreated twin starts from the treated point's state when its parameters are the same
@@ -292,7 +393,9 @@ def _solve(spec, groups, values, rows, t_out, out, steps, initial, untreated, st
         steady[same] = 0
     problem0 = problems[gid[0]]
     rtol, atol = problem0.rtol, problem0.atol
-    result = np.zeros((mr, len(t_out), out.shape[2]))
+    # every row of the chunk: the compiled call writes straight into ``out`` (a failed point stays NaN)
+    whole = mr == m_all and out.flags.c_contiguous
+    result = out if whole else np.zeros((mr, len(t_out), out.shape[2]))
     y0 = np.full((mr, n), np.nan)
     stats = np.zeros((mr, rodas.N_STATS), dtype=np.int64)
     info = np.zeros((mr, 4))
@@ -304,13 +407,25 @@ def _solve(spec, groups, values, rows, t_out, out, steps, initial, untreated, st
         y_init, steady, idx, conserved, cumulative, STEADY_STATE_HORIZON_DAY, STEADY_ROUNDS, min(rtol, 1e-8),
         np.ascontiguousarray(atol * 1e-2), steady_state.MAX_NEWTON_ITERATIONS, steady_state.STEP_TOLERANCE,
         steady_state.ROUND_OFF_STEP, t_breaks, n_seg, inputs, input_target, n_inputs, jumps, control_index,
-        control_values, n_controls, np.ascontiguousarray(t_out, dtype=np.float64), float(rtol),
+        control_values, n_controls, clock_index, clock_rate, np.ascontiguousarray(t_out, dtype=np.float64),
+        float(rtol),
         np.ascontiguousarray(atol), MAX_STEPS, result, y0, stats, info, status)
     done = status == rodas.SUCCESS
-    out[rows[done]] = result[done]
+    if not whole:
+        out[rows[done]] = result[done]
     del result
     if not untreated:
         steps[rows[done]] = stats[done, rodas.STAT_ACCEPTED]
     y0_all = np.full((m_all, n), np.nan)
     y0_all[rows] = y0
     return done, y0_all
+
+
+def _clock_columns(spec, switches, values):
+    """(species index of each clock, its rate at each point): see :func:`simulation.clock_species`."""
+    clocks = clock_species(spec, switches)
+    index = np.array([i for i, _ in clocks], dtype=np.int64)
+    rate = np.empty((values.shape[0], len(clocks)))
+    for j, (_, r) in enumerate(clocks):
+        rate[:, j] = values[:, spec.parameter_index(r)] if isinstance(r, str) else float(r)
+    return index, rate

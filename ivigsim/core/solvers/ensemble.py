@@ -11,7 +11,9 @@ between and without the GIL (worker threads run chunks in parallel):
    the same convergence test on the scaled step and on the sign of the state,
    up to four horizons, each four times longer;
 2. the course, across the point's own dosing segments;
-3. the observables at every output time.
+3. the clocks (states that only count time) set to ``rate * t`` exactly, as
+   :func:`ivigsim.core.simulation.solve` sets them;
+4. the observables at every output time.
 
 Ragged per-point inputs (each point has its own number of dosing segments,
 infusion targets and controlled parameters) arrive padded, with their counts;
@@ -65,6 +67,8 @@ _SIGNATURE = types.void(
     types.int64[:, ::1],          # control_index (m, max_controls), padded
     types.float64[:, :, ::1],     # control_values (m, max_seg, max_controls), padded
     types.int64[::1],             # n_controls (m,)
+    types.int64[::1],             # clock_index (n_clocks,): states that only count time
+    types.float64[:, ::1],        # clock_rate (m, n_clocks): their rates per point
     types.float64[::1],           # t_out (n_out,)
     types.float64,                # rtol
     types.float64[::1],           # atol (n,)
@@ -167,8 +171,8 @@ def _newton(rhs, jac, y, p, atol, idx, conserved, max_iterations, step_tolerance
 def _run_points(rhs, jac, factor, solve, observables, lu_size, n_observables, ps, y_init, steady, idx,
                 conserved, cumulative, horizon, rounds, ss_rtol, ss_atol, max_newton, step_tolerance,
                 round_off_step, t_breaks, n_seg, inputs, input_target, n_inputs, jumps, control_index,
-                control_values, n_controls, t_out, rtol, atol, max_steps, out, y0_out, stats, steady_info,
-                status):
+                control_values, n_controls, clock_index, clock_rate, t_out, rtol, atol, max_steps, out, y0_out,
+                stats, steady_info, status):
     """Every point of a chunk; a failed point keeps its status code and the others go on."""
     integrate = rodas.integrate_controlled
     m, n = y_init.shape
@@ -237,6 +241,11 @@ def _run_points(rhs, jac, factor, solve, observables, lu_size, n_observables, ps
         status[k] = code
         if code != rodas.SUCCESS:
             continue
+        for j in range(clock_index.shape[0]):      # simulation._exact_clocks: a clock is rate * t exactly
+            c = clock_index[j]
+            if y0_out[k, c] == 0.0:
+                for r in range(n_out):
+                    y_course[r, c] = clock_rate[k, j] * t_out[r]
         for r in range(n_out):
             if n_observables:
                 observables(y_course[r], p, obs)

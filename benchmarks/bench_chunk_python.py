@@ -1,0 +1,198 @@
+"""Python time per sweep point around the compiled chunk call, when every point has its own patient.
+
+    python benchmarks/bench_chunk_python.py [--points N] [--rounds R] [--output FILE]
+
+A compiled chunk (``ivigsim.sweep.ensemble_compiled.run_compiled``) spends
+its time in one compiled call (``ivigsim.core.solvers.ensemble.run_points``:
+steady state, course, observables of every point) and in the Python around
+it: grouping the points, ``prepare``, the schedules, initial values and
+conservation rows, then the metrics. This benchmark measures that Python
+part per point on sweeps whose points each have their own body weight (a
+virtual population) or their own dose, where a chunk cannot share one
+prepared problem across its points.
+
+Sweeps (``fcrn_pk``, chunks of 25, one thread):
+
+* ``virtual_population``: ``experiments/virtual_population.toml`` with N
+  patients (body weight and four parameters per patient; 120 days);
+* ``dose and body weight``: a Latin hypercube over the daily dose of a 5-day
+  course, the body weight and the FcRn capacity (120 days), with a metric
+  against the untreated patient (so every point is also run untreated);
+* ``one patient``: the same hypercube at 70 kg and one dose, for reference
+  (points share one prepared problem).
+
+CPU time of the running thread (``time.thread_time``), split into the
+compiled call and the rest; the per-point path (``ensemble.run_point``:
+``prepare``, steady state and course point by point) runs the same points in
+alternating order, as the reference of the same run; medians over rounds,
+steady-state cache cleared before each. The metrics of the two paths are
+checked bit-identical. Writes benchmarks/results_chunk_python.md (notes
+below its marker line are kept).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+CHUNK = 25
+NOTES_MARKER = "<!-- notes below this line are kept by bench_chunk_python.py -->"
+
+HYPERCUBE = """
+[experiment]
+name = "bench_chunk_python"
+model = "fcrn_pk"
+seed = 11
+t_end_days = 120.0
+output_step_days = 1.0
+
+[regimens.course]
+kind = "ivig"
+days = 5
+infusion_hours = 8
+
+[sweep]
+method = "latin_hypercube"
+n = {n}
+{variables}
+[sweep.variables.fcrn_total]
+low = 0.5
+high = 1.5
+
+[metrics.nadir_pct]
+kind = "percent_change_min"
+output = "autoantibody"
+
+[metrics.nadir_vs_untreated_pct]
+kind = "percent_change_min"
+output = "autoantibody"
+baseline = "untreated"
+
+[metrics.peak]
+kind = "max"
+output = "igg_total"
+
+[metrics.grams]
+kind = "grams_given"
+"""
+
+PER_PATIENT = """
+[sweep.variables.dose_g_per_kg]
+low = 0.1
+high = 0.6
+
+[sweep.variables.body_weight_kg]
+low = 40.0
+high = 120.0
+"""
+
+def sweeps(tmp, n):
+    """(label, experiment path) of the three sweeps."""
+    population = (ROOT / "experiments" / "virtual_population.toml").read_text(encoding="utf-8")
+    population = population.replace("n = 1000", f"n = {n}")
+    paths = []
+    for label, text in (("virtual_population", population),
+                        ("dose and body weight", HYPERCUBE.format(n=n, variables=PER_PATIENT)),
+                        ("one patient (70 kg, 0.4 g/kg/day)",
+                         HYPERCUBE.format(n=n, variables="").replace('infusion_hours = 8',
+                                                                     'infusion_hours = 8\ndose_g_per_kg = 0.4'))):
+        path = tmp / f"{len(paths)}.toml"
+        path.write_text(text, encoding="utf-8")
+        paths.append((label, path))
+    return paths
+
+
+def measure(path, rounds):
+    """{path name: (total, compiled) CPU ms per point}, and whether the two paths' metrics agree."""
+    from ivigsim.core import simulation
+    from ivigsim.sweep import ensemble, ensemble_compiled
+    from ivigsim.sweep.experiment import load_experiment
+    from ivigsim.sweep.samplers import sample_points
+
+    experiment = load_experiment(path)
+    points = sample_points(experiment)
+    n = len(points)
+    ensemble.run_chunk(experiment, points, 0, 0, 2)                 # compiled or loaded from the cache
+    inside = [0.0]
+    real_entry = ensemble_compiled.entry
+
+    def timed_entry(dispatcher):
+        run = real_entry(dispatcher)
+
+        def timed(*args):
+            t = time.thread_time()
+            run(*args)
+            inside[0] += time.thread_time() - t
+        return timed
+
+    engines = {"compiled chunk": ensemble_compiled.compiled_engine,
+               "per point": lambda experiment, spec: (False, "per point")}
+    samples = {name: [] for name in engines}
+    metrics = {}
+    ensemble_compiled.entry = timed_entry
+    try:
+        for r in range(rounds):
+            for name in (list(engines) if r % 2 == 0 else list(engines)[::-1]):
+                ensemble.compiled_engine = engines[name]
+                simulation._STEADY_STATES.clear()
+                inside[0] = 0.0
+                t = time.thread_time()
+                chunks = [ensemble.run_chunk(experiment, points, k, a, b)
+                          for k, (a, b) in enumerate(ensemble.chunk_bounds(n, CHUNK))]
+                total = time.thread_time() - t
+                samples[name].append((total / n * 1e3, inside[0] / n * 1e3))
+                metrics[name] = np.concatenate([c.metrics for c in chunks])
+    finally:
+        ensemble_compiled.entry = real_entry
+        ensemble.compiled_engine = ensemble_compiled.compiled_engine
+    result = {name: (statistics.median(s[0] for s in v), statistics.median(s[1] for s in v))
+              for name, v in samples.items()}
+    same = np.array_equal(metrics["compiled chunk"], metrics["per point"], equal_nan=True)
+    return result, same
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--points", type=int, default=200)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--output", default=str(HERE / "results_chunk_python.md"))
+    args = ap.parse_args(argv)
+    tmp = Path(tempfile.mkdtemp(prefix="ivigsim_bench_chunk_python_"))
+    git = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                         text=True).stdout.strip()
+    lines = ["# Python per sweep point around the compiled chunk call", "",
+             f"Generated by `python benchmarks/bench_chunk_python.py --points {args.points} --rounds "
+             f"{args.rounds}` on {datetime.date.today().isoformat()} (git {git}): fcrn_pk, chunks of {CHUNK}, "
+             f"one thread, `time.thread_time`, medians of {args.rounds} rounds, the two paths alternating.", "",
+             "| sweep | path | CPU ms / point | in the compiled call | Python | metrics bit-identical |",
+             "|---|---|---:|---:|---:|:---:|"]
+    for label, path in sweeps(tmp, args.points):
+        result, same = measure(path, args.rounds)
+        for name, (total, inside) in result.items():
+            lines.append(f"| {label} | {name} | {total:.2f} | {inside:.2f} | {total - inside:.2f} | "
+                         f"{'yes' if same else '**no**'} |")
+            print(lines[-1], flush=True)
+    text = "\n".join(lines) + "\n"
+    print("\n" + text)
+    output = Path(args.output)
+    notes = ""
+    if output.exists() and NOTES_MARKER in output.read_text(encoding="utf-8"):
+        notes = output.read_text(encoding="utf-8").split(NOTES_MARKER, 1)[1]
+    output.write_text(text + "\n" + NOTES_MARKER + notes, encoding="utf-8")
+    print(f"wrote {output}")
+
+
+if __name__ == "__main__":
+    main()

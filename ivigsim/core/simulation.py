@@ -200,32 +200,34 @@ def initial_state(spec, kernel, values, p, rtol, atol):
     # them share a kernel but not a starting state.
     initial = (spec.initial_state,) + tuple(to_text(s.initial) for s in spec.species)
     key = (kernel.fingerprint, initial, p.tobytes(), rtol, atol.tobytes())
-    return _STEADY_STATES.get_or_compute(key, lambda: _initial_state(spec, kernel, values, p, rtol, atol)).copy()
+    return _STEADY_STATES.get_or_compute(
+        key, lambda: _initial_state(spec, kernel, values, p, rtol, atol, initial[1:])).copy()
 
 
-def _initial_state(spec, kernel, values, p, rtol, atol):
+def _initial_state(spec, kernel, values, p, rtol, atol, initial):
     env = spec.environment(values)
     y0 = np.array([evaluate(s.initial, env) for s in spec.species], dtype=np.float64)
     if spec.initial_state != "steady_state":
         return y0
     free, conserved, cumulative = steady_state.structure(spec, env, p)
-    nominal = nominal_state(spec, kernel, p, rtol, atol)
+    nominal = nominal_state(spec, kernel, p, rtol, atol, initial)
     y = None if nominal is None else steady_state.warm_start(kernel, nominal, y0, p, atol, free, conserved)
     return _cold_state(spec, kernel, y0, p, rtol, atol, free, conserved, cumulative) if y is None else y
 
 
-def nominal_state(spec, kernel, p, rtol, atol):
+def nominal_state(spec, kernel, p, rtol, atol, initial=None):
     """The warm start of runs of ``spec`` with the mechanism switches of ``p``, or None.
 
     The untreated steady state at the model's default parameter values (the
     switches and tolerances of the run), found by the integration of
     :func:`cold_initial_state` and computed once. It depends on nothing a
     run or a sweep point changes, so every run that starts from it does the
-    same arithmetic. None when the defaults reach no steady state.
+    same arithmetic. None when the defaults reach no steady state. ``initial``:
+    the species' initial values as text, when the caller has them.
     """
     n_par = len(spec.parameters)
     p_nominal = np.concatenate([spec.default_parameters(), p[n_par:]])
-    initial = tuple(to_text(s.initial) for s in spec.species)
+    initial = tuple(to_text(s.initial) for s in spec.species) if initial is None else initial
     key = (kernel.fingerprint, initial, p_nominal.tobytes(), rtol, atol.tobytes())
 
     def compute():

@@ -4,7 +4,8 @@ Every run (``simulate`` and every sweep point) first tries Newton's method from
 the nominal steady state (the model's defaults) with its own conserved totals,
 and integrates only when that result fails a check. These tests hold it to the
 integration: equal to round-off where it is kept, the integration itself where
-it is not.
+it is not. The tests on the one-species logistic model also run with the JIT
+off (``-m jit_off``), where the same iteration runs as Python.
 """
 
 import numpy as np
@@ -185,6 +186,7 @@ def logistic(tmp_path):
     return iv.load_model(path)
 
 
+@pytest.mark.jit_off
 def test_an_unstable_steady_state_is_refused(logistic):
     """From x = 0 Newton stays at the unstable state; the stability check refuses it."""
     run = _run(logistic, None)
@@ -201,6 +203,7 @@ def test_an_unstable_steady_state_is_refused(logistic):
     assert info[newton.WARM_GROWTH] == pytest.approx(1.0)     # the eigenvalue +r over its radius r
 
 
+@pytest.mark.jit_off
 def test_a_refused_warm_start_falls_back_to_the_integration(logistic, monkeypatch):
     run = _run(logistic, {"r": 0.7})
     monkeypatch.setattr(simulation, "nominal_state", lambda *args: np.zeros(1))   # the unstable state
@@ -214,6 +217,7 @@ def test_a_refused_warm_start_falls_back_to_the_integration(logistic, monkeypatc
     assert start[0] == pytest.approx(1000.0, rel=1e-10)
 
 
+@pytest.mark.jit_off
 @pytest.mark.parametrize("seed", range(4))
 def test_the_compiled_growth_rate_equals_numpy(seed):
     """LAPACK's eigenvalues through Numba: real and complex spectra, stable and unstable."""

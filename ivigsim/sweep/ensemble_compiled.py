@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from ivigsim.core import steady_state
-from ivigsim.core.expressions import Sym, evaluate, symbols
+from ivigsim.core.expressions import Sym, evaluate, symbols, to_text
 from ivigsim.core.regimen import Regimen
 from ivigsim.core.simulation import MAX_STEPS, STEADY_STATE_HORIZON_DAY, nominal_state, prepare
 from ivigsim.core.solvers import rodas
@@ -222,13 +222,17 @@ def _warm_starts(spec, problems, gid, steady, n):
     nominal = np.zeros((gid.size, n))
     if spec.initial_state != "steady_state":
         return warm, nominal
+    initial = tuple(to_text(s.initial) for s in spec.species)
+    found = {}                         # groups differ in their switches rarely: one look-up per setting
     for g, problem in enumerate(problems):
         sel = (gid == g) & (steady != 0)
         if sel.any():
-            state = nominal_state(spec, problem.kernel, problem.p, problem.rtol, problem.atol)
-            if state is not None:
+            key = problem.switches.tobytes()
+            if key not in found:
+                found[key] = nominal_state(spec, problem.kernel, problem.p, problem.rtol, problem.atol, initial)
+            if found[key] is not None:
                 warm[sel] = 1
-                nominal[sel] = state
+                nominal[sel] = found[key]
     return warm, nominal
 
 

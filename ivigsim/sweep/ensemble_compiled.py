@@ -26,9 +26,9 @@ from __future__ import annotations
 import numpy as np
 
 from ivigsim.core import steady_state
-from ivigsim.core.expressions import Sym, evaluate, symbols, to_text
+from ivigsim.core.expressions import Sym, evaluate, symbols
 from ivigsim.core.regimen import Regimen
-from ivigsim.core.simulation import MAX_STEPS, STEADY_STATE_HORIZON_DAY, nominal_state, prepare
+from ivigsim.core.simulation import MAX_STEPS, STEADY_STATE_HORIZON_DAY, prepare
 from ivigsim.core.solvers import rodas
 from ivigsim.core.solvers.batch import entry
 from ivigsim.errors import IvigsimError
@@ -92,7 +92,15 @@ class _Group:
 
 def _steady_structure(spec, problem):
     """(free index, conservation rows, cumulative index) of the untreated steady state of ``problem``."""
-    free, conserved, cumulative = steady_state.structure(spec, spec.environment(problem.values), problem.p)
+    env = spec.environment(problem.values)
+    n_par = len(spec.parameters)
+    active = np.array([problem.p[n_par + spec.mechanism_names.index(r.mechanism)] != 0 for r in spec.reactions],
+                      dtype=bool)
+    stoichiometry = spec.stoichiometry()
+    cumulative = np.array([s.cumulative for s in spec.species], dtype=bool)
+    free = ~cumulative & np.any(stoichiometry[:, active] != 0, axis=1)
+    volumes = np.array([env[s.compartment] for s in spec.species], dtype=np.float64)
+    conserved = steady_state.conservation_rows(stoichiometry, volumes, active, free)
     return np.flatnonzero(free).astype(np.int64), conserved, np.flatnonzero(cumulative).astype(np.int64)
 
 
@@ -212,30 +220,6 @@ def _initial_reading(spec, swept):
     return found
 
 
-def _warm_starts(spec, problems, gid, steady, n):
-    """(warm (mr,), nominal (mr, n)): whether each row starts Newton from its group's nominal steady state.
-
-    The nominal steady state is that of ``simulate`` (:func:`ivigsim.core.simulation.nominal_state`),
-    one per mechanism switches and tolerances, so a point's arithmetic is that of its single run.
-    """
-    warm = np.zeros(gid.size, dtype=np.int64)
-    nominal = np.zeros((gid.size, n))
-    if spec.initial_state != "steady_state":
-        return warm, nominal
-    initial = tuple(to_text(s.initial) for s in spec.species)
-    found = {}                         # groups differ in their switches rarely: one look-up per setting
-    for g, problem in enumerate(problems):
-        sel = (gid == g) & (steady != 0)
-        if sel.any():
-            key = problem.switches.tobytes()
-            if key not in found:
-                found[key] = nominal_state(spec, problem.kernel, problem.p, problem.rtol, problem.atol, initial)
-            if found[key] is not None:
-                warm[sel] = 1
-                nominal[sel] = found[key]
-    return warm, nominal
-
-
 def _solve(spec, groups, values, rows, t_out, out, steps, initial, untreated, start=None):
     """Fill ``out[rows]`` through one compiled call; returns (rows finished, states at t = 0)."""
     kernel = groups[0].problem.kernel
@@ -308,10 +292,10 @@ def _solve(spec, groups, values, rows, t_out, out, steps, initial, untreated, st
         steady[same] = 0
     problem0 = problems[gid[0]]
     rtol, atol = problem0.rtol, problem0.atol
-    warm, nominal = _warm_starts(spec, problems, gid, steady, n)
     result = np.zeros((mr, len(t_out), out.shape[2]))
     y0 = np.full((mr, n), np.nan)
     stats = np.zeros((mr, rodas.N_STATS), dtype=np.int64)
+    warm, nominal = _warm_starts(spec, problems, gid, steady, n)
     from ivigsim.core.solvers import ensemble as compiled
     info = np.zeros((mr, compiled.N_INFO))
     status = np.zeros(mr, dtype=np.int64)
@@ -332,3 +316,29 @@ def _solve(spec, groups, values, rows, t_out, out, steps, initial, untreated, st
     y0_all = np.full((m_all, n), np.nan)
     y0_all[rows] = y0
     return done, y0_all
+
+
+def _warm_starts(spec, problems, gid, steady, n):
+    """(warm (mr,), nominal (mr, n)): whether each row starts Newton from its group's nominal steady state.
+
+    The nominal steady state is that of ``simulate`` (:func:`ivigsim.core.simulation.nominal_state`),
+    one per mechanism switches and tolerances, so a point's arithmetic is that of its single run.
+    """
+    warm = np.zeros(gid.size, dtype=np.int64)
+    nominal = np.zeros((gid.size, n))
+    if spec.initial_state != "steady_state":
+        return warm, nominal
+    from ivigsim.core.expressions import to_text
+    from ivigsim.core.simulation import nominal_state
+    initial = tuple(to_text(s.initial) for s in spec.species)
+    found = {}                         # groups differ in their switches rarely: one look-up per setting
+    for g, problem in enumerate(problems):
+        sel = (gid == g) & (steady != 0)
+        if sel.any():
+            key = problem.switches.tobytes()
+            if key not in found:
+                found[key] = nominal_state(spec, problem.kernel, problem.p, problem.rtol, problem.atol, initial)
+            if found[key] is not None:
+                warm[sel] = 1
+                nominal[sel] = found[key]
+    return warm, nominal

@@ -89,10 +89,11 @@ class _Probe:
     """Times the compiled chunk calls (thread CPU) and keeps each point's warm-start outcome."""
 
     def __init__(self):
+        from ivigsim.core import simulation
         from ivigsim.sweep import ensemble_compiled
-        self.module = ensemble_compiled
+        self.module, self.simulation = ensemble_compiled, simulation
         self.original_entry = ensemble_compiled.entry
-        self.original_nominal = ensemble_compiled.nominal_state
+        self.original_nominal = simulation.nominal_state
         self.seconds = 0.0
         self.outcomes = collections.Counter()
         self.warm = True
@@ -115,12 +116,13 @@ class _Probe:
                         probe.outcomes[int(info[k, compiled.INFO_WARM])] += 1
             return timed
         self.module.entry = entry
-        self.module.nominal_state = lambda *a: self.original_nominal(*a) if self.warm else None
+        # the chunk (and simulate, for a point it re-runs) looks the nominal state up here
+        self.simulation.nominal_state = lambda *a: self.original_nominal(*a) if self.warm else None
         return self
 
     def __exit__(self, *exc):
         self.module.entry = self.original_entry
-        self.module.nominal_state = self.original_nominal
+        self.simulation.nominal_state = self.original_nominal
 
 
 def run_design(text, rounds, log, label):

@@ -36,9 +36,11 @@ What is measured, per model:
    (analytic Jacobian, piecewise, ``integrate_scipy``) and with libRoadRunner
    CVODE (the Antimony model of ``_antimony.py``, compiled once, parameters set
    per point, piecewise ``simulate()`` as in ``bench_solver.py``), and ivigsim
-   itself in-process on one core. The steady state is integrated by the same
-   solver (untreated, 4000 days, rtol min(rtol, 1e-8), atol x 1e-2, repeated
-   until the drift is < 1e-9 /day, as ``ivigsim.core.simulation`` does).
+   itself in-process on one core. The references integrate the steady state
+   with their own solver (untreated, 4000 days, rtol min(rtol, 1e-8), atol x
+   1e-2, repeated until the drift is < 1e-9 /day); ivigsim finds it as a
+   sweep does: Newton's method from the nominal steady state, the
+   integration only where that is refused (``ivigsim.core.steady_state``).
 3. A profile of 200 points: time inside compiled calls (Numba's argument
    dispatch included) against the rest (Python): the per-point path piece by
    piece, then whole chunks (one compiled call each) on one thread and with 2
@@ -523,18 +525,21 @@ def references(sw, ids, repeats, log):
 class _SolverClock:
     """Adds up, per thread, the time spent in compiled calls.
 
-    Wraps ``rodas.integrate_controlled`` (the per-point path calls it once for
-    the steady state and once for the year) and the compiled chunk call of
-    ``ivigsim.sweep.ensemble_compiled`` (one call per chunk: every point's
-    steady state, year and observables).
+    Wraps ``rodas.integrate_controlled`` (the per-point path calls it for the
+    year, and for the steady state when the warm start is refused), the
+    compiled entry points that ``ivigsim.core.steady_state.warm_start`` looks
+    up (the warm start's Newton, ``newton.warm_steady_state``), and the
+    compiled chunk call of ``ivigsim.sweep.ensemble_compiled`` (one call per
+    chunk: every point's steady state, year and observables).
     """
 
     def __init__(self):
-        from ivigsim.core.solvers import rodas
+        from ivigsim.core.solvers import batch, rodas
         from ivigsim.sweep import ensemble_compiled
-        self.rodas, self.chunked = rodas, ensemble_compiled
+        self.rodas, self.chunked, self.batch = rodas, ensemble_compiled, batch
         self.original = rodas.integrate_controlled
         self.original_entry = ensemble_compiled.entry
+        self.original_batch_entry = batch.entry
         self.seconds = collections.defaultdict(float)
         self.calls = collections.defaultdict(int)
 
@@ -555,11 +560,14 @@ class _SolverClock:
         self.rodas.integrate_controlled = self._timed(self.original)
         original_entry = self.original_entry
         self.chunked.entry = lambda dispatcher: self._timed(original_entry(dispatcher))
+        original_batch_entry = self.original_batch_entry
+        self.batch.entry = lambda dispatcher: self._timed(original_batch_entry(dispatcher))
         return self
 
     def __exit__(self, *exc):
         self.rodas.integrate_controlled = self.original
         self.chunked.entry = self.original_entry
+        self.batch.entry = self.original_batch_entry
 
     def total(self):
         return sum(self.seconds.values())
@@ -828,7 +836,9 @@ def report(args, info, n_points, repeats, sweeps, refs, profs, problems, ref_loa
     out += ["", "### References (per simulation, same per-point work)", "",
             f"Subset of {args.subset} evenly spaced points, methods in turn per point, median of "
             f"{args.ref_repeats} passes. Each does parameters → schedule (shared ivigsim code), the "
-            "untreated steady state with its own solver, the year, observables and metrics. "
+            "untreated steady state with its own solver (the references integrate it; ivigsim "
+            "warm-starts Newton from the nominal steady state, as its sweep does), the year, observables "
+            "and metrics. "
             "Sweep rows: from the table above. × is simulations/s of the ivigsim 2-worker sweep over "
             "the method's (> 1: ivigsim faster). Δ: largest difference from ivigsim in-process on the "
             "subset (nadir in percentage points; IgG max relative). Others' load during the references: " +
@@ -857,7 +867,8 @@ def report(args, info, n_points, repeats, sweeps, refs, profs, problems, ref_loa
 
     out += ["", "### Where a point's time goes (profile)", "",
             "Compiled time = time inside compiled calls (Numba's argument dispatch included): for the "
-            "per-point path, `rodas.integrate_controlled` (steady state and year); for whole chunks, the "
+            "per-point path, `rodas.integrate_controlled` (the year, and the steady state where the warm "
+            "start is refused) and the warm start's Newton (`newton.warm_steady_state`); for whole chunks, the "
             "one compiled chunk call (`ivigsim.core.solvers.ensemble.run_points`: every point's steady "
             "state, year and observables). Python = the rest. Rows before the bold ones: the per-point "
             "path (`ensemble.run_point`, used for models with events and state-triggered regimens) timed "

@@ -22,7 +22,7 @@ import numpy as np
 from ivigsim.core import steady_state
 from ivigsim.core.cache import BoundedCache
 from ivigsim.core.catalogue import load_model
-from ivigsim.errors import ParameterError, SolverError
+from ivigsim.errors import IvigsimError, ParameterError, SolverError
 from ivigsim.core.expressions import ExpressionError, Num, Sym, evaluate, symbols, to_text
 from ivigsim.core.kernel import delays, history
 from ivigsim.core.kernel.compiled import evaluate_observables, load_kernel
@@ -215,36 +215,77 @@ def _non_finite_rates(spec, kernel, y, p):
 # Untreated steady states, by kernel, initial values, parameters and tolerances.
 _STEADY_STATE_CACHE_SIZE = 256
 _STEADY_STATES = BoundedCache(_STEADY_STATE_CACHE_SIZE, "steady states")
+# Nominal steady states (the warm starts), by kernel, initial values, default parameters,
+# switches and tolerances; None where the defaults reach none.
+_NOMINAL_STATES = BoundedCache(64, "nominal steady states")
 
 
 def initial_state(spec, kernel, values, p, rtol, atol):
     """State at t = 0: the file's initial values, or the untreated steady state.
 
-    Steady states are remembered per model, parameter vector and tolerances, so
-    comparing regimens in one patient computes it once.
+    The steady state is Newton's method from the nominal steady state
+    (:func:`nominal_state`) when its result passes the checks of
+    :func:`ivigsim.core.steady_state.warm_start`, else the integration of
+    :func:`cold_initial_state`; a sweep point does the same, bit for bit.
+    Steady states are remembered per model, parameter vector and tolerances,
+    so comparing regimens in one patient computes it once.
     """
     # Initial values are not part of the kernel: two files that differ only in
     # them share a kernel but not a starting state.
     initial = (spec.initial_state,) + tuple(to_text(s.initial) for s in spec.species)
     key = (kernel.fingerprint, initial, p.tobytes(), rtol, atol.tobytes())
-    return _STEADY_STATES.get_or_compute(key, lambda: _initial_state(spec, kernel, values, p, rtol, atol)).copy()
+    return _STEADY_STATES.get_or_compute(
+        key, lambda: _initial_state(spec, kernel, values, p, rtol, atol, initial[1:])).copy()
 
 
-def _initial_state(spec, kernel, values, p, rtol, atol):
+def _initial_state(spec, kernel, values, p, rtol, atol, initial):
     env = spec.environment(values)
     y0 = np.array([evaluate(s.initial, env) for s in spec.species], dtype=np.float64)
     if spec.initial_state != "steady_state":
         return y0
+    free, conserved, cumulative = steady_state.structure(spec, env, p)
+    nominal = nominal_state(spec, kernel, p, rtol, atol, initial)
+    y = None if nominal is None else steady_state.warm_start(kernel, nominal, y0, p, atol, free, conserved)
+    return _cold_state(spec, kernel, y0, p, rtol, atol, free, conserved, cumulative) if y is None else y
+
+
+def nominal_state(spec, kernel, p, rtol, atol, initial=None):
+    """The warm start of runs of ``spec`` with the mechanism switches of ``p``, or None.
+
+    The untreated steady state at the model's default parameter values (the
+    switches and tolerances of the run), found by the integration of
+    :func:`cold_initial_state` and computed once. It depends on nothing a
+    run or a sweep point changes, so every run that starts from it does the
+    same arithmetic. None when the defaults reach no steady state. ``initial``:
+    the species' initial values as text, when the caller has them.
+    """
     n_par = len(spec.parameters)
-    active = np.array([p[n_par + spec.mechanism_names.index(r.mechanism)] != 0 for r in spec.reactions],
-                      dtype=bool)
-    stoichiometry = spec.stoichiometry()
-    cumulative = np.array([s.cumulative for s in spec.species])
-    free = ~cumulative & np.any(stoichiometry[:, active] != 0, axis=1)
-    volumes = np.array([env[s.compartment] for s in spec.species], dtype=np.float64)
-    conserved = steady_state.conservation_rows(stoichiometry, volumes, active, free)
-    # Integrate into the basin of the state the untreated patient relaxes to,
-    # then let Newton's method finish: longer horizons only if it does not converge.
+    p_nominal = np.concatenate([spec.default_parameters(), p[n_par:]])
+    initial = tuple(to_text(s.initial) for s in spec.species) if initial is None else initial
+    key = (kernel.fingerprint, initial, p_nominal.tobytes(), rtol, atol.tobytes())
+
+    def compute():
+        try:
+            return cold_initial_state(spec, kernel, p_nominal[:n_par], p_nominal, rtol, atol)
+        except IvigsimError:
+            return None
+    return _NOMINAL_STATES.get_or_compute(key, compute)
+
+
+def cold_initial_state(spec, kernel, values, p, rtol, atol):
+    """The untreated steady state by integration, then Newton's method, without a warm start (not cached).
+
+    Integrate into the basin of the state the untreated patient relaxes to,
+    then let Newton's method finish: longer horizons only if it does not converge.
+    """
+    env = spec.environment(values)
+    y0 = np.array([evaluate(s.initial, env) for s in spec.species], dtype=np.float64)
+    free, conserved, cumulative = steady_state.structure(spec, env, p)
+    return _cold_state(spec, kernel, y0, p, rtol, atol, free, conserved, cumulative)
+
+
+def _cold_state(spec, kernel, y0, p, rtol, atol, free, conserved, cumulative):
+    initial = y0.copy()
     horizon, integrated = STEADY_STATE_HORIZON_DAY, 0.0
     for _ in range(4):
         # the untreated steady state of the model's equations: its events are not part of it
@@ -262,7 +303,7 @@ def _initial_state(spec, kernel, values, p, rtol, atol):
                           f"{integrated:g} days, Newton's method ({outcome.iterations} iterations) "
                           f"still moved the state by {outcome.scaled_step:.2g} of its magnitude "
                           f"(scaled residual {outcome.scaled_residual:.2g} per day)", -1)
-    y0[cumulative] = [evaluate(s.initial, env) for s in spec.species if s.cumulative]
+    y0[cumulative] = initial[cumulative]
     return y0
 
 

@@ -398,13 +398,15 @@ def _solve(spec, groups, values, rows, t_out, out, steps, untreated, start=None)
     result = out if whole else np.zeros((mr, len(t_out), out.shape[2]))
     y0 = np.full((mr, n), np.nan)
     stats = np.zeros((mr, rodas.N_STATS), dtype=np.int64)
-    info = np.zeros((mr, 4))
+    warm, nominal = _warm_starts(spec, problems, gid, steady, n)
+    from ivigsim.core.solvers import ensemble as compiled
+    info = np.zeros((mr, compiled.N_INFO))
     status = np.zeros(mr, dtype=np.int64)
     fn = kernel.typed
-    from ivigsim.core.solvers import ensemble as compiled
     run = entry(compiled.run_points)
     run(fn.rhs, fn.jac_nonzeros, fn.factor, fn.solve, fn.observables, kernel.lu_size, kernel.n_observables, ps,
-        y_init, steady, idx, conserved, cumulative, STEADY_STATE_HORIZON_DAY, STEADY_ROUNDS, min(rtol, 1e-8),
+        y_init, steady, warm, nominal, steady_state.WARM_NEWTON_ITERATIONS, steady_state.STABILITY_TOLERANCE,
+        idx, conserved, cumulative, STEADY_STATE_HORIZON_DAY, STEADY_ROUNDS, min(rtol, 1e-8),
         np.ascontiguousarray(atol * 1e-2), steady_state.MAX_NEWTON_ITERATIONS, steady_state.STEP_TOLERANCE,
         steady_state.ROUND_OFF_STEP, t_breaks, n_seg, inputs, input_target, n_inputs, jumps, control_index,
         control_values, n_controls, clock_index, clock_rate, np.ascontiguousarray(t_out, dtype=np.float64),
@@ -429,3 +431,29 @@ def _clock_columns(spec, switches, values):
     for j, (_, r) in enumerate(clocks):
         rate[:, j] = values[:, spec.parameter_index(r)] if isinstance(r, str) else float(r)
     return index, rate
+
+
+def _warm_starts(spec, problems, gid, steady, n):
+    """(warm (mr,), nominal (mr, n)): whether each row starts Newton from its group's nominal steady state.
+
+    The nominal steady state is that of ``simulate`` (:func:`ivigsim.core.simulation.nominal_state`),
+    one per mechanism switches and tolerances, so a point's arithmetic is that of its single run.
+    """
+    warm = np.zeros(gid.size, dtype=np.int64)
+    nominal = np.zeros((gid.size, n))
+    if spec.initial_state != "steady_state":
+        return warm, nominal
+    from ivigsim.core.expressions import to_text
+    from ivigsim.core.simulation import nominal_state
+    initial = tuple(to_text(s.initial) for s in spec.species)
+    found = {}                         # groups differ in their switches rarely: one look-up per setting
+    for g, problem in enumerate(problems):
+        sel = (gid == g) & (steady != 0)
+        if sel.any():
+            key = problem.switches.tobytes()
+            if key not in found:
+                found[key] = nominal_state(spec, problem.kernel, problem.p, problem.rtol, problem.atol, initial)
+            if found[key] is not None:
+                warm[sel] = 1
+                nominal[sel] = found[key]
+    return warm, nominal

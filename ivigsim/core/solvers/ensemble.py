@@ -4,9 +4,14 @@ One call of :func:`run_points` does, for every point ``k`` of a chunk, what
 :func:`ivigsim.core.simulation.solve` does for one problem, with no Python in
 between and without the GIL (worker threads run chunks in parallel):
 
-1. the untreated steady state (when ``steady[k]``): the same horizon
-   integration (:func:`ivigsim.core.solvers.rodas.integrate_controlled`, no
-   dosing, tighter tolerances) followed by the same Newton iteration as
+1. the untreated steady state (when ``steady[k]``), as
+   :func:`ivigsim.core.simulation.initial_state` finds it: first the warm
+   start (when ``warm[k]``), :func:`ivigsim.core.solvers.newton.warm_steady_state`
+   from the nominal steady state ``nominal[k]`` with the point's own
+   conserved totals, kept when it converged, stays non-negative and is
+   stable; otherwise the same horizon integration
+   (:func:`ivigsim.core.solvers.rodas.integrate_controlled`, no dosing,
+   tighter tolerances) followed by the same Newton iteration as
    :func:`ivigsim.core.steady_state.newton` on the compiled Jacobian, with
    the same convergence test on the scaled step and on the sign of the state,
    up to four horizons, each four times longer;
@@ -32,13 +37,15 @@ from numba import types
 
 from ivigsim.core.kernel.lazy import LazyJit
 from ivigsim.core.kernel.signatures import FactorFunction, JacFunction, RhsFunction, SolveFunction
-from ivigsim.core.solvers import rodas
+from ivigsim.core.solvers import newton, rodas
 
 STEADY_FAILED_OFFSET = 100
 STEADY_NOT_FOUND = 200
-#: Indices into each point's steady-state record ``steady_info[k]``.
-INFO_ITERATIONS, INFO_STEP, INFO_RESIDUAL, INFO_INTEGRATED = 0, 1, 2, 3
-N_INFO = 4
+#: Indices into each point's steady-state record ``steady_info[k]``: Newton's iterations, its
+#: last scaled step and scaled residual, the days integrated (0 for a warm start) and the
+#: outcome of the warm start (``newton.WARM_OK``, another ``newton.WARM_*`` code, or -1: not tried).
+INFO_ITERATIONS, INFO_STEP, INFO_RESIDUAL, INFO_INTEGRATED, INFO_WARM = 0, 1, 2, 3, 4
+N_INFO = 5
 
 _SIGNATURE = types.void(
     RhsFunction, JacFunction, FactorFunction, SolveFunction,
@@ -48,6 +55,10 @@ _SIGNATURE = types.void(
     types.float64[:, ::1],        # ps (m, n_p): kernel parameter vectors
     types.float64[:, ::1],        # y_init (m, n): initial values (or the start, without steady state)
     types.int64[::1],             # steady (m,): 1 to find the untreated steady state first
+    types.int64[::1],             # warm (m,): 1 to try Newton from nominal[k] first
+    types.float64[:, ::1],        # nominal (m, n): the warm start of each point
+    types.int64,                  # max_warm: Newton iterations of a warm start
+    types.float64,                # stability_tolerance
     types.int64[::1],             # idx (n_free,): species in the Newton system
     types.float64[:, :, ::1],     # conserved (m, n_laws, n_free): conservation rows per point
     types.int64[::1],             # cumulative (n_cum,): running totals, reset after the steady state
@@ -168,11 +179,11 @@ def _newton(rhs, jac, y, p, atol, idx, conserved, max_iterations, step_tolerance
 
 
 @_LAZY.define("run_points", _SIGNATURE, cache=True, nogil=True)
-def _run_points(rhs, jac, factor, solve, observables, lu_size, n_observables, ps, y_init, steady, idx,
-                conserved, cumulative, horizon, rounds, ss_rtol, ss_atol, max_newton, step_tolerance,
-                round_off_step, t_breaks, n_seg, inputs, input_target, n_inputs, jumps, control_index,
-                control_values, n_controls, clock_index, clock_rate, t_out, rtol, atol, max_steps, out, y0_out,
-                stats, steady_info, status):
+def _run_points(rhs, jac, factor, solve, observables, lu_size, n_observables, ps, y_init, steady, warm, nominal,
+                max_warm, stability_tolerance, idx, conserved, cumulative, horizon, rounds, ss_rtol, ss_atol,
+                max_newton, step_tolerance, round_off_step, t_breaks, n_seg, inputs, input_target, n_inputs, jumps,
+                control_index, control_values, n_controls, clock_index, clock_rate, t_out, rtol, atol, max_steps,
+                out, y0_out, stats, steady_info, status):
     """Every point of a chunk; a failed point keeps its status code and the others go on."""
     integrate = rodas.integrate_controlled
     m, n = y_init.shape
@@ -187,6 +198,8 @@ def _run_points(rhs, jac, factor, solve, observables, lu_size, n_observables, ps
     y_course = np.zeros((n_out, n))
     obs = np.zeros(max(n_observables, 1))
     info = np.zeros(N_INFO)
+    warm_info = np.zeros(newton.N_WARM_INFO)
+    y_warm = np.zeros(n)
     for k in range(m):
         p = ps[k].copy()
         y0 = y_init[k].copy()
@@ -196,7 +209,19 @@ def _run_points(rhs, jac, factor, solve, observables, lu_size, n_observables, ps
             integrated = 0.0
             found = False
             law_rows = np.ascontiguousarray(conserved[k])
-            for _ in range(rounds):
+            info[INFO_WARM] = -1.0
+            if warm[k]:
+                outcome = newton.warm_steady_state(rhs, jac, nominal[k], y0, p, atol, idx, law_rows, max_warm,
+                                                   step_tolerance, round_off_step, stability_tolerance, y_warm,
+                                                   warm_info)
+                info[INFO_WARM] = outcome
+                info[INFO_ITERATIONS] = warm_info[newton.WARM_ITERATIONS]
+                info[INFO_STEP] = warm_info[newton.WARM_STEP]
+                info[INFO_RESIDUAL] = warm_info[newton.WARM_RESIDUAL]
+                if outcome == newton.WARM_OK:
+                    found = True
+                    y0 = y_warm.copy()      # the running totals are already the point's initial values
+            for _ in range(rounds if not found else 0):
                 span = np.array([0.0, h])
                 ss_t[0] = h
                 ss_stats[:] = 0

@@ -81,8 +81,9 @@ def band_sides(row):
 class Problem:
     """Slope and constraint sides as functions of log10 parameters, memoised."""
 
-    def __init__(self, ids, free):
+    def __init__(self, ids, free, margin=0.0):
         self.names = list(free)
+        self.margin = margin
         self.lower = np.log10([FREE[n][0] for n in self.names])
         self.upper = np.log10([FREE[n][1] for n in self.names])
         self.targets = targets_by_id(ids + ["PK-40"])
@@ -117,7 +118,7 @@ class Problem:
             row = rows[t.id]
             out += band_sides(row) if row.outcome != "error" else [-10.0] * (
                 2 * sum(1 for c in t.criteria if not c.is_direction))
-        return np.array(out)
+        return np.array(out) - self.margin
 
 
 def run_start(problem, x0, max_iter):
@@ -159,10 +160,15 @@ def main(argv=None):
     parser.add_argument("--fixed-distribution", action="store_true",
                         help="keep lymph_flow and cl_extravasation at their shipped values")
     parser.add_argument("--out", default=None, help="write the result as JSON here")
+    parser.add_argument("--margin", type=float, default=0.01,
+                        help="keep each criterion this fraction of its half-width inside its band, so that "
+                             "SLSQP's last iterate passes (it converges onto the active edges)")
+    parser.add_argument("--from", dest="previous", default=None,
+                        help="a previous result (JSON): start from its highest-slope end point instead")
     args = parser.parse_args(argv)
 
     free = [n for n in FREE if not (args.fixed_distribution and n in DISTRIBUTION)]
-    problem = Problem(SETS[args.set], free)
+    problem = Problem(SETS[args.set], free, args.margin)
     model = iv.load_model("fcrn_pk")
     values = {q.name: q.value for q in model.parameters}
     shipped = np.log10([values[n] for n in problem.names])
@@ -171,6 +177,10 @@ def main(argv=None):
     lo = np.maximum(problem.lower, shipped - args.spread)
     hi = np.minimum(problem.upper, shipped + args.spread)
     starts = [shipped] + [lo + u * (hi - lo) for u in lhs]
+    if args.previous:
+        ends = json.loads(Path(args.previous).read_text())["starts"]
+        end = max(ends, key=lambda r: r["slope"])["params"]
+        starts[0] = np.log10([end[n] for n in problem.names])
 
     results = []
     for k, x0 in enumerate(starts):

@@ -57,6 +57,10 @@ def test_problem_loads_estimates_the_pool_and_starts_at_the_shipped_values():
     spec = iv.load_model("fcrn_pk")
     for name in ("cl_uptake", "k_deg", "cl_uptake_h", "fcrn_total_h", "fcrn_total"):
         assert estimated[name].nominal == pytest.approx(spec.parameters[spec.parameter_index(name)].value, rel=1e-6)
+    from ivigsim.core.antagonists import drug
+    shipped = drug("nipocalimab").parameters
+    for name in ("capture", "capture_h", "complex_deg"):
+        assert estimated[f"nipocalimab_{name}"].nominal == pytest.approx(shipped[f"fcra_{name}"], rel=1e-6)
 
 
 def test_shipped_pools_lie_within_their_intervals():

@@ -145,7 +145,8 @@ def test_warm_steady_states_across_the_declared_bounds_equal_the_integrated_ones
 
 
 def test_a_bound_corner_the_warm_start_refuses_is_integrated():
-    """At corners of the bounds Newton diverges, or reaches a root with a negative species: the run integrates."""
+    """At corners of the bounds Newton diverges, reaches a root with a negative species or leaves round-off
+    dust in a species: the run integrates."""
     spec = iv.load_model("fcrn_pk")
     names = [p.name for p in spec.parameters if p.name != "body_weight" and p.bounds[0] < p.bounds[1]]
     rng = np.random.default_rng(5)
@@ -167,8 +168,9 @@ def test_a_bound_corner_the_warm_start_refuses_is_integrated():
         assert code in (newton.WARM_NOT_CONVERGED, newton.WARM_NEGATIVE)
         if code == newton.WARM_NEGATIVE:
             assert np.min(y[free] + run.atol[free]) < 0
-        else:
-            assert not info[newton.WARM_STEP] < steady_state.STEP_TOLERANCE
+        else:                       # not converged, or converged with round-off dust in a species
+            dust = (y[free] != 0) & (np.abs(y[free]) < newton.DUST * run.atol[free])
+            assert not info[newton.WARM_STEP] < steady_state.STEP_TOLERANCE or dust.any()
         assert steady_state.warm_start(run.kernel, nominal, y_init, run.p, run.atol, free, conserved) is None
         start = simulation.initial_state(spec, run.kernel, run.values, run.p, run.rtol, run.atol)
         cold = simulation.cold_initial_state(spec, run.kernel, run.values, run.p, run.rtol, run.atol)

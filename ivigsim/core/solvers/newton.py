@@ -186,6 +186,9 @@ WARM_OK, WARM_NOT_CONVERGED, WARM_NEGATIVE, WARM_UNSTABLE = 0, 1, 2, 3
 WARM_ITERATIONS, WARM_STEP, WARM_RESIDUAL, WARM_GROWTH = 0, 1, 2, 3
 N_WARM_INFO = 4
 
+#: A warm state with a species non-zero but below this fraction of its absolute tolerance is refused.
+DUST = 1e-6
+
 _WARM_SIGNATURE = types.int64(
     RhsFunction, JacFunction,
     types.float64[::1],        # nominal (n,): the start of the species in the system
@@ -425,6 +428,12 @@ def _warm_steady_state(rhs, jac, nominal, y_init, p, atol, idx, conserved, max_i
     for j in range(m):
         if y[idx[j]] < -atol[idx[j]]:
             return WARM_NEGATIVE
+    # A species left at round-off dust (not zeroed above, far below its tolerance) is one whose
+    # conserved pool is empty (an FcRn total of 0): the integration keeps it exactly 0, and a
+    # 0/0 observable must stay undefined, so such a point integrates.
+    for j in range(m):
+        if y[idx[j]] != 0.0 and abs(y[idx[j]]) < DUST * atol[idx[j]]:
+            return WARM_NOT_CONVERGED
     # Stability on the conserved manifold: the species a law determines follow from the others
     # (y_P = const - reduced y_rest), so the Jacobian there is J_rr - J_rP reduced_r.
     jac(y, p, jacobian)

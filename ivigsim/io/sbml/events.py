@@ -210,15 +210,21 @@ def _constant_math(imp, ast):
 def _size_after(imp, ev, comp, sid, where):
     """The size of ``comp`` after event ``ev``'s assignments, as an expression of the values before it.
 
-    SBML computes every assigned value before applying any, and a concentration the event sets is
-    turned into an amount with the size after the event: when the same event assigns the compartment
-    (or a quantity its size is computed from), the new value replaces the old in the size.
+    SBML computes every assigned value before applying any. A concentration the event sets is turned
+    into an amount with the compartment's size of that moment: when the same event assigns the
+    compartment itself, the size before the event counts (SBML Test Suite cases 01506, 01779 and
+    01780: the new concentration is the amount over the new size). When the size is computed by a
+    rule from a quantity the event assigns (how ``export-sbml`` writes a compartment that events
+    resize), the rule's new value counts, as libRoadRunner computes it, so that a model file's
+    "set the concentration in the new size" survives the round trip.
     """
     size = imp.resolve(comp, where)
     mapping = {}
     for other in ev.getListOfEventAssignments():
         var = other.getVariable()
         species = imp.model.getSpecies(var)
+        if var == comp:
+            continue              # the compartment itself: its size before the event counts
         if not other.isSetMath() or var not in imp.names or (species is not None and (
                 species.getCompartment() in imp.varying or imp.amount_differs(species))):
             continue              # a species' state is not its assigned value; it cannot size a compartment

@@ -514,7 +514,11 @@ class _Importer(QuantityReading, RateReading):
             if ann.is_dosing(r):
                 continue
             for ref in list(r.getListOfReactants()) + list(r.getListOfProducts()):
-                if ref.getStoichiometry() != 0:
+                # a stoichiometry of 0 that a rule, an event or an initial assignment may change
+                # (SBML Test Suite 01563: rate rules from 0) still makes its species a state
+                settable = ref.isSetId() and (not ref.getConstant()
+                                              or self.model.getInitialAssignmentBySymbol(ref.getId()) is not None)
+                if ref.getStoichiometry() != 0 or settable:
                     changed.add(ref.getSpecies())
         return {s.getId() for s in self.model.getListOfSpecies()
                 if s.getId() in changed and not s.getBoundaryCondition() and not s.getConstant()
@@ -583,11 +587,16 @@ class _Importer(QuantityReading, RateReading):
 
         The kernel reads the past at the time a clock holds, so the model gets
         its clock here (see :mod:`ivigsim.core.kernel.delays`). Before the
-        start the kernel's past is the initial state; two SBML readings of the
+        start the kernel's past is the initial state; three SBML readings of the
         past before the start differ from that and are refused: the rate of a
-        quantity (``rateOf``, which SBML takes as 0 there) and an initial
-        assignment that reads the time (which SBML evaluates at ``t - tau``).
+        quantity (``rateOf``, which SBML takes as 0 there), an initial
+        assignment that reads the time (which SBML evaluates at ``t - tau``) and
+        a model with fast reactions (whose past is before their equilibrium).
         """
+        if self.fast_reactions:
+            raise IvigsimError(f"{where}: delay() in a model with fast reactions is not supported (SBML's "
+                               "past before the start is the state before the fast reactions reach their "
+                               "equilibrium, while ivigsim's is the equilibrated initial state)")
         if x_math is not None and self._reads_rate_of(x_math):
             raise IvigsimError(f"{where}: delay() of a rateOf() is not supported (SBML takes the rate "
                                "before the start as 0, while ivigsim's past there is the initial state)")

@@ -34,18 +34,17 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
 
-import numpy as np  # noqa: E402
+from bench_sweep_cpu import measure  # noqa: E402  (the same measurement, on these sweeps)
 
 CHUNK = 25
 NOTES_MARKER = "<!-- notes below this line are kept by bench_chunk_python.py -->"
@@ -112,55 +111,6 @@ def sweeps(tmp, n):
         path.write_text(text, encoding="utf-8")
         paths.append((label, path))
     return paths
-
-
-def measure(path, rounds):
-    """{path name: (total, compiled) CPU ms per point}, and whether the two paths' metrics agree."""
-    from ivigsim.core import simulation
-    from ivigsim.sweep import ensemble, ensemble_compiled
-    from ivigsim.sweep.experiment import load_experiment
-    from ivigsim.sweep.samplers import sample_points
-
-    experiment = load_experiment(path)
-    points = sample_points(experiment)
-    n = len(points)
-    ensemble.run_chunk(experiment, points, 0, 0, 2)                 # compiled or loaded from the cache
-    inside = [0.0]
-    real_entry = ensemble_compiled.entry
-
-    def timed_entry(dispatcher):
-        run = real_entry(dispatcher)
-
-        def timed(*args):
-            t = time.thread_time()
-            run(*args)
-            inside[0] += time.thread_time() - t
-        return timed
-
-    engines = {"compiled chunk": ensemble_compiled.compiled_engine,
-               "per point": lambda experiment, spec: (False, "per point")}
-    samples = {name: [] for name in engines}
-    metrics = {}
-    ensemble_compiled.entry = timed_entry
-    try:
-        for r in range(rounds):
-            for name in (list(engines) if r % 2 == 0 else list(engines)[::-1]):
-                ensemble.compiled_engine = engines[name]
-                simulation._STEADY_STATES.clear()
-                inside[0] = 0.0
-                t = time.thread_time()
-                chunks = [ensemble.run_chunk(experiment, points, k, a, b)
-                          for k, (a, b) in enumerate(ensemble.chunk_bounds(n, CHUNK))]
-                total = time.thread_time() - t
-                samples[name].append((total / n * 1e3, inside[0] / n * 1e3))
-                metrics[name] = np.concatenate([c.metrics for c in chunks])
-    finally:
-        ensemble_compiled.entry = real_entry
-        ensemble.compiled_engine = ensemble_compiled.compiled_engine
-    result = {name: (statistics.median(s[0] for s in v), statistics.median(s[1] for s in v))
-              for name, v in samples.items()}
-    same = np.array_equal(metrics["compiled chunk"], metrics["per point"], equal_nan=True)
-    return result, same
 
 
 def main(argv=None):

@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 
+from conftest import one_compartment_toml
 from ivigsim.core.simulation import simulate
 from ivigsim.core.spec import load_model_file
 from ivigsim.errors import IvigsimError, ModelFileError
@@ -12,38 +13,7 @@ from ivigsim.errors import IvigsimError, ModelFileError
 K0 = 0.3                      # 1/day, the declared value of k
 T_EVENT = math.log(2.0) / K0  # A = exp(-k0 t) falls to 0.5 here
 
-MODEL = """
-[model]
-name = "parameter_event"
-mechanisms.elimination = "first-order elimination of A"
-
-[compartments.body]
-volume = "volume_body"
-unit = "L"
-
-[species.A]
-compartment = "body"
-unit = "mg/L"
-initial = "1"
-
-[parameters.volume_body]
-value = 1.0
-unit = "L"
-bounds = [0.1, 10.0]
-source = "test value"
-
-[parameters.k]
-value = 0.3
-unit = "1/day"
-bounds = [0.0, 10.0]
-source = "test value"
-description = "elimination rate constant"
-
-[reactions.elimination]
-equation = "A ->"
-rate = "k * A * body"
-mechanism = "elimination"
-
+EVENT = """
 [[events]]
 name = "speed_up"
 trigger = "lt(A, 0.5)"
@@ -54,7 +24,9 @@ k = "{new_k}"
 
 def write(tmp_path, new_k="2 * k", extra=""):
     path = tmp_path / "parameter_event.toml"
-    path.write_text(MODEL.format(new_k=new_k) + extra)
+    path.write_text(one_compartment_toml("parameter_event", k=K0,
+                                         k_lines='description = "elimination rate constant"\n',
+                                         extra=EVENT.format(new_k=new_k) + extra))
     return path
 
 
@@ -159,48 +131,18 @@ def test_parameter_events_agree_with_libroadrunner_through_the_sbml_round_trip(t
 
 # --- events that resize a compartment ----------------------------------------------------------------
 
+# A is converted to B, which is also produced at r0; an event doubles the compartment.
 RESIZE = """
-[model]
-name = "resize_event"
-mechanisms.elimination = "first-order conversion of A to B"
-mechanisms.production = "zero-order production of B"
-
-[compartments.body]
-volume = "volume_body"
-unit = "L"
-
-[species.A]
-compartment = "body"
-unit = "mg/L"
-initial = "1"
-
 [species.B]
 compartment = "body"
 unit = "mg/L"
 initial = "0"
-
-[parameters.volume_body]
-value = 1.0
-unit = "L"
-bounds = [0.1, 10.0]
-source = "test value"
-
-[parameters.k]
-value = 0.3
-unit = "1/day"
-bounds = [0.0, 10.0]
-source = "test value"
 
 [parameters.r0]
 value = 0.2
 unit = "mg/day"
 bounds = [0.0, 10.0]
 source = "test value"
-
-[reactions.conversion]
-equation = "A -> B"
-rate = "k * A * body"
-mechanism = "elimination"
 
 [reactions.production]
 equation = "-> B"
@@ -219,7 +161,11 @@ body = "2 * body"
 
 def write_resize(tmp_path, fields="", extra=""):
     path = tmp_path / "resize_event.toml"
-    path.write_text(RESIZE.format(fields=fields, extra=extra))
+    path.write_text(one_compartment_toml(
+        "resize_event", k=K0, reaction="conversion", equation="A -> B",
+        mechanisms={"elimination": "first-order conversion of A to B",
+                    "production": "zero-order production of B"},
+        extra=RESIZE.format(fields=fields, extra=extra)))
     return path
 
 

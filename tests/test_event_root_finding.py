@@ -3,25 +3,13 @@
 import numpy as np
 import pytest
 
+from conftest import one_compartment_toml
 from ivigsim.core.kernel.events import monitored
 from ivigsim.core.simulation import simulate
 from ivigsim.core.spec import load_model_file
 
+# X is produced at 1 mg/day from 0 (so X = t); Y counts the executions of the event.
 WINDOW = """
-[model]
-name = "short_window"
-mechanisms.production = "zero-order production of X"
-
-[compartments.body]
-volume = "volume_body"
-unit = "L"
-
-[parameters.volume_body]
-value = 1.0
-unit = "L"
-bounds = [0.1, 10.0]
-source = "test value"
-
 [species.X]
 compartment = "body"
 unit = "mg/L"
@@ -62,7 +50,9 @@ T_OPEN, T_CLOSE = 3.5, 3.5001       # X = t: the trigger holds for 1e-4 day, far
 
 def write_window(tmp_path, trigger=f"all_of(gt(X, {T_OPEN}), lt(X, {T_CLOSE}))"):
     path = tmp_path / "short_window.toml"
-    path.write_text(WINDOW.format(trigger=trigger))
+    path.write_text(one_compartment_toml("short_window", k=None,
+                                         mechanisms={"production": "zero-order production of X"},
+                                         extra=WINDOW.format(trigger=trigger)))
     return path
 
 
@@ -80,44 +70,15 @@ def test_a_simple_trigger_is_not_monitored_twice(tmp_path):
     assert monitored(load_model_file(write_window(tmp_path, trigger="gt(X, 3.5)"))) == [0]
 
 
-RESIZE = """
-[model]
-name = "resize_assign"
-mechanisms.elimination = "first-order elimination of A"
-
-[compartments.body]
-volume = "volume_body"
-unit = "L"
-
-[species.A]
-compartment = "body"
-unit = "mg/L"
-initial = "1"
-
-[parameters.volume_body]
-value = 1.0
-unit = "L"
-bounds = [0.1, 10.0]
-source = "test value"
-
-[parameters.k]
-value = 0.3
-unit = "1/day"
-bounds = [0.0, 10.0]
-source = "test value"
-
-[reactions.elimination]
-equation = "A ->"
-rate = "k * A * body"
-mechanism = "elimination"
-
+# A decays at 0.3/day; when it falls to 0.5 the compartment doubles and A is set to 0.9.
+RESIZE = one_compartment_toml("resize_assign", k=0.3, extra="""
 [[events]]
 name = "grow"
 trigger = "lt(A, 0.5)"
 [events.assignments]
 body = "2 * body"
 A = "0.9"
-"""
+""")
 
 
 def test_an_event_that_resizes_and_sets_a_concentration_survives_the_sbml_round_trip(tmp_path):

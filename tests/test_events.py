@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from conftest import DATA
+from conftest import DATA, one_compartment_toml
 from ivigsim.errors import SolverError
 from ivigsim.core.simulation import simulate
 
@@ -13,45 +13,7 @@ RESET = DATA / "language" / "threshold_reset.toml"
 TIGHT = {"rtol": 1e-10, "atol": 1e-14}
 
 # A decays at rate k from A0 = 1; x (a number) and z (a time) change only through events.
-BASE = """
-[model]
-name = "event_case"
-mechanisms.elimination = "first-order elimination of A"
-
-[compartments.body]
-volume = "volume_body"
-unit = "L"
-
-[species.A]
-compartment = "body"
-unit = "mg/L"
-initial = "1"
-
-[parameters.volume_body]
-value = 1.0
-unit = "L"
-bounds = [0.1, 10.0]
-source = "test value"
-
-[parameters.k]
-value = 0.5
-unit = "1/day"
-bounds = [0.0, 10.0]
-source = "test value"
-
-[reactions.elimination]
-equation = "A ->"
-rate = "k * A * body"
-mechanism = "elimination"
-
-[rules.x]
-rate = "0"
-unit = "1"
-
-[rules.z]
-rate = "0"
-unit = "day"
-"""
+BASE = one_compartment_toml("event_case", k=0.5, counters=True)
 
 
 def case(tmp_path, events, name="case.toml"):

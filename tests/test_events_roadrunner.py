@@ -3,50 +3,11 @@
 import numpy as np
 import pytest
 
+from conftest import one_compartment_toml
 from ivigsim.core.simulation import simulate
 
 roadrunner = pytest.importorskip("roadrunner")
 antimony = pytest.importorskip("antimony")
-
-HEADER = """
-[model]
-name = "{name}"
-mechanisms.elimination = "first-order elimination of A"
-
-[compartments.body]
-volume = "volume_body"
-unit = "L"
-
-[species.A]
-compartment = "body"
-unit = "mg/L"
-initial = "1"
-
-[parameters.volume_body]
-value = 1.0
-unit = "L"
-bounds = [0.1, 10.0]
-source = "test value"
-
-[parameters.k]
-value = {k}
-unit = "1/day"
-bounds = [0.0, 10.0]
-source = "test value"
-
-[reactions.elimination]
-equation = "A ->"
-rate = "k * A * body"
-mechanism = "elimination"
-
-[rules.x]
-rate = "0"
-unit = "1"
-
-[rules.z]
-rate = "0"
-unit = "day"
-"""
 
 CASES = {
     "reset": (0.3, """
@@ -139,7 +100,7 @@ def roadrunner_trajectory(body, times):
 def test_events_agree_with_libroadrunner(tmp_path, name):
     k, events, ant = CASES[name]
     path = tmp_path / f"{name}.toml"
-    path.write_text(HEADER.format(name=name, k=k) + events)
+    path.write_text(one_compartment_toml(name, k=k, counters=True, extra=events))
     times = np.linspace(0.0, 10.0, 41) + 0.01      # off the event times: no ambiguity at a jump
     times[0] = 0.0
     ours = simulate(str(path), t_end=10.01, t_eval=times, rtol=1e-10, atol=1e-14).states

@@ -118,9 +118,11 @@ def max_rel_error(obs, ref, names):
 # Each method is (label, setup(problem) -> run or None, notes). ``run()`` does one full
 # simulation and returns (states (n_out, n), stats dict).
 
-def method_ivigsim(pb):
+def method_ivigsim(pb, rtol=RTOL, atol=ATOL):
+    atol_vec = np.full(pb.n, atol)
+
     def run():
-        return run_solver(pb.kernel, pb.y0, pb.p, pb.schedule, pb.t_out, RTOL, pb.atol_vec,
+        return run_solver(pb.kernel, pb.y0, pb.p, pb.schedule, pb.t_out, rtol, atol_vec,
                           model_name=pb.name)
     return run
 
@@ -136,7 +138,7 @@ def method_scipy(solver):
     return setup
 
 
-def method_roadrunner(pb):
+def method_roadrunner(pb, rtol=RTOL, atol=ATOL):
     """libRoadRunner (CVODE BDF, its own Newton/dense LU), piecewise between switch times.
 
     Dosing is piecewise, not Antimony events: each segment of the schedule is one
@@ -159,7 +161,7 @@ def method_roadrunner(pb):
         raise RuntimeError(f"Antimony could not read the model: {antimony.getLastError()}")
     rr = roadrunner.RoadRunner(antimony.getSBMLString())
     integ = rr.integrator
-    integ.relative_tolerance = RTOL
+    integ.relative_tolerance = rtol
     # CVODE's state is species amounts. Given a scalar absolute tolerance, libRoadRunner
     # multiplies it by each species' current amount (or volume when zero) at every
     # restart; a full-length vector is used as given. So pass amounts: atol (a
@@ -169,9 +171,9 @@ def method_roadrunner(pb):
     ids = list(rr.model.getFloatingSpeciesIds())
     if ids != list(pb.spec.species_names):
         raise RuntimeError(f"libRoadRunner orders the species differently: {ids}")
-    integ.absolute_tolerance = [ATOL * v for v in volumes]
+    integ.absolute_tolerance = [atol * v for v in volumes]
     got = np.asarray(integ.getAbsoluteToleranceVector())
-    if got.shape != (pb.n,) or not np.allclose(got, ATOL * np.asarray(volumes), rtol=1e-12):
+    if got.shape != (pb.n,) or not np.allclose(got, atol * np.asarray(volumes), rtol=1e-12):
         raise RuntimeError(f"libRoadRunner did not take the absolute tolerances: {got}")
     integ.stiff = True
     integ.maximum_num_steps = 500_000
@@ -215,12 +217,16 @@ def method_roadrunner(pb):
     return run
 
 
-def method_numbalsoda(pb):
-    """numbalsoda LSODA (finite-difference Jacobian) on a cfunc wrapping the compiled rhs.
+def _numbalsoda_driver(pb):
+    """The cfunc RHS and the njit piecewise loop for numbalsoda, compiled once per problem.
 
-    The data pointer carries the parameter vector followed by a full-length
-    infusion input vector, updated per segment; the piecewise loop is njit code.
+    The data pointer carries the parameter vector, a full-length infusion input
+    vector (updated per segment) and one counter of RHS calls: LSODA does not
+    report its own statistics through numbalsoda, and one add per call costs
+    well under 1 % of an RHS evaluation.
     """
+    if getattr(pb, "_numbalsoda", None) is not None:
+        return pb._numbalsoda
     import numbalsoda
     from numba import carray, cfunc
 
@@ -231,10 +237,11 @@ def method_numbalsoda(pb):
     def f(t, u, du, data):
         y = carray(u, (n,))
         dy = carray(du, (n,))
-        d = carray(data, (n_p + n,))
+        d = carray(data, (n_p + n + 1,))
         kernel_rhs(y, d[:n_p], dy)
         for i in range(n):
             dy[i] += d[n_p + i]
+        d[n_p + n] += 1.0
 
     lsoda = numbalsoda.lsoda
 
@@ -278,16 +285,32 @@ def method_numbalsoda(pb):
             i_out += 1
         return True
 
+    pb._numbalsoda = (f.address, piecewise)
+    return pb._numbalsoda
+
+
+def method_numbalsoda(pb, rtol=RTOL, atol=ATOL):
+    """numbalsoda LSODA (finite-difference Jacobian) on a cfunc wrapping the compiled rhs.
+
+    The same piecewise problem as the others: one ``lsoda`` call per dosing
+    segment from its start to its end, outputs inside it, the segment's
+    infusion rates in the data pointer and bolus jumps added before it.
+    ``rtol`` and ``atol`` are the scalars every method gets. The cfunc and the
+    loop are compiled before the first (untimed) run.
+    """
+    address, piecewise = _numbalsoda_driver(pb)
+    n, n_p = pb.n, len(pb.p)
     sched = pb.schedule
-    data = np.concatenate([pb.p, np.zeros(n)])
+    data = np.concatenate([pb.p, np.zeros(n + 1)])
 
     def run():
         out = np.full((len(pb.t_out), n), np.nan)
-        ok = piecewise(f.address, pb.y0, data, n_p, sched.t_breaks, sched.inputs,
-                       sched.input_target, sched.jumps, pb.t_out, RTOL, ATOL, out)
+        data[n_p + n] = 0.0
+        ok = piecewise(address, pb.y0, data, n_p, sched.t_breaks, sched.inputs,
+                       sched.input_target, sched.jumps, pb.t_out, rtol, atol, out)
         if not ok:
             raise RuntimeError("numbalsoda lsoda failed")
-        return out, {}
+        return out, {"rhs_evaluations": int(data[n_p + n])}
     return run
 
 
@@ -312,7 +335,7 @@ def method_table(quick):
         ("libRoadRunner CVODE", optional(("roadrunner", "antimony"), method_roadrunner),
          "BDF, internal Jacobian; piecewise simulate()"),
         ("numbalsoda LSODA", optional(("numbalsoda",), method_numbalsoda),
-         "cfunc RHS, finite-difference Jacobian"),
+         "cfunc RHS, finite-difference Jacobian; RHS count from a counter in the cfunc"),
     ]
     return rows
 
@@ -475,6 +498,15 @@ def arithmetic_floor(pb, run, y_mid, h, rounds):
 
 # --------------------------------------------------------------------------- profile
 
+def segment_kind(sched, k):
+    """Infusion, pause within a course (no input, at most 1 day) or interval between courses."""
+    if np.any(sched.inputs[k] != 0):
+        return "infusion"
+    if sched.t_breaks[k + 1] - sched.t_breaks[k] <= 1.0:
+        return "pause within a course (≤ 1 day)"
+    return "interval between courses"
+
+
 def segment_profile(pb):
     """Steps, rejections and Jacobians per dosing segment, by kind of segment.
 
@@ -518,12 +550,7 @@ def segment_profile(pb):
         length = breaks[k + 1] - breaks[k]
         if length <= 0:
             continue
-        if np.any(sched.inputs[k] != 0):
-            kind = "infusion"
-        elif length <= 1.0:
-            kind = "pause within a course (≤ 1 day)"
-        else:
-            kind = "interval between courses"
+        kind = segment_kind(sched, k)
         g = groups.setdefault(kind, [0, 0, 0, 0, 0.0])
         g[0] += 1
         g[1] += int(d[rodas.STAT_ACCEPTED])
@@ -531,6 +558,156 @@ def segment_profile(pb):
         g[3] += int(d[rodas.STAT_JAC])
         g[4] += float(length)
     return [(kind, *vals) for kind, vals in groups.items()]
+
+
+def lsoda_profile(pb, per_segment=64):
+    """Where LSODA's work goes: steps, method (Adams or BDF), Jacobians, per kind of segment.
+
+    numbalsoda returns no statistics, so the same algorithm is run through
+    ``scipy.integrate.odeint`` (ODEPACK's LSODA in Fortran; numbalsoda's
+    liblsoda is a C translation of it) on the same piecewise problem, with the
+    same tolerances and a finite-difference Jacobian (no ``Dfun``), as
+    numbalsoda uses. ``odeint`` reports, at each output time, the cumulative
+    steps and the method of the last step; with ``per_segment`` outputs per
+    segment (LSODA interpolates to outputs, so they do not change its steps)
+    the steps taken with each method are counted to within one output interval.
+
+    Returns (rows per kind, totals): each a dict of segments, days, steps,
+    bdf_steps, rhs, jac, max_order.
+    """
+    from scipy.integrate import odeint
+
+    sched = pb.schedule
+    breaks = sched.t_breaks
+    target = sched.input_target
+    y = pb.y0.copy()
+    dydt = np.empty(pb.n)
+    groups, total = {}, {"segments": 0, "days": 0.0, "steps": 0, "bdf_steps": 0, "rhs": 0,
+                         "jac": 0, "max_order": 0}
+    for k in range(len(breaks) - 1):
+        y = y + sched.jumps[k]
+        t0, t1 = breaks[k], breaks[k + 1]
+        if t1 <= t0:
+            continue
+        u = sched.inputs[k]
+
+        def fun(x, t, u=u):
+            pb.kernel.rhs(np.ascontiguousarray(x), pb.p, dydt)
+            dydt[target] += u
+            return dydt.copy()
+
+        sol, info = odeint(fun, y, np.linspace(t0, t1, per_segment + 1), rtol=RTOL, atol=ATOL,
+                           mxstep=500_000, full_output=True)
+        if info["message"] != "Integration successful.":
+            raise RuntimeError(f"odeint (LSODA) failed on segment {k}: {info['message']}")
+        nst = np.asarray(info["nst"])
+        per_interval = np.diff(np.concatenate([[0], nst]))
+        row = groups.setdefault(segment_kind(sched, k), dict.fromkeys(total, 0))
+        for g in (row, total):
+            g["segments"] += 1
+            g["days"] += float(t1 - t0)
+            g["steps"] += int(nst[-1])
+            g["bdf_steps"] += int(per_interval[np.asarray(info["mused"]) == 2].sum())
+            g["rhs"] += int(info["nfe"][-1])
+            g["jac"] += int(info["nje"][-1])
+            g["max_order"] = max(g["max_order"], int(np.max(info["nqu"])))
+        y = sol[-1].copy()
+    return groups, total
+
+
+def lsoda_lines(pb, numbalsoda_rhs):
+    """Markdown: the LSODA profile, with numbalsoda's own RHS count beside it."""
+    groups, total = lsoda_profile(pb)
+    lines = [
+        "",
+        f"Where LSODA's work goes ({pb.name}): ODEPACK LSODA through `scipy.integrate.odeint` "
+        "(numbalsoda's liblsoda is a C translation of it) on the same piecewise problem, rtol and "
+        "atol, finite-difference Jacobian, as numbalsoda runs it"
+        + (f"; its {total['rhs']:,} RHS evaluations against numbalsoda's own count of "
+           f"{numbalsoda_rhs:,} say how closely the two implementations agree"
+           if numbalsoda_rhs else "") + ".",
+        "",
+        "| segment kind | segments | steps | of which BDF (stiff) | RHS evals | Jacobians (each "
+        f"{pb.n} RHS) | RHS evals in Jacobians | steps per segment |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for kind, g in list(groups.items()) + [("**all**", total)]:
+        lines.append(
+            f"| {kind} | {g['segments']} | {g['steps']:,} | {g['bdf_steps'] / max(g['steps'], 1):.0%} | "
+            f"{g['rhs']:,} | {g['jac']:,} | {g['jac'] * pb.n / max(g['rhs'], 1):.0%} | "
+            f"{g['steps'] / max(g['segments'], 1):.1f} |")
+    return lines
+
+
+WP_RTOLS = (3e-5, 1e-5, 3e-6, 1e-6, 3e-7, 1e-7)
+
+
+def work_precision(pb, ref, methods, repeats):
+    """Time and achieved error of each method over ``WP_RTOLS`` (atol = rtol / 1000).
+
+    Methods run in turn within each repeat, as in the main table. Returns
+    {label: [(rtol, median s, max rel err), ...]}.
+    """
+    names = pb.spec.observable_names
+    runs = []
+    for label, setup in methods:
+        for rtol in WP_RTOLS:
+            run = setup(pb, rtol=rtol, atol=rtol * 1e-3)
+            states, _ = run()                               # warm-up and accuracy
+            err, _ = max_rel_error(pb.observables(states), ref, names)
+            runs.append((label, rtol, run, err, []))
+    for _ in range(repeats):
+        for _label, _rtol, run, _err, samples in runs:
+            t = clock()
+            run()
+            samples.append(clock() - t)
+    out = {}
+    for label, rtol, _run, err, samples in runs:
+        out.setdefault(label, []).append((rtol, statistics.median(samples), err))
+    return out
+
+
+def time_at_error(points, err):
+    """A method's time at achieved error ``err``, interpolated log-log between its runs (None outside)."""
+    pts = sorted((e, t) for _r, t, e in points)
+    for (e0, t0), (e1, t1) in zip(pts, pts[1:]):
+        if e0 <= err <= e1 and e1 > e0:
+            w = (np.log(err) - np.log(e0)) / (np.log(e1) - np.log(e0))
+            return float(np.exp(np.log(t0) + w * (np.log(t1) - np.log(t0))))
+    return None
+
+
+def work_precision_lines(pb, ref, repeats):
+    methods = [("ivigsim Rodas4", method_ivigsim)]
+    for label, mods, setup in (("numbalsoda LSODA", ("numbalsoda",), method_numbalsoda),
+                               ("libRoadRunner CVODE", ("roadrunner", "antimony"), method_roadrunner)):
+        if not isinstance(optional(mods, setup), str):
+            methods.append((label, setup))
+    wp = work_precision(pb, ref, methods, repeats)
+    labels = [label for label, _ in methods]
+    lines = [
+        "",
+        f"Work against achieved error ({pb.name}): each method at rtol {', '.join(f'{r:g}' for r in WP_RTOLS)} "
+        f"(atol = rtol / 1000), median of {repeats}, in turn; error as in the table above. "
+        "*At ivigsim's error* is the other method's time interpolated (log–log) to the error "
+        "ivigsim achieved at that rtol, over ivigsim's time (– where its runs do not bracket that error).",
+        "",
+        "| rtol | " + " | ".join(f"{lab} ms | err" for lab in labels) + " | "
+        + " | ".join(f"{lab} at ivigsim's error, × ivigsim" for lab in labels[1:]) + " |",
+        "|---:|" + "---:|---:|" * len(labels) + "---:|" * (len(labels) - 1),
+    ]
+    for i, rtol in enumerate(WP_RTOLS):
+        cells = []
+        for lab in labels:
+            _r, t, e = wp[lab][i]
+            cells.append(f"{t * 1e3:.2f} | {e:.1e}")
+        _r, t_iv, e_iv = wp[labels[0]][i]
+        ratios = []
+        for lab in labels[1:]:
+            t_o = time_at_error(wp[lab], e_iv)
+            ratios.append("–" if t_o is None else f"{t_o / t_iv:.2f}")
+        lines.append(f"| {rtol:g} | " + " | ".join(cells) + " | " + " | ".join(ratios) + " |")
+    return lines
 
 
 # --------------------------------------------------------------------------- cold start
@@ -743,7 +920,10 @@ def run_model(pb, repeats, quick, out):
             profile_lines.append(
                 f"| {kind} | {count} | {days:.1f} | {steps:,} | {rejected:,} | {steps / count:.1f} | "
                 f"{rejected / count:.1f} | {(steps + rejected) / max(total_attempts, 1):.0%} |")
-    text = "\n".join(lines + floor_lines + profile_lines)
+    nbl_row = next((row for row in rows if row["label"].startswith("numbalsoda") and row["samples"]), None)
+    lsoda_txt = lsoda_lines(pb, nbl_row["stats"].get("rhs_evaluations") if nbl_row else None)
+    wp_txt = work_precision_lines(pb, ref, repeats) if iv_row["samples"] else []
+    text = "\n".join(lines + floor_lines + profile_lines + lsoda_txt + wp_txt)
     print()
     print(text, flush=True)
     out.append(text)
@@ -755,6 +935,9 @@ def main(argv=None):
     ap.add_argument("--repeats", type=int, default=None, help="timed runs per method (default 7, --quick 3)")
     ap.add_argument("--quick", action="store_true", help="3 repeats and no SciPy BDF")
     ap.add_argument("--output", default=str(HERE / "results_solver.md"), help="Markdown file to write")
+    ap.add_argument("--models", nargs="+", default=list(MODELS), metavar="MODEL",
+                    help="model names in models/ or paths to model files (default: %(default)s); e.g. an "
+                         "earlier version of a model, written out with `git show COMMIT:models/X.toml`")
     ap.add_argument("--clock", choices=tuple(CLOCKS), default="thread",
                     help="thread: CPU time of this thread (default; immune to other processes' time "
                          "slices on a shared machine); wall: wall-clock time")
@@ -771,8 +954,8 @@ def main(argv=None):
 
     sections = []
     skipped = []
-    for name in MODELS:
-        if not (ROOT / "models" / f"{name}.toml").exists():
+    for name in args.models:
+        if not (ROOT / "models" / f"{name}.toml").exists() and not Path(name).is_file():
             msg = f"{name}: models/{name}.toml does not exist; skipped"
             print(msg)
             skipped.append(msg)
@@ -791,7 +974,8 @@ def main(argv=None):
         "# Solver benchmark",
         "",
         f"Generated by `python benchmarks/bench_solver.py{' --quick' if args.quick else ''}"
-        f"{f' --repeats {args.repeats}' if args.repeats else ''}` on {today}.",
+        f"{f' --repeats {args.repeats}' if args.repeats else ''}"
+        f"{'' if args.models == list(MODELS) else ' --models ' + ' '.join(args.models)}` on {today}.",
         "",
         f"- Machine: {info['cpu']}; `platform.processor()` = {info['platform.processor()']}; "
         f"{info['cpus']} CPUs; {info['os']}",

@@ -8,6 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 
+# Okabe & Ito's colour-blind-safe palette, as every ivigsim figure uses (ivigsim.interfaces.style,
+# a layer above this one).
+_PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
+# Starts within this much negative log-likelihood of the best count as reaching it (FitResult.n_converged).
+_REACHED = 0.1
+
 
 def _axes(ax, n, width=4.2, height=3.2):
     import matplotlib.pyplot as plt
@@ -54,12 +60,12 @@ def plot_fit(result, ax=None):
             curves[cid] = result.objective.curves(result.x, conditions[cid])
         t, values = curves[cid]
         rows = [i for i in range(len(m)) if m.condition[i] == cid and m.observable[i] == oid]
-        axis.plot(t, values[oid], color="#0072b2", lw=1.6, label="best fit")
-        axis.plot(m.time[rows], m.value[rows], "o", color="#d55e00", ms=4.5, label="data")
+        axis.plot(t, values[oid], color=_PALETTE[0], lw=1.6, label="best fit")
+        axis.plot(m.time[rows], m.value[rows], "o", color=_PALETTE[1], ms=4.5, label="data")
         if observables[oid].transformation != "lin":
             axis.set_yscale("log")
-        axis.set_xlabel("time (days)")
-        axis.set_ylabel(f"{oid} ({_unit(result, observables[oid])})")
+        axis.set_xlabel("time [day]")
+        axis.set_ylabel(f"{oid} [{_unit(result, observables[oid])}]")
         axis.set_title(conditions[cid].label, fontsize=9)
     axes[0].legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False, fontsize=8) if len(axes) == 1 \
         else fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=2, frameon=False)
@@ -78,12 +84,12 @@ def plot_residuals(result, ax=None):
     for k, c in enumerate(result.problem.conditions):
         rows = [i for i in range(len(m)) if m.condition[i] == c.name]
         if rows:
-            ax.plot(m.time[rows], residuals[rows], "o", ms=4, label=c.label, color=f"C{k % 10}")
+            ax.plot(m.time[rows], residuals[rows], "o", ms=4, label=c.label, color=_PALETTE[k % len(_PALETTE)])
     ax.axhline(0.0, color="0.3", lw=0.8)
     for level in (-2, 2):
         ax.axhline(level, color="0.6", lw=0.6, ls="--")
-    ax.set_xlabel("time (days)")
-    ax.set_ylabel("residual (h(sim) - h(data)) / sigma (1)")
+    ax.set_xlabel("time [day]")
+    ax.set_ylabel("weighted residual [sigma]")
     ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False, fontsize=8)
     return ax
 
@@ -95,11 +101,20 @@ def plot_waterfall(result, ax=None):
         fig, ax = plt.subplots(figsize=(6.0, 3.4), layout="constrained")
     values = np.sort([s.objective for s in result.starts if s.ok])
     best = values[0]
-    ax.plot(np.arange(1, len(values) + 1), values - best + 1.0, "o-", ms=4, color="#0072b2")
-    ax.set_yscale("log")
-    ax.set_xlabel("start, sorted by final objective (rank)")
-    ax.set_ylabel("objective - best + 1 (negative log-likelihood, 1)")
-    ax.set_title(f"{len(values)} of {len(result.starts)} starts finished; best {best:.6g}", fontsize=9)
+    # Linear up to the threshold of "reached the best", logarithmic beyond: starts that agree to
+    # round-off sit on one line at 0 (a log axis of objective - best + 1 labelled every tick 10^0),
+    # while local optima far above stay on the same axes.
+    ax.plot(np.arange(1, len(values) + 1), values - best, "o-", ms=4, color=_PALETTE[0])
+    ax.axhline(_REACHED, color=_PALETTE[1], ls="--", lw=1.0,
+               label=f"reached the best (within {_REACHED:g})")
+    ax.set_yscale("symlog", linthresh=_REACHED, linscale=0.5)
+    ax.set_ylim(bottom=-0.02 * _REACHED)
+    ax.set_xlabel("start, sorted by final objective [rank]")
+    ax.set_ylabel("objective - best [negative log-likelihood]")
+    reached = int(np.sum(values - best < _REACHED))
+    ax.set_title(f"{len(values)} of {len(result.starts)} starts finished, {reached} reached the best "
+                 f"{best:.6g}", fontsize=9)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False, fontsize=8)
     return ax
 
 
@@ -114,13 +129,13 @@ def plot_profiles(result, ax=None):
     threshold = chi2_threshold()
     for axis, prof, p in zip(axes, profiles, result.objective.estimated):
         values = p.from_scale(prof.x)
-        axis.plot(values, prof.objective - result.value, "o-", ms=3.5, color="#0072b2")
-        axis.axhline(threshold, color="#d55e00", ls="--", lw=1.0)
+        axis.plot(values, prof.objective - result.value, "o-", ms=3.5, color=_PALETTE[0])
+        axis.axhline(threshold, color=_PALETTE[1], ls="--", lw=1.0)
         axis.axvline(float(p.from_scale(result.x[list(result.objective.names).index(prof.name)])),
                      color="0.5", lw=0.8)
         if p.scale != "lin":
             axis.set_xscale("log")
-        axis.set_xlabel(f"{p.name} ({p.unit if not p.is_noise else 'sigma'})")
-        axis.set_ylabel("objective - best (1)")
+        axis.set_xlabel(f"{p.name} [{(p.unit or '1') if not p.is_noise else 'sigma'}]")
+        axis.set_ylabel("objective - best [negative log-likelihood]")
         axis.set_title(prof.note, fontsize=8)
     return axes

@@ -83,7 +83,7 @@ def test_fit_result_notebook_surface():
     import matplotlib.pyplot as plt
     for kind in ("fit", "residuals", "waterfall", "profiles"):
         axes = np.atleast_1d(result.plot(kind))
-        assert axes[0].get_xlabel().endswith(")")                # a unit on the axis
+        assert axes[0].get_xlabel().endswith("]")                # a unit on the axis
         plt.close(axes[0].figure)
     assert plt.get_fignums() == []
     with pytest.raises(iv.ParameterError, match="unknown plot kind"):

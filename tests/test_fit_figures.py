@@ -66,3 +66,29 @@ def test_every_fit_figure_has_units_and_clear_legends(didactic, kind):
     assert check_figure(axes[0].figure) == []
     for ax in axes:
         assert "[" in ax.get_xlabel() and "[" in ax.get_ylabel()
+
+
+def test_long_condition_labels_wrap_and_ticks_stay_plain(tmp_path):
+    """fits/fcrn_human's labels are 60-100 characters: the residual legend collapsed its axes
+    ("constrained_layout not applied") and a log axis within one decade read '1.218 x 10^1'."""
+    import warnings
+
+    from fit_helpers import copy_problem, edit
+    d = copy_problem(tmp_path)
+    long = ("untreated, synthesis held at 37.74 mg/kg/day (steady IgG 12.1 g/L in Kim et al. 2007), "
+            "a label as long as the shipped ones")
+    edit(d / "conditions.tsv", "2 g/kg IVIG course (0.4 g/kg/day x 5 days), 70 kg", long)
+    result = iv.fit(d, workers=1, n_starts=1, profiles=False, progress=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        residuals = result.plot("residuals")
+        panel = result.plot("fit")[0]
+        for fig in (residuals.figure, panel.figure):
+            fig.canvas.draw()
+    assert not [w for w in caught if "constrained_layout" in str(w.message)]
+    assert check_figure(residuals.figure) == [] and check_figure(panel.figure) == []
+    assert "\n" in residuals.get_legend().get_texts()[0].get_text()
+    assert "\n" in panel.get_title()
+    ticks = [t.get_text() for t in panel.get_yticklabels(minor=True) + panel.get_yticklabels()]
+    assert ticks and not any("times" in t or "×" in t for t in ticks), ticks
+    assert residuals.get_position().width > 0.3                     # the axes kept their room

@@ -28,6 +28,27 @@ def _axes(ax, n, width=4.2, height=3.2):
     return fig, axes.flat[:n]
 
 
+def _wrap(text, width):
+    """A long condition label on several lines, so that neighbouring panel titles and legend
+    entries do not run into each other (fits/fcrn_human's labels are 60-100 characters)."""
+    import textwrap
+    return "\n".join(textwrap.wrap(str(text), width)) or str(text)
+
+
+def _plain_ticks(axis):
+    """Tick labels as plain numbers ('3', '2.95', '0.0012'), never '1.218 x 10^1' on a log axis
+    that spans less than a decade, nor a '+3.999' offset on a linear one."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+    if axis.get_yscale() == "log":
+        low, high = axis.get_ylim()
+        axis.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:.4g}"))
+        # Minor ticks are labelled only when the axis spans less than a decade (no major tick inside).
+        axis.yaxis.set_minor_formatter(FuncFormatter(lambda v, _pos: f"{v:.4g}") if high / low < 10
+                                       else NullFormatter())
+    else:
+        axis.ticklabel_format(axis="y", useOffset=False)
+
+
 def _unit(result, observable):
     spec = result.problem.spec
     node = observable.formula.strip()
@@ -66,7 +87,8 @@ def plot_fit(result, ax=None):
             axis.set_yscale("log")
         axis.set_xlabel("time [day]")
         axis.set_ylabel(f"{oid} [{_unit(result, observables[oid])}]")
-        axis.set_title(conditions[cid].label, fontsize=9)
+        axis.set_title(_wrap(conditions[cid].label, 55), fontsize=8)
+        _plain_ticks(axis)
     axes[0].legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False, fontsize=8) if len(axes) == 1 \
         else fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=2, frameon=False)
     return axes
@@ -76,7 +98,9 @@ def plot_residuals(result, ax=None):
     """Weighted residuals (transformed scale, in units of sigma) against time, per condition."""
     import matplotlib.pyplot as plt
     if ax is None:
-        fig, ax = plt.subplots(figsize=(6.5, 3.4), layout="constrained")
+        # Room for the legend beside the axes: one to three lines per condition.
+        lines = sum(_wrap(c.label, 40).count("\n") + 1 for c in result.problem.conditions)
+        fig, ax = plt.subplots(figsize=(8.0, max(3.4, 0.2 * lines + 0.8)), layout="constrained")
     objective = result.objective
     sim = objective.simulate(result.x)
     residuals = (objective.residuals(result.x, sim))
@@ -84,7 +108,8 @@ def plot_residuals(result, ax=None):
     for k, c in enumerate(result.problem.conditions):
         rows = [i for i in range(len(m)) if m.condition[i] == c.name]
         if rows:
-            ax.plot(m.time[rows], residuals[rows], "o", ms=4, label=c.label, color=_PALETTE[k % len(_PALETTE)])
+            ax.plot(m.time[rows], residuals[rows], ls="none", ms=4, label=_wrap(c.label, 40),
+                    color=_PALETTE[k % len(_PALETTE)], marker="osD^v<>p"[(k // len(_PALETTE)) % 8])
     ax.axhline(0.0, color="0.3", lw=0.8)
     for level in (-2, 2):
         ax.axhline(level, color="0.6", lw=0.6, ls="--")

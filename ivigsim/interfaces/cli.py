@@ -286,6 +286,9 @@ def main(argv=None):
     try:
         with warnings.catch_warnings(), silence:
             warnings.showwarning = _show_warning
+            # Numba's notice that the solver passes compiled functions as arguments, printed with
+            # terminal colour codes on a cold cache: about Numba's internals, nothing a user can act on.
+            warnings.filterwarnings("ignore", message=".*First-class function type feature is experimental")
             return args.func(args)
     except RunInterrupted as exc:
         print(f"ivigsim: {exc}", file=sys.stderr)

@@ -274,3 +274,20 @@ metric = "peak"
     assert sorted(s1) == ["cl_uptake", "fcrn_total"]
     for variable, value in s1.items():
         assert value == pytest.approx(table.loc[variable, "S1"], rel=5e-4)
+
+
+def test_an_undefined_metric_is_not_counted_as_a_failed_point():
+    """therapy_comparison: the arm without a list price ran; 'point failed' was wrong."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from ivigsim.interfaces._report_results import _failures
+    experiment = SimpleNamespace(sweep=SimpleNamespace(names=()))
+    frame = pd.DataFrame({"point_id": [0, 1, 2], "regimen": ["a", "b", "c"],
+                          "status": ["ok", "undefined", "ok"],
+                          "reason": ["", "undefined: cost_usd (therapy_cost_usd) has no value", ""]})
+    text = _failures(experiment, frame)
+    assert "0 of 3 points failed; 1 ran but has a metric with no value (status undefined)" in text
+    frame.loc[2, ["status", "reason"]] = ["failed", "SolverError: test"]
+    assert "1 of 3 points failed; 1 ran but has" in _failures(experiment, frame)

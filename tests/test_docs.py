@@ -189,3 +189,12 @@ def test_readme_python_blocks_run(workdir):
                 fixed.append(f"README.md:{block.line} ({known[0]})")
     assert not fixed, f"these README blocks run now; remove them from README_KNOWN_FAILURES: {fixed}"
     assert len(failed) == len(README_KNOWN_FAILURES)
+
+
+def test_the_docs_experiment_table_lists_every_shipped_experiment():
+    import ivigsim as iv
+    text = (ROOT / "docs" / "experiments.md").read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\| `(\w+)` \| `(\w+)` \|", text, re.M))
+    shipped = {Path(p).stem: iv.load_experiment(p).model for p in iv.experiment_paths()}
+    assert set(rows) == set(shipped)
+    assert all(Path(shipped[name]).stem == model for name, model in rows.items())

@@ -83,8 +83,28 @@ def test_fit_result_notebook_surface():
     import matplotlib.pyplot as plt
     for kind in ("fit", "residuals", "waterfall", "profiles"):
         axes = np.atleast_1d(result.plot(kind))
-        assert axes[0].get_xlabel().endswith(")")                # a unit on the axis
+        assert axes[0].get_xlabel().endswith("]")                # a unit on the axis
         plt.close(axes[0].figure)
     assert plt.get_fignums() == []
     with pytest.raises(iv.ParameterError, match="unknown plot kind"):
         result.plot("violin")
+
+
+def test_best_parameters_toml_is_an_experiment_files_parameters_table(fitted, tmp_path):
+    """Appended as it is to an experiment file, the table sets the run's parameters."""
+    table = tomllib.loads((fitted / "best_parameters.toml").read_text())["parameters"]
+    experiment = tmp_path / "refit.toml"
+    experiment.write_text(
+        '[experiment]\nname = "refit"\nmodel = "igg_linear"\nseed = 1\nt_end_days = 30.0\n'
+        'output_step_days = 1.0\nbody_weight_kg = 70.0\n\n'
+        '[regimens.course]\nkind = "ivig"\ndose_g_per_kg = 0.4\ndays = 5\ninfusion_hours = 8.0\n\n'
+        '[sweep]\nmethod = "none"\n\n[metrics.peak]\nkind = "max"\noutput = "igg_total"\n\n'
+        + (fitted / "best_parameters.toml").read_text())
+    res = iv.run_experiment(experiment, out=tmp_path / "run", progress=False)
+    assert res.provenance["experiment_parameters"] == pytest.approx(table, rel=1e-15)
+    reg = iv.Regimen.ivig(dose_g_per_kg=0.4, days=5, infusion_hours=8.0)
+    direct = iv.simulate("igg_linear", regimen=reg, t_end=30.0, body_weight_kg=70.0, params=table,
+                         t_eval=np.arange(0.0, 31.0))                 # the experiment's daily grid
+    assert res.metrics["peak"].iloc[0] == pytest.approx(direct["igg_total"].max(), rel=1e-12)
+    default = iv.simulate("igg_linear", regimen=reg, t_end=30.0, body_weight_kg=70.0, t_eval=np.arange(0.0, 31.0))
+    assert abs(res.metrics["peak"].iloc[0] / default["igg_total"].max() - 1.0) > 0.01   # the table mattered

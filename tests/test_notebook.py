@@ -25,3 +25,6 @@ def test_quickstart_notebook_runs_top_to_bottom(tmp_path):
     assert sum("image/png" in o.get("data", {}) for o in outputs) >= 2          # the plots
     assert any("time_day" in h for h in html)                                   # a tidy table
     assert any("Fit of igg_course_didactic" in h and "95 % CI" in h and "<svg" in h for h in html)  # a fit
+    # therapies beside IVIG: the combined regimen counts its sessions, and the run shows the washout
+    assert any("5 administrations, 5 sessions" in h and "plasma processed" in h and "<svg" in h for h in html)
+    assert any("fcrn_pk: 0.4 g/kg/day × 5 d, 8 h infusions + 5 × plasma exchange" in h for h in html)

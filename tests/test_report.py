@@ -1,6 +1,7 @@
 """report.html: written by every run, self-contained, complete, escaped, well formed."""
 
 import base64
+import pathlib
 import re
 from html.parser import HTMLParser
 
@@ -274,3 +275,48 @@ metric = "peak"
     assert sorted(s1) == ["cl_uptake", "fcrn_total"]
     for variable, value in s1.items():
         assert value == pytest.approx(table.loc[variable, "S1"], rel=5e-4)
+
+
+def test_an_undefined_metric_is_not_counted_as_a_failed_point():
+    """therapy_comparison: the arm without a list price ran; 'point failed' was wrong."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from ivigsim.interfaces._report_results import _failures
+    experiment = SimpleNamespace(sweep=SimpleNamespace(names=()))
+    frame = pd.DataFrame({"point_id": [0, 1, 2], "regimen": ["a", "b", "c"],
+                          "status": ["ok", "undefined", "ok"],
+                          "reason": ["", "undefined: cost_usd (therapy_cost_usd) has no value", ""]})
+    text = _failures(experiment, frame)
+    assert "0 of 3 points failed; 1 ran but has a metric with no value (status undefined)" in text
+    frame.loc[2, ["status", "reason"]] = ["failed", "SolverError: test"]
+    assert "1 of 3 points failed; 1 ran but has" in _failures(experiment, frame)
+
+
+def test_the_command_line_summary_says_n_a_and_names_an_undefined_metric_once(monkeypatch, capsys):
+    """An arm without a price printed 'nan' and 'point 2 undefined: undefined: cost_usd ...'."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from ivigsim.interfaces import cli, runs
+    from ivigsim.interfaces.run_summary import format_value
+    assert format_value(float("nan"), "USD") == "n/a" and format_value(4638.2, "USD") == "$4,638"
+    frame = pd.DataFrame({"point_id": [0, 1], "regimen": ["a", "b"], "status": ["ok", "undefined"],
+                          "cost_usd": [21140.0, float("nan")]})
+    frame.attrs["units"] = {"cost_usd": "USD"}
+    reason = "undefined: cost_usd (therapy_cost_usd) has no value"
+    prov = {"experiment": "x", "n_points": 2, "model": "m", "n_failed": 0, "n_undefined": 1,
+            "wall_seconds": 1.0, "simulations_per_second": 2.0, "executor": "in-process",
+            "failures": [{"point_id": 1, "reason": reason}]}
+    fake = SimpleNamespace(provenance=prov, metrics=frame, path=pathlib.Path("/nonexistent"),
+                           summary=lambda: "summary")
+    monkeypatch.setattr(runs, "run_experiment", lambda *a, **k: fake)
+    monkeypatch.setattr("ivigsim.interfaces.run_summary.written_files", lambda path: "files")
+    args = SimpleNamespace(experiment="x.toml", out=None, resume=None, overwrite=False, workers=None,
+                           scheduler=None, quiet=True)
+    assert cli._cmd_run(args) == 0
+    out = capsys.readouterr().out
+    assert "  point 1 undefined: cost_usd (therapy_cost_usd) has no value" in out
+    assert "undefined: undefined" not in out

@@ -264,6 +264,36 @@ def safety_flags(regimen, body_weight_kg: float, peak_viscosity_cp: float | None
                 if flag not in seen:
                     seen.add(flag)
                     flags.append(flag + " (a safety flag, not a refusal)")
+    flags += _given_during_apheresis(regimen, weight)
     if peak_viscosity_cp is not None:
         flags += hyperviscosity_flags(peak_viscosity_cp)
     return flags
+
+
+def _given_during_apheresis(regimen, body_weight_kg: float) -> list[str]:
+    """One flag if an IV dose runs during an apheresis session, which removes it as it is given.
+
+    Plasma exchange and immunoadsorption remove plasma IgG (an antagonist too, in an exchange);
+    clinically a product is given after the day's session, not during it. Allowed (the model
+    computes what is left), but flagged.
+    """
+    if not regimen.sessions:
+        return []
+    clashes = []
+    for dose in regimen.doses(body_weight_kg):
+        if dose.route != "iv":
+            continue
+        for session in regimen.sessions:
+            inside = (dose.time_day < session.end_day and dose.end_day > session.time_day) or (
+                dose.duration_day == 0.0 and session.time_day <= dose.time_day < session.end_day)
+            if inside:
+                clashes.append((dose, session))
+    if not clashes:
+        return []
+    dose, session = clashes[0]
+    what = session.kind.replace("_", " ")
+    article = "an" if what[0] in "aeiou" else "a"
+    return [f"{len(clashes)} IV dose(s) given during {article} {what} session, which removes the product as it "
+            f"is given (first: {dose.product} on day {dose.time_day:g}, session from day "
+            f"{session.time_day:g} to {session.end_day:.4g}); give it after the session "
+            "(a safety flag, not a refusal)"]

@@ -108,6 +108,11 @@ def label_flags(name, route, dose_mg, dose_mg_per_kg, body_weight_kg) -> list[st
         if not low * (1 - 1e-9) <= dose_mg <= high * (1 + 1e-9):
             flags.append(f"{name} {route.upper()} dose {dose_mg:.4g} mg is outside the labelled "
                          f"{_span(low, high)} mg")
+    else:
+        # A route the drug has PK data for but no label (rozanolixizumab IV): every dose is off label.
+        labelled = sorted({key.split("_")[0].upper() for key in entry.label})
+        flags.append(f"{name} has no labelled {route.upper()} dose (labelled route: "
+                     f"{', '.join(labelled) or 'none'}); {dose_mg:.4g} mg {route.upper()} is off label")
     return flags
 
 

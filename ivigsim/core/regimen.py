@@ -502,7 +502,12 @@ class Regimen:
         if (dose_mg_per_kg is None) == (dose_mg is None):
             raise RegimenError(f"{where}: give exactly one of dose_mg_per_kg or dose_mg")
         per_kg = dose_mg_per_kg is not None
-        amount_g = check_dose(dose_mg_per_kg if per_kg else dose_mg, per_kg, where) / 1000.0
+        # Named as the caller wrote it, in mg/kg or mg (check_dose speaks of g/kg and g).
+        argument, unit = ("dose_mg_per_kg", "mg/kg") if per_kg else ("dose_mg", "mg")
+        dose = real_number(dose_mg_per_kg if per_kg else dose_mg, where, argument)
+        if not math.isfinite(dose) or dose <= 0.0:
+            raise RegimenError(f"{where}: dose must be > 0 {unit} ({argument}), got {dose!r}")
+        amount_g = check_dose(dose, per_kg, where) / 1000.0
         n_doses = whole_number(doses, where, "doses")
         start = check_start(start_day, where)
         period = real_number(every_days, where, "every_days")

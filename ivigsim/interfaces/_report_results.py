@@ -149,10 +149,13 @@ def _failures(experiment, frame) -> str:
     rows = [[int(row["point_id"]), row["regimen"]] + [float(row[n]) for n in swept] + [row["reason"]]
             for _, row in failed.head(MAX_LISTED_FAILURES).iterrows()]
     n_undefined = int((failed["status"] == "undefined").sum())
-    undefined = (f" ({n_undefined} of them ran but have a metric with no value: status undefined)"
-                 if n_undefined else "")
-    parts = ["<h3>Failures</h3>", paragraph(f"{len(failed)} of {len(frame)} points failed{undefined}; the others "
-                                     "are unaffected."),
+    n_failed = len(failed) - n_undefined
+    # A point with an undefined metric ran: say so rather than count it as failed.
+    what = f"{n_failed} of {len(frame)} points failed"
+    if n_undefined:
+        what += (f"; {n_undefined} ran but {'has' if n_undefined == 1 else 'have'} a metric with no value "
+                 "(status undefined)")
+    parts = ["<h3>Failures</h3>", paragraph(f"{what}; the others are unaffected."),
              html_table(["point", "regimen"] + swept_header(experiment, swept) + ["reason"], rows,
                     ["flagged"] * len(rows))]
     if len(failed) > MAX_LISTED_FAILURES:

@@ -185,8 +185,9 @@ def _cmd_run(args):
             print("undefined (left out of the summary): "
                   + ", ".join(f"{c} at {n} point{'s' * (n != 1)}" for c, n in missing.items()))
     for row in prov.get("failures", [])[:5]:
-        verb = "undefined" if str(row["reason"]).startswith("undefined") else "failed"
-        print(f"  point {row['point_id']} {verb}: {row['reason']}")
+        reason = str(row["reason"])
+        verb = "undefined" if reason.startswith("undefined: ") else "failed"
+        print(f"  point {row['point_id']} {verb}: {reason.removeprefix('undefined: ')}")
     from ivigsim.interfaces.run_summary import written_files
     print(f"wrote {written_files(res.path)}")
     print(f"report: {res.path / 'report.html'}")
@@ -286,6 +287,9 @@ def main(argv=None):
     try:
         with warnings.catch_warnings(), silence:
             warnings.showwarning = _show_warning
+            # Numba's notice that the solver passes compiled functions as arguments, printed with
+            # terminal colour codes on a cold cache: about Numba's internals, nothing a user can act on.
+            warnings.filterwarnings("ignore", message=".*First-class function type feature is experimental")
             return args.func(args)
     except RunInterrupted as exc:
         print(f"ivigsim: {exc}", file=sys.stderr)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +34,9 @@ def draw_experiment_plots(experiment, results, directory):
     directory.mkdir(parents=True, exist_ok=True)
     frame = results.metrics
     ok = frame["status"] == "ok"
+    # Points whose simulation ran: "undefined" means one metric has no value there (an arm without
+    # a price, say), not that its trajectory or its other metrics are missing.
+    ran = frame["status"] != "failed"
     units = frame.attrs.get("units", {})
     written = []
     for plot in experiment.plots:
@@ -54,17 +58,21 @@ def draw_experiment_plots(experiment, results, directory):
                 y_label=_label(plot.y, _variable_unit(experiment, plot.y)), z_label=metric_label)
         elif plot.kind == "fan":
             data = results.trajectories[plot.output]
-            traj = data.values[np.asarray(ok)]
-            written += sweep_plots.fan(results.trajectories["time"].values, traj, path,
-                                       y_label=_label(plot.output, data.attrs.get("units", "")))
-        elif plot.kind == "bars" and (frame[ok].groupby("regimen").size() > 1).any():
+            y_label = _label(plot.output, data.attrs.get("units", ""))
+            t = results.trajectories["time"].values
+            if plot.group_by == "regimen" and frame.loc[ran, "regimen"].nunique() > 1:
+                written += _fan_by_regimen(t, data.values, frame, ran, path, y_label)
+            else:
+                written += sweep_plots.fan(t, data.values[np.asarray(ran)], path, y_label=y_label)
+        elif plot.kind == "bars" and (frame[ran].groupby("regimen").size() > 1).any():
             # several points per regimen: show their distribution and median, as the CLI reports
             from ivigsim.interfaces.distribution_plots import distribution
-            grouped = frame[ok].groupby("regimen", sort=False)[plot.metric]
-            written += distribution(list(grouped.groups), [g.to_numpy() for _, g in grouped], path,
-                                    y_label=metric_label)
+            grouped = frame[ran].groupby("regimen", sort=False)[plot.metric]
+            written += distribution(list(grouped.groups), [g.dropna().to_numpy() for _, g in grouped],
+                                    path, y_label=metric_label)
         elif plot.kind == "bars":
-            grouped = frame[ok].groupby("regimen", sort=False)[plot.metric]
+            # every arm that ran gets its bar; a metric without a value there shows as "n/a"
+            grouped = frame[ran].groupby("regimen", sort=False)[plot.metric]
             means, sds = grouped.mean(), grouped.std().fillna(0.0)
             written += sweep_plots.bars(list(means.index), means.to_numpy(), path, y_label=metric_label,
                                         errors=sds.to_numpy() if (grouped.size() > 1).any() else None)
@@ -74,6 +82,31 @@ def draw_experiment_plots(experiment, results, directory):
             written += _sensitivity(experiment, getattr(results, "sensitivity", None), plot, path,
                                     metric_label)
     return written
+
+
+def _fan_by_regimen(t, values, frame, ran, path, y_label):
+    """One curve per regimen over time: the trajectory of a single point, or the median of several
+    with its 25–75 % band, so that arms are compared rather than pooled into one spread."""
+    from ivigsim.interfaces.style import LINESTYLES, PALETTE, axis_label, outside_legend
+    regimens = frame["regimen"].to_numpy()
+    mask = np.asarray(ran)
+    with sweep_plots.new_figure(7.2, 3.8) as (fig, ax):
+        for k, name in enumerate(dict.fromkeys(regimens[mask])):
+            rows = values[mask & (regimens == name)]
+            colour, style = PALETTE[k % len(PALETTE)], LINESTYLES[(k // len(PALETTE)) % len(LINESTYLES)]
+            if rows.shape[0] == 1:
+                ax.plot(t, rows[0], color=colour, ls=style, lw=1.6, label=str(name))
+                continue
+            with warnings.catch_warnings():          # a time where every point is NaN gives NaN
+                warnings.simplefilter("ignore", RuntimeWarning)
+                low, mid, high = np.nanquantile(rows, (0.25, 0.5, 0.75), axis=0)
+            ax.fill_between(t, low, high, color=colour, alpha=0.2, lw=0)
+            ax.plot(t, mid, color=colour, ls=style, lw=1.6, label=f"{name} (median, 25–75 %, n = {rows.shape[0]})")
+        ax.set_xlabel(axis_label("time", "day"))
+        ax.set_ylabel(y_label)
+        ax.grid(alpha=0.3)
+        outside_legend(ax)
+        return sweep_plots.save_figure(fig, path)
 
 
 def _is_log(experiment, name):

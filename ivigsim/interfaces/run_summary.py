@@ -29,9 +29,10 @@ def metric_names(results):
 
 
 def format_value(value, unit):
-    """A metric value for people: ``$84,560`` for money, 4 significant digits otherwise."""
-    if value != value:                      # NaN
-        return "nan"
+    """A metric value for people: ``$84,560`` for money, 4 significant digits otherwise, ``n/a``
+    for no value."""
+    if value != value:                      # NaN: a metric with no value there (an arm without a price)
+        return "n/a"
     if unit == "USD":
         return money(value, "USD")
     return f"{value:,.4g}" if abs(value) >= 1e4 else f"{value:.4g}"

@@ -104,6 +104,12 @@ def _nanquantiles(values: np.ndarray, quantiles, axis: int) -> np.ndarray:
         return np.nanquantile(values, quantiles, axis=axis)
 
 
+def bar_value(value: float) -> str:
+    """A bar's label: three significant digits, or whole numbers with separators from 1,000
+    (``41,650`` rather than ``4.17e+04``)."""
+    return f"{value:,.0f}" if abs(value) >= 1e3 else f"{value:.3g}"
+
+
 def _percent(q: float) -> str:
     """0.05 -> '5'."""
     return f"{100.0 * q:g}"
@@ -435,8 +441,10 @@ def bars(labels, values, path, *, y_label: str, errors=None) -> list[Path]:
                 continue
             # Above the bar and its error bar (below both for a negative bar).
             anchor, offset = (value + up, 3) if value >= 0 else (value - down, -10)
-            ax.annotate(f"{value:.3g}", (position, anchor), xytext=(0, offset),
+            ax.annotate(bar_value(value), (position, anchor), xytext=(0, offset),
                         textcoords="offset points", ha="center", fontsize=8)
+        # Room for the labels beyond the longest bars, so that none runs into a tick label.
+        ax.margins(y=0.12)
         ax.set_xticks(positions)
         long = max((len(name) for name in names), default=0) > 10
         ax.set_xticklabels(names, rotation=30 if long else 0, ha="right" if long else "center")

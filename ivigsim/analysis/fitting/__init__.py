@@ -57,10 +57,25 @@ normal noise with fixed sigma, L-BFGS-B on the likelihood otherwise
 Jacobian (:mod:`ivigsim.analysis.fitting.uncertainty`).
 """
 
-from ivigsim.analysis.fitting.api import fit
-from ivigsim.analysis.fitting.problem import FitProblem
-from ivigsim.analysis.fitting.reader import load_problem
-from ivigsim.analysis.fitting.result import FitResult
-from ivigsim.analysis.fitting.tables import FitProblemError
+import importlib
+
+# Imported on first use (PEP 562): the command line registers `ivigsim fit` from
+# ivigsim.analysis.fitting.cli, and importing this package must not pull in the fitter's
+# simulator, whose batch integrator compiles the solver when it is imported (seconds on a
+# cold cache, for every `ivigsim` command, `--help` included).
+_WHERE = {"fit": "api", "load_problem": "reader", "FitProblem": "problem", "FitResult": "result",
+          "FitProblemError": "tables"}
 
 __all__ = ["fit", "load_problem", "FitProblem", "FitResult", "FitProblemError"]
+
+
+def __getattr__(name):
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

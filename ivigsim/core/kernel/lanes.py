@@ -33,15 +33,20 @@ Only straight-line kernels of models without ``delay()`` have lane kernels
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
+import os
 import re
 import sys
+import tempfile
+from dataclasses import dataclass
 
 import numba as nb
 from numba import types
 
 from ivigsim.core.cache import BoundedCache
 from ivigsim.core.kernel.codegen import cache_dir, generate_source, kernel_fingerprint, kernel_style
+from ivigsim.errors import IvigsimError
 
 LANES_VERSION = "5"
 #: Lanes per call: 8 doubles fill one AVX-512 register.
@@ -289,46 +294,98 @@ def generate_lane_source(spec, width=WIDTH, piece=PIECE):
     return "\n".join(header) + "\n\n" + "\n\n\n".join("\n".join(b) for b in blocks) + "\n"
 
 
+def available(spec):
+    """Whether a sweep of ``spec`` can run its courses in lanes: lane kernels exist and the JIT is on.
+
+    With ``NUMBA_DISABLE_JIT=1`` the lane loops would run as Python, far slower
+    than the scalar path, so the compiled chunk keeps to that.
+    """
+    return not nb.config.DISABLE_JIT and supports_lanes(spec)
+
+
+@dataclass(frozen=True)
+class LaneKernel:
+    """A model's compiled lane functions: the dispatchers, their typed pointers, the scratch rows and width."""
+
+    rhs: object
+    jac_nonzeros: object
+    factor: object
+    solve: object
+    typed: tuple          # (rhs, jac_nonzeros, factor, solve) as typed first-class functions
+    scratch: int
+    width: int
+    source_path: str
+
+
 def load_lanes(spec, width=WIDTH):
-    """The compiled lane module of ``spec`` (generated into the kernel cache on first use)."""
+    """The compiled lane kernel of ``spec``: from this process, from disk, or generated now."""
     key = lane_fingerprint(spec, width)
     return _LOADED.get_or_compute(key, lambda: _load(spec, key, width))
 
 
+def _write(path, text):
+    """Write ``text`` to ``path`` atomically (a temporary file in the same folder, then a rename)."""
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _intact(path):
+    """Whether the generated module at ``path`` exists and its first line is the sha256 of the rest."""
+    try:
+        first, _, body = path.read_text().partition("\n")
+    except (OSError, UnicodeDecodeError):
+        return False
+    return first == f"# sha256 {hashlib.sha256(body.encode()).hexdigest()}"
+
+
 def _load(spec, key, width):
     directory = cache_dir()
-    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise IvigsimError(f"cannot create the kernel cache directory {directory}: {exc.strerror or exc} "
+                           f"(set IVIGSIM_CACHE_DIR to a writable directory)") from None
     path = directory / f"lanes_{spec.name}_{key}.py"
-    if not path.exists():
-        tmp = path.with_suffix(f".tmp{id(path)}")
-        tmp.write_text(generate_lane_source(spec, width))
-        tmp.replace(path)
+    if not _intact(path):               # absent, or damaged (its checksum does not match): written again
+        body = generate_lane_source(spec, width)
+        _write(path, f"# sha256 {hashlib.sha256(body.encode()).hexdigest()}\n{body}")
     name = f"ivigsim_lanes_{spec.name}_{key}"
     loader_spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(loader_spec)
     sys.modules[name] = module
-    loader_spec.loader.exec_module(module)
-    return module
+    try:
+        loader_spec.loader.exec_module(module)        # compiles, or loads Numba's cache
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    typed = (_typed(module.rhs, LANE_RHS_SIG), _typed(module.jac_nonzeros, LANE_JAC_SIG),
+             _typed(module.factor, LANE_FACTOR_SIG), _typed(module.solve, LANE_SOLVE_SIG))
+    return LaneKernel(module.rhs, module.jac_nonzeros, module.factor, module.solve, typed, module.SCRATCH,
+                      width, str(path))
 
 
-def typed_lane_functions(module):
-    """(rhs, jac_nonzeros, factor, solve) of a lane module as typed first-class functions."""
+def _typed(dispatcher, signature):
+    """A compiled lane function as a typed first-class function (its address and signature)."""
+    if nb.config.DISABLE_JIT:
+        return dispatcher
     from numba.core.types import WrapperAddressProtocol
     from numba.experimental.function_type import _get_wrapper_address
 
-    if nb.config.DISABLE_JIT:
-        return module.rhs, module.jac_nonzeros, module.factor, module.solve
-
     class _Pointer(WrapperAddressProtocol):
-        def __init__(self, dispatcher, signature):
+        def __init__(self):
             self._address = _get_wrapper_address(dispatcher, signature)
-            self._signature = signature
 
         def __wrapper_address__(self):
             return self._address
 
         def signature(self):
-            return self._signature
+            return signature
 
-    return (_Pointer(module.rhs, LANE_RHS_SIG), _Pointer(module.jac_nonzeros, LANE_JAC_SIG),
-            _Pointer(module.factor, LANE_FACTOR_SIG), _Pointer(module.solve, LANE_SOLVE_SIG))
+    return _Pointer()

@@ -413,7 +413,7 @@ def _solve(spec, groups, values, rows, t_out, out, steps, untreated, start=None)
     info = np.zeros((mr, compiled.N_INFO))
     status = np.zeros(mr, dtype=np.int64)
     fn = kernel.typed
-    lanes = lane_groups(gid, LANE_WIDTH) if USE_LANES and kernel_lanes.available(spec) else None
+    lanes = lane_groups(gid, LANE_WIDTH, MIN_LANES_FILLED) if USE_LANES and kernel_lanes.available(spec) else None
     if lanes is not None and lanes.size:
         from ivigsim.core.solvers import ensemble_lanes
         lane_kernel = kernel_lanes.load_lanes(spec, LANE_WIDTH)
@@ -440,7 +440,7 @@ def _solve(spec, groups, values, rows, t_out, out, steps, untreated, start=None)
     return done, y0_all
 
 
-def lane_groups(gid, width, min_filled=MIN_LANES_FILLED):
+def lane_groups(gid, width, min_filled):
     """Rows integrated together: (n_groups, width) positions in the call, -1 for an empty lane.
 
     The rows of one prepared group (``gid``) share their dosing segments, so

@@ -337,11 +337,14 @@ def _integrate_lanes(rhs, jac, factor, solve, lu_size, scratch, y0, p0, t_breaks
             # rodas._error_norm for every lane at once: each lane sums over i in the same order
             for lane in range(L):
                 acc[lane] = 0.0
+            k5 = K2[5]
             for i in range(n):
                 a_i = atol[i]
+                row = i * L
                 for lane in range(L):
-                    sc = a_i + rtol * max(abs(Y[i, lane]), abs(YN[i, lane]))
-                    e = K[5, i, lane] / sc
+                    q = row + lane
+                    sc = a_i + rtol * max(abs(y[q]), abs(yn[q]))
+                    e = k5[q] / sc
                     acc[lane] += e * e
             for lane in range(L):
                 if not running[lane]:

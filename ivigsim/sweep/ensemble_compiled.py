@@ -414,9 +414,9 @@ def _solve(spec, groups, values, rows, t_out, out, steps, untreated, start=None)
     status = np.zeros(mr, dtype=np.int64)
     fn = kernel.typed
     lanes = lane_groups(gid, LANE_WIDTH, MIN_LANES_FILLED) if USE_LANES and kernel_lanes.available(spec) else None
-    if lanes is not None and lanes.size:
+    lane_kernel = kernel_lanes.load_lanes(spec, LANE_WIDTH) if lanes is not None and lanes.size else None
+    if lane_kernel is not None and lane_kernel.exact:
         from ivigsim.core.solvers import ensemble_lanes
-        lane_kernel = kernel_lanes.load_lanes(spec, LANE_WIDTH)
         run = functools.partial(entry(ensemble_lanes.run_points_lanes), *lane_kernel.typed, lane_kernel.scratch,
                                 lanes)
     else:

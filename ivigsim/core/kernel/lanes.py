@@ -10,22 +10,30 @@ LLVM can vectorise the loop body across lanes.
 
 The lane source is the scalar source with its array subscripts rewritten, so
 each lane does exactly the scalar kernel's operations in the same order: no
-fused multiply-add (Numba does not contract without ``fastmath``), and the
-only library call in the straight-line kernels of the shipped models,
-``math.sqrt``, is correctly rounded in vector form too. One lane's numbers are
-therefore those of the scalar kernel, bit for bit (tested).
+fused multiply-add (Numba does not contract without ``fastmath``); ``sqrt``
+is correctly rounded in vector form too, and other library functions
+(``exp``, ``log``, ``pow``) stay calls of the scalar libm inside the vector
+loop unless Numba uses Intel's SVML (:attr:`LaneKernel.exact`). One lane's
+numbers are therefore those of the scalar kernel, bit for bit (tested).
+
+In the generated code an array is read through a flat view with literal
+offsets (``Y_[8 * i + l]``): with 2-D subscripts and a run-time row stride
+LLVM does not vectorise the lane loop at all. A long function is cut into
+several lane loops (:func:`_pieces`), because the vectoriser gives up on a
+loop with about a hundred memory accesses; locals that cross a cut travel
+through the scratch array ``T``, exactly.
 
 The sparse factorisation cannot return early for one lane: a lane whose pivot
-fails the threshold test is flagged in ``bad[l]`` (the scalar ``factor``'s
+fails the threshold test is flagged in ``BAD[l]`` (the scalar ``factor``'s
 non-zero return) and the solver factors that lane densely, as the scalar
 solver does.
 
-Functions of a lane module (arrays C-contiguous, lanes last)::
+Functions of a lane module (arrays C-contiguous, lanes last, L = ``WIDTH``)::
 
-    rhs(Y, P, DYDT)          Y (n, L), P (n_p, L), DYDT (n, L)
-    jac_nonzeros(Y, P, J)    J (n, n, L): the structural non-zeros only
-    factor(J, C, LU, BAD)    C (L,) = 1 / (h gamma) per lane; LU (lu_size, L); BAD (L,) int64
-    solve(LU, B)             B (n, L), solved in place
+    rhs(Y, P, DYDT, T)              Y (n, L), P (n_p, L), DYDT (n, L), scratch T (SCRATCH, L)
+    jac_nonzeros(Y, P, J, T)        J (n, n, L): the structural non-zeros only
+    factor(J, C, LU, BAD, T)        C (L,) = 1 / (h gamma) per lane; LU (lu_size, L); BAD (L,) int64
+    solve(LU, B, T)                 B (n, L), solved in place
 
 Only straight-line kernels of models without ``delay()`` have lane kernels
 (:func:`supports_lanes`).
@@ -48,7 +56,7 @@ from ivigsim.core.cache import BoundedCache
 from ivigsim.core.kernel.codegen import cache_dir, generate_source, kernel_fingerprint, kernel_style
 from ivigsim.errors import IvigsimError
 
-LANES_VERSION = "5"
+LANES_VERSION = "6"
 #: Lanes per call: 8 doubles fill one AVX-512 register.
 WIDTH = 8
 #: Array accesses per lane loop, spills left out (see :func:`_pieces`), by function: the
@@ -290,6 +298,11 @@ def generate_lane_source(spec, width=WIDTH, piece=PIECE):
     made = [make(functions[name], n, width, piece[name]) for make, name in
             ((_rhs, "rhs"), (_jac, "jac_nonzeros"), (_factor, "factor"), (_solve, "solve"))]
     blocks = [lines for lines, _ in made]
+    text = "\n".join(line for lines in blocks for line in lines)
+    calls = set(re.findall(r"math\.(\w+)", text)) - {"sqrt"}
+    if re.search(r"\*\*(?!\d+\b)", text):          # a power other than an integer literal: pow()
+        calls.add("pow")
+    header.insert(-1, f"LIBRARY_CALLS = {tuple(sorted(calls))!r}")
     header.insert(-1, f"SCRATCH = {max(1, max(slots for _, slots in made))}")
     return "\n".join(header) + "\n\n" + "\n\n\n".join("\n".join(b) for b in blocks) + "\n"
 
@@ -315,6 +328,18 @@ class LaneKernel:
     scratch: int
     width: int
     source_path: str
+    library_calls: tuple = ()   # libm functions other than sqrt that the lane functions call
+
+    @property
+    def exact(self):
+        """Whether each lane is the scalar kernel bit for bit on this installation.
+
+        A vectorised loop keeps calling the scalar libm for ``exp``, ``log`` or
+        ``pow`` (the same bits), unless Numba uses Intel's SVML, whose vector
+        versions may differ in the last bits: then only models without such
+        calls are exact.
+        """
+        return not (self.library_calls and nb.config.USING_SVML)
 
 
 def load_lanes(spec, width=WIDTH):
@@ -368,7 +393,7 @@ def _load(spec, key, width):
     typed = (_typed(module.rhs, LANE_RHS_SIG), _typed(module.jac_nonzeros, LANE_JAC_SIG),
              _typed(module.factor, LANE_FACTOR_SIG), _typed(module.solve, LANE_SOLVE_SIG))
     return LaneKernel(module.rhs, module.jac_nonzeros, module.factor, module.solve, typed, module.SCRATCH,
-                      width, str(path))
+                      width, str(path), module.LIBRARY_CALLS)
 
 
 def _typed(dispatcher, signature):

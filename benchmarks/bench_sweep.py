@@ -889,7 +889,7 @@ def report(args, info, n_points, repeats, sweeps, refs, profs, problems, ref_loa
             "Compiled time = time inside compiled calls (Numba's argument dispatch included): for the "
             "per-point path, `rodas.integrate_controlled` (the year, and the steady state where the warm "
             "start is refused) and the warm start's Newton (`newton.warm_steady_state`); for whole chunks, the "
-            "one compiled chunk call (`ivigsim.core.solvers.ensemble.run_points`: every point's steady "
+            "one compiled chunk call (`ivigsim.core.solvers.ensemble_lanes.run_points_lanes`: every point's steady "
             "state, year and observables). Python = the rest. Rows before the bold ones: the per-point "
             "path (`ensemble.run_point`, used for models with events and state-triggered regimens) timed "
             "piece by piece. Bold rows: whole `run_chunk`s as a sweep runs them (compiled chunk path, "

@@ -192,7 +192,12 @@ def main(argv=None):
            "against `rodas_lanes.integrate_lanes` on groups of L points. \"bit-identical\": every output of "
            "every point equals the scalar one; \"stats\": steps, rejections, evaluations equal too.",
            "- Chunks: `ensemble.run_chunk` in chunks of 25 (steady states, courses, observables, metrics; 3 "
-           "lane passes and 1 point alone per chunk), with lanes and with `USE_LANES = False`.", "",
+           "lane passes and 1 point alone per chunk), with lanes and with `USE_LANES = False`.",
+           "- L = 1 is the lane code on one point at a time: the cost of the lane layout and its loops without any "
+           "vector to fill, against which L = 4 and 8 show what the vectors bring. The sweep uses L = 8 "
+           "(8 doubles per AVX-512 register). In each lockstep pass every lane still in the segment attempts "
+           "one step; on 48 `fcrn_pk` points the passes were 102 % of the mean attempts per point, so a lane "
+           "waiting at a dosing switch for the others costs 2 %.", "",
            "| model | points | steps / point | course, scalar ms / point | "
            + " | ".join(f"L = {w}: ms / point (speed-up)" for w in widths)
            + " | bit-identical (max rel. diff) | stats equal | chunks: scalar / lanes ms / point (speed-up) |",

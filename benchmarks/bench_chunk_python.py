@@ -25,8 +25,11 @@ CPU time of the running thread (``time.thread_time``), split into the
 compiled call and the rest; the per-point path (``ensemble.run_point``:
 ``prepare``, steady state and course point by point) runs the same points in
 alternating order, as the reference of the same run; medians over rounds,
-steady-state cache cleared before each. The metrics of the two paths are
-checked bit-identical. Writes benchmarks/results_chunk_python.md (notes
+steady-state and regimen caches cleared before each (so every round pays
+what one run pays). The metrics of the two paths are checked bit-identical.
+A second table times ``ensemble.point_setup`` alone (each point's regimen,
+parameters and weight) on the same sweeps and on the dose sweep over a year
+of 13 courses, where each point builds a regimen of 65 infusions. Writes benchmarks/results_chunk_python.md (notes
 below its marker line are kept).
 """
 
@@ -113,6 +116,58 @@ def sweeps(tmp, n):
     return paths
 
 
+class first_pass_rounds:
+    """Make every round of ``measure`` a first pass over the points' regimens too.
+
+    ``measure`` clears the steady-state cache before each round. A sweep point's
+    regimen is also cached (``ensemble._REGIMENS``, one entry per distinct
+    regimen), so without this every round but the first would find the
+    regimens of a dose sweep built, and the cost a real run pays once per
+    point would not show. The regimen cache is cleared with the steady states.
+    """
+
+    def __enter__(self):
+        from ivigsim.core import simulation
+        from ivigsim.sweep import ensemble
+
+        self.cache = simulation._STEADY_STATES
+        clear = type(self.cache).clear
+        self.cache.clear = lambda: (clear(self.cache), ensemble._REGIMENS.clear())
+        return self
+
+    def __exit__(self, *exc):
+        del self.cache.clear
+        return False
+
+
+def regimen_setup_us(path, rounds):
+    """Median µs per point of ``ensemble.point_setup`` (regimen, parameters, weight), regimens not cached.
+
+    The regimen of each point is what ``point_setup`` builds (through
+    ``RegimenSpec.build`` and ``regimen_from_data``); each round starts with
+    an empty regimen cache, as a run does.
+    """
+    import statistics
+    import time
+
+    from ivigsim.core.catalogue import load_model
+    from ivigsim.sweep import ensemble
+    from ivigsim.sweep.experiment import load_experiment
+    from ivigsim.sweep.samplers import sample_points
+
+    experiment = load_experiment(path)
+    spec = load_model(experiment.model)
+    points = sample_points(experiment)
+    samples = []
+    for _ in range(rounds):
+        ensemble._REGIMENS.clear()
+        t = time.thread_time()
+        for i in range(len(points)):
+            ensemble.point_setup(experiment, spec, points, i)
+        samples.append((time.thread_time() - t) / len(points) * 1e6)
+    return statistics.median(samples)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--points", type=int, default=200)
@@ -128,12 +183,27 @@ def main(argv=None):
              f"one thread, `time.thread_time`, medians of {args.rounds} rounds, the two paths alternating.", "",
              "| sweep | path | CPU ms / point | in the compiled call | Python | metrics bit-identical |",
              "|---|---|---:|---:|---:|:---:|"]
+    setup = []
     for label, path in sweeps(tmp, args.points):
-        result, same = measure(path, args.rounds)
+        with first_pass_rounds():
+            result, same = measure(path, args.rounds)
         for name, (total, inside) in result.items():
             lines.append(f"| {label} | {name} | {total:.2f} | {inside:.2f} | {total - inside:.2f} | "
                          f"{'yes' if same else '**no**'} |")
             print(lines[-1], flush=True)
+        setup.append((label, regimen_setup_us(path, max(args.rounds, 5))))
+    year = tmp / "year.toml"            # the same sweep over a year of 13 courses: 65 infusions per regimen
+    year.write_text(HYPERCUBE.format(n=args.points, variables=PER_PATIENT)
+                    .replace("t_end_days = 120.0", "t_end_days = 365.0")
+                    .replace("infusion_hours = 8", "infusion_hours = 8\ncycles = 13\nevery_days = 28"),
+                    encoding="utf-8")
+    setup.append(("dose and body weight, one year of 13 courses (setup only)",
+                  regimen_setup_us(year, max(args.rounds, 5))))
+    lines += ["", "Each round starts with empty steady-state and regimen caches, as a run does. "
+              "`ensemble.point_setup` alone (each point's regimen, parameters and body weight; "
+              f"median of {max(args.rounds, 5)} passes over the points, regimens not cached):", "",
+              "| sweep | µs / point |", "|---|---:|"]
+    lines += [f"| {label} | {us:.1f} |" for label, us in setup]
     text = "\n".join(lines) + "\n"
     print("\n" + text)
     output = Path(args.output)

@@ -208,6 +208,12 @@ _CHILD = textwrap.dedent("""
     iv.simulate(model, regimen=%s, t_end=365, body_weight_kg=70)   # load kernel + solver caches
     if warm != "-":                  # a 2-point sweep first: lazy imports (pandas, xarray, plots) done
         run_experiment(warm, out=out + "_warm", workers=workers, progress=False)
+    from ivigsim.core.catalogue import load_model
+    from ivigsim.core.kernel import lanes
+    if lanes.available(load_model(model)):   # lane kernels and drivers (too few points above to use them)
+        lanes.load_lanes(load_model(model))
+        from ivigsim.core.solvers import ensemble_lanes
+        ensemble_lanes.run_points_lanes
     ready = time.perf_counter() - t0
     rss_ready = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     ru = resource.getrusage(resource.RUSAGE_SELF)
@@ -585,6 +591,7 @@ def profile(sw, n_points, chunk_size, rounds, log):
     """
     from ivigsim.core import simulation
     from ivigsim.sweep.ensemble import chunk_bounds, chunk_task, point_setup, run_chunk
+    from ivigsim.sweep import ensemble_compiled
     from ivigsim.sweep.executors import ThreadExecutor
     from ivigsim.core.kernel.compiled import evaluate_observables
     from ivigsim.core.simulation import initial_state, prepare, run_solver
@@ -634,6 +641,16 @@ def profile(sw, n_points, chunk_size, rounds, log):
                 run_chunk(ex, pts, k, a, b)
             samples["w1"].append(time.perf_counter() - t)
             samples["c1"].append(clock.total())
+            # (b') the same without lanes: every course on the scalar driver (same numbers)
+            simulation._STEADY_STATES.clear()
+            ensemble_compiled.USE_LANES = False
+            try:
+                t = time.perf_counter()
+                for k, a, b in bounds:
+                    run_chunk(ex, pts, k, a, b)
+                samples["w1_scalar"].append(time.perf_counter() - t)
+            finally:
+                ensemble_compiled.USE_LANES = True
             # (c) two worker threads, as run_experiment(workers=2) runs the chunks
             simulation._STEADY_STATES.clear()
             clock.reset()
@@ -644,11 +661,14 @@ def profile(sw, n_points, chunk_size, rounds, log):
             samples["c2"].append(clock.total())
     others = meter.others()
     med = {k: statistics.median(v) for k, v in samples.items()}
-    pieces = {k: med[k] for k in samples if k not in ("w1", "c1", "w2", "c2")}
+    pieces = {k: med[k] for k in samples if k not in ("w1", "c1", "w2", "c2", "w1_scalar")}
     log(f"  profile {spec.name} ({rounds} rounds, others' load {others:.2f} cores): 1 thread "
         f"{med['w1'] / n * 1e3:.2f} ms/point ({med['c1'] / med['w1']:.0%} compiled); 2 threads "
         f"{med['w2'] / n * 1e3:.2f} ms/point wall ({med['c2'] / (2 * med['w2']):.0%} of 2 x wall compiled)")
+    log(f"  same chunks with every course on the scalar driver (no lanes): {med['w1_scalar'] / n * 1e3:.2f} "
+        f"ms/point, lanes {med['w1_scalar'] / med['w1']:.2f}x faster")
     return {"n": n, "rounds": rounds, "pieces": pieces, "w1": med["w1"], "c1": med["c1"],
+            "w1_scalar": med["w1_scalar"],
             "w2": med["w2"], "c2": med["c2"], "others": others}
 
 
@@ -869,12 +889,14 @@ def report(args, info, n_points, repeats, sweeps, refs, profs, problems, ref_loa
             "Compiled time = time inside compiled calls (Numba's argument dispatch included): for the "
             "per-point path, `rodas.integrate_controlled` (the year, and the steady state where the warm "
             "start is refused) and the warm start's Newton (`newton.warm_steady_state`); for whole chunks, the "
-            "one compiled chunk call (`ivigsim.core.solvers.ensemble.run_points`: every point's steady "
+            "one compiled chunk call (`ivigsim.core.solvers.ensemble_lanes.run_points_lanes`: every point's steady "
             "state, year and observables). Python = the rest. Rows before the bold ones: the per-point "
             "path (`ensemble.run_point`, used for models with events and state-triggered regimens) timed "
             "piece by piece. Bold rows: whole `run_chunk`s as a sweep runs them (compiled chunk path, "
             "plus metrics and chunk bookkeeping), on one thread and through `ThreadExecutor(2)` as "
-            "`run_experiment(workers=2)` runs them; per point in thread-ms = 2 × wall / points. "
+            "`run_experiment(workers=2)` runs them; per point in thread-ms = 2 × wall / points. The chunks "
+            "run their courses 8 points at a time in lanes (`ivigsim.core.solvers.ensemble_lanes`); the row "
+            "`USE_LANES = False` runs the same chunks with every course on the scalar driver. "
             f"{args.profile_points} points, medians of {args.profile_rounds} rounds (the three views in "
             "turn in each). Others' load: " +
             ", ".join(f"{m} {p['others']:.2f} cores" for m, p in profs.items()) + ".", "",
@@ -886,6 +908,8 @@ def report(args, info, n_points, repeats, sweeps, refs, profs, problems, ref_loa
         out.append(f"| {model} | **1 thread, `run_chunk`: total / compiled / Python** | "
                    f"{p['w1'] / n * 1e3:.2f} / {p['c1'] / n * 1e3:.2f} / **{(p['w1'] - p['c1']) / n * 1e3:.2f}** "
                    f"({p['c1'] / p['w1']:.0%} compiled) |")
+        out.append(f"| {model} | 1 thread, `run_chunk` with every course on the scalar driver (`USE_LANES = False`) | "
+                   f"{p['w1_scalar'] / n * 1e3:.2f} (lanes: {p['w1_scalar'] / p['w1']:.2f}x faster) |")
         out.append(f"| {model} | **2 threads: thread-ms total / compiled / Python** | "
                    f"{2 * p['w2'] / n * 1e3:.2f} / {p['c2'] / n * 1e3:.2f} / "
                    f"**{(2 * p['w2'] - p['c2']) / n * 1e3:.2f}** ({p['c2'] / (2 * p['w2']):.0%} compiled; "

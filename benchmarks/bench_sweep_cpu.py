@@ -6,8 +6,9 @@ Wall-clock times on a shared machine measure the other processes as much as
 ivigsim (``bench_sweep.py`` reports the load it saw). This benchmark counts
 CPU time of the running thread instead (``time.thread_time``), which the
 other processes do not inflate much, and splits it into the time inside the
-compiled chunk call (``ivigsim.core.solvers.ensemble.run_points``: every
-point's steady state, year and observables) and the Python around it
+compiled chunk call (``ivigsim.core.solvers.ensemble_lanes.run_points_lanes``,
+or ``ensemble.run_points`` for a model without lane kernels: every point's
+steady state, year and observables) and the Python around it
 (grouping, ``prepare`` per group, arrays, metrics). The same points run
 through the per-point path (``ensemble.run_point``: ``prepare``, the steady
 state and the year point by point) for comparison, in alternating order,

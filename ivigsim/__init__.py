@@ -5,20 +5,23 @@
 >>> reg = iv.Regimen.ivig(dose_g_per_kg=0.4, days=5, infusion_hours=8, every_days=28, cycles=13)
 >>> res = iv.simulate(model, regimen=reg, t_end=365, body_weight_kg=70)
 >>> res["igg_total"], res["autoantibody"]
+
+``simulate`` is the facade over the one seam every integration goes through:
+``iv.solve(iv.prepare(model, reg, t_end=365), iv.SolverOptions(rtol=1e-8)).result()``.
 """
 
 from ivigsim.core.catalogue import experiment_paths, load_model, model_paths
 from ivigsim.errors import IvigsimError, ModelFileError, ParameterError, SolverError
 from ivigsim.core.regimen import Regimen, RegimenError
 from ivigsim.core.result import SimulationResult
-from ivigsim.core.simulation import simulate
+from ivigsim.core.simulation import SolverOptions, prepare, simulate, solve
 from ivigsim.interfaces import views as _views  # noqa: F401  (registers the views of core objects)
 
 from ivigsim.version import __version__
 
 __all__ = [
     "load_model", "model_paths", "experiment_paths", "load_agent_model", "model_card", "model_equations",
-    "simulate", "Regimen", "SimulationResult",
+    "simulate", "prepare", "solve", "SolverOptions", "Regimen", "SimulationResult",
     "run_experiment", "load_results", "load_experiment", "ExperimentResults", "mechanism_factorial",
     "in_vitro_inhibition", "in_vitro_nk_suppression", "simulate_agents", "compare", "Comparison", "validate", "ValidationReport",
     "regress", "export_sbml", "import_sbml", "demo_html", "plot_trajectories", "set_quiet",

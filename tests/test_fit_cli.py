@@ -108,3 +108,13 @@ def test_best_parameters_toml_is_an_experiment_files_parameters_table(fitted, tm
     assert res.metrics["peak"].iloc[0] == pytest.approx(direct["igg_total"].max(), rel=1e-12)
     default = iv.simulate("igg_linear", regimen=reg, t_end=30.0, body_weight_kg=70.0, t_eval=np.arange(0.0, 31.0))
     assert abs(res.metrics["peak"].iloc[0] / default["igg_total"].max() - 1.0) > 0.01   # the table mattered
+
+
+@pytest.mark.parametrize("flag, value", [("--starts", "0"), ("--starts", "-1"), ("--workers", "0"),
+                                         ("--workers", "two")])
+def test_cli_refuses_a_bad_count_naming_the_flag(tmp_path, capsys, flag, value):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["fit", str(DIDACTIC), "--out", str(tmp_path / "o"), flag, value])
+    assert exit_info.value.code == 2
+    assert f"argument {flag}: expected a whole number >= 1, got" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()

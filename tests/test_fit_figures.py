@@ -92,3 +92,13 @@ def test_long_condition_labels_wrap_and_ticks_stay_plain(tmp_path):
     ticks = [t.get_text() for t in panel.get_yticklabels(minor=True) + panel.get_yticklabels()]
     assert ticks and not any("times" in t or "×" in t for t in ticks), ticks
     assert residuals.get_position().width > 0.3                     # the axes kept their room
+
+
+def test_the_profile_figure_says_what_its_lines_are(didactic):
+    from ivigsim.analysis.fitting.uncertainty import chi2_threshold
+    axes = didactic.plot("profiles")
+    legend = axes[0].figure.legends[0]
+    texts = [t.get_text() for t in legend.get_texts()]
+    assert texts[0] == "profile" and texts[2] == "best estimate"
+    assert texts[1].startswith(f"95 % threshold ({chi2_threshold():.3g})") and "1.92" in texts[1]
+    assert check_figure(axes[0].figure) == []

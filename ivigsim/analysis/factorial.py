@@ -32,6 +32,7 @@ from ivigsim.core.catalogue import load_model
 from ivigsim.errors import ParameterError
 from ivigsim.analysis.metrics import METRIC_KINDS, compute_metric
 from ivigsim.core.simulation import simulate
+from ivigsim.core.views import view
 
 _SHORTHAND = {"auc": "auc", "min": "min", "max": "max", "end": "end", "mean": "mean",
               "nadir_pct": "percent_change_min", "peak_pct": "percent_change_max"}
@@ -95,6 +96,12 @@ class FactorialResult:
     bliss_expected: float
     bliss_excess: float
     hsa_excess: float
+
+    def __repr__(self):
+        return view("factorial.repr")(self)
+
+    def _repr_html_(self):
+        return view("factorial.html")(self)
 
     def summary(self):
         lines = [f"effect on {self.metric} (fractional reduction vs all of "

@@ -178,8 +178,8 @@ def check_overlaps(adms: Sequence[Administration], labels: Sequence[str]) -> Non
                 )
 
 
-def validate(adms: Sequence[Administration], labels: Sequence[str]) -> None:
-    """Check every entry, then overlaps between entries."""
+def validate(adms: Sequence[Administration], labels: Sequence[str | EntryLabel]) -> None:
+    """Check every entry, then overlaps between entries; ``labels`` name them in messages."""
     for adm, where in zip(adms, labels):
         check_administration(adm, where)
     check_overlaps(adms, labels)
@@ -192,6 +192,28 @@ def label(index: int, adm: Administration) -> str:
     if is_number and math.isfinite(time):
         return f"administration {index + 1} (day {round(float(time), 4)})"
     return f"administration {index + 1}"
+
+
+class EntryLabel:
+    """:func:`label` of entry ``index``, written out only when a message uses it.
+
+    The checks put their ``where`` into f-strings, which format this the same
+    as the text of :func:`label`. Formatting every entry's label up front cost
+    a quarter of building a regimen (a sweep over doses builds one per point),
+    and a valid regimen never shows it.
+    """
+
+    __slots__ = ("index", "adm")
+
+    def __init__(self, index: int, adm: Administration) -> None:
+        self.index = index
+        self.adm = adm
+
+    def __str__(self) -> str:
+        return label(self.index, self.adm)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
 
 
 def check_body_weight(body_weight_kg) -> float:

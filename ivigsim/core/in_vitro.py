@@ -64,6 +64,7 @@ from scipy.optimize import brentq
 from ivigsim.core.catalogue import load_model
 from ivigsim.errors import ParameterError
 from ivigsim.core.simulation import resolve_parameters
+from ivigsim.core.views import view
 
 __all__ = ["InVitroInhibition", "in_vitro_inhibition", "equilibrium", "well_concentrations"]
 
@@ -199,6 +200,12 @@ class InVitroInhibition:
     free_autoantibody_fraction: np.ndarray
     parameters: dict
     species_um: dict = field(default_factory=dict, repr=False)
+
+    def __repr__(self):
+        return view("in_vitro.repr")(self)
+
+    def _repr_html_(self):
+        return view("in_vitro.html")(self)
 
     @property
     def _argmax(self):

@@ -43,6 +43,7 @@ from ivigsim.core.catalogue import load_model
 from ivigsim.errors import ParameterError
 from ivigsim.core.in_vitro import well_concentrations
 from ivigsim.core.simulation import resolve_parameters
+from ivigsim.core.views import view
 
 __all__ = ["InVitroNKAssay", "in_vitro_nk_suppression"]
 
@@ -75,6 +76,12 @@ class InVitroNKAssay:
     cytotoxicity_pct: np.ndarray
     baseline_cytotoxicity_pct: float
     parameters: dict
+
+    def __repr__(self):
+        return view("in_vitro_nk.repr")(self)
+
+    def _repr_html_(self):
+        return view("in_vitro_nk.html")(self)
 
     def at(self, ivig_mg_per_ml):
         """Suppression (fraction) at one IVIG concentration [mg/mL] (the same law, not interpolated)."""

@@ -26,6 +26,7 @@ the offending entry and value.
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 from os import PathLike
@@ -35,6 +36,7 @@ import numpy as np
 from ivigsim.core import antagonists as _antagonists
 from ivigsim.core import apheresis as _apheresis
 from ivigsim.core._regimen_checks import (
+    EntryLabel,
     check_body_weight,
     check_dose,
     check_product,
@@ -141,7 +143,7 @@ class Regimen:
                 )
         if not isinstance(self.name, str):
             raise RegimenError(f"regimen name must be text, got {self.name!r}")
-        validate(adms, [label(i, adm) for i, adm in enumerate(adms)])
+        validate(adms, [EntryLabel(i, adm) for i, adm in enumerate(adms)])
         ordered = tuple(sorted(adms, key=lambda adm: float(adm.time_day)))
         object.__setattr__(self, "administrations", ordered)
         sessions = tuple(self.sessions)
@@ -645,6 +647,25 @@ class Regimen:
         return cls(adms, name=name)
 
     # -- behaviour ----------------------------------------------------------
+
+    def renamed(self, name: str) -> Regimen:
+        """This regimen under the name ``name``.
+
+        Equal to ``dataclasses.replace(self, name=name)``, but the entries are
+        not checked again: they were checked when this regimen was built, and
+        a name does not change them (checking twice was 40 % of building a
+        five-day course, and a sweep over doses builds one per point).
+
+        Raises
+        ------
+        RegimenError
+            If ``name`` is not text.
+        """
+        if not isinstance(name, str):
+            raise RegimenError(f"regimen name must be text, got {name!r}")
+        regimen = copy.copy(self)
+        object.__setattr__(regimen, "name", name)
+        return regimen
 
     def __add__(self, other: Regimen) -> Regimen:
         """Combine two regimens into one (checked again, e.g. for overlaps)."""

@@ -18,7 +18,6 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 
 import numpy as np
 
@@ -106,7 +105,7 @@ def regimen_from_data(entry, name: str | None = None, overrides: Mapping[str, ob
             raise RegimenError(f"{where}: kind 'combine' needs parts = a non-empty list of regimen tables")
         built = [regimen_from_data(part, overrides=overrides) for part in parts]
         regimen = Regimen.combine(*built)
-        return replace(regimen, name=name) if name else regimen
+        return regimen.renamed(name) if name else regimen
     parameters = _signature(kind).parameters
     arguments.update((k, v) for k, v in overrides.items() if k in parameters)
     unknown = [k for k in arguments if k not in parameters]
@@ -123,4 +122,4 @@ def regimen_from_data(entry, name: str | None = None, overrides: Mapping[str, ob
             value = int(value)
         arguments[key] = value
     regimen = getattr(Regimen, kind)(**arguments)
-    return replace(regimen, name=name) if name else regimen
+    return regimen.renamed(name) if name else regimen

@@ -125,3 +125,74 @@ def result_xarray(res, names=None):
     return xr.Dataset(data, coords={"time": ("time", res.t, {"units": "day"})},
                       attrs={"model": res.model.name, "regimen": regimen,
                              "body_weight_kg": res.body_weight_kg if res.body_weight_kg else float("nan")})
+
+
+# ------------------------------------------------------------------ factorial, assays, agents
+# Their dataclass reprs printed every array (an agent run: 14,000 characters); these say what a
+# reader looks for first, and the HTML gives it as a table (the figures are their plot()).
+
+
+def factorial_repr(result):
+    alone = ", ".join(f"{m} alone {100 * e:.1f} %" for m, e in result.single.items())
+    return clip(f"FactorialResult({result.metric}: {alone}; all together {100 * result.joint:.1f} %, "
+                f"Bliss excess {100 * result.bliss_excess:+.1f} points)")
+
+
+def factorial_html(result):
+    rows = [(f"{m} alone", f"{100 * e:.1f} %", f"{100 * result.marginal[m]:.1f} %")
+            for m, e in result.single.items()]
+    rows += [("all together", f"{100 * result.joint:.1f} %", ""),
+             ("Bliss-independent expectation", f"{100 * result.bliss_expected:.1f} %", ""),
+             ("Bliss excess (synergy > 0)", f"{100 * result.bliss_excess:+.1f} points", ""),
+             ("excess over the best single mechanism", f"{100 * result.hsa_excess:+.1f} points", "")]
+    return html_block(f"Mechanism factorial: reduction of {result.metric}",
+                      html_table(["", "reduction", "loss when removed from all"], rows))
+
+
+def in_vitro_repr(result):
+    return clip(f"InVitroInhibition(patient IgG {result.patient_igg_mg_per_ml:g} mg/mL, "
+                f"{len(result.ivig_mg_per_ml)} IVIG concentrations {result.ivig_mg_per_ml[0]:.3g}–"
+                f"{result.ivig_mg_per_ml[-1]:.3g} mg/mL; max inhibition {100 * result.max_inhibition:.1f} % "
+                f"at {result.ivig_at_max_mg_per_ml:.3g} mg/mL, 1:{1 / result.ratio_at_max:.3g})")
+
+
+def in_vitro_html(result):
+    rows = [("patient IgG in the well", f"{result.patient_igg_mg_per_ml:g} mg/mL"),
+            ("IVIG concentrations", f"{len(result.ivig_mg_per_ml)}, {result.ivig_mg_per_ml[0]:.3g} to "
+                                    f"{result.ivig_mg_per_ml[-1]:.3g} mg/mL"),
+            ("largest inhibition of antigen binding", f"{100 * result.max_inhibition:.1f} %"),
+            ("at IVIG", f"{result.ivig_at_max_mg_per_ml:.3g} mg/mL (patient : IVIG 1:{1 / result.ratio_at_max:.3g})")]
+    return html_block("In-vitro mixing experiment (anti-idiotypes)", html_table(["", ""], rows))
+
+
+def in_vitro_nk_repr(result):
+    return clip(f"InVitroNKAssay({len(result.ivig_mg_per_ml)} IVIG concentrations "
+                f"{result.ivig_mg_per_ml[0]:.3g}–{result.ivig_mg_per_ml[-1]:.3g} mg/mL; NK specific lysis "
+                f"{result.baseline_cytotoxicity_pct:.3g} % without IVIG, {result.cytotoxicity_pct[-1]:.3g} % "
+                f"at the highest ({100 * result.suppression[-1]:.1f} % suppressed))")
+
+
+def in_vitro_nk_html(result):
+    rows = [("specific lysis without IVIG", f"{result.baseline_cytotoxicity_pct:.3g} %"),
+            ("IVIG concentrations", f"{len(result.ivig_mg_per_ml)}, {result.ivig_mg_per_ml[0]:.3g} to "
+                                    f"{result.ivig_mg_per_ml[-1]:.3g} mg/mL"),
+            ("specific lysis at the highest IVIG", f"{result.cytotoxicity_pct[-1]:.3g} %"),
+            ("suppression there", f"{100 * result.suppression[-1]:.1f} %")]
+    return html_block("In-vitro NK cytotoxicity assay", html_table(["", ""], rows))
+
+
+def agents_repr(result):
+    foci = result.foci_counts
+    return clip(f"AgentResult(model={result.model!r}, {result.replicates} replicates, t = 0–{result.t[-1]:g} day, "
+                f"seed {result.seed}; lung foci at the end: mean {foci.mean():.1f}, median "
+                f"{float(_median(foci)):.0f}; extinction probability {result.extinction_probability:.3f})")
+
+
+def agents_html(result):
+    lines = result.summary().splitlines()
+    return html_block(f"Agent model {result.model}", html_table(["summary"], [(line,) for line in lines]))
+
+
+def _median(values):
+    import numpy as np
+    return np.median(values)

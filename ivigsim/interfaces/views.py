@@ -77,6 +77,15 @@ def _experiment_results(name):
     return show
 
 
+def _notebook(name):
+    """The view ``name`` of :mod:`ivigsim.interfaces.notebook`, imported on first use."""
+    def show(obj):
+        from ivigsim.interfaces import notebook
+        return getattr(notebook, name)(obj)
+    show.__name__ = name
+    return show
+
+
 def _note(message):
     from ivigsim.interfaces.progress import note
     note(message)
@@ -101,6 +110,14 @@ VIEWS = {
     "experiment_results.dataframe": _experiment_results("results_dataframe"),
     "experiment_results.xarray": _experiment_results("results_xarray"),
     "experiment_results.plot": _experiment_results("plot_results"),
+    "factorial.repr": _notebook("factorial_repr"),
+    "factorial.html": _notebook("factorial_html"),
+    "in_vitro.repr": _notebook("in_vitro_repr"),
+    "in_vitro.html": _notebook("in_vitro_html"),
+    "in_vitro_nk.repr": _notebook("in_vitro_nk_repr"),
+    "in_vitro_nk.html": _notebook("in_vitro_nk_html"),
+    "agents.repr": _notebook("agents_repr"),
+    "agents.html": _notebook("agents_html"),
 }
 
 

@@ -33,10 +33,13 @@ goes through the per-point path; :func:`compiled_engine` says which, and why.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ivigsim.core import steady_state
 from ivigsim.core.cache import BoundedCache
+from ivigsim.core.kernel import lanes as kernel_lanes
 from ivigsim.core.columns import environment_columns, evaluate_columns
 from ivigsim.core.expressions import evaluate, symbols
 from ivigsim.core.regimen import MAX_BODY_WEIGHT_KG, Regimen
@@ -49,6 +52,13 @@ from ivigsim.errors import IvigsimError
 
 #: Provenance word for chunks run by :func:`run_compiled`.
 COMPILED = "compiled per chunk"
+#: Courses in lanes (:mod:`ivigsim.core.solvers.ensemble_lanes`) where the model has lane kernels;
+#: False keeps every course on the scalar path (same numbers, for comparisons).
+USE_LANES = True
+LANE_WIDTH = 8
+#: A partial set of rows of one group goes to lanes when it fills at least this many: a pass of
+#: 8 lanes costs about 4 (fcrn_pk_qss) to 5 (fcrn_pk) scalar courses (benchmarks/results_sweep.md).
+MIN_LANES_FILLED = 5
 STEADY_ROUNDS = 4      # horizons tried, each 4 times longer: those of core.simulation.initial_state
 
 
@@ -403,7 +413,14 @@ def _solve(spec, groups, values, rows, t_out, out, steps, untreated, start=None)
     info = np.zeros((mr, compiled.N_INFO))
     status = np.zeros(mr, dtype=np.int64)
     fn = kernel.typed
-    run = entry(compiled.run_points)
+    lanes = lane_groups(gid, LANE_WIDTH, MIN_LANES_FILLED) if USE_LANES and kernel_lanes.available(spec) else None
+    lane_kernel = kernel_lanes.load_lanes(spec, LANE_WIDTH) if lanes is not None and lanes.size else None
+    if lane_kernel is not None and lane_kernel.exact:
+        from ivigsim.core.solvers import ensemble_lanes
+        run = functools.partial(entry(ensemble_lanes.run_points_lanes), *lane_kernel.typed, lane_kernel.scratch,
+                                lanes)
+    else:
+        run = entry(compiled.run_points)
     run(fn.rhs, fn.jac_nonzeros, fn.factor, fn.solve, fn.observables, kernel.lu_size, kernel.n_observables, ps,
         y_init, steady, warm, nominal, steady_state.WARM_NEWTON_ITERATIONS, steady_state.STABILITY_TOLERANCE,
         idx, conserved, cumulative, STEADY_STATE_HORIZON_DAY, STEADY_ROUNDS, min(rtol, 1e-8),
@@ -421,6 +438,26 @@ def _solve(spec, groups, values, rows, t_out, out, steps, untreated, start=None)
     y0_all = np.full((m_all, n), np.nan)
     y0_all[rows] = y0
     return done, y0_all
+
+
+def lane_groups(gid, width, min_filled):
+    """Rows integrated together: (n_groups, width) positions in the call, -1 for an empty lane.
+
+    The rows of one prepared group (``gid``) share their dosing segments, so
+    they can share lanes; ``width`` of them at a time in row order, and a
+    last, partial set when it fills at least ``min_filled`` lanes (fewer run
+    point by point: a lane pass costs about as much as that many scalar
+    courses). Which rows share a pass changes no point's numbers (each lane is
+    the scalar solver, bit for bit), so the grouping is free to follow the chunk.
+    """
+    groups = []
+    for g in np.unique(gid[gid >= 0]):
+        rows = np.flatnonzero(gid == g)
+        for start in range(0, rows.size, width):
+            part = rows[start:start + width]
+            if part.size == width or part.size >= min_filled:
+                groups.append(np.concatenate([part, np.full(width - part.size, -1)]))
+    return np.array(groups, dtype=np.int64).reshape(len(groups), width)
 
 
 def _clock_columns(spec, switches, values):

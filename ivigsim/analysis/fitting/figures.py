@@ -35,18 +35,20 @@ def _wrap(text, width):
     return "\n".join(textwrap.wrap(str(text), width)) or str(text)
 
 
-def _plain_ticks(axis):
+def _plain_ticks(axis, which="y"):
     """Tick labels as plain numbers ('3', '2.95', '0.0012'), never '1.218 x 10^1' on a log axis
     that spans less than a decade, nor a '+3.999' offset on a linear one."""
     from matplotlib.ticker import FuncFormatter, NullFormatter
-    if axis.get_yscale() == "log":
-        low, high = axis.get_ylim()
-        axis.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:.4g}"))
+    scale = axis.get_yscale() if which == "y" else axis.get_xscale()
+    ticks = axis.yaxis if which == "y" else axis.xaxis
+    if scale == "log":
+        low, high = axis.get_ylim() if which == "y" else axis.get_xlim()
+        ticks.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:.4g}"))
         # Minor ticks are labelled only when the axis spans less than a decade (no major tick inside).
-        axis.yaxis.set_minor_formatter(FuncFormatter(lambda v, _pos: f"{v:.4g}") if high / low < 10
-                                       else NullFormatter())
+        ticks.set_minor_formatter(FuncFormatter(lambda v, _pos: f"{v:.4g}") if high / low < 10
+                                  else NullFormatter())
     else:
-        axis.ticklabel_format(axis="y", useOffset=False)
+        axis.ticklabel_format(axis=which, useOffset=False)
 
 
 def _unit(result, observable):
@@ -154,13 +156,18 @@ def plot_profiles(result, ax=None):
     threshold = chi2_threshold()
     for axis, prof, p in zip(axes, profiles, result.objective.estimated):
         values = p.from_scale(prof.x)
-        axis.plot(values, prof.objective - result.value, "o-", ms=3.5, color=_PALETTE[0])
-        axis.axhline(threshold, color=_PALETTE[1], ls="--", lw=1.0)
+        axis.plot(values, prof.objective - result.value, "o-", ms=3.5, color=_PALETTE[0], label="profile")
+        axis.axhline(threshold, color=_PALETTE[1], ls="--", lw=1.0,
+                     label=f"95 % threshold ({threshold:.3g}): the interval ends where the profile crosses it")
         axis.axvline(float(p.from_scale(result.x[list(result.objective.names).index(prof.name)])),
-                     color="0.5", lw=0.8)
+                     color="0.5", lw=0.8, label="best estimate")
         if p.scale != "lin":
             axis.set_xscale("log")
         axis.set_xlabel(f"{p.name} [{(p.unit or '1') if not p.is_noise else 'sigma'}]")
-        axis.set_ylabel("objective - best [negative log-likelihood]")
+        axis.set_ylabel("objective - best [1]")          # a difference of negative log-likelihoods
         axis.set_title(prof.note, fontsize=8)
+        _plain_ticks(axis, "x")
+    if ax is None:                     # a figure of our own: say once, below the panels, what the lines are
+        fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=3, frameon=False,
+                   fontsize=8)
     return axes

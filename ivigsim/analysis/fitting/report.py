@@ -28,8 +28,9 @@ _CAPTIONS = {
     "fit.png": "Best-fit model curves (line) over the data (points), one panel per condition and observable.",
     "residuals.png": "Weighted residuals on the observable's transformed scale, in units of sigma; "
                      "about 95 % should lie within the dashed lines at +/-2.",
-    "waterfall.png": "Final objective of every start, sorted: a plateau at the left is the best optimum "
-                     "found by several starts.",
+    "waterfall.png": "Final objective of every start above the best, sorted (linear up to 0.1, logarithmic "
+                     "beyond): starts on the zero line, below the dashed one, reached the best optimum; "
+                     "steps above it are other local optima.",
     "profiles.png": "Profile likelihoods: the objective after re-optimising the other parameters, against "
                     "the profiled one; the dashed line is the 95 % threshold (1.92).",
 }

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ivigsim.core.views import view
+
 
 @dataclass(frozen=True)
 class AgentResult:
@@ -58,6 +60,12 @@ class AgentResult:
     replicate_seeds: np.ndarray = field(default=None, repr=False)
     time_step: float = 0.0
     wall_s: float = 0.0
+
+    def __repr__(self):
+        return view("agents.repr")(self)
+
+    def _repr_html_(self):
+        return view("agents.html")(self)
 
     @property
     def replicates(self):

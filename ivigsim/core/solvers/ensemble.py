@@ -91,6 +91,9 @@ _SIGNATURE = types.void(
     types.int64[::1],             # status (m,)
 )
 
+#: The argument types of :func:`run_points` (the lane ensemble takes the same after its own).
+RUN_POINTS_SIGNATURE = _SIGNATURE
+
 _LAZY = LazyJit(globals())
 __getattr__ = _LAZY.module_getattr()
 
@@ -178,6 +181,98 @@ def _newton(rhs, jac, y, p, atol, idx, conserved, max_iterations, step_tolerance
     return 1 if ok else 0
 
 
+@nb.njit(cache=True, nogil=True)
+def start_point(k, rhs, jac, factor, solve, lu_size, ps, y_init, steady, warm, nominal, max_warm, stability_tolerance, idx,
+           conserved, cumulative, horizon, rounds, ss_rtol, ss_atol, max_newton, step_tolerance, round_off_step,
+           atol, max_steps, y0_out, steady_info):
+    """Point ``k``'s state at t = 0 into ``y0_out[k]`` (its untreated steady state when ``steady[k]``).
+
+    Returns ``rodas.SUCCESS`` or the point's failure code (see the module docstring).
+    """
+    integrate = rodas.integrate_controlled
+    n = y_init.shape[1]
+    p = ps[k].copy()
+    y0 = y_init[k].copy()
+    code = rodas.SUCCESS
+    if steady[k]:
+        no_index = np.zeros(0, dtype=np.int64)
+        no_inputs = np.zeros((1, 0))
+        no_jumps = np.zeros((1, n))
+        no_controls = np.zeros((1, 0))
+        ss_out = np.zeros((1, n))
+        ss_t = np.zeros(1)
+        ss_stats = np.zeros(rodas.N_STATS, dtype=np.int64)
+        info = np.zeros(N_INFO)
+        warm_info = np.zeros(newton.N_WARM_INFO)
+        y_warm = np.zeros(n)
+        h = horizon
+        integrated = 0.0
+        found = False
+        law_rows = np.ascontiguousarray(conserved[k])
+        info[INFO_WARM] = -1.0
+        if warm[k]:
+            outcome = newton.warm_steady_state(rhs, jac, nominal[k], y0, p, atol, idx, law_rows, max_warm,
+                                               step_tolerance, round_off_step, stability_tolerance, y_warm,
+                                               warm_info)
+            info[INFO_WARM] = outcome
+            info[INFO_ITERATIONS] = warm_info[newton.WARM_ITERATIONS]
+            info[INFO_STEP] = warm_info[newton.WARM_STEP]
+            info[INFO_RESIDUAL] = warm_info[newton.WARM_RESIDUAL]
+            if outcome == newton.WARM_OK:
+                found = True
+                y0 = y_warm.copy()      # the running totals are already the point's initial values
+        for _ in range(rounds if not found else 0):
+            span = np.array([0.0, h])
+            ss_t[0] = h
+            ss_stats[:] = 0
+            code = integrate(rhs, jac, factor, solve, lu_size, y0, p, span, no_inputs, no_index,
+                             no_jumps, no_index, no_controls, ss_t, ss_rtol, ss_atol, 0.0, np.inf,
+                             max_steps, ss_out, ss_stats)
+            if code != rodas.SUCCESS:
+                code += STEADY_FAILED_OFFSET
+                break
+            integrated += h
+            y = ss_out[0].copy()
+            if _newton(rhs, jac, y, p, atol, idx, law_rows, max_newton, step_tolerance,
+                       round_off_step, info):
+                y0 = y
+                found = True
+                break
+            y0 = ss_out[0].copy()
+            h *= 4.0
+        for q in range(N_INFO):
+            steady_info[k, q] = info[q]
+        steady_info[k, INFO_INTEGRATED] = integrated
+        if code == rodas.SUCCESS and not found:
+            code = STEADY_NOT_FOUND
+        if code != rodas.SUCCESS:
+            return code
+        for j in range(cumulative.shape[0]):
+            y0[cumulative[j]] = y_init[k, cumulative[j]]
+    for i in range(n):
+        y0_out[k, i] = y0[i]
+    return code
+
+
+@nb.njit(cache=True, nogil=True)
+def observe_point(k, observables, n_observables, p, y_course, clock_index, clock_rate, t_out, y0_out, obs, out):
+    """Point ``k``'s clocks and observables on the output grid, from its course ``y_course``, into ``out[k]``."""
+    n = y_course.shape[1]
+    n_out = t_out.shape[0]
+    for j in range(clock_index.shape[0]):      # simulation._exact_clocks: a clock is rate * t exactly
+        c = clock_index[j]
+        if y0_out[k, c] == 0.0:
+            for r in range(n_out):
+                y_course[r, c] = clock_rate[k, j] * t_out[r]
+    for r in range(n_out):
+        if n_observables:
+            observables(y_course[r], p, obs)
+        for q in range(n_observables):
+            out[k, r, q] = obs[q]
+        for i in range(n):
+            out[k, r, n_observables + i] = y_course[r, i]
+
+
 @_LAZY.define("run_points", _SIGNATURE, cache=True, nogil=True)
 def _run_points(rhs, jac, factor, solve, observables, lu_size, n_observables, ps, y_init, steady, warm, nominal,
                 max_warm, stability_tolerance, idx, conserved, cumulative, horizon, rounds, ss_rtol, ss_atol,
@@ -188,70 +283,17 @@ def _run_points(rhs, jac, factor, solve, observables, lu_size, n_observables, ps
     integrate = rodas.integrate_controlled
     m, n = y_init.shape
     n_out = t_out.shape[0]
-    no_index = np.zeros(0, dtype=np.int64)
-    no_inputs = np.zeros((1, 0))
-    no_jumps = np.zeros((1, n))
-    no_controls = np.zeros((1, 0))
-    ss_out = np.zeros((1, n))
-    ss_t = np.zeros(1)
-    ss_stats = np.zeros(rodas.N_STATS, dtype=np.int64)
     y_course = np.zeros((n_out, n))
     obs = np.zeros(max(n_observables, 1))
-    info = np.zeros(N_INFO)
-    warm_info = np.zeros(newton.N_WARM_INFO)
-    y_warm = np.zeros(n)
     for k in range(m):
+        code = start_point(k, rhs, jac, factor, solve, lu_size, ps, y_init, steady, warm, nominal, max_warm,
+                      stability_tolerance, idx, conserved, cumulative, horizon, rounds, ss_rtol, ss_atol, max_newton,
+                      step_tolerance, round_off_step, atol, max_steps, y0_out, steady_info)
+        if code != rodas.SUCCESS:
+            status[k] = code
+            continue
         p = ps[k].copy()
-        y0 = y_init[k].copy()
-        code = rodas.SUCCESS
-        if steady[k]:
-            h = horizon
-            integrated = 0.0
-            found = False
-            law_rows = np.ascontiguousarray(conserved[k])
-            info[INFO_WARM] = -1.0
-            if warm[k]:
-                outcome = newton.warm_steady_state(rhs, jac, nominal[k], y0, p, atol, idx, law_rows, max_warm,
-                                                   step_tolerance, round_off_step, stability_tolerance, y_warm,
-                                                   warm_info)
-                info[INFO_WARM] = outcome
-                info[INFO_ITERATIONS] = warm_info[newton.WARM_ITERATIONS]
-                info[INFO_STEP] = warm_info[newton.WARM_STEP]
-                info[INFO_RESIDUAL] = warm_info[newton.WARM_RESIDUAL]
-                if outcome == newton.WARM_OK:
-                    found = True
-                    y0 = y_warm.copy()      # the running totals are already the point's initial values
-            for _ in range(rounds if not found else 0):
-                span = np.array([0.0, h])
-                ss_t[0] = h
-                ss_stats[:] = 0
-                code = integrate(rhs, jac, factor, solve, lu_size, y0, p, span, no_inputs, no_index,
-                                 no_jumps, no_index, no_controls, ss_t, ss_rtol, ss_atol, 0.0, np.inf,
-                                 max_steps, ss_out, ss_stats)
-                if code != rodas.SUCCESS:
-                    code += STEADY_FAILED_OFFSET
-                    break
-                integrated += h
-                y = ss_out[0].copy()
-                if _newton(rhs, jac, y, p, atol, idx, law_rows, max_newton, step_tolerance,
-                           round_off_step, info):
-                    y0 = y
-                    found = True
-                    break
-                y0 = ss_out[0].copy()
-                h *= 4.0
-            for q in range(N_INFO):
-                steady_info[k, q] = info[q]
-            steady_info[k, INFO_INTEGRATED] = integrated
-            if code == rodas.SUCCESS and not found:
-                code = STEADY_NOT_FOUND
-            if code != rodas.SUCCESS:
-                status[k] = code
-                continue
-            for j in range(cumulative.shape[0]):
-                y0[cumulative[j]] = y_init[k, cumulative[j]]
-        for i in range(n):
-            y0_out[k, i] = y0[i]
+        y0 = y0_out[k].copy()
         s = n_seg[k]
         ni = n_inputs[k]
         nc = n_controls[k]
@@ -266,15 +308,4 @@ def _run_points(rhs, jac, factor, solve, observables, lu_size, n_observables, ps
         status[k] = code
         if code != rodas.SUCCESS:
             continue
-        for j in range(clock_index.shape[0]):      # simulation._exact_clocks: a clock is rate * t exactly
-            c = clock_index[j]
-            if y0_out[k, c] == 0.0:
-                for r in range(n_out):
-                    y_course[r, c] = clock_rate[k, j] * t_out[r]
-        for r in range(n_out):
-            if n_observables:
-                observables(y_course[r], p, obs)
-            for q in range(n_observables):
-                out[k, r, q] = obs[q]
-            for i in range(n):
-                out[k, r, n_observables + i] = y_course[r, i]
+        observe_point(k, observables, n_observables, p, y_course, clock_index, clock_rate, t_out, y0_out, obs, out)

@@ -67,7 +67,7 @@ def test_the_cli_summary_counts_undefined_metrics(occupancy_sweep, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "0 failed, 1 with undefined metrics" in proc.stdout
     assert "undefined (left out of the summary): occupancy at 1 point" in proc.stdout
-    assert "point 0 undefined: undefined: occupancy" in proc.stdout
+    assert "point 0 undefined: occupancy" in proc.stdout
 
 
 # --- probe 11: a damaged kernel cache entry is rebuilt once, with a warning -------------------------

@@ -54,6 +54,7 @@ from numba import types
 
 from ivigsim.core.cache import BoundedCache
 from ivigsim.core.kernel.codegen import cache_dir, generate_source, kernel_fingerprint, kernel_style
+from ivigsim.core.views import view
 from ivigsim.errors import IvigsimError
 
 LANES_VERSION = "6"
@@ -379,6 +380,7 @@ def _load(spec, key, width):
                            f"(set IVIGSIM_CACHE_DIR to a writable directory)") from None
     path = directory / f"lanes_{spec.name}_{key}.py"
     if not _intact(path):               # absent, or damaged (its checksum does not match): written again
+        view("progress.note")(f"compiling the lane kernels of {spec.name} (first use, 10-25 s)…")
         body = generate_lane_source(spec, width)
         _write(path, f"# sha256 {hashlib.sha256(body.encode()).hexdigest()}\n{body}")
     name = f"ivigsim_lanes_{spec.name}_{key}"

@@ -182,6 +182,7 @@ def _integrate_lanes(rhs, jac, factor, solve, lu_size, scratch, y0, p0, t_breaks
     Wd = np.empty((L, n, n))
     pivd = np.empty((L, n), dtype=np.int64)
     column = np.empty(n)
+    # the step-size controller of rodas._drive, constant for constant
     safety = 0.9
     fac_min = 0.2
     fac_max = 6.0

@@ -9,6 +9,7 @@ import warnings
 from pathlib import Path
 
 from ivigsim.errors import IvigsimError
+from ivigsim.analysis.fitting.cli import positive_int
 from ivigsim.interfaces.cli_args import add_course_arguments, course_regimen, parameter_overrides
 from ivigsim.sweep.interrupts import RunInterrupted, signal_number
 from ivigsim.sweep.store import staged_outputs
@@ -256,17 +257,6 @@ def build_parser():
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
     print(f"ivigsim: warning: {message}", file=sys.stderr)
-
-
-def positive_int(text):
-    """argparse type: a whole number >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
-    return value
 
 
 def _describe_every_subcommand(sub):

@@ -17,8 +17,11 @@ def _cmd_fit(args):
     return 0
 
 
-def _whole_number(text):
-    """argparse type: a whole number >= 1 (the flag is named in argparse's message)."""
+def positive_int(text):
+    """argparse type: a whole number >= 1 (the flag is named in argparse's message).
+
+    The one definition: ``ivigsim run``'s ``--workers`` uses it too.
+    """
     import argparse
     try:
         value = int(text)
@@ -34,9 +37,9 @@ def add_fit_parser(sub):
     p = sub.add_parser("fit", help="fit model parameters to data (a PEtab problem directory)")
     p.add_argument("problem", help="fit-problem directory, e.g. fits/igg_course_didactic")
     p.add_argument("--out", required=True, help="new output directory (refused if it exists and is not empty)")
-    p.add_argument("--workers", type=_whole_number, help="workers running starts side by side: forked processes where "
+    p.add_argument("--workers", type=positive_int, help="workers running starts side by side: forked processes where "
                    "possible, else threads (default: all cores)")
-    p.add_argument("--starts", type=_whole_number, help="number of starts (default: the problem's n_starts)")
+    p.add_argument("--starts", type=positive_int, help="number of starts (default: the problem's n_starts)")
     p.add_argument("--no-profiles", action="store_true", help="skip the profile likelihoods")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.set_defaults(func=_cmd_fit)

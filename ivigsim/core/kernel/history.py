@@ -114,16 +114,32 @@ def _interval(p, at, tq):
     return lo - 1, count
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
-def value(p, at, i, tq):
-    """State ``i`` at time ``tq`` (days), from the buffer at ``p[at:]``."""
+EMPTY = -2   # _locate's interval index for a buffer that holds no step yet
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _locate(p, at, tq):
+    """(states, slopes, n, k, count) of the buffer at ``p[at:]`` for time ``tq``.
+
+    ``states`` and ``slopes`` are the offsets of the stored states and slopes, ``n``
+    the states per step, ``k`` the interval holding ``tq`` (-1 before the start,
+    EMPTY when nothing is stored) and ``count`` the steps stored.
+    """
     if p.shape[0] <= at + HEADER or p[at + 2] < 1:
-        return np.nan
+        return 0, 0, 0, EMPTY, 0
     capacity = int(p[at])
     n = int(p[at + 1])
     states = at + HEADER + capacity
-    slopes = states + capacity * n
     k, count = _interval(p, at, tq)
+    return states, states + capacity * n, n, k, count
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def value(p, at, i, tq):
+    """State ``i`` at time ``tq`` (days), from the buffer at ``p[at:]``."""
+    states, slopes, n, k, count = _locate(p, at, tq)
+    if k == EMPTY:
+        return np.nan
     if k < 0:
         return p[states + i]                         # before the start: the initial value
     if k == count - 1:
@@ -140,13 +156,9 @@ def value(p, at, i, tq):
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def rate(p, at, i, tq):
     """d/dt of state ``i`` at time ``tq`` as :func:`value` interpolates it (0 before the start)."""
-    if p.shape[0] <= at + HEADER or p[at + 2] < 1:
+    states, slopes, n, k, count = _locate(p, at, tq)
+    if k == EMPTY:
         return np.nan
-    capacity = int(p[at])
-    n = int(p[at + 1])
-    states = at + HEADER + capacity
-    slopes = states + capacity * n
-    k, count = _interval(p, at, tq)
     if k < 0:
         return 0.0
     if k == count - 1:

@@ -67,7 +67,7 @@ def test_negligible_exchange_equals_untreated():
                        t_end=30.0, t_eval=untreated.t, rtol=1e-10)
     # (the removal sinks hold the 1e-12 plasma volumes' worth, about 1e-9 umol)
     np.testing.assert_allclose(tiny.states, untreated.states, rtol=1e-8, atol=2e-9)
-    zero_column = R.immunoadsorption(column_efficiency={"igg": 0.0, "autoantibody": 0.0})
+    zero_column = R.immunoadsorption(column_efficiency={"igg": 0.0, "autoantibody": 0.0, "iga": 0.0})
     adsorbed = iv.simulate("fcrn_pk", regimen=zero_column, t_end=30.0, t_eval=untreated.t, rtol=1e-10)
     np.testing.assert_allclose(adsorbed.states, untreated.states, rtol=1e-8, atol=1e-12)
     assert adsorbed["igg_removed"][-1] == 0.0

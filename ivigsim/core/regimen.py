@@ -442,7 +442,9 @@ class Regimen:
             As for :meth:`plasma_exchange` (default: 5 daily sessions).
         column_efficiency : dict, optional
             Fraction removed per pass, by class: ``igg``, ``autoantibody``
-            (default 0.8 each, a protein-A column) and ``antagonist`` (default 0).
+            (default 0.8 each, a protein-A column), ``antagonist`` (default 0)
+            and ``iga``, for the FcRn-blind IgA-like tracer (default 0.25,
+            protein A's weak hold on IgA; see :mod:`ivigsim.core.apheresis`).
 
         Returns
         -------

@@ -78,17 +78,67 @@ def hermite(t0, y0, f0, h, y1, f1, tq, out):
         out[i] = h00 * y0[i] + h10 * h * f0[i] + h01 * y1[i] + h11 * h * f1[i]
 
 
+# Zero-length stand-in for ``has_delay`` where every entry counts.
+_EVERY_ENTRY = np.zeros(0, dtype=np.int64)
+
+
 @nb.njit(cache=True)
-def _changed(g, state, info):
-    """1 if a trigger in ``g`` differs from ``state``, 0 if none, -1 (event in info) if one is NaN."""
+def _compare(g, state, has_delay, events_only, info):
+    """1 if a trigger in ``g`` differs from ``state``, 0 if none, -1 (event in info) if one is NaN.
+
+    With ``events_only`` the monitored relations (``has_delay`` -1) are skipped;
+    otherwise ``has_delay`` is not read.
+    """
     out = 0
     for e in range(g.shape[0]):
         if g[e] != g[e]:
             info[INFO_FAILED] = e
             return -1
+        if events_only and has_delay[e] < 0:
+            continue
         if (g[e] > 0.5) != (state[e] > 0.5):
             out = 1
     return out
+
+
+@nb.njit(cache=True)
+def _changed(g, state, info):
+    """:func:`_compare` over every entry, the events' triggers and the monitored relations."""
+    return _compare(g, state, _EVERY_ENTRY, False, info)
+
+
+@nb.njit(cache=True)
+def _probe(triggers, p, t0, y0, f0, h, y1, f1, tq, ref, has_delay, events_only, g, ybuf, info):
+    """The dense output at ``tq`` into ``ybuf``, the triggers there into ``g``: :func:`_compare` with ``ref``."""
+    hermite(t0, y0, f0, h, y1, f1, tq, ybuf)
+    triggers(tq, ybuf, p, g)
+    return _compare(g, ref, has_delay, events_only, info)
+
+
+@nb.njit(cache=True)
+def _bisect(triggers, p, t0, y0, f0, h, y1, f1, lo, hi, ref, has_delay, events_only, g, ybuf, info):
+    """Narrow ``(lo, hi]`` on the dense output to where the triggers first differ from ``ref``.
+
+    The triggers agree with ``ref`` at ``lo`` and differ at ``hi``; halving
+    stops at a relative 1e-15 of the time (or when the midpoint no longer
+    falls strictly inside). Returns the final ``hi``, or -1.0 (event in
+    ``info``) if a trigger is NaN. ``g`` and ``ybuf`` hold the last midpoint's
+    values, not ``hi``'s.
+    """
+    for _ in range(200):
+        if hi - lo <= 1e-15 * max(1.0, abs(hi)):
+            break
+        mid = 0.5 * (lo + hi)
+        if mid <= lo or mid >= hi:
+            break
+        c = _probe(triggers, p, t0, y0, f0, h, y1, f1, mid, ref, has_delay, events_only, g, ybuf, info)
+        if c < 0:
+            return -1.0
+        if c == 1:
+            hi = mid
+        else:
+            lo = mid
+    return hi
 
 
 @nb.njit(cache=True)
@@ -114,25 +164,9 @@ def crossing_of_events(triggers, p, t0, y0, f0, h, y1, f1, state, has_delay, g, 
     t_end = t0 + h
     lo = t0
     while True:
-        hi = t_end
-        for _ in range(200):
-            if hi - lo <= 1e-15 * max(1.0, abs(hi)):
-                break
-            mid = 0.5 * (lo + hi)
-            if mid <= lo or mid >= hi:
-                break
-            hermite(t0, y0, f0, h, y1, f1, mid, ybuf)
-            triggers(mid, ybuf, p, g)
-            c = _changed(g, work, info)
-            if c < 0:
-                return -1.0
-            if c == 1:
-                hi = mid
-            else:
-                lo = mid
-        hermite(t0, y0, f0, h, y1, f1, hi, ybuf)
-        triggers(hi, ybuf, p, g)
-        if _changed(g, work, info) < 0:
+        hi = _bisect(triggers, p, t0, y0, f0, h, y1, f1, lo, t_end, work, has_delay, False, g, ybuf, info)
+        if hi == -1.0 or _probe(triggers, p, t0, y0, f0, h, y1, f1, hi, work, has_delay, False, g, ybuf,
+                                info) < 0:
             return -1.0
         for e in range(n_ev):
             if has_delay[e] >= 0 and (g[e] > 0.5) != (state[e] > 0.5):
@@ -178,45 +212,18 @@ def crossing_inside(triggers, p, t0, y0, f0, h, y1, f1, state, has_delay, g, ybu
     lo = t0
     for k in range(1, N_INSIDE + 1):
         hi = t0 + h * k / (N_INSIDE + 1)
-        hermite(t0, y0, f0, h, y1, f1, hi, ybuf)
-        triggers(hi, ybuf, p, g)
-        c = _event_changed(g, state, has_delay, info)
+        c = _probe(triggers, p, t0, y0, f0, h, y1, f1, hi, state, has_delay, True, g, ybuf, info)
         if c < 0:
             return -1.0
         if c == 1:
-            for _ in range(200):
-                if hi - lo <= 1e-15 * max(1.0, abs(hi)):
-                    break
-                mid = 0.5 * (lo + hi)
-                if mid <= lo or mid >= hi:
-                    break
-                hermite(t0, y0, f0, h, y1, f1, mid, ybuf)
-                triggers(mid, ybuf, p, g)
-                c = _event_changed(g, state, has_delay, info)
-                if c < 0:
-                    return -1.0
-                if c == 1:
-                    hi = mid
-                else:
-                    lo = mid
+            hi = _bisect(triggers, p, t0, y0, f0, h, y1, f1, lo, hi, state, has_delay, True, g, ybuf, info)
+            if hi == -1.0:
+                return -1.0
             hermite(t0, y0, f0, h, y1, f1, hi, ybuf)
             return hi
         lo = hi
     triggers(t0 + h, y1, p, g)
     return -2.0
-
-
-@nb.njit(cache=True)
-def _event_changed(g, state, has_delay, info):
-    """:func:`_changed` over the events' own triggers only (not the monitored relations)."""
-    out = 0
-    for e in range(g.shape[0]):
-        if g[e] != g[e]:
-            info[INFO_FAILED] = e
-            return -1
-        if has_delay[e] >= 0 and (g[e] > 0.5) != (state[e] > 0.5):
-            out = 1
-    return out
 
 
 @nb.njit(cache=True)

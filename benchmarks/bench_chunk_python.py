@@ -46,59 +46,24 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT / "tests"))
 
 from bench_sweep_cpu import measure  # noqa: E402  (the same measurement, on these sweeps)
+from sweep_helpers import metrics, sweep_toml  # noqa: E402  (the sweep files the tests write too)
 
 CHUNK = 25
 NOTES_MARKER = "<!-- notes below this line are kept by bench_chunk_python.py -->"
 
-HYPERCUBE = """
-[experiment]
-name = "bench_chunk_python"
-model = "fcrn_pk"
-seed = 11
-t_end_days = 120.0
-output_step_days = 1.0
+PER_PATIENT = {"dose_g_per_kg": {"low": 0.1, "high": 0.6}, "body_weight_kg": {"low": 40.0, "high": 120.0}}
 
-[regimens.course]
-kind = "ivig"
-days = 5
-infusion_hours = 8
 
-[sweep]
-method = "latin_hypercube"
-n = {n}
-{variables}
-[sweep.variables.fcrn_total]
-low = 0.5
-high = 1.5
+def hypercube(n, variables=None, t_end_days=120.0, **course):
+    """The dose-and-weight hypercube of fcrn_pk (or one patient without ``variables``), as TOML text."""
+    return sweep_toml(name="bench_chunk_python", model="fcrn_pk", seed=11, t_end_days=t_end_days, n=n,
+                      regimens={"course": {"kind": "ivig", "days": 5, "infusion_hours": 8, **course}},
+                      variables={**(variables or {}), "fcrn_total": {"low": 0.5, "high": 1.5}},
+                      metrics=metrics("nadir_pct", "nadir_vs_untreated_pct", "peak", "grams"))
 
-[metrics.nadir_pct]
-kind = "percent_change_min"
-output = "autoantibody"
-
-[metrics.nadir_vs_untreated_pct]
-kind = "percent_change_min"
-output = "autoantibody"
-baseline = "untreated"
-
-[metrics.peak]
-kind = "max"
-output = "igg_total"
-
-[metrics.grams]
-kind = "grams_given"
-"""
-
-PER_PATIENT = """
-[sweep.variables.dose_g_per_kg]
-low = 0.1
-high = 0.6
-
-[sweep.variables.body_weight_kg]
-low = 40.0
-high = 120.0
-"""
 
 def sweeps(tmp, n):
     """(label, experiment path) of the three sweeps."""
@@ -106,10 +71,8 @@ def sweeps(tmp, n):
     population = population.replace("n = 1000", f"n = {n}")
     paths = []
     for label, text in (("virtual_population", population),
-                        ("dose and body weight", HYPERCUBE.format(n=n, variables=PER_PATIENT)),
-                        ("one patient (70 kg, 0.4 g/kg/day)",
-                         HYPERCUBE.format(n=n, variables="").replace('infusion_hours = 8',
-                                                                     'infusion_hours = 8\ndose_g_per_kg = 0.4'))):
+                        ("dose and body weight", hypercube(n, PER_PATIENT)),
+                        ("one patient (70 kg, 0.4 g/kg/day)", hypercube(n, dose_g_per_kg=0.4))):
         path = tmp / f"{len(paths)}.toml"
         path.write_text(text, encoding="utf-8")
         paths.append((label, path))
@@ -193,9 +156,7 @@ def main(argv=None):
             print(lines[-1], flush=True)
         setup.append((label, regimen_setup_us(path, max(args.rounds, 5))))
     year = tmp / "year.toml"            # the same sweep over a year of 13 courses: 65 infusions per regimen
-    year.write_text(HYPERCUBE.format(n=args.points, variables=PER_PATIENT)
-                    .replace("t_end_days = 120.0", "t_end_days = 365.0")
-                    .replace("infusion_hours = 8", "infusion_hours = 8\ncycles = 13\nevery_days = 28"),
+    year.write_text(hypercube(args.points, PER_PATIENT, t_end_days=365.0, cycles=13, every_days=28),
                     encoding="utf-8")
     setup.append(("dose and body weight, one year of 13 courses (setup only)",
                   regimen_setup_us(year, max(args.rounds, 5))))

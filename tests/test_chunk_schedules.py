@@ -24,6 +24,7 @@ from ivigsim.sweep import ensemble, ensemble_compiled
 from ivigsim.sweep.experiment import load_experiment
 from ivigsim.sweep.run import run_experiment
 from ivigsim.sweep.samplers import sample_points
+from sweep_helpers import metrics, write_sweep
 
 REGIMENS = {
     "ivig": lambda: iv.Regimen.ivig(dose_g_per_kg=0.4, days=5, infusion_hours=8, every_days=28, cycles=3),
@@ -81,50 +82,19 @@ def test_a_batch_refuses_a_dose_conversion_it_cannot_compute_at_some_point():
         build_schedules(spec, env, doses, np.array([[28.0], [28.0]]), 0.0, 10.0)
 
 
-SWEEP = """
-[experiment]
-name = "per_patient"
-model = "{model}"
-seed = 7
-t_end_days = 60.0
-output_step_days = 0.5
-
-[regimens.five_day]
-kind = "ivig"
-days = 5
-infusion_hours = 8
-
-[regimens.weekly_scig]
-kind = "scig"
-every_days = 7
-doses = 6
-
-[sweep]
-method = "latin_hypercube"
-n = {n}
-
-[sweep.variables.dose_g_per_kg]
-low = 0.1
-high = 0.6
-
-[sweep.variables.body_weight_kg]
-low = 40.0
-high = 140.0
-
-[metrics.nadir_vs_untreated_pct]
-kind = "percent_change_min"
-output = "autoantibody"
-baseline = "untreated"
-
-[metrics.grams]
-kind = "grams_given"
-"""
+def _per_patient_sweep(path, n):
+    """Two regimens, each point its own dose and body weight (fcrn_pk_qss, 60 days)."""
+    return write_sweep(path, name="per_patient", model="fcrn_pk_qss", seed=7, t_end_days=60.0, output_step_days=0.5,
+                       n=n, regimens={"five_day": {"kind": "ivig", "days": 5, "infusion_hours": 8},
+                                      "weekly_scig": {"kind": "scig", "every_days": 7, "doses": 6}},
+                       variables={"dose_g_per_kg": {"low": 0.1, "high": 0.6},
+                                  "body_weight_kg": {"low": 40.0, "high": 140.0}},
+                       metrics=metrics("nadir_vs_untreated_pct", "grams"))
 
 
 @pytest.fixture(scope="module")
 def per_patient(tmp_path_factory):
-    path = tmp_path_factory.mktemp("per_patient") / "sweep.toml"
-    path.write_text(SWEEP.format(model="fcrn_pk_qss", n=5))
+    path = _per_patient_sweep(tmp_path_factory.mktemp("per_patient") / "sweep.toml", 5)
     experiment = load_experiment(path)
     points = sample_points(experiment)
     return experiment, points, ensemble.run_chunk(experiment, points, 0, 0, len(points))
@@ -168,8 +138,7 @@ def test_a_point_one_run_refuses_fails_alone_with_the_one_run_reason(per_patient
 
 
 def test_one_and_two_workers_give_the_same_bits(tmp_path):
-    path = tmp_path / "sweep.toml"
-    path.write_text(SWEEP.format(model="fcrn_pk_qss", n=6))
+    path = _per_patient_sweep(tmp_path / "sweep.toml", 6)
     one = run_experiment(path, out=tmp_path / "one", workers=1, chunk_size=4, progress=False)
     two = run_experiment(path, out=tmp_path / "two", workers=2, chunk_size=3, progress=False)
     a, b = one.metrics, two.metrics
@@ -178,39 +147,12 @@ def test_one_and_two_workers_give_the_same_bits(tmp_path):
     assert one.provenance["ensemble"] == ensemble_compiled.COMPILED
 
 
-CLOCK = """
-[experiment]
-name = "clock_sweep"
-model = "{model}"
-seed = 3
-t_end_days = 4.0
-output_step_days = 0.1
-
-[regimens.untreated]
-kind = "none"
-
-[sweep]
-method = "latin_hypercube"
-n = 4
-
-[sweep.variables.k0]
-low = 0.1
-high = 0.4
-
-[sweep.variables.growth]
-low = 0.2
-high = 0.8
-
-[metrics.k_gap]
-kind = "max"
-output = "k_difference"
-"""
-
-
 def test_clocks_are_exact_in_the_compiled_chunk_as_in_simulate(tmp_path):
     """A model whose rule reads ``time``: the chunk's clock is t bit for bit, and so are the rules reading it."""
-    path = tmp_path / "clock.toml"
-    path.write_text(CLOCK.format(model=str(DATA / "language" / "rules_decay.toml")))
+    path = write_sweep(tmp_path / "clock.toml", name="clock_sweep", model=DATA / "language" / "rules_decay.toml",
+                       seed=3, t_end_days=4.0, output_step_days=0.1, n=4, regimens={"untreated": {"kind": "none"}},
+                       variables={"k0": {"low": 0.1, "high": 0.4}, "growth": {"low": 0.2, "high": 0.8}},
+                       metrics={"k_gap": {"kind": "max", "output": "k_difference"}})
     experiment = load_experiment(path)
     points = sample_points(experiment)
     chunk = ensemble.run_chunk(experiment, points, 0, 0, len(points))
@@ -258,57 +200,20 @@ def test_the_dose_context_of_many_patients_equals_each_patients_own():
         context.dose_context([regimens[0], regimens[0]], [70.0, 600.0])
 
 
-THERAPIES = """
-[experiment]
-name = "therapies_per_patient"
-model = "fcrn_pk"
-seed = 5
-t_end_days = 40.0
-output_step_days = 1.0
-
-[regimens.plex]
-kind = "plasma_exchange"
-plasma_volumes = 1.0
-sessions = 3
-every_days = 2.0
-
-[regimens.efgartigimod]
-kind = "fcrn_antagonist"
-drug = "efgartigimod"
-dose_mg_per_kg = 10.0
-every_days = 7.0
-doses = 2
-
-[regimens.ivig_then_plex]
-kind = "combine"
-parts = [
-    {kind = "ivig", dose_g_per_kg = 0.4, days = 2, infusion_hours = 8},
-    {kind = "plasma_exchange", plasma_volumes = 1.0, sessions = 2, every_days = 2.0, start_day = 5.0},
-]
-
-[sweep]
-method = "latin_hypercube"
-n = 3
-
-[sweep.variables.body_weight_kg]
-low = 45.0
-high = 130.0
-
-[metrics.nadir_vs_untreated_pct]
-kind = "percent_change_min"
-output = "autoantibody"
-baseline = "untreated"
-
-[metrics.grams]
-kind = "grams_given"
-"""
-
-
 def test_sessions_and_antagonists_per_patient_equal_the_per_point_path(tmp_path, monkeypatch):
     """Plasma exchange (per-segment controls), a drug's parameter set and a combination, each patient its own
     weight: one prepared problem per regimen, the same bits as one run per point."""
-    path = tmp_path / "therapies.toml"
-    path.write_text(THERAPIES)
+    plex = {"kind": "plasma_exchange", "plasma_volumes": 1.0, "sessions": 3, "every_days": 2.0}
+    path = write_sweep(
+        tmp_path / "therapies.toml", name="therapies_per_patient", model="fcrn_pk", seed=5, t_end_days=40.0, n=3,
+        regimens={"plex": plex,
+                  "efgartigimod": {"kind": "fcrn_antagonist", "drug": "efgartigimod", "dose_mg_per_kg": 10.0,
+                                   "every_days": 7.0, "doses": 2},
+                  "ivig_then_plex": {"kind": "combine", "parts": [
+                      {"kind": "ivig", "dose_g_per_kg": 0.4, "days": 2, "infusion_hours": 8},
+                      {**plex, "sessions": 2, "start_day": 5.0}]}},
+        variables={"body_weight_kg": {"low": 45.0, "high": 130.0}},
+        metrics=metrics("nadir_vs_untreated_pct", "grams"))
     experiment = load_experiment(path)
     points = sample_points(experiment)
     chunk = ensemble.run_chunk(experiment, points, 0, 0, len(points))

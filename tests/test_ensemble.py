@@ -11,69 +11,19 @@ from ivigsim.errors import SolverError
 from ivigsim.sweep import ensemble, ensemble_compiled
 from ivigsim.sweep.experiment import load_experiment
 from ivigsim.sweep.samplers import Points, sample_points
-
-SWEEP = """
-[experiment]
-name = "compiled_chunk"
-model = "{model}"
-seed = 3
-t_end_days = {t_end}
-output_step_days = 1.0
-rtol = 1e-6
-
-[regimens.five_day]
-kind = "ivig"
-days = 5
-infusion_hours = {hours}
-every_days = 21
-cycles = 2
-
-[regimens.two_day]
-kind = "ivig"
-days = 2
-infusion_hours = 8
-
-[sweep]
-method = "latin_hypercube"
-n = {n}
-
-[sweep.variables.dose_g_per_kg]
-low = 0.2
-high = 1.0
-
-[sweep.variables.fcrn_total]
-low = {fcrn_low}
-high = {fcrn_high}
-scale = "log"
-
-[sweep.variables.body_weight_kg]
-low = 40.0
-high = 120.0
-
-[metrics.nadir_pct]
-kind = "percent_change_min"
-output = "autoantibody"
-
-[metrics.nadir_vs_untreated_pct]
-kind = "percent_change_min"
-output = "autoantibody"
-baseline = "untreated"
-
-[metrics.peak]
-kind = "max"
-output = "igg_total"
-
-[metrics.grams]
-kind = "grams_given"
-"""
-
+from sweep_helpers import metrics, write_sweep
 
 def _experiment(tmp_path, model="fcrn_pk_qss", n=4, t_end=60.0, hours=8):
     spec = load_model(model)
     default = spec.default_parameters()[spec.parameter_index("fcrn_total")]
-    path = tmp_path / f"{model}.toml"
-    path.write_text(SWEEP.format(model=model, n=n, t_end=t_end, hours=hours, fcrn_low=default / 2,
-                                 fcrn_high=default * 2))
+    path = write_sweep(
+        tmp_path / f"{model}.toml", name="compiled_chunk", model=model, seed=3, t_end_days=t_end, rtol=1e-6, n=n,
+        regimens={"five_day": {"kind": "ivig", "days": 5, "infusion_hours": hours, "every_days": 21, "cycles": 2},
+                  "two_day": {"kind": "ivig", "days": 2, "infusion_hours": 8}},
+        variables={"dose_g_per_kg": {"low": 0.2, "high": 1.0},
+                   "fcrn_total": {"low": default / 2, "high": default * 2, "scale": "log"},
+                   "body_weight_kg": {"low": 40.0, "high": 120.0}},
+        metrics=metrics("nadir_pct", "nadir_vs_untreated_pct", "peak", "grams"))
     experiment = load_experiment(path)
     return experiment, sample_points(experiment)
 
@@ -240,41 +190,13 @@ def test_models_without_a_steady_start_run_compiled(tmp_path, monkeypatch):
     spec = load_model("ivig_antitumour")
     tumour, nk = (float(spec.default_parameters()[spec.parameter_index(name)])
                   for name in ("tumour_initial", "nk_baseline_total"))
-    path = tmp_path / "antitumour.toml"
-    path.write_text(f"""
-[experiment]
-name = "antitumour_chunk"
-model = "ivig_antitumour"
-seed = 1
-t_end_days = 20.0
-output_step_days = 1.0
-
-[regimens.ivig]
-kind = "ivig"
-dose_g_per_kg = 1.0
-days = 1
-infusion_hours = 4
-
-[sweep]
-method = "latin_hypercube"
-n = 3
-
-[sweep.variables.dose_g_per_kg]
-low = 0.5
-high = 2.0
-
-[sweep.variables.tumour_initial]
-low = {0.9 * tumour!r}
-high = {1.1 * tumour!r}
-
-[sweep.variables.nk_baseline_total]
-low = {0.9 * nk!r}
-high = {1.1 * nk!r}
-
-[metrics.peak]
-kind = "max"
-output = "tumour"
-""")
+    path = write_sweep(tmp_path / "antitumour.toml", name="antitumour_chunk", model="ivig_antitumour", seed=1,
+                       t_end_days=20.0, n=3,
+                       regimens={"ivig": {"kind": "ivig", "dose_g_per_kg": 1.0, "days": 1, "infusion_hours": 4}},
+                       variables={"dose_g_per_kg": {"low": 0.5, "high": 2.0},
+                                  "tumour_initial": {"low": 0.9 * tumour, "high": 1.1 * tumour},
+                                  "nk_baseline_total": {"low": 0.9 * nk, "high": 1.1 * nk}},
+                       metrics={"peak": {"kind": "max", "output": "tumour"}})
     experiment = load_experiment(path)
     points = sample_points(experiment)
     assert len(_groups(experiment, points)) == 1
@@ -295,21 +217,17 @@ def test_state_triggered_regimens_fall_back_to_the_per_point_path_with_the_reaso
 def full_bounds_experiment(tmp_path, model, n, t_end=365.0):
     """A Latin hypercube over every parameter of ``model`` across its declared bounds (body weight aside)."""
     spec = load_model(model)
-    lines = ["[experiment]", f'name = "full_bounds_{model}"', f'model = "{model}"', "seed = 11",
-             f"t_end_days = {t_end}", "output_step_days = 1.0", "",
-             "[regimens.standard]", 'kind = "ivig"', "dose_g_per_kg = 0.4", "days = 5",
-             "infusion_hours = 8", "every_days = 28", f"cycles = {int(t_end // 28) + 1}", "",
-             "[sweep]", 'method = "latin_hypercube"', f"n = {n}"]
+    variables = {}
     for par in spec.parameters:
         low, high = par.bounds
         if par.name == "body_weight" or not low < high:
             continue
-        scale = "log" if low > 0 and high / low >= 10 else "linear"
-        lines += ["", f"[sweep.variables.{par.name}]", f"low = {low!r}", f"high = {high!r}",
-                  f'scale = "{scale}"']
-    lines += ["", "[metrics.peak]", 'kind = "max"', 'output = "igg_total"']
-    path = tmp_path / f"full_bounds_{model}.toml"
-    path.write_text("\n".join(lines) + "\n")
+        variables[par.name] = {"low": low, "high": high,
+                               "scale": "log" if low > 0 and high / low >= 10 else "linear"}
+    path = write_sweep(tmp_path / f"full_bounds_{model}.toml", name=f"full_bounds_{model}", model=model, seed=11,
+                       t_end_days=t_end, n=n, variables=variables, metrics=metrics("peak"),
+                       regimens={"standard": {"kind": "ivig", "dose_g_per_kg": 0.4, "days": 5, "infusion_hours": 8,
+                                              "every_days": 28, "cycles": int(t_end // 28) + 1}})
     experiment = load_experiment(path)
     return experiment, sample_points(experiment)
 
@@ -342,36 +260,6 @@ def test_provenance_names_the_ensemble_path(sweep, tmp_path):
     np.testing.assert_array_equal(res.metrics["peak"].to_numpy(), chunk.metrics[:, 2])
 
 
-LINEAR = """
-[experiment]
-name = "linear_chunk"
-model = "igg_linear"
-seed = 5
-t_end_days = 20.0
-output_step_days = 2.0
-
-[regimens.ivig]
-kind = "ivig"
-dose_g_per_kg = 0.4
-days = 2
-infusion_hours = 8
-
-[sweep]
-method = "latin_hypercube"
-n = 3
-
-[sweep.variables.cl_linear]
-low = {low!r}
-high = {high!r}
-
-[sweep.variables.body_weight_kg]
-low = 50.0
-high = 90.0
-
-[metrics.peak]
-kind = "max"
-output = "igg_total"
-"""
 
 
 @pytest.mark.jit_off
@@ -379,8 +267,12 @@ def test_the_chunk_driver_is_the_same_algorithm_without_the_jit(tmp_path, monkey
     """Small enough for plain Python: CI runs it with NUMBA_DISABLE_JIT=1 too."""
     spec = load_model("igg_linear")
     value = spec.default_parameters()[spec.parameter_index("cl_linear")]
-    path = tmp_path / "linear.toml"
-    path.write_text(LINEAR.format(low=float(value) / 2, high=float(value) * 2))
+    path = write_sweep(tmp_path / "linear.toml", name="linear_chunk", model="igg_linear", seed=5, t_end_days=20.0,
+                       output_step_days=2.0, n=3,
+                       regimens={"ivig": {"kind": "ivig", "dose_g_per_kg": 0.4, "days": 2, "infusion_hours": 8}},
+                       variables={"cl_linear": {"low": float(value) / 2, "high": float(value) * 2},
+                                  "body_weight_kg": {"low": 50.0, "high": 90.0}},
+                       metrics=metrics("peak"))
     experiment = load_experiment(path)
     points = sample_points(experiment)
     chunk = _chunk(experiment, points)

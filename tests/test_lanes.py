@@ -22,6 +22,7 @@ from ivigsim.sweep import ensemble, ensemble_compiled
 from ivigsim.sweep.experiment import load_experiment
 from ivigsim.sweep.run import run_experiment
 from ivigsim.sweep.samplers import sample_points
+from sweep_helpers import metrics, write_sweep
 
 MODELS = ("fcrn_pk_qss", "fcrn_pk")
 WIDTH = lanes.WIDTH
@@ -167,53 +168,16 @@ def test_a_lane_whose_sparse_pivots_fail_factors_densely_as_the_scalar_solver():
         assert stats_lanes[l, rodas.STAT_DENSE_LU] == 0
 
 
-SWEEP = """
-[experiment]
-name = "lane_sweep"
-model = "{model}"
-seed = 11
-t_end_days = 90.0
-output_step_days = 1.0
-rtol = 1e-6
-
-[regimens.standard]
-kind = "ivig"
-dose_g_per_kg = 0.4
-days = 5
-infusion_hours = 8
-every_days = 28
-cycles = 4
-
-[sweep]
-method = "latin_hypercube"
-n = {n}
-
-[sweep.variables.fcrn_total]
-low = {low}
-high = {high}
-scale = "log"
-
-[sweep.variables.body_weight_kg]
-low = 50.0
-high = 100.0
-
-[metrics.nadir_pct]
-kind = "percent_change_min"
-output = "autoantibody"
-
-[metrics.nadir_vs_untreated_pct]
-kind = "percent_change_min"
-output = "autoantibody"
-baseline = "untreated"
-"""
-
-
 def _sweep_file(tmp_path, model, n):
     spec = load_model(model)
     default = spec.default_parameters()[spec.parameter_index("fcrn_total")]
-    path = tmp_path / f"lanes_{model}.toml"
-    path.write_text(SWEEP.format(model=model, n=n, low=default / 2, high=default * 2))
-    return path
+    return write_sweep(tmp_path / f"lanes_{model}.toml", name="lane_sweep", model=model, seed=11,
+                       t_end_days=90.0, rtol=1e-6, n=n,
+                       regimens={"standard": {"kind": "ivig", "dose_g_per_kg": 0.4, "days": 5, "infusion_hours": 8,
+                                              "every_days": 28, "cycles": 4}},
+                       variables={"fcrn_total": {"low": default / 2, "high": default * 2, "scale": "log"},
+                                  "body_weight_kg": {"low": 50.0, "high": 100.0}},
+                       metrics=metrics("nadir_pct", "nadir_vs_untreated_pct"))
 
 
 @compiled_only

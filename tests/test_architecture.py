@@ -284,3 +284,34 @@ def test_import_compiles_nothing_and_imports_nothing_heavy():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     found = json.loads(out.stdout.strip().splitlines()[-1])
     assert found == {"compiled": [], "heavy": []}
+
+
+EVERY_MODULE_PROBE = """
+import importlib, json, sys
+from numba.core.registry import CPUDispatcher
+
+def compiled():
+    return {f"{name}.{attr}" for name, module in list(sys.modules.items()) if name.split(".")[0] == "ivigsim"
+            for attr, value in vars(module).items() if isinstance(value, CPUDispatcher) and value.signatures}
+
+found = {}
+for name in %r:
+    importlib.import_module(name)
+    new = sorted(compiled() - {f for names in found.values() for f in names})
+    if new:
+        found[name] = new
+print(json.dumps(found))
+"""
+
+
+def test_importing_any_module_compiles_nothing():
+    """Every module, the fitting simulator's included, compiles its solvers on first use, never at import.
+
+    The modules are imported one after another in one process, and each
+    compiled function is charged to the import that compiled it.
+    """
+    code = EVERY_MODULE_PROBE % (sorted(MODULES),)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr[-2000:]
+    found = json.loads(out.stdout.strip().splitlines()[-1])
+    assert found == {}, f"importing these modules compiles: {found}"

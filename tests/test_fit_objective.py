@@ -78,7 +78,7 @@ def test_sensitivities_are_one_batched_pass_per_condition(tmp_path, monkeypatch)
 
     def counting_entry(driver):
         compiled = original(driver)
-        if driver is not module.integrate_batch:
+        if driver is not module.batch.integrate_batch:
             return compiled
 
         def counting(*args):
@@ -137,7 +137,7 @@ def test_conditions_of_the_same_simulation_are_integrated_once(tmp_path, monkeyp
 
     def counting_entry(driver):
         compiled = original(driver)
-        if driver is not module.integrate_batch:
+        if driver is not module.batch.integrate_batch:
             return compiled
 
         def counting(*args):

@@ -36,9 +36,10 @@ from ivigsim.core import steady_state
 from ivigsim.errors import IvigsimError, SolverError
 from ivigsim.core.expressions import evaluate, symbols
 from ivigsim.core.simulation import MAX_STEPS, initial_state, prepare
-from ivigsim.core.solvers import rodas
-from ivigsim.core.solvers.batch import entry, integrate_batch
-from ivigsim.core.solvers.newton import chord_iterate, newton_iterate
+# The compiled drivers are read from their modules when first called: importing them by name
+# would compile them when this module is imported (see ivigsim.core.kernel.lazy).
+from ivigsim.core.solvers import batch, newton, rodas
+from ivigsim.core.solvers.batch import entry
 from ivigsim.core.spec import BODY_WEIGHT
 
 #: Newton iterations a warm start may take before the cold route takes over.
@@ -216,7 +217,7 @@ class Simulator:
                                                     base_conserved)
                 y = np.where(free, y_base, initial)
                 info = np.zeros(1)
-                iterations = entry(chord_iterate)(
+                iterations = entry(newton.chord_iterate)(
                     run.kernel.typed.rhs, linear.inverse, linear.row, linear.scale, y, run.p, self._free_index(run),
                     conserved, totals, steady_state.MAX_NEWTON_ITERATIONS, steady_state.STEP_TOLERANCE,
                     steady_state.ROUND_OFF_STEP, info)
@@ -236,7 +237,7 @@ class Simulator:
         kernel = run.kernel
         y = np.where(free, guess, initial)
         info = np.zeros(1)
-        iterations = entry(newton_iterate)(
+        iterations = entry(newton.newton_iterate)(
             kernel.typed.rhs, kernel.typed.jac, y, run.p, run.atol, self._free_index(run), conserved, totals,
             WARM_NEWTON_ITERATIONS, steady_state.STEP_TOLERANCE, steady_state.ROUND_OFF_STEP, info)
         outcome = steady_state.assess(kernel.rhs, y, run.p, run.atol, free, iterations, info[0],
@@ -317,7 +318,7 @@ class Simulator:
         out = np.zeros((m, len(base.t_out), n))
         stats = np.zeros((m, rodas.N_STATS), dtype=np.int64)
         status = np.zeros(m, dtype=np.int64)
-        entry(integrate_batch)(
+        entry(batch.integrate_batch)(
             fn.rhs, fn.jac_nonzeros, fn.factor, fn.solve, kernel.lu_size, np.ascontiguousarray(y0s, dtype=np.float64),
             ps, schedule.t_breaks, inputs, schedule.input_target, jumps,
             np.ascontiguousarray(schedule.control_index, dtype=np.int64),

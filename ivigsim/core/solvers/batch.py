@@ -14,11 +14,16 @@ that makes thousands of short calls uses to skip Numba's per-call typing of
 the arguments (about 0.1 ms a call, as much as a short integration).
 """
 
-import numba as nb
 from numba import types
 
+from ivigsim.core.kernel.lazy import LazyJit
 from ivigsim.core.kernel.signatures import FactorFunction, JacFunction, RhsFunction, SolveFunction
-from ivigsim.core.solvers.rodas import integrate_controlled
+from ivigsim.core.solvers import rodas
+
+# integrate_batch is compiled on first use, not at import (see ivigsim.core.kernel.lazy); it
+# reads rodas.integrate_controlled when it compiles, so importing this module compiles neither.
+_LAZY = LazyJit(globals())
+__getattr__ = _LAZY.module_getattr()
 
 _SIGNATURE = types.void(
     RhsFunction, JacFunction, FactorFunction, SolveFunction,
@@ -41,14 +46,15 @@ _SIGNATURE = types.void(
 )
 
 
-@nb.njit(_SIGNATURE, cache=True, nogil=True)
-def integrate_batch(rhs, jac, factor, solve, lu_size, y0s, ps, t_breaks, inputs, input_target, jumps,
-                    control_index, control_values, t_out, rtol, atol, max_steps, y_out, stats, status):
+@_LAZY.define("integrate_batch", _SIGNATURE, cache=True, nogil=True)
+def _integrate_batch(rhs, jac, factor, solve, lu_size, y0s, ps, t_breaks, inputs, input_target, jumps,
+                     control_index, control_values, t_out, rtol, atol, max_steps, y_out, stats, status):
     """Integrate every row; a failed row leaves its status code and the others go on."""
+    integrate = rodas.integrate_controlled
     for k in range(y0s.shape[0]):
-        status[k] = integrate_controlled(rhs, jac, factor, solve, lu_size, y0s[k], ps[k], t_breaks,
-                                         inputs[k], input_target, jumps[k], control_index, control_values,
-                                         t_out, rtol, atol, 0.0, 1e300, max_steps, y_out[k], stats[k])
+        status[k] = integrate(rhs, jac, factor, solve, lu_size, y0s[k], ps[k], t_breaks, inputs[k], input_target,
+                              jumps[k], control_index, control_values, t_out, rtol, atol, 0.0, 1e300, max_steps,
+                              y_out[k], stats[k])
 
 
 def entry(dispatcher):

@@ -71,7 +71,12 @@ import numba as nb
 import numpy as np
 from numba import types
 
+from ivigsim.core.kernel.lazy import LazyJit
 from ivigsim.core.kernel.signatures import RATES_SIG
+
+# simulate is compiled on first use, not at import (see ivigsim.core.kernel.lazy).
+_LAZY = LazyJit(globals())
+__getattr__ = _LAZY.module_getattr()
 
 DIRECT = 0
 TAU_LEAPING = 1
@@ -188,8 +193,8 @@ _SIGNATURE = types.int64(
 )
 
 
-@nb.njit(_SIGNATURE, cache=True, nogil=True)
-def simulate(rates, method, p, n0, conc_per_count, reaction_scale, reactant_ptr, reactant_species,
+@_LAZY.define("simulate", _SIGNATURE, cache=True, nogil=True)
+def _simulate(rates, method, p, n0, conc_per_count, reaction_scale, reactant_ptr, reactant_species,
              change_ptr, change_species, change_delta, t_breaks, input_rates, input_target,
              jump_counts, t_out, tau, seed, max_events, n_out, stats):
     """Run one stochastic trajectory across the segments; returns a status code."""

@@ -20,6 +20,7 @@ PLASMA_ONLY = {"distribution": False, "pinocytosis": False, "production": False,
                "fcrn_recycling": False, "catabolism": False}
 START, HOURS = 1.0, 2.0
 END = START + HOURS / 24.0
+ONE_EXCHANGE = {"plasma_volumes": 1.0, "sessions": 1, "session_hours": HOURS, "start_day": START}
 
 
 def _session_run(regimen):
@@ -36,8 +37,7 @@ def _left_of_start(res, removal_per_day):
 
 
 def test_one_plasma_volume_exchange_removes_one_minus_exp_minus_one_of_plasma_tracer():
-    res = _session_run(R.plasma_exchange(plasma_volumes=1.0, sessions=1, session_hours=HOURS,
-                                         start_day=START))
+    res = _session_run(R.plasma_exchange(**ONE_EXCHANGE))
     assert res["tracer_p"][1] > 1.0                          # there is tracer to remove
     left = _left_of_start(res, 1.0 / (END - START))
     assert 1.0 - left == pytest.approx(1.0 - math.exp(-1.0), rel=1e-7)
@@ -45,8 +45,7 @@ def test_one_plasma_volume_exchange_removes_one_minus_exp_minus_one_of_plasma_tr
 
 def test_no_tracer_is_removed_outside_sessions():
     """Before and after the session plasma tracer grows by the infusion alone, at the same rate."""
-    res = _session_run(R.plasma_exchange(plasma_volumes=1.0, sessions=1, session_hours=HOURS,
-                                         start_day=START))
+    res = _session_run(R.plasma_exchange(**ONE_EXCHANGE))
     before = (res["tracer_p"][1] - res["tracer_p"][0]) / START
     after = (res["tracer_p"][3] - res["tracer_p"][2]) / (3.0 - END)
     assert before > 0.0
@@ -93,7 +92,6 @@ def test_full_model_tracer_falls_under_plasma_exchange_and_recovers():
 
 
 def test_fresh_frozen_plasma_returns_no_tracer():
-    kwargs = dict(sessions=1, start_day=START, session_hours=HOURS)
-    albumin = _session_run(R.plasma_exchange(**kwargs))
-    ffp = _session_run(R.plasma_exchange(replacement="fresh_frozen_plasma", **kwargs))
+    albumin = _session_run(R.plasma_exchange(**ONE_EXCHANGE))
+    ffp = _session_run(R.plasma_exchange(replacement="fresh_frozen_plasma", **ONE_EXCHANGE))
     np.testing.assert_allclose(ffp["tracer_p"], albumin["tracer_p"], rtol=1e-9)   # solver tolerance 1e-10

@@ -79,7 +79,7 @@ DEFAULT_COLUMN_EFFICIENCY = 0.8
 #: log reductions: ln(1 - 0.55) / ln(1 - 0.924) = 0.31 of IgG's, where 92.4 % is
 #: the total-IgG reduction those subclass figures give at subclass shares of
 #: 66/23/7/4 % (within Vidarsson et al. 2014's ranges; the ends of those ranges
-#: give 0.28-0.31). 0.31 x 0.8 = 0.25 per pass. Peptide-GAM and anti-human-Ig
+#: give 0.28-0.32). 0.31 x 0.8 = 0.25 per pass. Peptide-GAM and anti-human-Ig
 #: columns bind IgA more: set ``iga`` per column.
 DEFAULT_COLUMN_EFFICIENCY_IGA = 0.25
 

@@ -29,9 +29,10 @@ def test_no_fcrn_catabolic_ratio_is_one_plus_recycling_over_catabolism(ctx):
                                     knockout_params={"fcrn_total": 0.0, "fcrn_total_h": 0.0}).values
     assert ko["fcr_ratio"] == pytest.approx(1.0 + fluxes["recycling_over_catabolism"], rel=1e-3)
     assert ko["knockout_igg"] < ko["wild_type_igg"]
-    # Plasma and interstitium scale together (first-order distribution); the wild type also
-    # holds FcRn-bound IgG in endosomes, so the body pool falls a little more than plasma.
-    assert 0.95 / ko["fcr_ratio"] < ko["body_pool_ratio"] < 1.0 / ko["fcr_ratio"]
+    # Plasma and interstitium scale together (first-order distribution); the endosomes add a
+    # little either way: FcRn-bound IgG in the wild type, unbound IgG awaiting degradation (k_deg
+    # 29.8 /day) in the knockout. Measured: 0.2008 against 1 / 5.0.
+    assert 0.95 / ko["fcr_ratio"] < ko["body_pool_ratio"] < 1.05 / ko["fcr_ratio"]
 
 
 def test_complete_blockade_approaches_the_fcrn_deficient_steady_state():

@@ -153,7 +153,8 @@ def test_without_dimers_the_previous_model_is_recovered():
     blockade (free-autoantibody AUC over 180 days: -4.9 %, -27.6 %, both -28.0 %, Bliss -31.1 %)."""
     # the FcRn values of that model, before the human recalibration (fits/fcrn_human)
     # (one FcRn pool: no uptake into the haematopoietic pool)
-    before_refit = {"cl_uptake": 0.00756, "k_recycle": 4.0515, "k_deg": 2216.0, "cl_uptake_h": 0.0}
+    # (and Shah & Betts' K_D of 43 nM, k_off 573.6 /day, before IgG1's 0.63 uM)
+    before_refit = {"cl_uptake": 0.00756, "k_recycle": 4.0515, "k_deg": 2216.0, "cl_uptake_h": 0.0, "k_off": 573.6}
     f = iv.mechanism_factorial(MODEL, COURSE, 180, "autoantibody_free_auc", body_weight_kg=70,
                                params={"f_dimer": 0.0, "k_complex_clearance": 2.0, **before_refit})
     assert f.single["fcrn_saturation"] == pytest.approx(0.049, abs=5e-4)

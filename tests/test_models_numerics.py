@@ -48,8 +48,12 @@ def test_error_falls_as_tolerance_falls(name):
     errors, steps = [], []
     for rtol in (1e-4, 1e-6, 1e-8):
         states, stats = _states(problem, y0, rtol, problem.atol * rtol / 1e-6)
-        scale = np.abs(reference).max(axis=0) + 1e-12
-        errors.append(np.max(np.abs(states - reference) / scale))
+        # a state that stays zero in the reference (an antagonist's FcRn complex, never dosed) carries
+        # round-off of the linear solves: 2.8e-18 in ivig_autoimmune at rtol 1e-8, whose 1e-12 floor
+        # would make it the worst; the tolerance is judged on the states that move
+        scale = np.abs(reference).max(axis=0)
+        moving = scale > 1e-12
+        errors.append(np.max(np.abs(states - reference)[:, moving] / scale[moving]))
         steps.append(stats["steps"])
     assert errors[1] < errors[0] / 10 and errors[2] < errors[1] / 10, errors
     assert steps[0] < steps[1] < steps[2]

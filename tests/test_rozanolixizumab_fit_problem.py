@@ -80,7 +80,7 @@ def test_fitted_optimum_reproduces_and_is_the_structural_misfit_the_readme_repor
     assert float(np.sum(residuals ** 2)) == pytest.approx(recorded, rel=1e-3)
     assert len(residuals) == 9 and recorded > 1000 and np.max(np.abs(residuals)) > 20
     assert fitted["fcra_complex_deg"]["value"] == pytest.approx(100.0, rel=1e-3)     # on its upper bound
-    assert fitted["fcra_capture_h"]["value"] == pytest.approx(1e-4, rel=1e-2)        # on its lower bound
+    assert 1e-4 <= fitted["fcra_capture_h"]["value"] < 1.05e-4                      # at its lower bound
     # no dose dependence: at 1 mg/kg the model's free drug at 6 h is several times the data's
     predicted = objective.simulate(best)
     first = [(float(r["measurement"]), p) for r, p in zip(objective.measurements, predicted)

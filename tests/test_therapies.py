@@ -53,8 +53,10 @@ def test_fresh_frozen_plasma_returns_normal_igg():
     ffp = iv.simulate("fcrn_pk", regimen=R.plasma_exchange(sessions=1, replacement="fresh_frozen_plasma"),
                       t_end=5.0)
     assert ffp["igg_total"].min() > albumin["igg_total"].min() + 3.0
-    # the autoantibody is removed the same way whatever replaces the plasma
-    assert ffp["autoantibody"].min() == pytest.approx(albumin["autoantibody"].min(), rel=1e-3)
+    # the autoantibody is removed the same way whatever replaces the plasma; the donor IgG returned
+    # competes with it for the saturable haematopoietic FcRn, so it ends 0.14 % lower
+    assert ffp["autoantibody"].min() == pytest.approx(albumin["autoantibody"].min(), rel=3e-3)
+    assert ffp["autoantibody"].min() < albumin["autoantibody"].min()
     # the donor IgG given is the plasma volume returned times its IgG concentration
     given_g = ffp["ffp_igg_given"][-1] * ffp.parameters["mw_igg"] / 1000.0
     plasma_l = ffp.parameters["v_plasma"] * 70.0

@@ -103,7 +103,8 @@ def _full_bounds_points(spec, n, seed):
 def test_warm_steady_states_equal_the_integrated_ones_over_the_benchmark_hypercube(model):
     """Every point is found warm (no fallback), and equals the integration to 1e-12 of each species.
 
-    Measured: at most 1.0e-13 (fcrn_pk) and 9.8e-15 (ivig_autoimmune) over these 12 points.
+    Measured: at most 2.9e-12 (fcrn_pk) and 9.8e-15 (ivig_autoimmune) over these 12 points (1.0e-13 for
+    fcrn_pk before the FcRn recalibration on human IgG1's K_D and fast recycling).
     """
     spec = iv.load_model(model)
     worst = 0.0
@@ -117,15 +118,17 @@ def test_warm_steady_states_equal_the_integrated_ones_over_the_benchmark_hypercu
         # what a run starts from is the warm state
         np.testing.assert_array_equal(simulation.initial_state(spec, run.kernel, run.values, run.p, run.rtol,
                                                                run.atol), warm)
-    assert worst < 1e-12
+    assert worst < 1e-11
 
 
 def test_warm_steady_states_across_the_declared_bounds_equal_the_integrated_ones():
     """Far from the defaults: a kept warm state equals the integration to 5e-10 of each species.
 
-    Measured: at most 1.4e-10 over these 16 points (14 kept), at a corner where the
+    Measured: at most 1.4e-10 over these 16 points, at a corner where the
     integration itself lets the FcRn total drift by 1.1e-10 of the pool; the warm
-    state keeps the file's totals to round-off (3e-16).
+    state keeps the file's totals to round-off (3e-16). 4 of the 16 are kept (14
+    while k_recycle's bounds ended at 100 /day): with k_recycle drawn up to
+    5000 /day Newton refuses most points, which are then integrated.
     """
     spec = iv.load_model("fcrn_pk")
     worst, kept = 0.0, 0
@@ -140,7 +143,7 @@ def test_warm_steady_states_across_the_declared_bounds_equal_the_integrated_ones
         assert np.max(np.abs(conserved @ warm[free] - totals)) < 1e-14 * np.max(np.abs(totals))
         cold = simulation.cold_initial_state(spec, run.kernel, run.values, run.p, run.rtol, run.atol)
         worst = max(worst, _scaled_difference(warm, cold, run.atol))
-    assert kept >= 12
+    assert kept >= 4
     assert worst < 5e-10
 
 
@@ -175,7 +178,8 @@ def test_a_bound_corner_the_warm_start_refuses_is_integrated():
         start = simulation.initial_state(spec, run.kernel, run.values, run.p, run.rtol, run.atol)
         cold = simulation.cold_initial_state(spec, run.kernel, run.values, run.p, run.rtol, run.atol)
         np.testing.assert_array_equal(start, cold)         # the fallback is the integration itself
-        assert np.all(start >= 0)
+        # non-negative up to round-off: at the k_recycle = 5000 /day corner one species ends at -1.7e-20
+        assert np.all(start >= -1e-18 * np.abs(start).max())
         result = iv.simulate(spec, t_end=30.0, body_weight_kg=70.0, params=params)
         np.testing.assert_array_equal(result.states[0], cold)
     assert refused >= 1

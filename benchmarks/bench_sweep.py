@@ -598,7 +598,8 @@ def profile(sw, n_points, chunk_size, rounds, log):
 
     ex, spec, pts = sw.experiment, sw.spec, sw.points
     n = min(n_points, len(pts))
-    cs = chunk_size or 25
+    from ivigsim.sweep.run import DEFAULT_CHUNK_SIZE
+    cs = chunk_size or DEFAULT_CHUNK_SIZE
     bounds = [(k, a, b) for k, (a, b) in enumerate(chunk_bounds(n, cs))]
     run_chunk(ex, pts, 0, 0, min(2, n))                              # warm-up
     samples = collections.defaultdict(list)

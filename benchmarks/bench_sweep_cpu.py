@@ -44,7 +44,7 @@ import numpy as np  # noqa: E402
 
 import bench_sweep  # noqa: E402
 
-CHUNK = 25
+from ivigsim.sweep.run import DEFAULT_CHUNK_SIZE as CHUNK  # noqa: E402
 
 
 def measure(path, rounds):

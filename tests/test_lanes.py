@@ -20,7 +20,7 @@ from ivigsim.core.simulation import prepare
 from ivigsim.core.solvers import rodas, rodas_lanes
 from ivigsim.sweep import ensemble, ensemble_compiled
 from ivigsim.sweep.experiment import load_experiment
-from ivigsim.sweep.run import run_experiment
+from ivigsim.sweep.run import DEFAULT_CHUNK_SIZE, run_experiment
 from ivigsim.sweep.samplers import sample_points
 from sweep_helpers import metrics, write_sweep
 
@@ -212,11 +212,18 @@ def test_lane_chunks_equal_scalar_chunks_and_simulate(tmp_path, model, monkeypat
 
 
 def test_lanes_give_the_same_bits_for_one_and_two_workers_and_any_chunk_size(tmp_path):
-    path = _sweep_file(tmp_path, "fcrn_pk_qss", 24)
-    one = run_experiment(path, out=tmp_path / "one", workers=1, chunk_size=24, progress=False)
-    two = run_experiment(path, out=tmp_path / "two", workers=2, chunk_size=10, progress=False)
-    assert one.metrics.equals(two.metrics) and np.isfinite(one.metrics["nadir_vs_untreated_pct"]).all()
-    np.testing.assert_array_equal(one.trajectories["igg_total"].values, two.trajectories["igg_total"].values)
+    """40 points cut four ways: the default size (32: four full lane passes, then one), 10 (a pass and two
+    points alone per chunk), 13 (a full and a partial pass) and 24 (three passes, then two)."""
+    assert DEFAULT_CHUNK_SIZE % ensemble_compiled.LANE_WIDTH == 0
+    path = _sweep_file(tmp_path, "fcrn_pk_qss", 40)
+    one = run_experiment(path, out=tmp_path / "one", workers=1, progress=False)
+    assert one.provenance["chunk_size"] == DEFAULT_CHUNK_SIZE
+    assert np.isfinite(one.metrics["nadir_vs_untreated_pct"]).all()
+    for workers, size in ((2, 10), (1, 13), (2, 24)):
+        other = run_experiment(path, out=tmp_path / f"w{workers}_c{size}", workers=workers, chunk_size=size,
+                               progress=False)
+        assert one.metrics.equals(other.metrics), (workers, size)
+        np.testing.assert_array_equal(one.trajectories["igg_total"].values, other.trajectories["igg_total"].values)
 
 
 def test_a_lane_that_fails_is_rerun_per_point_and_the_others_keep_their_lanes(tmp_path, monkeypatch):

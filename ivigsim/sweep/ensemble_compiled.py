@@ -57,8 +57,9 @@ COMPILED = "compiled per chunk"
 USE_LANES = True
 LANE_WIDTH = 8
 #: A partial set of rows of one group goes to lanes when it fills at least this many: a pass of
-#: 8 lanes costs about 4 (fcrn_pk_qss) to 5 (fcrn_pk) scalar courses (benchmarks/results_sweep.md).
-MIN_LANES_FILLED = 5
+#: 8 lanes costs about 3.2 (fcrn_pk_qss) to 3.8 (fcrn_pk) scalar courses
+#: (benchmarks/results_sweep_lanes.md: course per point at L = 8 against the scalar driver).
+MIN_LANES_FILLED = 4
 STEADY_ROUNDS = 4      # horizons tried, each 4 times longer: those of core.simulation.initial_state
 
 

@@ -36,7 +36,11 @@ from ivigsim.sweep.sensitivity import SENSITIVITY_METHODS
 from ivigsim.sweep.store import RunDirectory, git_commit, model_content, staged_outputs
 from ivigsim.sweep.trajectories import open_trajectories, write_trajectories
 
-DEFAULT_CHUNK_SIZE = 25
+#: Points per chunk: a multiple of the lane width (8), so that a chunk of one regimen shape runs
+#: every course in full lane passes. Per point, chunks of 25 (three passes and one point alone)
+#: took 8-9 % longer than chunks of 32, and 24, 40 and 48 were within 5 % of 32
+#: (benchmarks/results_sweep_lanes.md); 10,000 points still give 313 progress steps.
+DEFAULT_CHUNK_SIZE = 32
 
 
 @dataclass(frozen=True)

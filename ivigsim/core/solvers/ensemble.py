@@ -255,6 +255,33 @@ def start_point(k, rhs, jac, factor, solve, lu_size, ps, y_init, steady, warm, n
 
 
 @nb.njit(cache=True, nogil=True)
+def course_point(k, rhs, jac, factor, solve, lu_size, ps, y0_out, t_breaks, n_seg, inputs, input_target, n_inputs,
+                 jumps, control_index, control_values, n_controls, t_out, rtol, atol, max_steps, y_course, stats):
+    """Point ``k``'s course from its start ``y0_out[k]`` across its own dosing segments, into ``y_course``.
+
+    The point's padded rows are first copied into arrays of exactly its own
+    shape (see the module docstring). ``stats`` is the point's row of solver
+    statistics. Returns the solver's status code and the point's parameter
+    vector as the course left it (its controlled parameters set), which the
+    observables read.
+    """
+    p = ps[k].copy()
+    y0 = y0_out[k].copy()
+    s = n_seg[k]
+    ni = n_inputs[k]
+    nc = n_controls[k]
+    tb = np.ascontiguousarray(t_breaks[k, :s + 1])
+    inp = np.ascontiguousarray(inputs[k, :s, :ni])
+    target = np.ascontiguousarray(input_target[k, :ni])
+    jmp = np.ascontiguousarray(jumps[k, :s])
+    cidx = np.ascontiguousarray(control_index[k, :nc])
+    cval = np.ascontiguousarray(control_values[k, :s, :nc])
+    code = rodas.integrate_controlled(rhs, jac, factor, solve, lu_size, y0, p, tb, inp, target, jmp, cidx, cval,
+                                      t_out, rtol, atol, 0.0, np.inf, max_steps, y_course, stats)
+    return code, p
+
+
+@nb.njit(cache=True, nogil=True)
 def observe_point(k, observables, n_observables, p, y_course, clock_index, clock_rate, t_out, y0_out, obs, out):
     """Point ``k``'s clocks and observables on the output grid, from its course ``y_course``, into ``out[k]``."""
     n = y_course.shape[1]
@@ -280,7 +307,6 @@ def _run_points(rhs, jac, factor, solve, observables, lu_size, n_observables, ps
                 control_index, control_values, n_controls, clock_index, clock_rate, t_out, rtol, atol, max_steps,
                 out, y0_out, stats, steady_info, status):
     """Every point of a chunk; a failed point keeps its status code and the others go on."""
-    integrate = rodas.integrate_controlled
     m, n = y_init.shape
     n_out = t_out.shape[0]
     y_course = np.zeros((n_out, n))
@@ -292,19 +318,9 @@ def _run_points(rhs, jac, factor, solve, observables, lu_size, n_observables, ps
         if code != rodas.SUCCESS:
             status[k] = code
             continue
-        p = ps[k].copy()
-        y0 = y0_out[k].copy()
-        s = n_seg[k]
-        ni = n_inputs[k]
-        nc = n_controls[k]
-        tb = np.ascontiguousarray(t_breaks[k, :s + 1])
-        inp = np.ascontiguousarray(inputs[k, :s, :ni])
-        target = np.ascontiguousarray(input_target[k, :ni])
-        jmp = np.ascontiguousarray(jumps[k, :s])
-        cidx = np.ascontiguousarray(control_index[k, :nc])
-        cval = np.ascontiguousarray(control_values[k, :s, :nc])
-        code = integrate(rhs, jac, factor, solve, lu_size, y0, p, tb, inp, target, jmp, cidx, cval, t_out,
-                         rtol, atol, 0.0, np.inf, max_steps, y_course, stats[k])
+        code, p = course_point(k, rhs, jac, factor, solve, lu_size, ps, y0_out, t_breaks, n_seg, inputs, input_target,
+                               n_inputs, jumps, control_index, control_values, n_controls, t_out, rtol, atol,
+                               max_steps, y_course, stats[k])
         status[k] = code
         if code != rodas.SUCCESS:
             continue

@@ -105,7 +105,6 @@ def _run_points_lanes(lane_rhs, lane_jac, lane_factor, lane_solve, scratch, lane
                       control_index, control_values, n_controls, clock_index, clock_rate, t_out, rtol, atol,
                       max_steps, out, y0_out, stats, steady_info, status):
     """``ensemble.run_points`` with the courses of the groups ``lanes`` integrated in lanes."""
-    integrate = rodas.integrate_controlled
     m, n = y_init.shape
     n_out = t_out.shape[0]
     width = lanes.shape[1]
@@ -138,19 +137,10 @@ def _run_points_lanes(lane_rhs, lane_jac, lane_factor, lane_solve, scratch, lane
     for k in range(m):
         if in_lanes[k] or status[k] != rodas.SUCCESS:
             continue
-        p = ps[k].copy()
-        y0 = y0_out[k].copy()
-        s = n_seg[k]
-        ni = n_inputs[k]
-        nc = n_controls[k]
-        tb = np.ascontiguousarray(t_breaks[k, :s + 1])
-        inp = np.ascontiguousarray(inputs[k, :s, :ni])
-        target = np.ascontiguousarray(input_target[k, :ni])
-        jmp = np.ascontiguousarray(jumps[k, :s])
-        cidx = np.ascontiguousarray(control_index[k, :nc])
-        cval = np.ascontiguousarray(control_values[k, :s, :nc])
-        status[k] = integrate(rhs, jac, factor, solve, lu_size, y0, p, tb, inp, target, jmp, cidx, cval, t_out,
-                              rtol, atol, 0.0, np.inf, max_steps, y_course, stats[k])
-        if status[k] == rodas.SUCCESS:
+        code, p = ensemble.course_point(k, rhs, jac, factor, solve, lu_size, ps, y0_out, t_breaks, n_seg, inputs,
+                                        input_target, n_inputs, jumps, control_index, control_values, n_controls,
+                                        t_out, rtol, atol, max_steps, y_course, stats[k])
+        status[k] = code
+        if code == rodas.SUCCESS:
             ensemble.observe_point(k, observables, n_observables, p, y_course, clock_index, clock_rate,
                                    t_out, y0_out, obs, out)

@@ -87,6 +87,13 @@ def test_bad_inputs_are_refused(one_compartment):
         iv.load_model("fcrn")
 
 
+@pytest.mark.parametrize("atol", [0.0, -1e-9, {"drug": 0.0}])
+def test_non_positive_atol_is_refused_in_every_form(one_compartment, atol):
+    # A dict used to pass unchecked and divide the error norm by zero.
+    with pytest.raises(ParameterError, match="atol must be positive"):
+        iv.simulate(one_compartment, t_end=5, atol=atol)
+
+
 def test_solver_failure_is_a_clear_exception(one_compartment):
     with pytest.raises(SolverError, match="more steps than allowed") as info:
         iv.simulate(one_compartment, t_end=20, rtol=1e-12, max_steps=3)

@@ -109,10 +109,14 @@ def _atol_vector(spec, atol):
         vec = np.full(spec.n_species, DEFAULT_ATOL)
         for name, value in atol.items():
             vec[spec.species_index(name)] = value
-        return vec
-    vec = np.broadcast_to(np.asarray(atol, dtype=np.float64), (spec.n_species,)).copy()
+    else:
+        vec = np.broadcast_to(np.asarray(atol, dtype=np.float64), (spec.n_species,)).copy()
+    # A zero or negative tolerance divides the error norm by zero (or flips its
+    # sign); refuse it here, whichever form it came in.
     if not np.all(vec > 0):
-        raise ParameterError("atol must be positive")
+        bad = [spec.species[i].name for i in np.flatnonzero(~(vec > 0))]
+        raise ParameterError(f"atol must be positive: {', '.join(bad[:5])} "
+                             f"{'is' if len(bad) == 1 else 'are'} not")
     return vec
 
 

@@ -126,9 +126,12 @@ def test_warm_steady_states_across_the_declared_bounds_equal_the_integrated_ones
 
     Measured: at most 1.4e-10 over these 16 points, at a corner where the
     integration itself lets the FcRn total drift by 1.1e-10 of the pool; the warm
-    state keeps the file's totals to round-off (3e-16). 4 of the 16 are kept (14
-    while k_recycle's bounds ended at 100 /day): with k_recycle drawn up to
-    5000 /day Newton refuses most points, which are then integrated.
+    state keeps the file's totals to round-off (3e-16). 2 of the 16 are kept (14
+    while k_recycle's bounds ended at 100 /day). At the others Newton from the
+    nominal state converges to a root with negative haematopoietic FcRn (e.g.
+    fcrn_h -1.4 uM where the integration gives +164 uM, with k_deg and k_off
+    drawn 10^4-10^5 times their defaults); the warm start refuses it and those
+    points are integrated, so they cost time, not correctness.
     """
     spec = iv.load_model("fcrn_pk")
     worst, kept = 0.0, 0
@@ -143,7 +146,7 @@ def test_warm_steady_states_across_the_declared_bounds_equal_the_integrated_ones
         assert np.max(np.abs(conserved @ warm[free] - totals)) < 1e-14 * np.max(np.abs(totals))
         cold = simulation.cold_initial_state(spec, run.kernel, run.values, run.p, run.rtol, run.atol)
         worst = max(worst, _scaled_difference(warm, cold, run.atol))
-    assert kept >= 4
+    assert kept >= 2
     assert worst < 5e-10
 
 

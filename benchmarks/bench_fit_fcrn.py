@@ -16,10 +16,12 @@ cannot read it as shipped, for reasons of both the problem and the importer:
   constant ``ivig_dosing`` that the condition table sets (1 treated, 0 not).
 * **FcRn totals.** Free FcRn starts at ``fcrn_total`` and ``fcrn_total_h``
   (estimated), so the export uses the model file's initial values (initial
-  assignments), which roadrunner re-evaluates when a parameter is set.
-* **Running totals** (catabolised, removed) grow for ever, and roadrunner's
-  steady-state solver refuses them: they are boundary species in the copy (no
-  observable reads them).
+  assignments), which roadrunner re-evaluates when pyPESTO sets a parameter
+  and resets the model.
+* **Running totals** (catabolised, removed) grow for ever, so the state has no
+  steady state for roadrunner's Newton solver to find (ivigsim leaves them out
+  of its steady state): they are boundary species in the copy (no observable
+  reads them).
 * **Time 0.** pyPESTO simulates ``[0, 0]`` for a condition measured at time 0
   only, which CVODE refuses. A datum at time 0 is the steady state, so it is
   read from the untreated ``C__steady`` held for 1 day (the state does not move).

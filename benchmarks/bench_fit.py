@@ -28,9 +28,8 @@ against ivigsim's batched finite differences, for time and accuracy.
 
 Run: ``python benchmarks/bench_fit.py [--starts 100] [--pypesto-starts 20] [--workers 2]``.
 ``--problem DIR`` also times ivigsim alone on another problem directory (the FcRn
-recalibration ``fits/fcrn_human``): its conditions differ in regimen and start
-from each parameter vector's own steady state, which one PEtab SBML model cannot
-carry, so pyPESTO is not run on it. On that problem ``--cold-starts`` starts are
+recalibration ``fits/fcrn_human``; ``bench_fit_fcrn.py`` compares it with pyPESTO on a
+PEtab equivalent). On that problem ``--cold-starts`` starts are
 also run with every steady state found cold (``Objective(problem,
 warm_start=False)``: integration, then Newton), the reference for the warm
 starts, which must reach the same best objective.

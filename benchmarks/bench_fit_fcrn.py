@@ -1,0 +1,261 @@
+"""Fit benchmark on the FcRn recalibration ``fits/fcrn_human``: ivigsim against pyPESTO, same starts.
+
+The problem is read from ``fits/fcrn_human`` at run time, so the benchmark
+stays valid when the tables or the model's values change. ivigsim fits it as
+shipped. pyPESTO 0.7.0's libRoadRunner objective (``pypesto.objective.roadrunner``)
+cannot read it as shipped, for reasons of both the problem and the importer:
+
+* **Steady-state starts.** Every ivigsim condition starts from its own
+  untreated steady state for the parameters being tried. The shipped
+  ``model.xml`` (written for the first condition) holds that state as numbers
+  for the nominal values only and no dosing. In PEtab v1 the steady state is a
+  preequilibration: each measurement names ``C__steady``, a copy of its
+  condition with the doses off.
+* **Doses.** One SBML carries one regimen. The model is exported with the
+  treated conditions' regimen (they must share it), its infusions times a new
+  constant ``ivig_dosing`` that the condition table sets (1 treated, 0 not).
+* **FcRn totals.** Free FcRn starts at ``fcrn_total`` and ``fcrn_total_h``
+  (estimated), so the export uses the model file's initial values (initial
+  assignments), which roadrunner re-evaluates when pyPESTO sets a parameter
+  and resets the model.
+* **Running totals** (catabolised, removed) grow for ever, so the state has no
+  steady state for roadrunner's Newton solver to find (ivigsim leaves them out
+  of its steady state): they are boundary species in the copy (no observable
+  reads them).
+* **Time 0.** pyPESTO simulates ``[0, 0]`` for a condition measured at time 0
+  only, which CVODE refuses. A datum at time 0 is the steady state, so it is
+  read from the untreated ``C__steady`` held for 1 day (the state does not move).
+* **Two importer faults** (pyPESTO 0.7.0), met on this problem:
+  - It pairs its data (conditions in order of appearance) with PEtab's parameter
+    mapping (conditions sorted by id): conditions not in sorted order are
+    simulated with another condition's parameters. Rows are sorted by id.
+  - A fixed parameter on a log10 scale is set to its log10 value as if linear
+    (``k_on`` = 4.13). Fixed parameters are written on the lin scale (the
+    scale of a fixed parameter does not enter the objective).
+* **Noise.** pyPESTO takes one sigma per observable and condition; rows that
+  share both but differ in sigma are split into condition copies.
+
+Before timing anything the benchmark checks that both tools give the same
+objective at the same parameters (all comparison starts and ivigsim's
+optimum). pyPESTO runs with libRoadRunner's LLJit backend (5x faster than the
+default here: pyPESTO switches conserved-moiety analysis on and off around
+every preequilibration, and each switch recompiles the model) and CVODE at the
+problem's rtol, L-BFGS-B with central finite-difference gradients
+(``pypesto.objective.FD``: the objective gives none), one process.
+
+Run: ``python benchmarks/bench_fit_fcrn.py [--starts 100] [--workers 2] [--pypesto-starts 2]``;
+``--petab-out DIR`` keeps the pyPESTO equivalent. Wall and CPU times, best
+objectives and their relative difference are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from bench_fit import cpu_seconds, run_ivigsim
+from ivigsim.analysis.fitting import load_problem
+from ivigsim.analysis.fitting.multistart import start_points
+from ivigsim.analysis.fitting.objective import Objective
+from ivigsim.io.sbml import export_sbml
+
+ROOT = Path(__file__).resolve().parent.parent
+SWITCH = "ivig_dosing"
+HOLD_DAYS = 1.0
+
+
+def pypesto_equivalent(problem, out):
+    """Write the PEtab v1 problem pyPESTO's roadrunner objective reads (module docstring) into ``out``."""
+    import libsbml
+    import pandas as pd
+    treated = [c for c in problem.conditions if c.regimen.kind != "none"]
+    if len({(c.regimen.kind, repr(sorted(c.regimen.arguments.items()))) for c in treated}) > 1 or \
+            len({c.body_weight_kg for c in problem.conditions}) > 1:
+        raise SystemExit("one SBML model carries one regimen and one body weight: the treated conditions "
+                         "must share them")
+    out.mkdir(parents=True)
+    src = Path(problem.directory)
+    spec = problem.spec
+    fixed = {p.name: p.nominal for p in problem.parameters if not p.is_noise and p.name in spec.parameter_names}
+    course = treated[0] if treated else problem.conditions[0]
+    doc = libsbml.readSBMLFromString(export_sbml(spec, regimen=course.regimen.build(), params=fixed,
+                                                 body_weight_kg=course.body_weight_kg, initial="file"))
+    model = doc.getModel()
+    switch = model.createParameter()
+    switch.setId(SWITCH)
+    switch.setValue(1.0)
+    switch.setConstant(True)
+    switch.setUnits("dimensionless")
+    for reaction in model.getListOfReactions():
+        if reaction.getId().startswith("infusion_"):          # the export's dosing reactions
+            law = reaction.getKineticLaw()
+            law.setMath(libsbml.parseL3Formula(f"{SWITCH} * ({libsbml.formulaToL3String(law.getMath())})"))
+    for s in spec.species:
+        if s.cumulative:
+            model.getSpecies(s.name).setBoundaryCondition(True)
+    libsbml.writeSBMLToFile(doc, str(out / "model.xml"))
+
+    conditions = pd.read_csv(src / "conditions.tsv", sep="\t", dtype=str, keep_default_na=False)
+    treated_ids = {c.name for c in treated}
+    rows = []
+    for _, row in conditions.iterrows():
+        rows.append({**row, SWITCH: "1" if row.conditionId in treated_ids else "0"})
+        rows.append({**row, "conditionId": row.conditionId + "__steady", SWITCH: "0",
+                     "conditionName": f"untreated steady state of {row.conditionId}"})
+    measurements = pd.read_csv(src / "measurements.tsv", sep="\t", dtype=str, keep_default_na=False)
+    sigmas, out_rows = {}, []
+    for _, row in measurements.iterrows():
+        row = dict(row)
+        row["preequilibrationConditionId"] = row["simulationConditionId"] + "__steady"
+        if float(row["time"]) == 0.0:
+            row["simulationConditionId"], row["time"] = row["preequilibrationConditionId"], repr(HOLD_DAYS)
+        seen = sigmas.setdefault((row["simulationConditionId"], row["observableId"]), [])
+        noise = row.get("noiseParameters", "")
+        if noise not in seen:
+            seen.append(noise)
+        if seen.index(noise):
+            copy = f"{row['simulationConditionId']}__{seen.index(noise) + 1}"
+            if copy not in {r["conditionId"] for r in rows}:
+                rows.append({**next(r for r in rows if r["conditionId"] == row["simulationConditionId"]),
+                             "conditionId": copy})
+            row["simulationConditionId"] = copy
+        out_rows.append(row)
+    pd.DataFrame(rows).to_csv(out / "conditions.tsv", sep="\t", index=False)
+    columns = ["observableId", "preequilibrationConditionId", "simulationConditionId", "time", "measurement"]
+    columns += [c for c in measurements.columns if c not in columns]
+    (pd.DataFrame(out_rows)[columns].sort_values(["preequilibrationConditionId", "simulationConditionId"],
+                                                  kind="stable").to_csv(out / "measurements.tsv", sep="\t",
+                                                                        index=False))
+    parameters = pd.read_csv(src / "parameters.tsv", sep="\t", dtype=str, keep_default_na=False)
+    parameters.loc[parameters.estimate == "0", "parameterScale"] = "lin"
+    parameters.to_csv(out / "parameters.tsv", sep="\t", index=False)
+    for name in ("observables.tsv", "problem.yaml"):
+        shutil.copyfile(src / name, out / name)
+    return out
+
+
+def pypesto_problem(directory, rtol):
+    """pyPESTO's problem on ``directory`` with the libRoadRunner objective, and the PEtab lint result."""
+    import petab.v1 as petab
+    import roadrunner
+    from pypesto.objective.roadrunner import PetabImporterRR, SolverOptions
+    config = roadrunner.Config
+    config.setValue(config.ALLOW_EVENTS_IN_STEADY_STATE_CALCULATIONS, True)   # the dosing events
+    config.setValue(config.LLVM_BACKEND, config.LLJIT)
+    petab_problem = petab.Problem.from_yaml(str(directory / "problem.yaml"))
+    lint_failed = petab.lint_problem(petab_problem)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        problem = PetabImporterRR(petab_problem).create_problem()
+    problem.objective.solver_options = SolverOptions(relative_tolerance=rtol, absolute_tolerance=1e-12,
+                                                     maximum_num_steps=100000)
+    return problem, lint_failed
+
+
+def full_vector(pproblem, names, x):
+    """pyPESTO's full parameter vector (estimation scale) with ivigsim's estimated ``x`` placed by name."""
+    z = np.zeros(pproblem.dim_full)
+    z[pproblem.x_fixed_indices] = pproblem.x_fixed_vals
+    for name, value in zip(names, x):
+        z[pproblem.x_names.index(name)] = value
+    return z
+
+
+def consistency(pproblem, objective, points):
+    """(ivigsim, pyPESTO or the error it raised) objective at each point."""
+    rows = []
+    for x in points:
+        mine = objective.nll(x)
+        try:
+            theirs = float(pproblem.objective(full_vector(pproblem, objective.names, x)[pproblem.x_free_indices]))
+        except RuntimeError as exc:
+            theirs = f"{type(exc).__name__}: {str(exc).splitlines()[0][:100]}"
+        rows.append((mine, theirs))
+    return rows
+
+
+def run_pypesto(pproblem, names, points):
+    """(fvals, messages, wall s, CPU s) of L-BFGS-B + central FD gradients from ``points`` (1 process)."""
+    import pypesto.optimize as optimize
+    from pypesto.objective import FD
+    pproblem.set_x_guesses(np.array([full_vector(pproblem, names, x) for x in points]))
+    pproblem.objective = FD(pproblem.objective, grad=True, hess=False, delta_fun=1e-6)
+    optimizer = optimize.ScipyOptimizer(method="L-BFGS-B", options={"maxfun": 1000})
+    began, cpu = time.perf_counter(), cpu_seconds()
+    result = optimize.minimize(pproblem, optimizer=optimizer, n_starts=len(points), progress_bar=False)
+    seconds, cpu = time.perf_counter() - began, cpu_seconds() - cpu
+    by_id = sorted(result.optimize_result.list, key=lambda r: int(r.id))
+    return [float(r.fval) for r in by_id], [str(r.message)[:120] for r in by_id], seconds, cpu
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--problem", default=str(ROOT / "fits" / "fcrn_human"))
+    parser.add_argument("--starts", type=int, default=100, help="ivigsim's multi-start fit (0: skip)")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--pypesto-starts", type=int, default=2,
+                        help="starts given to both tools for the comparison (0: objective check only)")
+    parser.add_argument("--petab-out", help="also keep pyPESTO's PEtab problem in this new directory")
+    args = parser.parse_args()
+    print(f"load average at the start: {', '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    problem = load_problem(args.problem)
+    objective = Objective(problem)
+    directory = pypesto_equivalent(problem, Path(tempfile.mkdtemp()) / "fcrn_human_pypesto")
+    if args.petab_out:
+        shutil.copytree(directory, args.petab_out)
+    pproblem, lint_failed = pypesto_problem(directory, problem.rtol)
+    print(f"{problem.name}: {len(objective.names)} estimated, {objective.n_data} data, "
+          f"{len(problem.conditions)} conditions; pyPESTO's PEtab equivalent passes petab's lint: {not lint_failed}")
+
+    result = None
+    if args.starts:
+        result, seconds, cpu, profile_seconds = run_ivigsim(problem, args.starts, args.workers)
+        print(f"ivigsim: {args.starts} starts on {args.workers} workers: {seconds:.2f} s wall (CPU {cpu:.2f} s); "
+              f"best objective {result.value!r}; {result.n_converged} starts at the best; "
+              f"{sum(not s.ok for s in result.starts)} failed; all {len(result.objective.names)} profiles on "
+              f"{args.workers} workers {profile_seconds:.2f} s; load {os.getloadavg()[0]:.2f}")
+        for name, value in result.estimates.items():
+            print(f"  {name}: {value:.6g}")
+    n = args.pypesto_starts
+    points = start_points(objective, max(n, 2), problem.seed)[:max(n, 1)]
+    checks = list(points) + ([result.x] if result is not None else [])
+    rows = consistency(pproblem, objective, checks)
+    differences = [abs(b - a) / abs(a) for a, b in rows if not isinstance(b, str)]
+    for k, (a, b) in enumerate(rows):
+        label = f"start {k}" if k < len(points) else "ivigsim's optimum"
+        text = f"{b!r}, relative difference {abs(b - a) / abs(a):.1e}" if not isinstance(b, str) else b
+        print(f"same point ({label}): ivigsim {a!r}, pyPESTO {text}")
+    if differences:
+        print(f"objective agreement: largest relative difference {max(differences):.1e} over {len(differences)} "
+              f"points (goal 1e-6)")
+    if not n:
+        return
+    same, same_seconds, same_cpu, _ = run_ivigsim(problem, n, 1, with_profiles=False)
+    print(f"ivigsim, the same {n} starts on 1 worker: {same_seconds:.2f} s wall (CPU {same_cpu:.2f} s), objectives "
+          f"{[round(s.objective, 10) for s in same.starts]}; load {os.getloadavg()[0]:.2f}")
+    fvals, messages, p_seconds, p_cpu = run_pypesto(pproblem, objective.names, points)
+    print(f"pyPESTO (libRoadRunner, L-BFGS-B + central FD gradients), {n} starts, 1 process: {p_seconds:.2f} s "
+          f"wall (CPU {p_cpu:.2f} s); load {os.getloadavg()[0]:.2f}")
+    for k, (f, message) in enumerate(zip(fvals, messages)):
+        print(f"  start {k}: objective {f!r} ({message})")
+    finite = [f for f in fvals if np.isfinite(f)]
+    if finite:
+        reference = result.value if result is not None else same.value
+        print(f"best objectives: pyPESTO {min(finite)!r}, ivigsim {reference!r}: relative difference "
+              f"{abs(min(finite) - reference) / abs(reference):.2e} (goal < 1e-3); ivigsim on the same {n} starts "
+              f"{same.value!r}")
+    print(f"same {n} starts: pyPESTO / ivigsim = {p_seconds / same_seconds:.1f} x in wall time "
+          f"({p_cpu / same_cpu:.1f} x in CPU time); goal >= 10 x")
+    print(f"machine: {platform.machine()}, python {platform.python_version()}, {os.cpu_count()} CPUs")
+
+
+if __name__ == "__main__":
+    main()

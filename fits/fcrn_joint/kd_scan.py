@@ -32,15 +32,13 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from scipy.optimize import least_squares
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "fcrn_human"))
 
-import ivigsim as iv  # noqa: E402
 from ivigsim.analysis.fitting.objective import Objective  # noqa: E402
 from ivigsim.analysis.fitting.reader import load_problem  # noqa: E402
-from pool_scan import FITS, _efgartigimod, _least_squares, _with_fixed, lowerings  # noqa: E402
+from pool_scan import FITS, _best_of, _efgartigimod, _least_squares, _with_fixed, lowerings  # noqa: E402
 from trough_harness import judge, targets_by_id  # noqa: E402
 
 # The calibration before this one (K_D 43 nM, k_recycle fixed at 30 /day) and its binding constants:
@@ -88,18 +86,7 @@ def fit_igg(fcrn_total, k_off, n_random=3, seed=1):
     rng = np.random.default_rng(seed)
     starts = [x_carried] + [objective.lower + rng.random(len(x_carried)) * (objective.upper - objective.lower)
                             for _ in range(n_random)]
-    best = None
-    for x0 in starts:
-        try:
-            res = least_squares(objective.residuals, x0, jac=objective.residual_jacobian,
-                                bounds=(objective.lower, objective.upper), method="trf",
-                                xtol=1e-10, ftol=1e-10, max_nfev=300)
-        except iv.IvigsimError as exc:          # a start whose simulation fails; the others go on
-            print(f"  start failed: {exc}", file=sys.stderr)
-            continue
-        if best is None or res.cost < best.cost:
-            best = res
-    return 2 * best.cost, dict(zip(objective.names, (10.0 ** best.x).tolist()))
+    return _best_of(objective, starts)
 
 
 def judged(fcrn):

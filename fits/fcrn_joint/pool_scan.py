@@ -73,9 +73,15 @@ def _least_squares(objective, n_starts, seed):
     nominal = np.array([float(p.to_scale(p.nominal)) for p in objective.estimated])
     nominal = np.clip(nominal, objective.lower, objective.upper)
     rng = np.random.default_rng(seed)
+    starts = [nominal] + [objective.lower + rng.random(len(nominal)) * (objective.upper - objective.lower)
+                          for _ in range(n_starts - 1)]
+    return _best_of(objective, starts)
+
+
+def _best_of(objective, starts):
+    """Best trust-region-reflective fit over ``starts``: (objective, fitted values)."""
     best = None
-    for k in range(n_starts):
-        x0 = nominal if k == 0 else objective.lower + rng.random(len(nominal)) * (objective.upper - objective.lower)
+    for k, x0 in enumerate(starts):
         try:
             res = least_squares(objective.residuals, x0, jac=objective.residual_jacobian,
                                 bounds=(objective.lower, objective.upper), method="trf",

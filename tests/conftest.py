@@ -48,3 +48,17 @@ def one_compartment_toml(name, *, k=0.5, k_lines="", reaction="elimination", equ
     if counters:
         text += '\n[rules.x]\nrate = "0"\nunit = "1"\n\n[rules.z]\nrate = "0"\nunit = "day"\n'
     return text + extra
+
+
+@pytest.fixture()
+def saved(monkeypatch):
+    """Figures saved while the fixture is active (``Figure.savefig`` wrapped), each rendered."""
+    from matplotlib.figure import Figure
+    figures = []
+    original = Figure.savefig
+
+    def capture(self, *args, **kwargs):
+        figures.append(self)
+        return original(self, *args, **kwargs)
+    monkeypatch.setattr(Figure, "savefig", capture)
+    return figures

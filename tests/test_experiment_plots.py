@@ -13,9 +13,7 @@ matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
 import xarray as xr  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
 
 from ivigsim.interfaces.experiment_plots import draw_experiment_plots  # noqa: E402
 from ivigsim.interfaces.sweep_plots import bar_value, bars  # noqa: E402
@@ -37,18 +35,6 @@ class _Results:
         self.trajectories = xr.Dataset(
             {"igg_total": (("point", "time"), np.asarray(curves, dtype=float), {"units": "g/L"})},
             coords={"time": t})
-
-
-@pytest.fixture()
-def saved(monkeypatch):
-    figures = []
-    original = Figure.savefig
-
-    def capture(self, *args, **kwargs):
-        figures.append(self)
-        return original(self, *args, **kwargs)
-    monkeypatch.setattr(Figure, "savefig", capture)
-    return figures
 
 
 def _arms():

@@ -30,20 +30,6 @@ def _close_figures():
     plt.close("all")
 
 
-@pytest.fixture()
-def saved(monkeypatch):
-    """Figures saved while the fixture is active, each rendered."""
-    from matplotlib.figure import Figure
-    figures = []
-    original = Figure.savefig
-
-    def capture(self, *args, **kwargs):
-        figures.append(self)
-        return original(self, *args, **kwargs)
-    monkeypatch.setattr(Figure, "savefig", capture)
-    return figures
-
-
 def _numeric(axis):
     labels = [t.get_text() for t in axis.get_ticklabels() if t.get_text()]
     return not labels or all(re.fullmatch(r"[−\-+0-9.,eE%$ ]+|10\^?.*|\$.*\$", s) for s in labels)

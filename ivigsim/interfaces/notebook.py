@@ -149,6 +149,12 @@ def factorial_html(result):
                       html_table(["", "reduction", "loss when removed from all"], rows))
 
 
+def _concentrations_row(result):
+    """The table row of an in-vitro assay's IVIG concentrations: how many, from and to."""
+    c = result.ivig_mg_per_ml
+    return ("IVIG concentrations", f"{len(c)}, {c[0]:.3g} to {c[-1]:.3g} mg/mL")
+
+
 def in_vitro_repr(result):
     return clip(f"InVitroInhibition(patient IgG {result.patient_igg_mg_per_ml:g} mg/mL, "
                 f"{len(result.ivig_mg_per_ml)} IVIG concentrations {result.ivig_mg_per_ml[0]:.3g}–"
@@ -158,8 +164,7 @@ def in_vitro_repr(result):
 
 def in_vitro_html(result):
     rows = [("patient IgG in the well", f"{result.patient_igg_mg_per_ml:g} mg/mL"),
-            ("IVIG concentrations", f"{len(result.ivig_mg_per_ml)}, {result.ivig_mg_per_ml[0]:.3g} to "
-                                    f"{result.ivig_mg_per_ml[-1]:.3g} mg/mL"),
+            _concentrations_row(result),
             ("largest inhibition of antigen binding", f"{100 * result.max_inhibition:.1f} %"),
             ("at IVIG", f"{result.ivig_at_max_mg_per_ml:.3g} mg/mL (patient : IVIG 1:{1 / result.ratio_at_max:.3g})")]
     return html_block("In-vitro mixing experiment (anti-idiotypes)", html_table(["", ""], rows))
@@ -174,8 +179,7 @@ def in_vitro_nk_repr(result):
 
 def in_vitro_nk_html(result):
     rows = [("specific lysis without IVIG", f"{result.baseline_cytotoxicity_pct:.3g} %"),
-            ("IVIG concentrations", f"{len(result.ivig_mg_per_ml)}, {result.ivig_mg_per_ml[0]:.3g} to "
-                                    f"{result.ivig_mg_per_ml[-1]:.3g} mg/mL"),
+            _concentrations_row(result),
             ("specific lysis at the highest IVIG", f"{result.cytotoxicity_pct[-1]:.3g} %"),
             ("suppression there", f"{100 * result.suppression[-1]:.1f} %")]
     return html_block("In-vitro NK cytotoxicity assay", html_table(["", ""], rows))

@@ -60,9 +60,9 @@ Jacobian (:mod:`ivigsim.analysis.fitting.uncertainty`).
 import importlib
 
 # Imported on first use (PEP 562): the command line registers `ivigsim fit` from
-# ivigsim.analysis.fitting.cli, and importing this package must not pull in the fitter's
-# simulator, whose batch integrator compiles the solver when it is imported (seconds on a
-# cold cache, for every `ivigsim` command, `--help` included).
+# ivigsim.analysis.fitting.cli, and importing this package must not pull in the fitter
+# (its simulator and SciPy's optimisers) for every `ivigsim` command,
+# `--help` included.
 _WHERE = {"fit": "api", "load_problem": "reader", "FitProblem": "problem", "FitResult": "result",
           "FitProblemError": "tables"}
 

@@ -59,7 +59,7 @@ def test_problem_loads_estimates_the_pool_and_starts_at_the_shipped_values():
         assert estimated[name].nominal == pytest.approx(spec.parameters[spec.parameter_index(name)].value, rel=1e-6)
     from ivigsim.core.antagonists import drug
     shipped = drug("nipocalimab").parameters
-    for name in ("capture", "capture_h", "complex_deg"):
+    for name in ("capture", "capture_h", "complex_deg", "extravasation", "uptake"):
         assert estimated[f"nipocalimab_{name}"].nominal == pytest.approx(shipped[f"fcra_{name}"], rel=1e-6)
 
 

@@ -1,4 +1,4 @@
-"""The nipocalimab fit problem (fits/nipocalimab): its data, and the optimum that rejects the fcra structure."""
+"""The nipocalimab fit problem (fits/nipocalimab): its data, and the optimum the catalogue ships."""
 
 import csv
 import importlib.util
@@ -9,6 +9,7 @@ import tomllib
 import numpy as np
 import pytest
 
+import ivigsim as iv
 from conftest import ROOT
 
 PROBLEM = ROOT / "fits" / "nipocalimab"
@@ -71,7 +72,7 @@ def test_tables_are_consistent_and_pass_the_linter():
     assert lint.lint_problem(petab.Problem.from_yaml(str(PROBLEM / "problem.yaml"))) is False
 
 
-def test_fitted_optimum_reproduces_and_carries_the_occupancy_but_not_all_the_concentrations():
+def test_fitted_optimum_reproduces_and_carries_concentrations_and_occupancy():
     calibrate = _module("calibrate")
     ref = calibrate._reference_fit()
     objective = ref.Objective(*ref.load_problem())
@@ -81,17 +82,28 @@ def test_fitted_optimum_reproduces_and_carries_the_occupancy_but_not_all_the_con
     recorded = float(re.search(r"objective \(sum of squared weighted residuals\) ([0-9.e+-]+)",
                                (PROBLEM / "fitted.toml").read_text()).group(1))
     assert float(np.sum(residuals ** 2)) == pytest.approx(recorded, rel=1e-3)
+    # with the drug's own transcapillary escape and FcRn-independent clearance both the serum drug
+    # and the monocyte occupancy are carried: every weighted residual within 1.5 sigma (1.38 at
+    # most), where the drug distributing and cleared like IgG left the serum drug at 46-65 % of the
+    # data on days 1-7 (objective 653.65)
+    assert np.max(np.abs(residuals)) < 1.5
+    assert recorded < 15.0                                # 11.82 over 25 points
     rows = objective.measurements
-    occupancy = np.array([r["observableId"] == "fcrn_unoccupied_percent" for r in rows])
-    # with capture at pH 7.4 and FcRn turnover the monocyte occupancy is carried within 3 sigmas
-    assert np.max(np.abs(residuals[occupancy])) < 3.0
-    # the concentrations are not: the model's serum drug is under the data's on days 1-7 (the drug
-    # distributes like IgG into the interstitium, the population model's Vss is 3.85 L)
     predicted = objective.simulate(best)
-    early = [p / float(r["measurement"]) for r, p in zip(rows, predicted)
-             if r["observableId"] == "nipocalimab_serum" and float(r["time"]) <= 7.0]
-    assert 0.4 < min(early) and max(early) < 0.7          # 0.48-0.65
-    assert recorded > 300
+    ratios = [p / float(r["measurement"]) for r, p in zip(rows, predicted) if r["observableId"] == "nipocalimab_serum"]
+    assert 0.9 < min(ratios) and max(ratios) < 1.15       # 0.94-1.11
+    # identified: no estimate or Wald bound on a parameter bound
+    for row in objective.estimated:
+        low, high = fitted[row["parameterId"]]["ci95"]
+        assert float(row["lowerBound"]) < low < fitted[row["parameterId"]]["value"] < high < float(row["upperBound"])
+    # the drug escapes into the interstitium at a quarter of IgG's rate and is cleared
+    # FcRn-independently at 0.6 of IgG's pinocytosis: 0.66 L/day in 75 kg, the population model's
+    # linear clearance being 0.655 L/day (Valenzuela 2025, not fitted)
+    assert 0.2 < fitted["fcra_extravasation"]["value"] < 0.3
+    spec = iv.load_model("fcrn_pk")
+    p = dict(zip(spec.parameter_names, spec.default_parameters().tolist()))
+    linear = fitted["fcra_uptake"]["value"] * (p["cl_uptake"] + p["cl_uptake_h"]) * 75.0
+    assert linear == pytest.approx(0.655, rel=0.05)
     # the catalogue ships these values
     from ivigsim.core import antagonists
     shipped = antagonists.drug("nipocalimab").parameters

@@ -78,9 +78,13 @@ def test_fitted_optimum_reproduces_and_is_the_structural_misfit_the_readme_repor
     recorded = float(re.search(r"objective \(sum of squared weighted residuals\) ([0-9.e+-]+)",
                                (PROBLEM / "fitted.toml").read_text()).group(1))
     assert float(np.sum(residuals ** 2)) == pytest.approx(recorded, rel=1e-3)
-    assert len(residuals) == 9 and recorded > 1000 and np.max(np.abs(residuals)) > 20
-    assert fitted["fcra_complex_deg"]["value"] == pytest.approx(100.0, rel=1e-3)     # on its upper bound
-    assert 1e-4 <= fitted["fcra_capture_h"]["value"] < 1.05e-4                      # at its lower bound
+    # the drug's own distribution and FcRn-independent clearance estimated too: 1046.7 -> 598.0,
+    # still one residual of 24 sigma (1 mg/kg at 6 h) and values on their bounds or unbounded
+    assert len(residuals) == 9 and 550 < recorded < 650 and np.max(np.abs(residuals)) > 20
+    assert np.sum(residuals ** 2) - np.max(residuals ** 2) < 20.0                 # the other 8 within 2.9 sigma
+    assert fitted["fcra_capture_h"]["value"] == pytest.approx(1000.0, rel=1e-3)     # on its upper bound
+    low, high = fitted["fcra_complex_deg"]["ci95"]
+    assert high / low > 1e6                                                        # not identified
     # no dose dependence: at 1 mg/kg the model's free drug at 6 h is several times the data's
     predicted = objective.simulate(best)
     first = [(float(r["measurement"]), p) for r, p in zip(objective.measurements, predicted)

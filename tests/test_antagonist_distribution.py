@@ -70,3 +70,13 @@ def test_fcra_uptake_below_one_is_a_smaller_fcrn_independent_clearance():
         rates.append((taken[-1] - taken[0]) / (np.trapezoid(res["fcra_p"], t) * BW))
         assert rates[-1] == pytest.approx(uptake * (p["cl_uptake"] + p["cl_uptake_h"]), rel=1e-4)
     assert rates[0] / rates[1] == pytest.approx(0.6, rel=1e-4)
+
+
+@pytest.mark.parametrize("model", ["fcrn_pk", "ivig_autoimmune"])
+def test_model_defaults_are_the_catalogues_efgartigimod(model):
+    """The fcra_* defaults of each model file are efgartigimod's catalogue values, as their sources say."""
+    from ivigsim.core.antagonists import drug
+    spec = iv.load_model(model)
+    defaults = dict(zip(spec.parameter_names, spec.default_parameters().tolist()))
+    for name, value in drug("efgartigimod").parameters.items():
+        assert defaults[name] == pytest.approx(value, rel=1e-9), name

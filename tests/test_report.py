@@ -320,3 +320,15 @@ def test_the_command_line_summary_says_n_a_and_names_an_undefined_metric_once(mo
     out = capsys.readouterr().out
     assert "  point 1 undefined: cost_usd (therapy_cost_usd) has no value" in out
     assert "undefined: undefined" not in out
+
+
+def test_the_list_of_written_files_leaves_out_the_run_lock(tmp_path):
+    from ivigsim.interfaces.run_summary import written_files
+    from ivigsim.sweep.locking import LOCK_NAME, RunLock
+    (tmp_path / "summary.csv").write_text("x\n")
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "figures" / "a.png").write_bytes(b"")
+    with RunLock(tmp_path):
+        pass
+    assert (tmp_path / LOCK_NAME).exists()
+    assert written_files(tmp_path) == f"{tmp_path}/: summary.csv, figures/a.png"

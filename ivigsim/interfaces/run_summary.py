@@ -176,11 +176,18 @@ def _input_unit(results, name):
 
 
 def written_files(directory):
-    """``DIR/: a.csv, b.nc, figures/x.png, … chunks/ (40 files)``: every file a run wrote, folders counted."""
+    """``DIR/: a.csv, b.nc, figures/x.png, … chunks/ (40 files)``: every file a run wrote, folders counted.
+
+    The run directory's lock file is not listed: it is the run's bookkeeping,
+    not a result (it stays so that the lock is always taken on the same file).
+    """
     from pathlib import Path
+    from ivigsim.sweep.locking import LOCK_NAME
     directory = Path(directory)
     top, folders = [], []
     for entry in sorted(directory.iterdir()):
+        if entry.name == LOCK_NAME:
+            continue
         if entry.is_file():
             top.append(entry.name)
         elif entry.is_dir():

@@ -111,8 +111,11 @@ def scan(fcrn_total, k_off, refit_drugs=True, n_random=3):
         nipo_obj, nipo = _least_squares(Objective(load_problem(_with_fixed(FITS / "nipocalimab", fcrn))), 4, 2)
         roza_obj, roza = _least_squares(Objective(load_problem(_with_fixed(FITS / "rozanolixizumab", fcrn))), 4, 3)
         efg_obj, efg = _efgartigimod(fcrn)
-        drugs = {"nipocalimab": nipo, "efgartigimod": {**efg, "fcra_uptake": 1.0},
-                 "rozanolixizumab": {**roza, "fcra_uptake": 1.0, "fcra_capture": roza.get("fcra_capture", 0.0)}}
+        # a drug's refit values over its fixed values (fluid-phase uptake and distribution as IgG's
+        # where its problem does not estimate them, not the catalogue's provisional ones)
+        igg_like = {"fcra_uptake": 1.0, "fcra_extravasation": 1.0}
+        drugs = {"nipocalimab": nipo, "efgartigimod": {**igg_like, **efg},
+                 "rozanolixizumab": {**igg_like, "fcra_capture": 0.0, **roza}}
         result.update({"objective_nipocalimab": round(nipo_obj, 2), "objective_rozanolixizumab": round(roza_obj, 2),
                        "objective_efgartigimod": round(efg_obj, 4), "lowering_refitted": lowerings(fcrn, drugs),
                        "drugs": {k: {n: round(v, 6) for n, v in d.items()} for k, d in drugs.items()}})

@@ -186,8 +186,8 @@ def _newton(rhs, jac, y, p, atol, idx, conserved, max_iterations, step_tolerance
 
 @nb.njit(cache=True, nogil=True)
 def start_point(k, rhs, jac, factor, solve, lu_size, ps, y_init, steady, warm, nominal, p_nominal, max_warm,
-                stability_tolerance, idx, conserved, cumulative, horizon, rounds, ss_rtol, ss_atol, max_newton, step_tolerance, round_off_step,
-           atol, max_steps, y0_out, steady_info):
+                stability_tolerance, idx, conserved, cumulative, horizon, rounds, ss_rtol, ss_atol, max_newton,
+                step_tolerance, round_off_step, atol, max_steps, y0_out, steady_info):
     """Point ``k``'s state at t = 0 into ``y0_out[k]`` (its untreated steady state when ``steady[k]``).
 
     Returns ``rodas.SUCCESS`` or the point's failure code (see the module docstring).

@@ -70,11 +70,19 @@ class Courses:
 
     def __init__(self, sw, m):
         from ivigsim.core.kernel import lanes
-        a = _chunk_arguments(sw, m)
-        (self.fn, self.lu_size, self.ps, self.y0, t_breaks, n_seg, inputs, input_target, n_inputs, jumps,
-         control_index, control_values, n_controls, self.t_out, self.rtol, self.atol, self.max_steps,
-         status) = (a[:4], a[5], a[7], a[-4], a[24], a[25], a[26], a[27], a[28], a[29], a[30], a[31], a[32],
-                    a[35], a[36], a[37], a[38], a[-1])
+        import inspect
+        from ivigsim.core.solvers import ensemble as compiled
+        run_points = compiled.run_points
+        # the captured arguments by the compiled function's own parameter names
+        a = dict(zip(inspect.signature(getattr(run_points, "py_func", run_points)).parameters,
+                     _chunk_arguments(sw, m)))
+        self.fn = (a["rhs"], a["jac"], a["factor"], a["solve"])
+        self.lu_size, self.ps, self.y0 = a["lu_size"], a["ps"], a["y0_out"]
+        t_breaks, n_seg, inputs, input_target, n_inputs, jumps = (
+            a["t_breaks"], a["n_seg"], a["inputs"], a["input_target"], a["n_inputs"], a["jumps"])
+        control_index, control_values, n_controls = a["control_index"], a["control_values"], a["n_controls"]
+        self.t_out, self.rtol, self.atol, self.max_steps = a["t_out"], a["rtol"], a["atol"], a["max_steps"]
+        status = a["status"]
         if not (status == 0).all() or not (n_seg == n_seg[0]).all():
             raise RuntimeError("the benchmark points must all run and share one regimen shape")
         s, ni, nc = n_seg[0], n_inputs[0], n_controls[0]

@@ -5,8 +5,11 @@
 Every sweep point starts from its untreated steady state. The compiled chunk
 call (``ivigsim.core.solvers.ensemble.run_points``) first tries Newton's
 method from the nominal steady state with the point's own conserved totals
-(``ivigsim.core.solvers.newton.warm_steady_state``) and integrates only when
-that result fails a check (not converged, a negative species, not stable).
+(``ivigsim.core.solvers.newton.warm_steady_state``), continues the
+parameters from the nominal vector to the point's when that is refused
+(``ivigsim.core.solvers.newton_continuation``), and integrates only when the
+point's own solve still fails a check (not converged, a negative species,
+not stable).
 This benchmark measures, on the same points, the compiled chunk call with the
 warm start and with it switched off (the nominal state withheld, so every
 point integrates, as before the warm start existed):
@@ -111,7 +114,9 @@ class _Probe:
                     return run(*args)
                 finally:
                     probe.seconds += time.thread_time() - t
-                    steady, info = args[9], args[-2]
+                    # the lane entry point takes its lane kernels, scratch rows and groups first
+                    offset = len(args) - len(compiled.RUN_POINTS_SIGNATURE.args)
+                    steady, info = args[offset + 9], args[-2]
                     for k in np.flatnonzero(steady):
                         probe.outcomes[int(info[k, compiled.INFO_WARM])] += 1
             return timed
@@ -205,7 +210,9 @@ def write(args, rows, others):
            "- Compiled chunk calls (`ivigsim.core.solvers.ensemble.run_points`) in chunks of "
            f"{CHUNK}, one thread, `time.thread_time`, medians of {args.rounds} rounds; *warm*: as shipped "
            "(Newton from the nominal steady state with the point's own conserved totals, kept when it "
-           "converged, no species is negative and the state is stable; otherwise the integration); *cold*: "
+           "converged, no species is negative and the state is stable; where refused, the parameters "
+           "continued from the nominal vector to the point's, a Newton solve per stage, and the point's own "
+           "solve kept by the same checks; otherwise the integration); *cold*: "
            "the nominal state withheld, so every point integrates 4,000 days and then runs Newton.",
            "- Designs: the sweep benchmark's hypercube (`fcrn_total`, `cl_uptake`, `aab_production` "
            "log-uniform from ½× to 2× their defaults, 70 kg, 13 courses over a year) and a hypercube over "

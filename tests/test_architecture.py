@@ -47,6 +47,7 @@ RANKS = {
     "ivigsim.core.kernel": 16, "ivigsim.core.kernel.history": 16, "ivigsim.core.kernel.delays": 16,
     "ivigsim.core.kernel.lanes": 16,
     "ivigsim.core.solvers": 17, "ivigsim.core.solvers.rodas_lanes": 17, "ivigsim.core.solvers.ensemble_lanes": 17,
+    "ivigsim.core.solvers.newton_continuation": 17,
     "ivigsim.core.regimen": 18, "ivigsim.core._regimen_": 18, "ivigsim.core.schedule": 18,
     "ivigsim.core.summary": 18, "ivigsim.core.result": 18, "ivigsim.core.steady_state": 18,
     "ivigsim.core.stochastic": 19, "ivigsim.core.triggered": 19, "ivigsim.core.regimen_data": 19,

@@ -249,7 +249,8 @@ def _initial_state(spec, kernel, values, p, rtol, atol, initial):
         return y0
     free, conserved, cumulative = steady_state.structure(spec, env, p)
     nominal = nominal_state(spec, kernel, p, rtol, atol, initial)
-    y = None if nominal is None else steady_state.warm_start(kernel, nominal, y0, p, atol, free, conserved)
+    y = None if nominal is None else steady_state.warm_start(kernel, nominal, y0, p, atol, free, conserved,
+                                                             nominal_parameters(spec, p))
     return _cold_state(spec, kernel, y0, p, rtol, atol, free, conserved, cumulative) if y is None else y
 
 
@@ -264,7 +265,7 @@ def nominal_state(spec, kernel, p, rtol, atol, initial=None):
     the species' initial values as text, when the caller has them.
     """
     n_par = len(spec.parameters)
-    p_nominal = np.concatenate([spec.default_parameters(), p[n_par:]])
+    p_nominal = nominal_parameters(spec, p)
     initial = tuple(to_text(s.initial) for s in spec.species) if initial is None else initial
     key = (kernel.fingerprint, initial, p_nominal.tobytes(), rtol, atol.tobytes())
 
@@ -274,6 +275,11 @@ def nominal_state(spec, kernel, p, rtol, atol, initial=None):
         except IvigsimError:
             return None
     return _NOMINAL_STATES.get_or_compute(key, compute)
+
+
+def nominal_parameters(spec, p):
+    """The kernel parameter vector of :func:`nominal_state`: the model's defaults with the switches of ``p``."""
+    return np.concatenate([spec.default_parameters(), p[len(spec.parameters):]])
 
 
 def cold_initial_state(spec, kernel, values, p, rtol, atol):

@@ -37,14 +37,20 @@ tries :func:`warm_start`: Newton's method from the *nominal* steady state
 switches and tolerances, found once by the integration), with the run's own
 conserved totals. It keeps the result only when Newton converged by the test
 above, no species is below ``-atol`` and the state is stable on the
-conserved manifold (:func:`is_stable`, compiled); otherwise it integrates,
-as without a warm start. The guess depends only on the model, the switches
+conserved manifold (:func:`is_stable`, compiled). Far from the defaults
+(parameters drawn 10^4 times theirs at the corners of the declared bounds)
+Newton from the nominal state can land on a root with a negative species;
+the warm start then walks the parameters from the nominal vector to the
+run's in log space, a Newton solve per stage from the root before
+(:mod:`ivigsim.core.solvers.newton_continuation`), and keeps the last
+stage, the run itself, only when it passes the same checks. Otherwise it
+integrates, as without a warm start. The guess depends only on the model, the switches
 and the tolerances, never on which runs came before, so ``simulate`` and
 every sweep point (whatever the chunking, the workers or the scheduler) do
 the same arithmetic and agree bit for bit. The state found warm equals the
 integrated one to round-off: about 1e-13 of each species near the defaults,
-up to 1.4e-10 at corners of the declared bounds, where the integration's own
-drift of a conserved total is the larger error. A model with several
+up to about 1e-11 at corners of the declared bounds, where the integration's
+own drift of a conserved total is the larger error. A model with several
 stable steady states would need the integration to tell which one the
 untreated patient relaxes to; for the shipped models that start from a
 steady state (``fcrn_pk``, ``fcrn_pk_qss``, ``ivig_autoimmune``,
@@ -119,7 +125,7 @@ def structure(spec, env, p):
     return free, conservation_rows(stoichiometry, volumes, active, free), cumulative
 
 
-def warm_start(kernel, nominal, y_init, p, atol, free, conserved):
+def warm_start(kernel, nominal, y_init, p, atol, free, conserved, p_nominal=None):
     """The steady state by Newton's method from ``nominal``, or None when it cannot stand (module docstring).
 
     Parameters
@@ -132,6 +138,11 @@ def warm_start(kernel, nominal, y_init, p, atol, free, conserved):
         the species outside the system.
     p, atol, free, conserved
         As for :func:`newton`.
+    p_nominal : ndarray, shape (n_p,), optional
+        The parameter vector of ``nominal``. When given and Newton from
+        ``nominal`` is refused, the parameters are continued from it to ``p``
+        (:mod:`ivigsim.core.solvers.newton_continuation`); without it, only the
+        direct attempt is made.
 
     Returns
     -------
@@ -141,15 +152,27 @@ def warm_start(kernel, nominal, y_init, p, atol, free, conserved):
         stable.
     """
     from ivigsim.core.solvers import newton as compiled
+    from ivigsim.core.solvers import newton_continuation as continued
     from ivigsim.core.solvers.batch import entry
 
     y = np.empty(y_init.size)
-    info = np.zeros(compiled.N_WARM_INFO)
-    code = entry(compiled.warm_steady_state)(
-        kernel.typed.rhs, kernel.typed.jac_nonzeros, np.ascontiguousarray(nominal, dtype=np.float64),
-        np.ascontiguousarray(y_init, dtype=np.float64), p, atol, np.flatnonzero(free).astype(np.int64),
-        np.ascontiguousarray(conserved, dtype=np.float64), WARM_NEWTON_ITERATIONS, STEP_TOLERANCE,
-        ROUND_OFF_STEP, STABILITY_TOLERANCE, y, info)
+    start = np.ascontiguousarray(nominal, dtype=np.float64)
+    y_init = np.ascontiguousarray(y_init, dtype=np.float64)
+    p = np.ascontiguousarray(p, dtype=np.float64)
+    atol = np.ascontiguousarray(atol, dtype=np.float64)
+    idx = np.flatnonzero(free).astype(np.int64)
+    conserved = np.ascontiguousarray(conserved, dtype=np.float64)
+    if p_nominal is None:
+        info = np.zeros(compiled.N_WARM_INFO)
+        code = entry(compiled.warm_steady_state)(
+            kernel.typed.rhs, kernel.typed.jac_nonzeros, start, y_init, p, atol, idx, conserved,
+            WARM_NEWTON_ITERATIONS, STEP_TOLERANCE, ROUND_OFF_STEP, STABILITY_TOLERANCE, y, info)
+    else:
+        info = np.zeros(continued.N_INFO)
+        code = entry(continued.continued_steady_state)(
+            kernel.typed.rhs, kernel.typed.jac_nonzeros, start, np.ascontiguousarray(p_nominal, dtype=np.float64),
+            y_init, p, atol, idx, conserved, WARM_NEWTON_ITERATIONS, STEP_TOLERANCE, ROUND_OFF_STEP,
+            STABILITY_TOLERANCE, continued.MAX_SOLVES, y, info)
     return y if code == compiled.WARM_OK else None
 
 

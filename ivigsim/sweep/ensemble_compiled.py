@@ -409,7 +409,7 @@ def _solve(spec, groups, values, rows, t_out, out, steps, untreated, start=None)
     result = out if whole else np.zeros((mr, len(t_out), out.shape[2]))
     y0 = np.full((mr, n), np.nan)
     stats = np.zeros((mr, rodas.N_STATS), dtype=np.int64)
-    warm, nominal = _warm_starts(spec, problems, gid, steady, n)
+    warm, nominal, p_nominal = _warm_starts(spec, problems, gid, steady, n, ps.shape[1])
     from ivigsim.core.solvers import ensemble as compiled
     info = np.zeros((mr, compiled.N_INFO))
     status = np.zeros(mr, dtype=np.int64)
@@ -423,7 +423,7 @@ def _solve(spec, groups, values, rows, t_out, out, steps, untreated, start=None)
     else:
         run = entry(compiled.run_points)
     run(fn.rhs, fn.jac_nonzeros, fn.factor, fn.solve, fn.observables, kernel.lu_size, kernel.n_observables, ps,
-        y_init, steady, warm, nominal, steady_state.WARM_NEWTON_ITERATIONS, steady_state.STABILITY_TOLERANCE,
+        y_init, steady, warm, nominal, p_nominal, steady_state.WARM_NEWTON_ITERATIONS, steady_state.STABILITY_TOLERANCE,
         idx, conserved, cumulative, STEADY_STATE_HORIZON_DAY, STEADY_ROUNDS, min(rtol, 1e-8),
         np.ascontiguousarray(atol * 1e-2), steady_state.MAX_NEWTON_ITERATIONS, steady_state.STEP_TOLERANCE,
         steady_state.ROUND_OFF_STEP, t_breaks, n_seg, inputs, input_target, n_inputs, jumps, control_index,
@@ -471,18 +471,21 @@ def _clock_columns(spec, switches, values):
     return index, rate
 
 
-def _warm_starts(spec, problems, gid, steady, n):
-    """(warm (mr,), nominal (mr, n)): whether each row starts Newton from its group's nominal steady state.
+def _warm_starts(spec, problems, gid, steady, n, n_p):
+    """(warm (mr,), nominal (mr, n), p_nominal (mr, n_p)): each row's warm start and its parameters.
 
-    The nominal steady state is that of ``simulate`` (:func:`ivigsim.core.simulation.nominal_state`),
-    one per mechanism switches and tolerances, so a point's arithmetic is that of its single run.
+    ``warm``: whether the row starts Newton from its group's nominal steady state. The nominal
+    steady state is that of ``simulate`` (:func:`ivigsim.core.simulation.nominal_state`), one per
+    mechanism switches and tolerances, so a point's arithmetic is that of its single run;
+    ``p_nominal`` is its parameter vector, where a refused warm start continues from.
     """
     warm = np.zeros(gid.size, dtype=np.int64)
     nominal = np.zeros((gid.size, n))
+    p_nominal = np.zeros((gid.size, n_p))
     if spec.initial_state != "steady_state":
-        return warm, nominal
+        return warm, nominal, p_nominal
     from ivigsim.core.expressions import to_text
-    from ivigsim.core.simulation import nominal_state
+    from ivigsim.core.simulation import nominal_parameters, nominal_state
     initial = tuple(to_text(s.initial) for s in spec.species)
     found = {}                         # groups differ in their switches rarely: one look-up per setting
     for g, problem in enumerate(problems):
@@ -494,4 +497,5 @@ def _warm_starts(spec, problems, gid, steady, n):
             if found[key] is not None:
                 warm[sel] = 1
                 nominal[sel] = found[key]
-    return warm, nominal
+                p_nominal[sel] = nominal_parameters(spec, problem.p)
+    return warm, nominal, p_nominal

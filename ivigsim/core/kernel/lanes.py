@@ -16,9 +16,12 @@ is correctly rounded in vector form too, and other library functions
 loop unless Numba uses Intel's SVML (:attr:`LaneKernel.exact`). One lane's
 numbers are therefore those of the scalar kernel, bit for bit (tested).
 
-In the generated code an array is read through a flat view with literal
-offsets (``Y_[8 * i + l]``): with 2-D subscripts and a run-time row stride
-LLVM does not vectorise the lane loop at all. A long function is cut into
+In the generated code an array is read flat with literal offsets
+(``Y_[8 * i + l]``): with 2-D subscripts and a run-time row stride LLVM does
+not vectorise the lane loop at all. The functions take the flat (1-D) arrays
+themselves, which the solver makes once per integration: a ``reshape`` inside
+the kernel calls a Numba runtime helper on every call, about a tenth of a lane
+pass. A long function is cut into
 several lane loops (:func:`_pieces`), because the vectoriser gives up on a
 loop with about a hundred memory accesses; locals that cross a cut travel
 through the scratch array ``T``, exactly.
@@ -28,7 +31,8 @@ fails the threshold test is flagged in ``BAD[l]`` (the scalar ``factor``'s
 non-zero return) and the solver factors that lane densely, as the scalar
 solver does.
 
-Functions of a lane module (arrays C-contiguous, lanes last, L = ``WIDTH``)::
+Functions of a lane module (arrays C-contiguous, lanes last, L = ``WIDTH``, each
+passed flat: ``Y.reshape(-1)`` for ``Y``)::
 
     rhs(Y, P, DYDT, T)              Y (n, L), P (n_p, L), DYDT (n, L), scratch T (SCRATCH, L)
     jac_nonzeros(Y, P, J, T)        J (n, n, L): the structural non-zeros only
@@ -57,7 +61,7 @@ from ivigsim.core.kernel.codegen import cache_dir, generate_source, kernel_finge
 from ivigsim.core.views import view
 from ivigsim.errors import IvigsimError
 
-LANES_VERSION = "6"
+LANES_VERSION = "7"
 #: Lanes per call: 8 doubles fill one AVX-512 register.
 WIDTH = 8
 #: Array accesses per lane loop, spills left out (see :func:`_pieces`), by function: the
@@ -65,12 +69,11 @@ WIDTH = 8
 #: found by inspecting the machine code; fewer loops mean fewer spills.
 PIECE = {"rhs": 200, "jac_nonzeros": 30, "factor": 80, "solve": 80}
 
-_mat = types.float64[:, ::1]
-_cube = types.float64[:, :, ::1]
-LANE_RHS_SIG = types.void(_mat, _mat, _mat, _mat)
-LANE_JAC_SIG = types.void(_mat, _mat, _cube, _mat)
-LANE_FACTOR_SIG = types.void(_cube, types.float64[::1], _mat, types.int64[::1], _mat)
-LANE_SOLVE_SIG = types.void(_mat, _mat, _mat)
+_flat_array = types.float64[::1]       # every array flat: (rows, L) or (n, n, L) C-contiguous, reshaped to 1-D
+LANE_RHS_SIG = types.void(_flat_array, _flat_array, _flat_array, _flat_array)
+LANE_JAC_SIG = types.void(_flat_array, _flat_array, _flat_array, _flat_array)
+LANE_FACTOR_SIG = types.void(_flat_array, _flat_array, _flat_array, types.int64[::1], _flat_array)
+LANE_SOLVE_SIG = types.void(_flat_array, _flat_array, _flat_array)
 LaneRhsFunction = types.FunctionType(LANE_RHS_SIG)
 LaneJacFunction = types.FunctionType(LANE_JAC_SIG)
 LaneFactorFunction = types.FunctionType(LANE_FACTOR_SIG)
@@ -194,13 +197,19 @@ def _pieces(statements, piece):
 
 
 def _function(name, signature, args, statements, n, width, piece):
-    """A lane function: ``statements`` (scalar code over lane ``l``) in lane loops (see :func:`_pieces`)."""
+    """A lane function: ``statements`` (scalar code over lane ``l``) in lane loops (see :func:`_pieces`).
+
+    The array arguments arrive flat and are named ``Y_``, ``J_``, ...: the
+    generated lines' ``_flat`` subscripts read them directly.
+    """
     loops, n_slots = _pieces(statements, piece)
-    lines = [f"@nb.njit({signature}, {_FLAGS})", f"def {name}({', '.join(args)}):"]
-    lines += [f"    {a}_ = {a}.reshape(-1)" for a in args if a not in ("C", "BAD")]
+    names = [a if a in ("C", "BAD") else a + "_" for a in args]
+    # a run-time trip count (it is ``width``): with a literal one LLVM unrolls the loop instead
+    # (Y and B have n rows of L lanes)
+    count = "C.shape[0]" if "C" in args else f"{'Y_' if 'Y' in args else 'B_'}.shape[0] // {n}"
+    lines = [f"@nb.njit({signature}, {_FLAGS})", f"def {name}({', '.join(names)}):"]
     for body in loops:
-        # a run-time trip count (it is ``width``): with a literal one LLVM unrolls the loop instead
-        lines.append("    for l in range(T.shape[1]):")
+        lines.append(f"    for l in range({count}):")
         lines += ["        " + _flat(line, n, width) for line in body]
     return lines, n_slots
 

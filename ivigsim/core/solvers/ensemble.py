@@ -8,8 +8,10 @@ between and without the GIL (worker threads run chunks in parallel):
    :func:`ivigsim.core.simulation.initial_state` finds it: first the warm
    start (when ``warm[k]``), :func:`ivigsim.core.solvers.newton.warm_steady_state`
    from the nominal steady state ``nominal[k]`` with the point's own
-   conserved totals, kept when it converged, stays non-negative and is
-   stable; otherwise the same horizon integration
+   conserved totals, continued from the nominal parameters ``p_nominal[k]``
+   when that is refused
+   (:func:`ivigsim.core.solvers.newton_continuation.continued_steady_state`),
+   kept when it converged, stays non-negative and is stable; otherwise the same horizon integration
    (:func:`ivigsim.core.solvers.rodas.integrate_controlled`, no dosing,
    tighter tolerances) followed by the same Newton iteration as
    :func:`ivigsim.core.steady_state.newton` on the compiled Jacobian, with
@@ -37,7 +39,7 @@ from numba import types
 
 from ivigsim.core.kernel.lazy import LazyJit
 from ivigsim.core.kernel.signatures import FactorFunction, JacFunction, RhsFunction, SolveFunction
-from ivigsim.core.solvers import newton, rodas
+from ivigsim.core.solvers import newton, newton_continuation, rodas
 
 STEADY_FAILED_OFFSET = 100
 STEADY_NOT_FOUND = 200
@@ -57,6 +59,7 @@ _SIGNATURE = types.void(
     types.int64[::1],             # steady (m,): 1 to find the untreated steady state first
     types.int64[::1],             # warm (m,): 1 to try Newton from nominal[k] first
     types.float64[:, ::1],        # nominal (m, n): the warm start of each point
+    types.float64[:, ::1],        # p_nominal (m, n_p): the parameter vector of nominal[k]
     types.int64,                  # max_warm: Newton iterations of a warm start
     types.float64,                # stability_tolerance
     types.int64[::1],             # idx (n_free,): species in the Newton system
@@ -182,9 +185,9 @@ def _newton(rhs, jac, y, p, atol, idx, conserved, max_iterations, step_tolerance
 
 
 @nb.njit(cache=True, nogil=True)
-def start_point(k, rhs, jac, factor, solve, lu_size, ps, y_init, steady, warm, nominal, max_warm, stability_tolerance, idx,
-           conserved, cumulative, horizon, rounds, ss_rtol, ss_atol, max_newton, step_tolerance, round_off_step,
-           atol, max_steps, y0_out, steady_info):
+def start_point(k, rhs, jac, factor, solve, lu_size, ps, y_init, steady, warm, nominal, p_nominal, max_warm,
+                stability_tolerance, idx, conserved, cumulative, horizon, rounds, ss_rtol, ss_atol, max_newton,
+                step_tolerance, round_off_step, atol, max_steps, y0_out, steady_info):
     """Point ``k``'s state at t = 0 into ``y0_out[k]`` (its untreated steady state when ``steady[k]``).
 
     Returns ``rodas.SUCCESS`` or the point's failure code (see the module docstring).
@@ -203,7 +206,7 @@ def start_point(k, rhs, jac, factor, solve, lu_size, ps, y_init, steady, warm, n
         ss_t = np.zeros(1)
         ss_stats = np.zeros(rodas.N_STATS, dtype=np.int64)
         info = np.zeros(N_INFO)
-        warm_info = np.zeros(newton.N_WARM_INFO)
+        warm_info = np.zeros(newton_continuation.N_INFO)
         y_warm = np.zeros(n)
         h = horizon
         integrated = 0.0
@@ -211,9 +214,9 @@ def start_point(k, rhs, jac, factor, solve, lu_size, ps, y_init, steady, warm, n
         law_rows = np.ascontiguousarray(conserved[k])
         info[INFO_WARM] = -1.0
         if warm[k]:
-            outcome = newton.warm_steady_state(rhs, jac, nominal[k], y0, p, atol, idx, law_rows, max_warm,
-                                               step_tolerance, round_off_step, stability_tolerance, y_warm,
-                                               warm_info)
+            outcome = newton_continuation.continued_steady_state(
+                rhs, jac, nominal[k], p_nominal[k], y0, p, atol, idx, law_rows, max_warm, step_tolerance,
+                round_off_step, stability_tolerance, newton_continuation.MAX_SOLVES, y_warm, warm_info)
             info[INFO_WARM] = outcome
             info[INFO_ITERATIONS] = warm_info[newton.WARM_ITERATIONS]
             info[INFO_STEP] = warm_info[newton.WARM_STEP]
@@ -302,7 +305,7 @@ def observe_point(k, observables, n_observables, p, y_course, clock_index, clock
 
 @_LAZY.define("run_points", _SIGNATURE, cache=True, nogil=True)
 def _run_points(rhs, jac, factor, solve, observables, lu_size, n_observables, ps, y_init, steady, warm, nominal,
-                max_warm, stability_tolerance, idx, conserved, cumulative, horizon, rounds, ss_rtol, ss_atol,
+                p_nominal, max_warm, stability_tolerance, idx, conserved, cumulative, horizon, rounds, ss_rtol, ss_atol,
                 max_newton, step_tolerance, round_off_step, t_breaks, n_seg, inputs, input_target, n_inputs, jumps,
                 control_index, control_values, n_controls, clock_index, clock_rate, t_out, rtol, atol, max_steps,
                 out, y0_out, stats, steady_info, status):
@@ -312,7 +315,8 @@ def _run_points(rhs, jac, factor, solve, observables, lu_size, n_observables, ps
     y_course = np.zeros((n_out, n))
     obs = np.zeros(max(n_observables, 1))
     for k in range(m):
-        code = start_point(k, rhs, jac, factor, solve, lu_size, ps, y_init, steady, warm, nominal, max_warm,
+        code = start_point(k, rhs, jac, factor, solve, lu_size, ps, y_init, steady, warm, nominal, p_nominal,
+                           max_warm,
                       stability_tolerance, idx, conserved, cumulative, horizon, rounds, ss_rtol, ss_atol, max_newton,
                       step_tolerance, round_off_step, atol, max_steps, y0_out, steady_info)
         if code != rodas.SUCCESS:

@@ -99,7 +99,7 @@ def _course_lanes(lane_rhs, lane_jac, lane_factor, lane_solve, scratch, rows, lu
 
 @_LAZY.define("run_points_lanes", _SIGNATURE, cache=True, nogil=True)
 def _run_points_lanes(lane_rhs, lane_jac, lane_factor, lane_solve, scratch, lanes, rhs, jac, factor, solve,
-                      observables, lu_size, n_observables, ps, y_init, steady, warm, nominal, max_warm,
+                      observables, lu_size, n_observables, ps, y_init, steady, warm, nominal, p_nominal, max_warm,
                       stability_tolerance, idx, conserved, cumulative, horizon, rounds, ss_rtol, ss_atol, max_newton,
                       step_tolerance, round_off_step, t_breaks, n_seg, inputs, input_target, n_inputs, jumps,
                       control_index, control_values, n_controls, clock_index, clock_rate, t_out, rtol, atol,
@@ -110,7 +110,7 @@ def _run_points_lanes(lane_rhs, lane_jac, lane_factor, lane_solve, scratch, lane
     width = lanes.shape[1]
     for k in range(m):
         status[k] = ensemble.start_point(k, rhs, jac, factor, solve, lu_size, ps, y_init, steady, warm, nominal,
-                                         max_warm, stability_tolerance, idx, conserved, cumulative, horizon, rounds,
+                                         p_nominal, max_warm, stability_tolerance, idx, conserved, cumulative, horizon, rounds,
                                          ss_rtol, ss_atol, max_newton, step_tolerance, round_off_step, atol,
                                          max_steps, y0_out, steady_info)
     y_lanes = np.zeros((width, n_out, n))

@@ -180,6 +180,12 @@ def _integrate_lanes(rhs, jac, factor, solve, lu_size, scratch, y0, p0, t_breaks
     cs = CS.reshape(-1)
     f0 = F0.reshape(-1)
     inv_hg = np.ones(L)
+    # the lane kernels take flat arrays (see ivigsim.core.kernel.lanes): views made once, here
+    pf = P.reshape(-1)
+    f1 = F1.reshape(-1)
+    jf = J.reshape(-1)
+    luf = LU.reshape(-1)
+    tf = T.reshape(-1)
     bad = np.zeros(L, dtype=np.int64)
     dense = np.zeros(L, dtype=np.bool_)
     Wd = np.empty((L, n, n))
@@ -225,7 +231,7 @@ def _integrate_lanes(rhs, jac, factor, solve, lu_size, scratch, y0, p0, t_breaks
         if not any_running:
             continue
         u = inputs[s]
-        rhs(Y, P, F0, T)
+        rhs(y, pf, f0, tf)
         _add_inputs(F0, u, input_target)
         for lane in range(L):
             if not running[lane]:
@@ -282,8 +288,8 @@ def _integrate_lanes(rhs, jac, factor, solve, lu_size, scratch, y0, p0, t_breaks
             for i in range(n):
                 for lane in range(L):
                     inv_h_flat[i * L + lane] = inv_h[lane]
-            jac(Y, P, J, T)       # a rejected lane gets the same J again (same y): no change in its numbers
-            factor(J, inv_hg, LU, bad, T)
+            jac(y, pf, jf, tf)    # a rejected lane gets the same J again (same y): no change in its numbers
+            factor(jf, inv_hg, luf, bad, tf)
             any_dense = False
             for lane in range(L):
                 dense[lane] = False
@@ -311,7 +317,7 @@ def _integrate_lanes(rhs, jac, factor, solve, lu_size, scratch, y0, p0, t_breaks
             k0 = K2[0]
             for q in range(nl):
                 k0[q] = f0[q]
-            solve(LU, K[0], T)
+            solve(luf, k0, tf)
             if any_dense:
                 # the sparse solve overwrote the dense lanes' right-hand sides: put them back
                 for lane in range(L):
@@ -321,12 +327,12 @@ def _integrate_lanes(rhs, jac, factor, solve, lu_size, scratch, y0, p0, t_breaks
                 _dense_solve(Wd, pivd, dense, running, K[0], column)
             for st in range(1, 6):
                 _stage_sums(st, y, K2, A, C, ys, cs)
-                rhs(YS, P, FS, T)
+                rhs(ys, pf, fs, tf)
                 _add_inputs(FS, u, input_target)
                 ks = K2[st]
                 for q in range(nl):
                     ks[q] = fs[q] + cs[q] * inv_h_flat[q]
-                solve(LU, K[st], T)
+                solve(luf, ks, tf)
                 if any_dense:
                     # the sparse solve overwrote the dense lanes' right-hand sides: rebuild them
                     for lane in range(L):
@@ -337,7 +343,7 @@ def _integrate_lanes(rhs, jac, factor, solve, lu_size, scratch, y0, p0, t_breaks
             k5 = K2[5]
             for q in range(nl):
                 yn[q] = ys[q] + k5[q]
-            rhs(YN, P, F1, T)
+            rhs(yn, pf, f1, tf)
             _add_inputs(F1, u, input_target)
             # rodas._error_norm for every lane at once: each lane sums over i in the same order
             for lane in range(L):

@@ -138,9 +138,14 @@ def to_antimony(spec, values, initial=None, switches=None, input_target=(), mode
         lines.append(f"  {input_name(k)} = 0.0;")
     lines.append("")
     lines.append("  // reactions: rates are amounts per day, species are concentrations")
+    # A model file keeps reactions apart from other names, so a reaction may
+    # share its name with a parameter (fcra_extravasation); Antimony has one
+    # namespace, so such a reaction gets the SBML exporter's suffix.
+    taken = {c.name for c in spec.compartments} | {s.name for s in spec.species} | {p.name for p in spec.parameters}
     for r in spec.reactions:
         eq = f"{_stoich_side(r.reactants)} -> {_stoich_side(r.products)}"
-        lines.append(f"  {antimony_name(r.name)}: {eq}; "
+        label = f"{r.name}_reaction" if r.name in taken else r.name
+        lines.append(f"  {antimony_name(label)}: {eq}; "
                      f"{switch_name(r.mechanism)} * {expression_text(r.rate)};")
     for k, i in enumerate(input_target):
         s = spec.species[int(i)]

@@ -316,9 +316,8 @@ def _run_points(rhs, jac, factor, solve, observables, lu_size, n_observables, ps
     obs = np.zeros(max(n_observables, 1))
     for k in range(m):
         code = start_point(k, rhs, jac, factor, solve, lu_size, ps, y_init, steady, warm, nominal, p_nominal,
-                           max_warm,
-                      stability_tolerance, idx, conserved, cumulative, horizon, rounds, ss_rtol, ss_atol, max_newton,
-                      step_tolerance, round_off_step, atol, max_steps, y0_out, steady_info)
+                           max_warm, stability_tolerance, idx, conserved, cumulative, horizon, rounds, ss_rtol,
+                           ss_atol, max_newton, step_tolerance, round_off_step, atol, max_steps, y0_out, steady_info)
         if code != rodas.SUCCESS:
             status[k] = code
             continue

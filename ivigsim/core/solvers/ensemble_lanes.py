@@ -110,9 +110,9 @@ def _run_points_lanes(lane_rhs, lane_jac, lane_factor, lane_solve, scratch, lane
     width = lanes.shape[1]
     for k in range(m):
         status[k] = ensemble.start_point(k, rhs, jac, factor, solve, lu_size, ps, y_init, steady, warm, nominal,
-                                         p_nominal, max_warm, stability_tolerance, idx, conserved, cumulative, horizon, rounds,
-                                         ss_rtol, ss_atol, max_newton, step_tolerance, round_off_step, atol,
-                                         max_steps, y0_out, steady_info)
+                                         p_nominal, max_warm, stability_tolerance, idx, conserved, cumulative,
+                                         horizon, rounds, ss_rtol, ss_atol, max_newton, step_tolerance,
+                                         round_off_step, atol, max_steps, y0_out, steady_info)
     y_lanes = np.zeros((width, n_out, n))
     y_course = np.zeros((n_out, n))
     obs = np.zeros(max(n_observables, 1))

@@ -30,9 +30,15 @@ def wait_for(predicate, timeout=120.0):
 
 
 def slow_sweep(tmp_path):
-    """sweep_400 over a year: 16 chunks of several times the work, so an interrupt lands mid-sweep."""
+    """sweep_400 over five years of monthly courses, so an interrupt lands mid-sweep.
+
+    The compiled chunks are fast: one course over a year took 0.67 s for all 400
+    points on 2 workers, too little work after the first chunk for the signal to
+    arrive in time on a loaded machine. Sixty-five courses take about 3.5 s.
+    """
     path = tmp_path / "slow.toml"
-    path.write_text(SWEEP_400.read_text().replace("t_end_days = 42.0", "t_end_days = 365.0")
+    path.write_text(SWEEP_400.read_text().replace("t_end_days = 42.0", "t_end_days = 1825.0")
+                    .replace("infusion_hours = 8", "infusion_hours = 8\nevery_days = 28\ncycles = 65")
                     .replace('name = "sweep_400"', 'name = "slow"'))
     return path
 

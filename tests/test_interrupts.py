@@ -15,10 +15,16 @@ from ivigsim.sweep.run import load_results
 SWEEP_400 = DATA / "sweep_400.toml"
 
 
+def _default_sigint():
+    # A shell starts a background job with SIGINT ignored, and a child inherits that; Python then
+    # installs no Ctrl-C handler. The run under test must see SIGINT as a user's terminal sends it.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_run(experiment, out, *extra):
     return subprocess.Popen([sys.executable, "-m", "ivigsim.interfaces.cli", "run", str(experiment), "--out", str(out),
                              "--quiet", *map(str, extra)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, cwd=ROOT)
+                            text=True, cwd=ROOT, preexec_fn=_default_sigint)
 
 
 def wait_for(predicate, timeout=120.0):

@@ -74,10 +74,11 @@ def test_the_deficit_follows_complex_loss_and_fcrn_resynthesis():
         expected = (p["fcra_complex_deg"] * res[complex_] - p["fcrn_resynthesis"] * res[deficit])[1:-1]
         scale = np.abs(p["fcrn_resynthesis"] * res[deficit][1:-1])
         assert np.max(np.abs(slope - expected) / scale) < 1e-3
-    # and the lost FcRn is re-made: by day 15 under a twentieth of the endothelial pool's peak deficit is
-    # still missing (1.6 %); the small haematopoietic pool (0.14 uM), which the drug still holds, 14 %
-    assert res["fcrn_deficit"][-1] < 0.05 * res["fcrn_deficit"].max()
-    assert res["fcrn_deficit_h"][-1] < 0.2 * res["fcrn_deficit_h"].max()
+    # and the lost FcRn is re-made: by day 15 under a hundredth of the endothelial pool's peak deficit
+    # is still missing (measured 0.29 %); of the small haematopoietic pool (0.14 uM), which the drug
+    # still holds, under a twentieth (measured 3.3 %)
+    assert res["fcrn_deficit"][-1] < 0.01 * res["fcrn_deficit"].max()
+    assert res["fcrn_deficit_h"][-1] < 0.05 * res["fcrn_deficit_h"].max()
 
 
 def test_surface_capture_is_the_initial_target_mediated_uptake():
@@ -89,9 +90,9 @@ def test_surface_capture_is_the_initial_target_mediated_uptake():
     off = iv.simulate("fcrn_pk", regimen=reg, t_end=t[-1], t_eval=t,
                       params={**params, "fcra_capture": 0.0, "fcra_capture_h": 0.0})
     # with capture on, more drug is held by FcRn than pinocytosis alone brings there: 3.2-fold in the
-    # endothelial pool; the small haematopoietic pool (0.14 uM) is filled within 2 h either way (1.19-fold)
+    # endothelial pool; the small haematopoietic pool (0.14 uM) is filled within 2 h either way (1.18-fold)
     assert res["fcra_fcrn"][-1] > 3.0 * off["fcra_fcrn"][-1]
-    assert res["fcra_fcrn_h"][-1] > off["fcra_fcrn_h"][-1]
+    assert res["fcra_fcrn_h"][-1] > 1.1 * off["fcra_fcrn_h"][-1]
     assert res["fcra_p"][-1] < off["fcra_p"][-1]
 
 

@@ -73,6 +73,7 @@ class PetabProblem:
                 ref.HERE = own
         ref.read_tsv, ref.HERE = read_tsv, own
         fit, conditions, measurements, observables, parameters = ref.load_problem()
+        fit["model"] = str(FITS.parent / fit["model"])        # the variant, whatever the working directory
         if drug != "rozanolixizumab":
             values = surface_values()
             for row in parameters:

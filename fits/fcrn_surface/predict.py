@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 import ivigsim as iv
+from ivigsim.analysis.validation.registry import build_regimen
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -49,7 +50,7 @@ def lowering(model, target, params):
     cond = target["conditions"]
     t_end = float(cond["t_end_day"])
     grid = np.linspace(0.0, t_end, int(round(t_end * 10)) + 1)
-    reg = _regimen(cond)
+    reg = build_regimen(dict(cond["regimen"]))
     res = iv.simulate(model, regimen=reg, t_end=t_end, body_weight_kg=cond["body_weight_kg"], t_eval=grid,
                       params=params)
     untreated = iv.simulate(model, t_end=t_end, body_weight_kg=cond["body_weight_kg"], t_eval=grid, params=params)
@@ -58,11 +59,6 @@ def lowering(model, target, params):
     read = cond.get("read_day")
     at_read = None if read is None else float(np.interp(read, grid, fall))
     return float(fall[k]), float(grid[k]), at_read, float(np.max(res["fcrn_occupancy_antagonist"]))
-
-
-def _regimen(cond):
-    from ivigsim.analysis.validation.registry import build_regimen
-    return build_regimen(dict(cond["regimen"]))
 
 
 def main(argv=None):

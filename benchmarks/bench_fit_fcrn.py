@@ -228,24 +228,33 @@ def consistency(pproblem, objective, points):
     return rows
 
 
-def run_pypesto(pproblem, names, points, maxfun=1000):
-    """(fvals, messages, wall s, CPU s) of L-BFGS-B + central FD gradients from ``points`` (1 process).
+def estimated_only(pproblem, delta=1e-6):
+    """A pyPESTO problem of the estimated parameters alone, with central FD gradients (step ``delta``).
 
     pyPESTO's ``FD`` differentiates the vector its objective is called with, and on the PEtab
     problem that is the full one, fixed parameters included (11 here, 2 x 11 evaluations per
-    gradient): the objective is wrapped in a problem of the estimated parameters only, so the
-    gradient takes 2 x 5. The starts run one after the other, each printed as it ends.
+    gradient): wrapped in a problem of the estimated parameters, the gradient takes 2 x 5.
     """
     import pypesto
-    import pypesto.optimize as optimize
     from pypesto.objective import FD
     from pypesto.objective import Objective as FunctionObjective
-    calculator, full = pproblem.objective.calculator, pproblem.objective
+    full = pproblem.objective
     free = [pproblem.x_names[i] for i in pproblem.x_free_indices]
-    reduced = pypesto.Problem(
+    return pypesto.Problem(
         objective=FD(FunctionObjective(fun=lambda x: float(full(x)), x_names=free), grad=True, hess=False,
-                     delta_fun=1e-6),
+                     delta_fun=delta),
         lb=pproblem.lb, ub=pproblem.ub, x_names=free)
+
+
+def run_pypesto(pproblem, names, points, maxfun=1000):
+    """(fvals, messages, wall s, CPU s) of L-BFGS-B + central FD gradients from ``points`` (1 process).
+
+    The gradients span the estimated parameters only (``estimated_only``). The starts run one after
+    the other, each printed as it ends.
+    """
+    import pypesto.optimize as optimize
+    calculator = pproblem.objective.calculator
+    reduced = estimated_only(pproblem)
     optimizer = optimize.ScipyOptimizer(method="L-BFGS-B", options={"maxfun": maxfun})
     fvals, messages, seconds, cpu = [], [], 0.0, 0.0
     for k, x in enumerate(points):

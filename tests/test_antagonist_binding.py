@@ -86,8 +86,10 @@ def test_surface_capture_is_the_initial_target_mediated_uptake():
     reg = R.fcrn_antagonist("nipocalimab", dose_mg_per_kg=10.0, doses=1, infusion_hours=2.0)
     params = {**ACTIVE, "fcra_kd_surface": 0.05}
     t = np.array([0.0, 2.0 / 24.0])
-    res = iv.simulate("fcrn_pk", regimen=reg, t_end=t[-1], t_eval=t, params=params)
-    off = iv.simulate("fcrn_pk", regimen=reg, t_end=t[-1], t_eval=t,
+    # the lumped capture alone: the cell-surface pool, another route into the endosome, is off in both runs
+    surface_off = {"fcrn_surface": False}
+    res = iv.simulate("fcrn_pk", regimen=reg, t_end=t[-1], t_eval=t, params=params, mechanisms=surface_off)
+    off = iv.simulate("fcrn_pk", regimen=reg, t_end=t[-1], t_eval=t, mechanisms=surface_off,
                       params={**params, "fcra_capture": 0.0, "fcra_capture_h": 0.0})
     # with capture on, more drug is held by FcRn than pinocytosis alone brings there: 3.2-fold in the
     # endothelial pool; the small haematopoietic pool (0.14 uM) is filled within 2 h either way (1.18-fold)

@@ -16,12 +16,21 @@ BW = 70.0
 
 
 def test_the_drugs_distribution_never_touches_untreated_igg():
-    """With no drug, any fcra_extravasation and fcra_uptake give bit-identical states."""
+    """With no drug, any fcra_extravasation and fcra_uptake give bit-identical IgG and FcRn states.
+
+    In ivig_autoimmune free FcRn is algebraic in every bound form, the drug's and the
+    surface's included, so the linear solves carry round-off into species that are
+    exactly zero without drug: the drug's own (about 1e-46 uM) and the FcRn deficits
+    (about 1e-31 uM). Those are held to 1e-25 uM; every other state must be bit-identical.
+    """
     t = np.linspace(0.0, 30.0, 31)
     for model in ("fcrn_pk", "ivig_autoimmune"):
         untreated = iv.simulate(model, t_end=30.0, t_eval=t)
         other = iv.simulate(model, t_end=30.0, t_eval=t, params={"fcra_extravasation": 0.2, "fcra_uptake": 0.3})
-        np.testing.assert_array_equal(other.states, untreated.states)
+        names = untreated.species_names if hasattr(untreated, "species_names") else iv.load_model(model).species_names
+        zero = np.array([n.startswith("fcra_") or n.startswith("fcrn_deficit") for n in names])
+        np.testing.assert_array_equal(other.states[:, ~zero], untreated.states[:, ~zero])
+        assert np.max(np.abs(other.states[:, zero])) < 1e-25 and np.max(np.abs(untreated.states[:, zero])) < 1e-25
 
 
 @pytest.mark.parametrize("factor", [0.245, 1.0, 2.0])

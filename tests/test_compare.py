@@ -208,7 +208,9 @@ def test_full_and_quasi_steady_state_fcrn_agree_within_half_a_percent(full_vs_qs
     # fcrn_pk's therapy outputs (plasma exchange, FcRn antagonist, viscosity) have no QSS counterpart
     assert {d[1] for d in c.dropped} == {"igg_removed_by_apheresis", "antagonist_concentration",
                                          "fcrn_occupancy_antagonist", "fcrn_occupancy_antagonist_h",
-                                         "fcrn_deficit_fraction", "serum_viscosity_cp"}
+                                         "fcrn_deficit_fraction", "serum_viscosity_cp",
+                                         "fcrn_occupancy_surface", "fcrn_occupancy_endothelial",
+                                         "antagonist_bound_surface"}
     assert all(d[0] == "output" for d in c.dropped)
     traj = c.trajectories.set_index("output")
     assert traj.loc["autoantibody", "max_diff_rel_to_peak"] < 5e-3

@@ -60,7 +60,8 @@ def test_ivig_adds_igg_while_blockers_and_exchanges_take_it_away(comparison):
     for key in ("efgartigimod", "rozanolixizumab", "plex", "immunoadsorption"):
         assert o[key].igg_max <= base * (1 + 1e-6) and o[key].igg_min < base, key
     # only a blocker occupies FcRn itself; IVIG crowds it with IgG; exchanges empty it
-    assert o["efgartigimod"].fcrn_by_drug_pct.max() > 1.0 and o["ivig"].fcrn_by_drug_pct.max() == 0.0
+    # (IVIG's drug occupancy is round-off of the linear solves, about 1e-30 %)
+    assert o["efgartigimod"].fcrn_by_drug_pct.max() > 1.0 and o["ivig"].fcrn_by_drug_pct.max() < 1e-20
     # (99.7 % of all FcRn is the endothelial pool, barely occupied at K_D 0.63 uM: IVIG doubles the IgG on
     # all FcRn, 0.37 % to 0.76 %, while it fills the small haematopoietic pool from 69 % to 93 %)
     assert o["ivig"].fcrn_by_igg_pct.max() > 1.8 * o["ivig"].fcrn_by_igg_pct[0]

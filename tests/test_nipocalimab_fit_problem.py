@@ -83,15 +83,15 @@ def test_fitted_optimum_reproduces_and_carries_concentrations_and_occupancy():
                                (PROBLEM / "fitted.toml").read_text()).group(1))
     assert float(np.sum(residuals ** 2)) == pytest.approx(recorded, rel=1e-3)
     # with the drug's own transcapillary escape and FcRn-independent clearance both the serum drug
-    # and the monocyte occupancy are carried: every weighted residual within 1.5 sigma (1.38 at
+    # and the monocyte occupancy are carried: every weighted residual within 1.5 sigma (1.41 at
     # most), where the drug distributing and cleared like IgG left the serum drug at 46-65 % of the
     # data on days 1-7 (objective 653.65)
     assert np.max(np.abs(residuals)) < 1.5
-    assert recorded < 15.0                                # 11.82 over 25 points
+    assert recorded < 12.0                                # 11.16 over 25 points (11.82 before the surface pool)
     rows = objective.measurements
     predicted = objective.simulate(best)
     ratios = [p / float(r["measurement"]) for r, p in zip(rows, predicted) if r["observableId"] == "nipocalimab_serum"]
-    assert 0.9 < min(ratios) and max(ratios) < 1.15       # 0.94-1.11
+    assert 0.9 < min(ratios) and max(ratios) < 1.15       # 0.95-1.10
     # identified: no estimate or Wald bound on a parameter bound
     for row in objective.estimated:
         low, high = fitted[row["parameterId"]]["ci95"]

@@ -46,6 +46,8 @@ def test_fcrn_pool_is_a_conserved_moiety_and_newton_keeps_it():
     for receptor, total, suffix in (("fcrn", "fcrn_total", ""), ("fcrn_h", "fcrn_total_h", "_h")):
         # the FcRn degraded with an antagonist complex, until re-made, belongs to the pool too
         pool = [n for n in names if n in (receptor, "fcrn_deficit" + suffix) or n.endswith("_fcrn" + suffix)]
+        if not suffix:                              # endothelial FcRn at the cell surface, free and drug-bound
+            pool += ["fcrn_s", "fcra_fcrn_s"]
         assert {receptor, "igg_fcrn" + suffix, "ivig_fcrn" + suffix, "aab_fcrn" + suffix} <= set(pool)
         expected = np.array([volumes[spec.species_index(n)] / volumes[spec.species_index(receptor)]
                              if n in pool else 0.0 for n in names])
@@ -54,7 +56,10 @@ def test_fcrn_pool_is_a_conserved_moiety_and_newton_keeps_it():
         np.testing.assert_allclose(rows.T @ coef, expected, atol=1e-9)
         # the steady state keeps the pool the file starts with: fcrn_total(_h) in its endosome
         bound = sum(y[spec.species_index(n)] for n in pool)
-        assert bound == pytest.approx(run.values[spec.parameter_index(total)], rel=1e-10)
+        present = run.values[spec.parameter_index(total)]
+        if not suffix:                              # the surface adds fcrn_total * f / (1 - f)
+            present /= 1.0 - run.values[spec.parameter_index("fcrn_surface_fraction")]
+        assert bound == pytest.approx(present, rel=1e-10)
 
 
 def test_steady_state_drift_is_round_off_not_failure():

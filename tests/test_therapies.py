@@ -166,7 +166,7 @@ def test_subcutaneous_antagonist_reaches_plasma_with_its_bioavailability():
     absorbed = (1000.0 / p["fcra_mw"]) * p["fcra_f_sc"]          # umol
     lost = (1000.0 / p["fcra_mw"]) * (1.0 - p["fcra_f_sc"])
     body = (res["fcra_p"] * p["v_plasma"] * 70 + res["fcra_i"] * p["v_interstitial"] * 70
-            + (res["fcra_e"] + res["fcra_fcrn"]) * p["v_endosome"] * 70
+            + (res["fcra_e"] + res["fcra_fcrn"] + res["fcra_fcrn_s"]) * p["v_endosome"] * 70
             + (res["fcra_e_h"] + res["fcra_fcrn_h"]) * p["v_endosome_h"] * 70 + res["fcra_sc"])
     total = body + res["fcra_catabolised"]
     np.testing.assert_allclose(total, absorbed + lost, rtol=1e-6)

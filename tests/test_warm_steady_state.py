@@ -122,7 +122,7 @@ def test_warm_steady_states_equal_the_integrated_ones_over_the_benchmark_hypercu
 
 
 def test_warm_steady_states_across_the_declared_bounds_equal_the_integrated_ones():
-    """Far from the defaults: every point is kept warm, and equals the integration to 1e-11 of each species.
+    """Far from the defaults: every point is kept warm, and equals the integration to 1e-10 of each species.
 
     Newton from the nominal state keeps 2 of these 16 points. At the other 14
     (``k_deg`` and ``k_off`` drawn 10^4-10^5 times their defaults) it converges
@@ -131,8 +131,9 @@ def test_warm_steady_states_across_the_declared_bounds_equal_the_integrated_ones
     are then continued from the nominal vector to the point's
     (:mod:`ivigsim.core.solvers.newton_continuation`), 7-9 Newton solves, and
     the point's own solve from the last stage's root passes every check.
-    Measured: at most 8.3e-13 from the integration over these 16 points; the
-    warm state keeps the file's totals to round-off (3e-16).
+    Measured: at most 8.5e-11 from the integration over these 16 points (8.3e-13
+    before the cell-surface FcRn pool, whose cycling up to 10,000 /day stiffens the
+    integration); the warm state keeps the file's totals to round-off (3e-16).
     """
     spec = iv.load_model("fcrn_pk")
     worst, kept, continued = 0.0, 0, 0
@@ -158,7 +159,7 @@ def test_warm_steady_states_across_the_declared_bounds_equal_the_integrated_ones
         np.testing.assert_array_equal(simulation.initial_state(spec, run.kernel, run.values, run.p, run.rtol,
                                                                run.atol), warm)
     assert kept == 16 and continued == 14
-    assert worst < 1e-11
+    assert worst < 1e-10
 
 
 def test_a_bound_corner_the_warm_start_refuses_is_integrated():
@@ -168,7 +169,7 @@ def test_a_bound_corner_the_warm_start_refuses_is_integrated():
     names = [p.name for p in spec.parameters if p.name != "body_weight" and p.bounds[0] < p.bounds[1]]
     rng = np.random.default_rng(5)
     refused = integrated = 0
-    for _ in range(6):
+    for _ in range(12):
         bits = rng.integers(0, 2, len(names))
         params = {n: spec.parameters[spec.parameter_index(n)].bounds[b] for n, b in zip(names, bits)}
         run = _run(spec, params)
@@ -199,7 +200,7 @@ def test_a_bound_corner_the_warm_start_refuses_is_integrated():
         else:
             # kept by continuing the parameters from the nominal ones: the integration's state
             np.testing.assert_array_equal(start, continued)
-            assert _scaled_difference(continued, cold, run.atol) < 1e-11
+            assert _scaled_difference(continued, cold, run.atol) < 1e-10
         # non-negative up to round-off: at the k_recycle = 5000 /day corner one species ends at -1.7e-20
         assert np.all(start >= -1e-18 * np.abs(start).max())
         result = iv.simulate(spec, t_end=30.0, body_weight_kg=70.0, params=params)
@@ -268,7 +269,9 @@ def test_a_sweep_across_the_declared_bounds_starts_where_simulate_does(tmp_path)
 
     7 of these 8 points (every parameter of ``fcrn_pk`` drawn across its declared
     bounds) are refused by Newton from the nominal state and kept by the continuation;
-    each start equals the integrated steady state to 1e-11 of each species.
+    each start equals the integrated steady state to 1e-9 of each species (both end
+    in Newton's method within its step tolerance; measured 3.5e-10 at most, 1.5e-11
+    before the cell-surface FcRn pool added a stiff, weakly damped direction).
     """
     from ivigsim.sweep import ensemble
     from ivigsim.sweep.experiment import load_experiment
@@ -298,5 +301,5 @@ def test_a_sweep_across_the_declared_bounds_starts_where_simulate_does(tmp_path)
         if steady_state.warm_start(run.kernel, nominal, y_init, run.p, run.atol, free, conserved) is None:
             refused += 1
         cold = simulation.cold_initial_state(spec, run.kernel, run.values, run.p, run.rtol, run.atol)
-        assert _scaled_difference(single.states[0], cold, run.atol) < 1e-11
+        assert _scaled_difference(single.states[0], cold, run.atol) < 1e-9
     assert refused >= len(points) // 2, refused

@@ -199,7 +199,34 @@ def conservation_rows(stoichiometry, volumes, active, free):
     # and chord iterations are typed for C-ordered rows and called through
     # their entry point, which does not check the layout (a transpose is
     # F-ordered and would be read scrambled once there are two laws or more).
-    return np.ascontiguousarray((left * volumes[free][:, None]).T)
+    return np.ascontiguousarray(_echelon(left.T) * volumes[free][None, :])
+
+
+def _echelon(rows, tiny=1e-12):
+    """``rows`` in reduced row echelon form, entries under ``tiny`` of a row's largest set to 0.
+
+    The null space comes as an orthonormal basis, which mixes independent
+    laws (two FcRn pools) into rows of mixed sign. In echelon form each pool's
+    law is a row of its own, non-negative, so a pool whose total is 0 can be
+    recognised (:func:`ivigsim.core.solvers.newton.warm_steady_state`).
+    """
+    a = np.array(rows, dtype=np.float64)
+    k, m = a.shape
+    r = 0
+    for c in range(m):
+        if r == k:
+            break
+        pivot = r + int(np.argmax(np.abs(a[r:, c])))
+        if abs(a[pivot, c]) <= tiny:
+            continue
+        a[[r, pivot]] = a[[pivot, r]]
+        a[r] /= a[r, c]
+        for i in range(k):
+            if i != r:
+                a[i] -= a[i, c] * a[r]
+        r += 1
+    a[np.abs(a) <= tiny * np.max(np.abs(a), axis=1, keepdims=True)] = 0.0
+    return a
 
 
 def newton(rhs, jac, y, p, atol, free, conserved, totals=None, max_iterations=MAX_NEWTON_ITERATIONS):

@@ -434,6 +434,21 @@ def _warm_steady_state(rhs, jac, nominal, y_init, p, atol, idx, conserved, max_i
     for j in range(m):
         if y[idx[j]] != 0.0 and abs(y[idx[j]]) < DUST * atol[idx[j]]:
             return WARM_NOT_CONVERGED
+    # Likewise a law whose total is exactly 0 and whose coefficients are all non-negative empties
+    # every species in it; Newton may leave them at +-1e-10 (a cancellation in the solve, above the
+    # dust), where the integration keeps them exactly 0, so such a point integrates too.
+    for law in range(k):
+        if totals[law] != 0.0:
+            continue
+        signed = False
+        for j in range(m):
+            if conserved[law, j] < 0.0:
+                signed = True
+        if signed:
+            continue
+        for j in range(m):
+            if conserved[law, j] > 0.0 and y[idx[j]] != 0.0:
+                return WARM_NOT_CONVERGED
     # Stability on the conserved manifold: the species a law determines follow from the others
     # (y_P = const - reduced y_rest), so the Jacobian there is J_rr - J_rP reduced_r.
     jac(y, p, jacobian)

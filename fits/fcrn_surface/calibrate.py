@@ -1,21 +1,27 @@
-"""Refit the FcRn antagonists' own PK on the cell-surface FcRn variant (``fcrn_surface.toml``).
+"""Refit the FcRn antagonists' own PK on the cell-surface FcRn pool of ``models/fcrn_pk.toml``.
 
-Each drug's data are the shipped problem's, read from ``fits/<drug>/`` (never
-written): rozanolixizumab's and nipocalimab's PEtab tables through the
-reference fit of ``fits/fcrn_human/calibrate.py``, efgartigimod's exposure
-summaries through ``fits/efgartigimod/calibrate.py``'s objective. Only the
-estimated parameters differ from the shipped fits: the lumped endothelial
-capture (``fcra_capture``) is fixed at 0, since the surface pool is that
-route here. Rozanolixizumab also estimates the surface fraction and cycling
-(their sources give no number for endothelium, see README.md); they are
-receptor properties, so the other two drugs are fitted with them fixed at
-rozanolixizumab's values. Multi-start trust-region least squares, Wald
-intervals on the log10 scale; writes ``fits/fcrn_surface/<drug>/fitted.toml``.
-Run from the repository root, rozanolixizumab first::
+The surface pool (mechanism ``fcrn_surface``) was derived here and is now in
+the shipped model; this script keeps the study's problems, which set the
+surface fraction and cycling explicitly. Each drug's data are the shipped
+problem's, read from ``fits/<drug>/`` (never written): rozanolixizumab's and
+nipocalimab's PEtab tables through the reference fit of
+``fits/fcrn_human/calibrate.py``, efgartigimod's exposure summaries through
+``fits/efgartigimod/calibrate.py``'s objective. Only the estimated parameters
+differ from the shipped fits: the lumped endothelial capture
+(``fcra_capture``) is fixed at 0, so that the surface pool is the only
+endothelial route (``--free fcra_capture`` estimates it, on log10 over
+1e-4..1000 /day, as the shipped fits do). Rozanolixizumab also estimates the
+surface fraction and cycling (their sources give no number for endothelium,
+see README.md); they are receptor properties, so the other two drugs are
+fitted with them fixed at rozanolixizumab's values. Multi-start trust-region
+least squares, Wald intervals on the log10 scale; writes
+``fits/fcrn_surface/<drug>/fitted.toml``. Run from the repository root,
+rozanolixizumab first::
 
     python fits/fcrn_surface/calibrate.py rozanolixizumab [--starts N]
     python fits/fcrn_surface/calibrate.py nipocalimab [--starts N]
     python fits/fcrn_surface/calibrate.py efgartigimod [--starts N]
+    python fits/fcrn_surface/calibrate.py nipocalimab --free fcra_capture --out fitted_capture_free.toml
 """
 
 from __future__ import annotations
@@ -36,9 +42,12 @@ import ivigsim as iv
 
 HERE = Path(__file__).resolve().parent
 FITS = HERE.parent
-MODEL = HERE / "fcrn_surface.toml"
+MODEL = "fcrn_pk"                  # the shipped model, which carries the surface pool
 SURFACE = ("fcrn_surface_fraction", "fcrn_surface_cycling")
 SEED = 20261206
+# Bounds of a parameter that --free estimates on log10 where parameters.tsv fixes it on a
+# linear scale (a lower bound of 0 has no log): those of the shipped fits' lumped capture.
+LOG10_WHEN_FREED = {"fcra_capture": (1e-4, 1000.0, 0.01)}
 
 
 def _module(path: Path, name: str):
@@ -73,7 +82,6 @@ class PetabProblem:
                 ref.HERE = own
         ref.read_tsv, ref.HERE = read_tsv, own
         fit, conditions, measurements, observables, parameters = ref.load_problem()
-        fit["model"] = str(FITS.parent / fit["model"])        # the variant, whatever the working directory
         if drug != "rozanolixizumab":
             values = surface_values()
             for row in parameters:
@@ -82,6 +90,10 @@ class PetabProblem:
         for row in parameters:
             if row["parameterId"] in free:
                 row["estimate"] = "1"
+                if row["parameterScale"] == "lin" and row["parameterId"] in LOG10_WHEN_FREED:
+                    low, high, start = LOG10_WHEN_FREED[row["parameterId"]]
+                    row.update(parameterScale="log10", lowerBound=repr(low), upperBound=repr(high),
+                               nominalValue=repr(start))
             if row["parameterId"] in (hold or {}):          # an estimated parameter held fixed
                 row["estimate"], row["nominalValue"] = "0", repr(hold[row["parameterId"]])
         unknown = sorted(set(free) - {row["parameterId"] for row in parameters})
@@ -102,11 +114,11 @@ class PetabProblem:
 
 
 class EfgartigimodProblem:
-    """fits/efgartigimod's exposure summaries on the variant, the endothelial capture as the surface pool."""
+    """fits/efgartigimod's exposure summaries, the endothelial capture as the surface pool (fcra_capture 0)."""
 
     # Bounds of the parameters --free may add: those of rozanolixizumab's problem here.
     EXTRA = {"fcra_uptake": (0.05, 1000.0), "fcrn_surface_fraction": (1e-4, 0.2),
-             "fcrn_surface_cycling": (1e-3, 1e4)}
+             "fcrn_surface_cycling": (1e-3, 1e4), "fcra_capture": LOG10_WHEN_FREED["fcra_capture"][:2]}
 
     def __init__(self, free=()):
         ref = _module(FITS / "efgartigimod" / "calibrate.py", "efgartigimod_fit")
@@ -168,7 +180,8 @@ def report(drug, problem, results, seconds, out_name="fitted.toml", folder=None)
         low, high = 10 ** max(best.x[k] - half[k], -300.0), 10 ** min(best.x[k] + half[k], 300.0)
         on_bound = bool(min(best.x[k] - problem.lower[k], problem.upper[k] - best.x[k]) < 0.005)
         print(f"  {name:22s} {10 ** best.x[k]:11.5g}  95% Wald [{low:.4g}, {high:.4g}]{'  ON BOUND' if on_bound else ''}")
-        lines += [f"[{name}]", f"value = {10 ** best.x[k]:.6g}", f"ci95 = [{low:.6g}, {high:.6g}]",
+        key = name if name.isidentifier() else f'"{name}"'     # joint.py's "drug:parameter" needs quotes in TOML
+        lines += [f"[{key}]", f"value = {10 ** best.x[k]:.6g}", f"ci95 = [{low:.6g}, {high:.6g}]",
                   f"on_bound = {'true' if on_bound else 'false'}", ""]
     lines += ["[fixed]"] + [f"{k} = {v:.6g}" for k, v in problem.fixed.items()] + [""]
     lines += ["[residuals]", "# condition, observable, time, data, model, weighted residual", "rows = ["]

@@ -1,12 +1,14 @@
-"""Predict TH-02..05 (total-IgG lowering) with the drugs refitted on the cell-surface variant.
+"""Predict TH-02..05 (total-IgG lowering) with the drugs refitted here on the cell-surface FcRn pool.
 
 The lowering is never fitted: each drug's parameters are its catalogue entry
 (``ivigsim/core/data/fcrn_antagonists.toml``) under the values fitted here
-(``<drug>/fitted.toml``: the estimated and the fixed ones). The regimens,
+(``<drug>/fitted.toml``: the estimated and the fixed ones), on the shipped
+``models/fcrn_pk.toml``, which carries the surface pool. The regimens,
 body weight, horizon and read-out are the targets' own (validation/targets.toml),
 computed as the ``total_igg_lowering`` check does (a 0.1-day grid, the deepest
-fall against the untreated patient, TH-04 read on day 10). The shipped model
-with the shipped catalogue is printed beside it. Writes ``predictions.toml``.
+fall against the untreated patient, TH-04 read on day 10). The same model
+with the shipped catalogue alone (the fits of ``fits/<drug>``) is printed
+beside it as ``shipped``. Writes ``predictions.toml``.
 Run from the repository root after calibrate.py::
 
     python fits/fcrn_surface/predict.py
@@ -39,7 +41,7 @@ def targets():
 
 
 def fitted_params(drug, name="fitted.toml"):
-    """The values fitted on the variant for one drug: estimated and fixed."""
+    """The values fitted here for one drug: estimated and fixed."""
     fitted = tomllib.loads((HERE / drug / name).read_text())
     values = {k: float(v["value"]) for k, v in fitted.items() if isinstance(v, dict) and "value" in v}
     return {**{k: float(v) for k, v in fitted.get("fixed", {}).items()}, **values}
@@ -74,15 +76,15 @@ def main(argv=None):
             raise SystemExit(f"--fit {item}: expected DRUG=FILE with DRUG one of {', '.join(files)} "
                              f"and FILE in fits/fcrn_surface/DRUG/")
         files[drug] = name
-    shipped, variant = iv.load_model("fcrn_pk"), iv.load_model(HERE / "fcrn_surface.toml")
+    model = iv.load_model("fcrn_pk")
     lines = ["# Written by fits/fcrn_surface/predict.py; do not edit by hand.",
              "# lowering: deepest fall of total IgG against the untreated patient (%); TH-04 at day 10.",
              "# drug fits: " + ", ".join(f"{d}/{f}" for d, f in files.items()), ""]
     print(f"{'target':7s} {'drug':16s} {'published':>9s} {'shipped':>8s} {'surface':>8s}  (occupancy shipped/surface)")
     for tid, target in targets().items():
         drug = DRUG[tid]
-        a = lowering(shipped, target, {})
-        b = lowering(variant, target, fitted_params(drug, files[drug]))
+        a = lowering(model, target, {})
+        b = lowering(model, target, fitted_params(drug, files[drug]))
         pick = (lambda r: r[2]) if tid == "TH-04" else (lambda r: r[0])
         print(f"{tid:7s} {drug:16s} {PUBLISHED[tid]:9.1f} {pick(a):8.1f} {pick(b):8.1f}  ({a[3]:.2f} / {b[3]:.2f}; "
               f"nadir day {a[1]:.1f} / {b[1]:.1f})")

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Every run of the cell-surface FcRn study, in order; writes the result files of fits/fcrn_surface.
+# Every run of the cell-surface FcRn derivation, in order, on models/fcrn_pk.toml; writes the result files of
+# fits/fcrn_surface.
 # Run from the repository root: bash fits/fcrn_surface/run_study.sh  (6 min on a shared 2-core machine)
 set -euo pipefail
 D=fits/fcrn_surface
 C="python $D/calibrate.py"
-python $D/build_model.py
 # The main fits: rozanolixizumab sets the surface fraction and cycling; the others take them.
 $C rozanolixizumab --starts 24
 $C nipocalimab --starts 16
@@ -19,6 +19,9 @@ $C nipocalimab --starts 16 --free fcrn_surface_cycling --out fitted_cycling_free
 $C nipocalimab --starts 16 --free fcrn_surface_fraction --free fcrn_surface_cycling --out fitted_surface_free.toml
 $C efgartigimod --starts 12 --free fcrn_surface_fraction --free fcrn_surface_cycling --out fitted_surface_free.toml
 $C efgartigimod --starts 12 --free fcra_uptake --out fitted_uptake_free.toml
+# The lumped endothelial capture estimated per drug on the same surface (as fits/<drug> ships it).
+$C efgartigimod --starts 12 --free fcra_capture --out fitted_capture_free.toml
+$C nipocalimab --starts 16 --free fcra_capture --out fitted_capture_free.toml
 # One surface for both antibodies.
 python $D/joint.py --starts 16
 # TH-02..05 with each set of fits.

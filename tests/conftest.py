@@ -1,3 +1,4 @@
+import importlib.util
 import os
 import tempfile
 from pathlib import Path
@@ -10,6 +11,14 @@ ROOT = Path(__file__).resolve().parent.parent
 # Kernels compiled by the tests go to one cache per test session machine, so a
 # second run starts fast; it never touches the user's own cache.
 os.environ.setdefault("IVIGSIM_CACHE_DIR", str(Path(tempfile.gettempdir()) / "ivigsim-test-kernels"))
+
+
+def load_script(path: Path, name: str):
+    """Import a study script (``fits/*/calibrate.py`` and the like) by its path, under ``name``."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="session")

@@ -1,23 +1,19 @@
 """The efgartigimod fit (fits/efgartigimod): its data (exposure and the label's half-life) and its optimum."""
 
-import importlib.util
 import re
 import tomllib
 
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, load_script
 
 PROBLEM = ROOT / "fits" / "efgartigimod"
 
 
 @pytest.fixture(scope="module")
 def calibrate():
-    spec = importlib.util.spec_from_file_location("efgartigimod_calibrate", PROBLEM / "calibrate.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(PROBLEM / "calibrate.py", "efgartigimod_calibrate")
 
 
 def test_measurements_are_jing_2024(calibrate):

@@ -1,14 +1,13 @@
 """The shipped FcRn recalibration (fits/fcrn_human): its data, its optimum, and the model files that carry it."""
 
 import csv
-import importlib.util
 import tomllib
 
 import numpy as np
 import pytest
 
 import ivigsim as iv
-from conftest import ROOT
+from conftest import ROOT, load_script
 
 PROBLEM = ROOT / "fits" / "fcrn_human"
 FITTED = ("cl_uptake", "k_deg", "cl_uptake_h", "fcrn_total_h")
@@ -27,10 +26,7 @@ def read_csv(path):
 
 @pytest.fixture(scope="module")
 def calibrate():
-    spec = importlib.util.spec_from_file_location("calibrate", PROBLEM / "calibrate.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(PROBLEM / "calibrate.py", "calibrate")
 
 
 @pytest.fixture(scope="module")

@@ -8,16 +8,14 @@ pool and deficit, the fast sink is the surface amount, and the two models,
 one with free FcRn as a state and one with it algebraic, agree.
 """
 
-import importlib.util
 import tomllib
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 import ivigsim as iv
+from conftest import ROOT, load_script
 
-ROOT = Path(__file__).resolve().parents[1]
 STUDY = ROOT / "fits" / "fcrn_surface"
 MODELS = ("fcrn_pk", "ivig_autoimmune")
 R = iv.Regimen
@@ -158,11 +156,10 @@ def test_the_fast_sink_is_the_surface_amount(slow_cycling_dose):
     assert res["fcra_p"][k] * p["v_plasma"] * p["body_weight"] < dose_umol - 0.9 * surface_amount
 
 
-def _calibrate_module():
-    spec = importlib.util.spec_from_file_location("fcrn_surface_calibrate", STUDY / "calibrate.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+@pytest.fixture(scope="module")
+def calibrate():
+    """The study's calibrate.py, imported once for the four stored fits."""
+    return load_script(STUDY / "calibrate.py", "fcrn_surface_calibrate")
 
 
 def _stored_objective(path):
@@ -175,12 +172,11 @@ def _stored_objective(path):
     ("nipocalimab", "fitted_capture_free.toml", ("fcra_capture",)),
     ("efgartigimod", "fitted_capture_free.toml", ("fcra_capture",)),
 ])
-def test_the_stored_fits_reproduce_their_objective(drug, name, free):
+def test_the_stored_fits_reproduce_their_objective(calibrate, drug, name, free):
     """The study's fitted values, re-simulated on the shipped fcrn_pk, give the objective stored (6 digits)."""
     path = STUDY / drug / name
     fitted = tomllib.loads(path.read_text())
-    cal = _calibrate_module()
-    problem = cal.EfgartigimodProblem(free) if drug == "efgartigimod" else cal.PetabProblem(drug, free)
+    problem = calibrate.EfgartigimodProblem(free) if drug == "efgartigimod" else calibrate.PetabProblem(drug, free)
     if free:
         assert "fcra_capture" in problem.names
     else:

@@ -1,7 +1,6 @@
 """The nipocalimab fit problem (fits/nipocalimab): its data, and the optimum the catalogue ships."""
 
 import csv
-import importlib.util
 import math
 import re
 import tomllib
@@ -10,16 +9,13 @@ import numpy as np
 import pytest
 
 import ivigsim as iv
-from conftest import ROOT
+from conftest import ROOT, load_script
 
 PROBLEM = ROOT / "fits" / "nipocalimab"
 
 
 def _module(name):
-    spec = importlib.util.spec_from_file_location(f"nipocalimab_{name}", PROBLEM / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(PROBLEM / f"{name}.py", f"nipocalimab_{name}")
 
 
 def read_tsv(name):

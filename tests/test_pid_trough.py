@@ -8,13 +8,12 @@ tests keep the numbers that PK-40's reason and the fit problem's README quote
 reproducible.
 """
 
-import importlib.util
 import json
 import sys
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, load_script
 
 import ivigsim as iv
 
@@ -24,10 +23,7 @@ HERE = ROOT / "fits" / "fcrn_human"
 def _load(name):
     if str(HERE) not in sys.path:
         sys.path.insert(0, str(HERE))
-    spec = importlib.util.spec_from_file_location(f"fcrn_human_{name}", HERE / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(HERE / f"{name}.py", f"fcrn_human_{name}")
 
 
 @pytest.fixture(scope="module")

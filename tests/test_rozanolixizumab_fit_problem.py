@@ -1,7 +1,6 @@
 """The rozanolixizumab fit problem (fits/rozanolixizumab): its data, and the shipped optimum with the cell-surface FcRn pool."""
 
 import csv
-import importlib.util
 import re
 import tomllib
 
@@ -9,16 +8,13 @@ import numpy as np
 import pytest
 
 import ivigsim as iv
-from conftest import ROOT
+from conftest import ROOT, load_script
 
 PROBLEM = ROOT / "fits" / "rozanolixizumab"
 
 
 def _module(name):
-    spec = importlib.util.spec_from_file_location(f"rozanolixizumab_{name}", PROBLEM / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(PROBLEM / f"{name}.py", f"rozanolixizumab_{name}")
 
 
 def read_tsv(name):

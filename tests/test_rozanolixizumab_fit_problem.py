@@ -98,10 +98,10 @@ def test_fitted_optimum_reproduces_and_is_shipped():
     assert surface_umol == pytest.approx(0.147 * 2.7, rel=0.05)
     assert 0.7 < fitted["fcrn_surface_cycling"]["value"] < 1.1
     # the models and the catalogue ship these values
+    autoimmune = iv.load_model("ivig_autoimmune")
     for name in ("fcrn_surface_fraction", "fcrn_surface_cycling"):
         assert p[name] == pytest.approx(fitted[name]["value"], rel=1e-5)
-        assert iv.load_model("ivig_autoimmune").parameters[
-            iv.load_model("ivig_autoimmune").parameter_index(name)].value == pytest.approx(fitted[name]["value"], rel=1e-5)
+        assert autoimmune.parameters[autoimmune.parameter_index(name)].value == pytest.approx(fitted[name]["value"], rel=1e-5)
     from ivigsim.core import antagonists
     shipped = antagonists.drug("rozanolixizumab").parameters
     for name in ("fcra_extravasation", "fcra_uptake"):

@@ -125,3 +125,58 @@ def test_kill_9_at_20_random_moments_then_resume_is_bit_identical(tmp_path):
     print(f"chunks written within {chunk_span:.2f} s, run finished {span:.2f} s after its directory "
           f"appeared; kill moments (s) and chunks on disk at the kill: {outcomes}")
     assert len(outcomes) == 20
+
+
+class _DropsAnInterrupt:
+    """Raises KeyboardInterrupt when collected, as Ctrl-C does when it lands in a finalizer."""
+
+    def __del__(self):
+        raise KeyboardInterrupt()
+
+
+def test_an_interrupt_a_finalizer_drops_is_kept_silently_and_raised_again(monkeypatch):
+    from ivigsim.sweep.interrupts import interrupts_kept, raise_lost_interrupt
+    printed = []
+    monkeypatch.setattr(sys, "unraisablehook", printed.append)     # what Python would print
+    with interrupts_kept():
+        _DropsAnInterrupt()
+        assert printed == []
+        with pytest.raises(KeyboardInterrupt):
+            raise_lost_interrupt()
+        raise_lost_interrupt()                      # raised once, then gone
+        # any other finalizer error is printed as usual while no signal arrived
+        class Broken:
+            def __del__(self):
+                raise ValueError("a real bug")
+        Broken()
+    assert [type(u.exc_value) for u in printed] == [ValueError]
+    assert sys.unraisablehook == printed.append
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    _DropsAnInterrupt()                             # outside the block Python's own handling is back
+    assert [type(u.exc_value) for u in printed] == [ValueError, KeyboardInterrupt]
+
+
+def test_an_interrupt_while_the_outputs_are_written_publishes_nothing_and_resumes(tmp_path, monkeypatch):
+    """Ctrl-C in a finalizer during finalize: no output is moved in, the resume hint is given,
+    and --resume writes what an uninterrupted run writes."""
+    from ivigsim.sweep import run as run_module
+    reference = tmp_path / "reference"
+    run_module.run_experiment(SWEEP_400, out=reference, progress=False, workers=1)
+    finalize = run_module.finalize
+
+    def interrupted_finalize(*args, **kwargs):
+        _DropsAnInterrupt()
+        return finalize(*args, **kwargs)
+
+    out = tmp_path / "run"
+    monkeypatch.setattr(run_module, "finalize", interrupted_finalize)
+    with pytest.raises(run_module.RunInterrupted) as caught:
+        run_module.run_experiment(SWEEP_400, out=out, progress=False, workers=1)
+    assert caught.value.exit_code == 130
+    kept = len(chunks_in(out))
+    assert f"while writing the outputs; all {kept} chunks are kept" in str(caught.value)
+    assert f"--resume {out}" in str(caught.value)
+    assert not (out / "metrics.csv").exists() and kept == len(chunks_in(reference)) > 1
+    monkeypatch.setattr(run_module, "finalize", finalize)
+    run_module.run_experiment(SWEEP_400, out=out, progress=False, workers=1, resume=True)
+    assert (out / "metrics.csv").read_bytes() == (reference / "metrics.csv").read_bytes()

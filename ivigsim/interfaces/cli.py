@@ -11,7 +11,7 @@ from pathlib import Path
 from ivigsim.errors import IvigsimError
 from ivigsim.analysis.fitting.cli import positive_int
 from ivigsim.interfaces.cli_args import add_course_arguments, course_regimen, parameter_overrides
-from ivigsim.sweep.interrupts import RunInterrupted, signal_number
+from ivigsim.sweep.interrupts import RunInterrupted, interrupts_kept, raise_lost_interrupt, signal_number
 from ivigsim.sweep.store import staged_outputs
 
 # The first four of these a model has are plotted by default.
@@ -275,12 +275,14 @@ def main(argv=None):
     # --quiet silences this command only: a caller of main() in the same process keeps its progress.
     silence = quiet() if args.global_quiet or getattr(args, "quiet", False) else contextlib.nullcontext()
     try:
-        with warnings.catch_warnings(), silence:
+        with warnings.catch_warnings(), silence, interrupts_kept():
             warnings.showwarning = _show_warning
             # Numba's notice that the solver passes compiled functions as arguments, printed with
             # terminal colour codes on a cold cache: about Numba's internals, nothing a user can act on.
             warnings.filterwarnings("ignore", message=".*First-class function type feature is experimental")
-            return args.func(args)
+            code = args.func(args)
+            raise_lost_interrupt()      # a Ctrl-C that landed in a finalizer still stops with 130
+            return code
     except RunInterrupted as exc:
         print(f"ivigsim: {exc}", file=sys.stderr)
         return exc.exit_code

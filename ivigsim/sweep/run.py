@@ -28,7 +28,7 @@ from ivigsim.sweep.ensemble_compiled import compiled_engine
 from ivigsim.sweep.executors import DaskExecutor, ThreadExecutor
 from ivigsim.errors import IvigsimError
 from ivigsim.sweep.experiment import load_experiment
-from ivigsim.sweep.interrupts import RunInterrupted, signal_number, sigterm_as_interrupt
+from ivigsim.sweep.interrupts import RunInterrupted, interrupts_kept, raise_lost_interrupt, signal_number
 from ivigsim.core.limits import check_result_size
 from ivigsim.analysis.metrics import METRIC_KINDS, metric_unit
 from ivigsim.sweep.samplers import sample_points
@@ -169,22 +169,19 @@ def _run(experiment, spec, points, run_dir, executor, chunk_size, inputs, progre
 
     started = time.perf_counter()
     progress_bar = views.view("progress.bar")
-    with sigterm_as_interrupt(), progress_bar(sum(b - a for _, a, b in todo), experiment.name, "point",
-                                              progress) as bar:
+    with interrupts_kept(), progress_bar(sum(b - a for _, a, b in todo), experiment.name, "point",
+                                         progress) as bar:
         chunks = executor.map(chunk_task, todo, experiment, points)
         try:
             for chunk in chunks:
                 run_dir.write_chunk(chunk)
                 bar.update(len(chunk.point_ids))
                 del chunk               # memory: only the chunks in flight are held
+            raise_lost_interrupt()
         except KeyboardInterrupt as exc:
             chunks.close()              # cancels the queued chunks now
-            signum = signal_number(exc)
-            kept = len(run_dir.finished_chunks())
-            raise RunInterrupted(
-                f"interrupted ({signal.Signals(signum).name}) after {kept} of {len(bounds)} chunks; "
-                f"the finished chunks are kept in {out}. Finish the run with: "
-                f"ivigsim run {experiment.path} --resume {out}", signum) from None
+            raise _interrupted(exc, f"after {len(run_dir.finished_chunks())} of {len(bounds)} chunks; "
+                               f"the finished chunks are kept", experiment, out) from None
         except IvigsimError:
             chunks.close()
             raise
@@ -195,15 +192,27 @@ def _run(experiment, spec, points, run_dir, executor, chunk_size, inputs, progre
                          f"is saved in {saved} (finished chunks are kept; --resume {out} goes on)")
             raise
     elapsed = time.perf_counter() - started
-    with sigterm_as_interrupt(), staged_outputs(out) as staging:
-        results = finalize(run_dir, experiment, spec, points, staging)
-        try:
-            provenance = _finish(experiment, spec, results, provenance, todo, elapsed, out, staging, publish)
-            run_dir.write_provenance(provenance, staging)
-        finally:
-            results.trajectories.close()    # the staged file is moved in: the result reads the one in place
+    try:
+        with interrupts_kept(), staged_outputs(out) as staging:
+            results = finalize(run_dir, experiment, spec, points, staging)
+            try:
+                provenance = _finish(experiment, spec, results, provenance, todo, elapsed, out, staging, publish)
+                run_dir.write_provenance(provenance, staging)
+                raise_lost_interrupt()      # before anything is moved into place
+            finally:
+                results.trajectories.close()    # the staged file is moved in: the result reads the one in place
+    except KeyboardInterrupt as exc:
+        raise _interrupted(exc, f"while writing the outputs; all {len(bounds)} chunks are kept",
+                           experiment, out) from None
     return ExperimentResults(results.metrics, open_trajectories(out / "trajectories.nc"), provenance, out,
                              results.sensitivity)
+
+
+def _interrupted(exc, where, experiment, out):
+    """The :class:`RunInterrupted` that says what was kept and how to finish the run."""
+    signum = signal_number(exc)
+    return RunInterrupted(f"interrupted ({signal.Signals(signum).name}) {where} in {out}. Finish the run with: "
+                          f"ivigsim run {experiment.path} --resume {out}", signum)
 
 
 def _finish(experiment, spec, results, provenance, todo, elapsed, out, staging, publish):
